@@ -1,0 +1,66 @@
+// Package llm defines the Provider interface every language-model backend
+// implements (OpenAI-compatible, Anthropic, the offline demo) and the types
+// they stream. Sub-packages hold the implementations.
+package llm
+
+import (
+	"context"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// Purpose tells a provider which step of a run a request is for. Real
+// providers ignore it; the offline demo uses it to pick its rule set.
+type Purpose string
+
+// Purposes of a request.
+const (
+	PurposeSuperego  Purpose = "superego"
+	PurposeAssistant Purpose = "assistant"
+)
+
+// Message is one turn of the conversation sent to a model.
+type Message struct {
+	Role    string // model.RoleUser or model.RoleAssistant
+	Content string
+}
+
+// Request is one streamed chat completion.
+type Request struct {
+	Model     string
+	System    string
+	Messages  []Message
+	MaxTokens int
+	// Reasoning asks the model to stream its reasoning when it can
+	// (OpenRouter reasoning, Anthropic extended thinking).
+	Reasoning bool
+	Purpose   Purpose
+}
+
+// Kind says what a stream event carries.
+type Kind int
+
+// Kinds of stream event.
+const (
+	KindReasoning Kind = iota + 1 // Delta is reasoning/thinking text
+	KindText                      // Delta is visible answer text
+	KindUsage                     // Usage is set
+)
+
+// Event is one item of a provider's stream.
+type Event struct {
+	Kind  Kind
+	Delta string
+	Usage model.Usage
+}
+
+// Provider streams chat completions. Stream calls emit for every event in
+// order and returns nil when the stream ended normally; an error from emit
+// stops the stream and is returned. Cancelling ctx must close the upstream
+// request at once. Errors must never contain credentials.
+type Provider interface {
+	// Name identifies the provider ("openai", "openrouter", "anthropic",
+	// "demo").
+	Name() string
+	Stream(ctx context.Context, req Request, emit func(Event) error) error
+}

@@ -1,0 +1,204 @@
+// Package model holds Superego's domain types: the five REST resources, the
+// messages and runs the engine writes, and the superego's decision type.
+// It depends on nothing else in the project so every layer can share it.
+package model
+
+import (
+	"time"
+)
+
+// Meta is carried by every stored object. Version starts at 1 and grows by
+// one on every change; it doubles as the ETag.
+type Meta struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int       `json:"version"`
+}
+
+// Constitution is the Markdown text of values and rules the superego screens
+// against. Protected ones (default, none) cannot be deleted.
+type Constitution struct {
+	Meta
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Content     string `json:"content"`
+	Protected   bool   `json:"protected"`
+}
+
+// ConstitutionVersion is one kept revision of a constitution's text.
+type ConstitutionVersion struct {
+	ConstitutionID string    `json:"constitution_id"`
+	Version        int       `json:"version"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description"`
+	Content        string    `json:"content"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Sysprompt is a system prompt given to the assistant.
+type Sysprompt struct {
+	Meta
+	Name      string `json:"name"`
+	Content   string `json:"content"`
+	Protected bool   `json:"protected"`
+}
+
+// Superego error policies: what a run does when no decision can be parsed.
+const (
+	OnErrorBlock = "block"
+	OnErrorAllow = "allow"
+)
+
+// FlowSpec is the writable part of a flow config; flow templates embed it.
+type FlowSpec struct {
+	Name            string `json:"name"`
+	Description     string `json:"description"`
+	ConstitutionID  string `json:"constitution_id"`
+	SyspromptID     string `json:"sysprompt_id"`
+	SuperegoEnabled bool   `json:"superego_enabled"`
+	SuperegoModel   string `json:"superego_model"`
+	AssistantModel  string `json:"assistant_model"`
+	OnSuperegoError string `json:"on_superego_error"`
+}
+
+// FlowConfig combines a constitution, a system prompt and model choices.
+type FlowConfig struct {
+	Meta
+	FlowSpec
+}
+
+// FlowTemplate is a reusable recipe for a flow config.
+type FlowTemplate struct {
+	Meta
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Config      FlowSpec `json:"config"`
+	IsDefault   bool     `json:"is_default"`
+}
+
+// Overrides records what a fork (rerun) changed relative to its config.
+// Nil fields mean "as the config says".
+type Overrides struct {
+	ConstitutionID  *string `json:"constitution_id,omitempty"`
+	SyspromptID     *string `json:"sysprompt_id,omitempty"`
+	SuperegoEnabled *bool   `json:"superego_enabled,omitempty"`
+}
+
+// IsZero reports whether no override is set.
+func (o Overrides) IsZero() bool {
+	return o.ConstitutionID == nil && o.SyspromptID == nil && o.SuperegoEnabled == nil
+}
+
+// FlowInstance is one conversation with a flow config.
+type FlowInstance struct {
+	Meta
+	FlowConfigID        string     `json:"flow_config_id"`
+	Name                string     `json:"name"`
+	Description         string     `json:"description"`
+	MessageCount        int        `json:"message_count"`
+	LastMessageAt       *time.Time `json:"last_message_at"`
+	ParentInstanceID    string     `json:"parent_instance_id,omitempty"`
+	ForkedFromMessageID string     `json:"forked_from_message_id,omitempty"`
+	Overrides           *Overrides `json:"overrides,omitempty"`
+	ComparisonID        string     `json:"comparison_id,omitempty"`
+}
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleSuperego  = "superego"
+	RoleAssistant = "assistant"
+)
+
+// Decision is the superego's verdict on a user message.
+type Decision string
+
+// The decisions a superego step can end in.
+const (
+	DecisionAllow   Decision = "ALLOW"
+	DecisionCaution Decision = "CAUTION"
+	DecisionBlock   Decision = "BLOCK"
+	DecisionError   Decision = "ERROR"
+)
+
+// Message statuses.
+const (
+	MessageComplete    = "complete"
+	MessageStreaming   = "streaming"
+	MessageCancelled   = "cancelled"
+	MessageFailed      = "failed"
+	MessageInterrupted = "interrupted"
+)
+
+// Usage counts tokens of one model call.
+type Usage struct {
+	InputTokens  int `json:"input_tokens"`
+	OutputTokens int `json:"output_tokens"`
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{InputTokens: u.InputTokens + o.InputTokens, OutputTokens: u.OutputTokens + o.OutputTokens}
+}
+
+// Timings of a message or run in milliseconds.
+type Timings struct {
+	SuperegoMs   int64 `json:"superego_ms,omitempty"`
+	FirstTokenMs int64 `json:"first_token_ms,omitempty"`
+	TotalMs      int64 `json:"total_ms,omitempty"`
+}
+
+// Message is one turn part of a conversation: the user's text, the
+// superego's evaluation or the assistant's answer.
+type Message struct {
+	ID                  string    `json:"id"`
+	FlowInstanceID      string    `json:"flow_instance_id"`
+	RunID               string    `json:"run_id,omitempty"`
+	Position            int       `json:"position"`
+	Role                string    `json:"role"`
+	Content             string    `json:"content"`
+	Decision            Decision  `json:"decision,omitempty"`
+	Reason              string    `json:"reason,omitempty"`
+	Thinking            string    `json:"thinking,omitempty"`
+	ConstitutionID      string    `json:"constitution_id,omitempty"`
+	ConstitutionVersion int       `json:"constitution_version,omitempty"`
+	SyspromptID         string    `json:"sysprompt_id,omitempty"`
+	Model               string    `json:"model,omitempty"`
+	Usage               Usage     `json:"usage"`
+	Timings             Timings   `json:"timings"`
+	Status              string    `json:"status"`
+	Error               string    `json:"error,omitempty"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+// Run statuses.
+const (
+	RunRunning     = "running"
+	RunCompleted   = "completed"
+	RunBlocked     = "blocked"
+	RunCancelled   = "cancelled"
+	RunFailed      = "failed"
+	RunInterrupted = "interrupted"
+)
+
+// Run is one execution of a flow on one user message.
+type Run struct {
+	ID             string     `json:"id"`
+	FlowInstanceID string     `json:"flow_instance_id"`
+	FlowConfigID   string     `json:"flow_config_id"`
+	UserMessageID  string     `json:"user_message_id"`
+	ComparisonID   string     `json:"comparison_id,omitempty"`
+	Status         string     `json:"status"`
+	Decision       Decision   `json:"decision,omitempty"`
+	Error          string     `json:"error,omitempty"`
+	Usage          Usage      `json:"usage"`
+	Timings        Timings    `json:"timings"`
+	LastSeq        int64      `json:"last_seq"`
+	CreatedAt      time.Time  `json:"created_at"`
+	FinishedAt     *time.Time `json:"finished_at"`
+}
+
+// Finished reports whether a run status is terminal.
+func Finished(status string) bool { return status != RunRunning && status != "" }

@@ -1,0 +1,168 @@
+// Package store defines Superego's persistence contract. Implementations live
+// in sub-packages (sqlite, postgres) and must all pass the shared contract
+// suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// Sentinel errors. Implementations wrap them so callers use errors.Is.
+var (
+	// ErrNotFound: no object with that id.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write clashes with existing state (duplicate id,
+	// protected object, object still referenced).
+	ErrConflict = errors.New("conflict")
+	// ErrVersionMismatch: an If-Match version did not match the stored one.
+	ErrVersionMismatch = errors.New("version mismatch")
+	// ErrInvalidReference: a field names an object that does not exist.
+	ErrInvalidReference = errors.New("invalid reference")
+)
+
+// InUseError reports that an object cannot be deleted because others refer
+// to it. It matches ErrConflict.
+type InUseError struct {
+	Resource string   // e.g. "constitution"
+	ID       string   // the object that was to be deleted
+	RefBy    []string // "flow-config:abc", "flow-instance:xyz", ...
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("%s %q is still referenced by %s", e.Resource, e.ID, strings.Join(e.RefBy, ", "))
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *InUseError) Is(target error) bool { return target == ErrConflict }
+
+// RefError reports a field that names a missing object. It matches
+// ErrInvalidReference.
+type RefError struct {
+	Field string // JSON field name, e.g. "constitution_id"
+	ID    string
+}
+
+func (e *RefError) Error() string {
+	return fmt.Sprintf("%s: %q does not exist", e.Field, e.ID)
+}
+
+// Is makes errors.Is(err, ErrInvalidReference) true.
+func (e *RefError) Is(target error) bool { return target == ErrInvalidReference }
+
+// Page selects a slice of a list. Cursor is opaque and comes from a previous
+// page's next cursor; Limit <= 0 means the default (50); the maximum is 200.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// Size returns the effective page size.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return 50
+	case p.Limit > 200:
+		return 200
+	}
+	return p.Limit
+}
+
+// ErrBadCursor is returned (wrapped) for a cursor the store cannot decode.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// Any is the If-Match value meaning "whatever the current version is".
+const Any = 0
+
+// InstanceFilter narrows ListFlowInstances.
+type InstanceFilter struct {
+	ComparisonID string
+}
+
+// Store is everything Superego persists. Every method takes ctx first. Lists
+// return the items and the cursor of the next page ("" at the end).
+// Update and Delete take ifVersion: Any, or the version the caller last saw
+// (ErrVersionMismatch otherwise). Creates fill ID (when empty), CreatedAt,
+// UpdatedAt and Version (1) and return the stored object; a duplicate id is
+// ErrConflict.
+type Store interface {
+	ListConstitutions(ctx context.Context, p Page) ([]model.Constitution, string, error)
+	GetConstitution(ctx context.Context, id string) (model.Constitution, error)
+	CreateConstitution(ctx context.Context, c model.Constitution) (model.Constitution, error)
+	// UpdateConstitution replaces name, description and content, bumps the
+	// version and keeps the old text in the history.
+	UpdateConstitution(ctx context.Context, c model.Constitution, ifVersion int) (model.Constitution, error)
+	// DeleteConstitution fails with ErrConflict for protected ones and with
+	// *InUseError when a flow config, template or instance override uses it.
+	DeleteConstitution(ctx context.Context, id string, ifVersion int) error
+	ListConstitutionVersions(ctx context.Context, id string, p Page) ([]model.ConstitutionVersion, string, error)
+	GetConstitutionVersion(ctx context.Context, id string, version int) (model.ConstitutionVersion, error)
+
+	ListSysprompts(ctx context.Context, p Page) ([]model.Sysprompt, string, error)
+	GetSysprompt(ctx context.Context, id string) (model.Sysprompt, error)
+	CreateSysprompt(ctx context.Context, s model.Sysprompt) (model.Sysprompt, error)
+	UpdateSysprompt(ctx context.Context, s model.Sysprompt, ifVersion int) (model.Sysprompt, error)
+	DeleteSysprompt(ctx context.Context, id string, ifVersion int) error
+
+	// Flow configs: a missing constitution or sysprompt is a *RefError.
+	ListFlowConfigs(ctx context.Context, p Page) ([]model.FlowConfig, string, error)
+	GetFlowConfig(ctx context.Context, id string) (model.FlowConfig, error)
+	CreateFlowConfig(ctx context.Context, c model.FlowConfig) (model.FlowConfig, error)
+	UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVersion int) (model.FlowConfig, error)
+	DeleteFlowConfig(ctx context.Context, id string, ifVersion int) error
+
+	// Flow templates: at most one is default; making one default clears the
+	// flag on the others (their versions grow).
+	ListFlowTemplates(ctx context.Context, p Page) ([]model.FlowTemplate, string, error)
+	GetFlowTemplate(ctx context.Context, id string) (model.FlowTemplate, error)
+	CreateFlowTemplate(ctx context.Context, t model.FlowTemplate) (model.FlowTemplate, error)
+	UpdateFlowTemplate(ctx context.Context, t model.FlowTemplate, ifVersion int) (model.FlowTemplate, error)
+	DeleteFlowTemplate(ctx context.Context, id string, ifVersion int) error
+	// InstantiateFlowTemplate creates, in one transaction, a flow config from
+	// the template's config and a flow instance on it.
+	InstantiateFlowTemplate(ctx context.Context, templateID, instanceName string) (model.FlowConfig, model.FlowInstance, error)
+
+	// Flow instances list newest first. Create/Update write only
+	// flow_config_id, name and description (plus, on create, the read-only
+	// fork and comparison fields the engine sets).
+	ListFlowInstances(ctx context.Context, f InstanceFilter, p Page) ([]model.FlowInstance, string, error)
+	GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error)
+	CreateFlowInstance(ctx context.Context, i model.FlowInstance) (model.FlowInstance, error)
+	UpdateFlowInstance(ctx context.Context, i model.FlowInstance, ifVersion int) (model.FlowInstance, error)
+	// DeleteFlowInstance removes the instance with its messages and runs.
+	DeleteFlowInstance(ctx context.Context, id string, ifVersion int) error
+	// ForkFlowInstance creates a new instance holding copies of the
+	// messages of src up to and including messageID (a user message),
+	// with parent and override fields set. The source is not changed.
+	ForkFlowInstance(ctx context.Context, messageID string, fork model.FlowInstance) (model.FlowInstance, error)
+
+	// Messages, oldest first. AppendMessage assigns ID (when empty),
+	// Position, CreatedAt and UpdatedAt, and bumps the instance's
+	// message_count and last_message_at.
+	ListMessages(ctx context.Context, instanceID string, p Page) ([]model.Message, string, error)
+	GetMessage(ctx context.Context, id string) (model.Message, error)
+	AppendMessage(ctx context.Context, m model.Message) (model.Message, error)
+	// UpdateMessage rewrites the mutable fields of a message (content,
+	// decision, reason, thinking, model, usage, timings, status, error).
+	UpdateMessage(ctx context.Context, m model.Message) (model.Message, error)
+
+	CreateRun(ctx context.Context, r model.Run) (model.Run, error)
+	GetRun(ctx context.Context, id string) (model.Run, error)
+	UpdateRun(ctx context.Context, r model.Run) (model.Run, error)
+	// InterruptRunning marks every run still "running" (and its streaming
+	// messages) as interrupted, keeping partial text. It returns how many.
+	InterruptRunning(ctx context.Context) (int, error)
+
+	// Seeded reports whether first-start seed data was written; MarkSeeded
+	// records that it was, so deleted seeds stay deleted.
+	Seeded(ctx context.Context) (bool, error)
+	MarkSeeded(ctx context.Context) error
+
+	// Ping checks the database is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
