@@ -1,0 +1,69 @@
+# Superego — the commands a newcomer needs: make run, make test, make build,
+# make lint, make bench.
+
+GO       ?= go
+BIN      := bin/superego
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+
+.PHONY: all build run test test-go test-web e2e lint bench openapi check-openapi web-deps web-build clean
+
+all: build
+
+## build: the UI, then the single binary with the UI embedded, at bin/superego
+build: web-build
+	CGO_ENABLED=0 $(GO) build -tags ui -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/superego
+
+## run: build and serve on http://127.0.0.1:8000 with SQLite under ./data and the demo provider
+run: build
+	./$(BIN) serve
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci
+
+web-deps: web/node_modules/.package-lock.json
+
+web-build: web-deps
+	cd web && npm run build
+
+## test: every test — Go (with -race), OpenAPI drift, web unit tests, end-to-end in Chromium
+test: check-openapi test-go test-web e2e
+
+test-go:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-web: web-deps
+	cd web && npm run typecheck && npm run lint && npm run test
+
+e2e: build
+	cd web && SUPEREGO_BIN=../$(BIN) npm run e2e
+
+## openapi: regenerate api/openapi.json and the web client's types from the server
+openapi:
+	$(GO) run ./cmd/superego openapi > api/openapi.json
+	cd web && npm run gen:api
+
+## check-openapi: fail when the committed spec or web types differ from the code
+check-openapi: web-deps
+	@$(GO) run ./cmd/superego openapi > .openapi.check.json
+	@diff -u api/openapi.json .openapi.check.json >/dev/null || { rm -f .openapi.check.json; echo "api/openapi.json is stale: run 'make openapi'"; exit 1; }
+	@rm -f .openapi.check.json
+	@cd web && npx openapi-typescript ../api/openapi.json -o .apiTypes.check.ts >/dev/null && \
+	  { cmp -s .apiTypes.check.ts src/api/apiTypes.ts || { rm -f .apiTypes.check.ts; echo "web/src/api/apiTypes.ts is stale: run 'make openapi'"; exit 1; }; }; rm -f .apiTypes.check.ts
+	@echo "openapi: api/openapi.json and web/src/api/apiTypes.ts are current"
+
+## lint: gofmt, go vet, golangci-lint (curated list in .golangci.yml), web lint
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(GOLANGCI) run ./...
+
+## bench: Go benchmarks and the WebSocket load generator; see BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/... | tee bench.out
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html

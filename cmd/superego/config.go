@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything `superego serve` (and the other subcommands) can be
+// told, by flag or by the matching SUPEREGO_* environment variable. Flags win.
+type config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	APIToken       string
+	AllowedOrigins []string
+	LogFormat      string
+	LogLevel       string
+
+	Provider       string
+	BaseURL        string
+	SuperegoModel  string
+	AssistantModel string
+	DemoDelay      time.Duration
+
+	MaxConcurrentUpstream int
+	MaxRunsPerSocket      int
+	RunTimeout            time.Duration
+
+	DBMaxConns         int
+	DBStatementTimeout time.Duration
+
+	// Provider keys come from the environment only, never from flags, so
+	// they do not show in process listings.
+	OpenAIKey     string
+	OpenRouterKey string
+	AnthropicKey  string
+}
+
+// flagSpec ties a flag to its environment variable and help text.
+type flagSpec struct {
+	name, env, usage string
+}
+
+// parseConfig reads flags from args with defaults taken from getenv.
+// extra, when not nil, registers the subcommand's own flags. Positional
+// arguments are returned for subcommands that take them.
+func parseConfig(name string, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (config, []string, error) {
+	var c config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	if extra != nil {
+		extra(fs)
+	}
+
+	str := func(p *string, s flagSpec, def string) {
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, s.name, def, s.usage+" ("+s.env+")")
+	}
+	var envErr error
+	dur := func(p *time.Duration, s flagSpec, def time.Duration) {
+		if v := getenv(s.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %q is not a duration (e.g. 20ms)", s.env, v))
+			} else {
+				def = d
+			}
+		}
+		fs.DurationVar(p, s.name, def, s.usage+" ("+s.env+")")
+	}
+	num := func(p *int, s flagSpec, def int) {
+		if v := getenv(s.env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s: %q is not a number", s.env, v))
+			} else {
+				def = n
+			}
+		}
+		fs.IntVar(p, s.name, def, s.usage+" ("+s.env+")")
+	}
+
+	str(&c.Addr, flagSpec{"addr", "SUPEREGO_ADDR", "listen address"}, "127.0.0.1:8000")
+	str(&c.DataDir, flagSpec{"data-dir", "SUPEREGO_DATA_DIR", "directory of the embedded SQLite database"}, "./data")
+	str(&c.DatabaseURL, flagSpec{"database-url", "SUPEREGO_DATABASE_URL", "postgres://… to use PostgreSQL instead of SQLite"}, "")
+	str(&c.APIToken, flagSpec{"api-token", "SUPEREGO_API_TOKEN", "when set, REST and WebSocket require this bearer token"}, "")
+	var origins string
+	str(&origins, flagSpec{"allowed-origins", "SUPEREGO_ALLOWED_ORIGINS", "extra WebSocket origins (comma-separated host patterns)"}, "")
+	str(&c.LogFormat, flagSpec{"log-format", "SUPEREGO_LOG_FORMAT", "text or json"}, "text")
+	str(&c.LogLevel, flagSpec{"log-level", "SUPEREGO_LOG_LEVEL", "debug, info, warn or error"}, "info")
+	str(&c.Provider, flagSpec{"provider", "SUPEREGO_PROVIDER", "demo, openai, openrouter, ollama or anthropic (default: chosen from the API keys set, else demo)"}, "")
+	str(&c.BaseURL, flagSpec{"base-url", "SUPEREGO_BASE_URL", "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"}, "")
+	str(&c.SuperegoModel, flagSpec{"superego-model", "SUPEREGO_SUPEREGO_MODEL", "default superego model"}, "")
+	str(&c.AssistantModel, flagSpec{"assistant-model", "SUPEREGO_ASSISTANT_MODEL", "default assistant model"}, "")
+	dur(&c.DemoDelay, flagSpec{"demo-delay", "SUPEREGO_DEMO_DELAY", "pause between demo provider tokens (0 for none)"}, 20*time.Millisecond)
+	num(&c.MaxConcurrentUpstream, flagSpec{"max-upstream", "SUPEREGO_MAX_UPSTREAM", "concurrent upstream model calls; more queue"}, 16)
+	num(&c.MaxRunsPerSocket, flagSpec{"max-runs-per-socket", "SUPEREGO_MAX_RUNS_PER_SOCKET", "concurrent runs one WebSocket may follow"}, 16)
+	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, 5*time.Minute)
+	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
+	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
+
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if envErr != nil {
+		return c, nil, envErr
+	}
+	c.AllowedOrigins = splitList(origins)
+	c.OpenAIKey = getenv("OPENAI_API_KEY")
+	c.OpenRouterKey = getenv("OPENROUTER_API_KEY")
+	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")
+	if c.DemoDelay < 0 {
+		return c, nil, errors.New("--demo-delay must not be negative")
+	}
+	return c, fs.Args(), nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

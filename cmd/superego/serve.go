@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/httpapi"
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/seed"
+	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlite"
+	"github.com/superego-lab/superego/internal/wsapi"
+	"github.com/superego-lab/superego/web"
+)
+
+// app is a wired server: everything serve needs, built once.
+type app struct {
+	log     *slog.Logger
+	store   store.Store
+	catalog *llm.Catalog
+	engine  *engine.Engine
+	handler http.Handler
+}
+
+// openStore opens SQLite under the data dir, or PostgreSQL when a database
+// URL is given, with migrations applied.
+func openStore(ctx context.Context, c config, log *slog.Logger) (store.Store, error) {
+	if c.DatabaseURL != "" {
+		if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return openPostgres(ctx, c, log)
+		}
+		return nil, errors.New("--database-url must start with postgres:// (leave it empty for the embedded SQLite)")
+	}
+	return sqlite.Open(ctx, filepath.Join(c.DataDir, "superego.db"), log)
+}
+
+// newApp wires store, providers, engine and the HTTP surface.
+func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Registry) (*app, error) {
+	st, err := openStore(ctx, c, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	fail := func(err error) (*app, error) {
+		_ = st.Close()
+		return nil, err
+	}
+	if err := seed.Apply(ctx, st, log); err != nil {
+		return fail(fmt.Errorf("seed: %w", err))
+	}
+
+	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "superego_upstream_retries_total",
+		Help: "Upstream model calls retried before their first token, by provider.",
+	}, []string{"provider"})
+	reg.MustRegister(retries)
+	cat, err := llm.Setup(llm.Config{
+		Provider:       c.Provider,
+		BaseURL:        c.BaseURL,
+		SuperegoModel:  c.SuperegoModel,
+		AssistantModel: c.AssistantModel,
+		DemoDelay:      c.DemoDelay,
+		OpenAIKey:      c.OpenAIKey,
+		OpenRouterKey:  c.OpenRouterKey,
+		AnthropicKey:   c.AnthropicKey,
+		OnRetry:        func(p string) { retries.WithLabelValues(p).Inc() },
+	}, log)
+	if err != nil {
+		return fail(fmt.Errorf("provider: %w", err))
+	}
+
+	eng := engine.New(st, cat.Provider, engine.Config{
+		SuperegoModel:         cat.SuperegoModel,
+		AssistantModel:        cat.AssistantModel,
+		MaxConcurrentUpstream: c.MaxConcurrentUpstream,
+		RunTimeout:            c.RunTimeout,
+	}, log, reg)
+	if n, err := eng.Recover(ctx); err != nil {
+		return fail(fmt.Errorf("recover runs: %w", err))
+	} else if n > 0 {
+		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
+	}
+
+	bus := events.NewLocalBus()
+	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: version}, httpapi.Deps{
+		Store:    st,
+		Bus:      bus,
+		Log:      log,
+		Registry: reg,
+		Models:   func() any { return cat.Info() },
+		UI:       web.Handler(),
+	})
+	wsapi.RegisterRuns(api.Huma(), eng)
+	api.Handle("GET /api/ws", wsapi.New(wsapi.Config{
+		APIToken:         c.APIToken,
+		AllowedOrigins:   c.AllowedOrigins,
+		MaxRunsPerSocket: c.MaxRunsPerSocket,
+	}, eng, bus, log, reg))
+	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
+	return &app{log: log, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	c, rest, err := parseConfig("serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", rest)
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	a, err := newApp(ctx, c, log, reg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = a.store.Close() }()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	// Long-lived streams (WebSocket, SSE) hang off baseCtx, so cancelling
+	// it on shutdown ends them instead of waiting for clients to leave.
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("superego listening", "url", "http://"+ln.Addr().String(), "provider", a.catalog.Name,
+		"demo", a.catalog.Demo, "database", describeDB(c), "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cancelBase()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := a.engine.Shutdown(shutCtx); err != nil {
+		log.Warn("engine shutdown", "err", err)
+	}
+	return nil
+}
+
+// describeDB names the database for the start-up log without credentials.
+func describeDB(c config) string {
+	if c.DatabaseURL == "" {
+		return "sqlite:" + filepath.Join(c.DataDir, "superego.db")
+	}
+	return "postgres"
+}
+
+func cmdOpenAPI(stdout io.Writer) error {
+	b, err := openAPIDocument()
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+// openAPIDocument builds the full spec, including the run operations the
+// WebSocket package registers.
+func openAPIDocument() ([]byte, error) {
+	return httpapi.OpenAPI(httpapi.Config{Version: version}, func(api *httpapi.API) {
+		wsapi.RegisterRuns(api.Huma(), nil)
+	})
+}
