@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+const runCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
+	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
+
+func scanRun(sc interface{ Scan(...any) error }) (model.Run, error) {
+	var r model.Run
+	var created string
+	var finished sql.NullString
+	err := sc.Scan(&r.ID, &r.FlowInstanceID, &r.FlowConfigID, &r.UserMessageID, &r.ComparisonID, &r.Status,
+		&r.Decision, &r.Error, &r.Usage.InputTokens, &r.Usage.OutputTokens, &r.Timings.SuperegoMs,
+		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, &created, &finished)
+	if err != nil {
+		return r, err
+	}
+	if r.CreatedAt, err = parseTime(created); err != nil {
+		return r, err
+	}
+	r.FinishedAt, err = parseNullTime(finished)
+	return r, err
+}
+
+// CreateRun records a new run of an existing instance. ID (when empty) and
+// CreatedAt are filled; Status defaults to running.
+func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	if r.ID == "" {
+		r.ID = model.NewID()
+	}
+	if r.Status == "" {
+		r.Status = model.RunRunning
+	}
+	r.CreatedAt = now()
+	r.FinishedAt = roundTime(r.FinishedAt)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if r.FlowInstanceID == "" {
+			return &store.RefError{Field: "flow_instance_id"}
+		}
+		if err := checkRef(ctx, tx, "flow_instances", "flow_instance_id", r.FlowInstanceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
+			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
+			r.Timings.TotalMs, r.LastSeq, fmtTime(r.CreatedAt), nullTime(r.FinishedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("run %q already exists: %w", r.ID, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: create run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return model.Run{}, err
+	}
+	return r, nil
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	if err != nil {
+		return model.Run{}, notFound(err, "run", id)
+	}
+	return r, nil
+}
+
+// UpdateRun rewrites a run's progress: status, decision, error, usage,
+// timings, last_seq and finished_at. Its ids and created_at stay.
+func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	var out model.Run
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
+			 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ? WHERE id = ?`,
+			r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
+			r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
+			nullTime(roundTime(r.FinishedAt)), r.ID)
+		if err != nil {
+			return fmt.Errorf("sqlite: update run: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return notFound(orNoRows(err), "run", r.ID)
+		}
+		out, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, r.ID))
+		if err != nil {
+			return fmt.Errorf("sqlite: update run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return model.Run{}, err
+	}
+	return out, nil
+}
+
+// interruptedError is recorded on runs a restart cut short, unless the run
+// already carried an error of its own.
+const interruptedError = "the server stopped before the run finished"
+
+// InterruptRunning marks every running run, and the messages it was still
+// streaming, as interrupted. Partial text is kept. Called at start-up, when
+// no run can really be in progress.
+func (s *Store) InterruptRunning(ctx context.Context) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		at := fmtTime(now())
+		_, err := tx.ExecContext(ctx,
+			`UPDATE messages SET status = ?, updated_at = ?
+			 WHERE status = ? AND run_id IN (SELECT id FROM runs WHERE status = ?)`,
+			model.MessageInterrupted, at, model.MessageStreaming, model.RunRunning)
+		if err != nil {
+			return fmt.Errorf("sqlite: interrupt messages: %w", err)
+		}
+		res, err := tx.ExecContext(ctx,
+			`UPDATE runs SET status = ?, finished_at = ?, error = CASE WHEN error = '' THEN ? ELSE error END
+			 WHERE status = ?`,
+			model.RunInterrupted, at, interruptedError, model.RunRunning)
+		if err != nil {
+			return fmt.Errorf("sqlite: interrupt runs: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
