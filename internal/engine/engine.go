@@ -1,0 +1,393 @@
+// Package engine runs flows: it stores the user's message, lets the
+// superego screen it against a constitution, has the assistant answer, and
+// records everything as it happens. Runs belong to the engine, not to the
+// caller that started them: each has an in-memory, append-only event log
+// that any number of subscribers can read from any sequence number, while
+// the run goes on whether anyone listens or not.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// Errors returned by the engine; test them with errors.Is. Missing flow
+// instances, configs and messages wrap store.ErrNotFound instead.
+var (
+	// ErrRunNotFound: no such run, neither live nor stored.
+	ErrRunNotFound = errors.New("run not found")
+	// ErrLogUnavailable: the run exists but its event log is no longer in
+	// memory (evicted, or written by an earlier process).
+	ErrLogUnavailable = errors.New("run log unavailable")
+	// ErrInvalid: bad arguments; the wrapping error says which.
+	ErrInvalid = errors.New("invalid request")
+	// ErrClosed: the engine is shutting down and starts no new runs.
+	ErrClosed = errors.New("engine is shutting down")
+)
+
+// Reasons a run's context ends; they are recorded on the run and message.
+var (
+	errCancelledByUser = errors.New("cancelled by user")
+	errShuttingDown    = errors.New("server shutting down")
+)
+
+// MaxContentBytes bounds one user message.
+const MaxContentBytes = 256 << 10
+
+// Limits on the configs of one parallel run.
+const (
+	MinParallelConfigs = 2
+	MaxParallelConfigs = 8
+)
+
+// Config tunes the engine. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// SuperegoModel and AssistantModel are used when a flow config names no
+	// model of its own.
+	SuperegoModel, AssistantModel string
+	// MaxConcurrentUpstream limits concurrent upstream model calls across
+	// all runs; excess calls queue.
+	MaxConcurrentUpstream int
+	// HistoryBudgetChars bounds the earlier conversation sent to the models;
+	// whole turns are dropped from the oldest end.
+	HistoryBudgetChars int
+	// RunTimeout bounds a whole run.
+	RunTimeout time.Duration
+	// LogRetention is how long finished runs' event logs are kept at least,
+	// unless MaxLogs or MaxLogBytes force the oldest out earlier.
+	LogRetention time.Duration
+	// MaxLogs and MaxLogBytes bound the retained finished logs.
+	MaxLogs     int
+	MaxLogBytes int64
+}
+
+// DefaultConfig returns the defaults used for zero Config fields.
+func DefaultConfig() Config {
+	return Config{
+		MaxConcurrentUpstream: 16,
+		HistoryBudgetChars:    24000,
+		RunTimeout:            10 * time.Minute,
+		LogRetention:          10 * time.Minute,
+		MaxLogs:               1000,
+		MaxLogBytes:           64 << 20,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxConcurrentUpstream <= 0 {
+		c.MaxConcurrentUpstream = d.MaxConcurrentUpstream
+	}
+	if c.HistoryBudgetChars <= 0 {
+		c.HistoryBudgetChars = d.HistoryBudgetChars
+	}
+	if c.RunTimeout <= 0 {
+		c.RunTimeout = d.RunTimeout
+	}
+	if c.LogRetention <= 0 {
+		c.LogRetention = d.LogRetention
+	}
+	if c.MaxLogs <= 0 {
+		c.MaxLogs = d.MaxLogs
+	}
+	if c.MaxLogBytes <= 0 {
+		c.MaxLogBytes = d.MaxLogBytes
+	}
+	return c
+}
+
+// Engine runs flows. It is safe for concurrent use.
+type Engine struct {
+	st   store.Store
+	prov llm.Provider
+	cfg  Config
+	log  *slog.Logger
+	m    *metrics
+	sem  chan struct{} // upstream call slots
+	logs *logStore
+	now  func() time.Time
+
+	base     context.Context // parent of every run's context
+	stopBase context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool
+	active  map[string]context.CancelCauseFunc // live runs by id
+	insts   map[string]*instanceLock
+	wg      sync.WaitGroup
+}
+
+// New returns an engine storing into st and calling prov. reg may be nil,
+// in which case no metrics are registered.
+func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base, stop := context.WithCancel(context.Background())
+	e := &Engine{
+		st:       st,
+		prov:     provider,
+		cfg:      cfg,
+		log:      log,
+		m:        newMetrics(reg),
+		sem:      make(chan struct{}, cfg.MaxConcurrentUpstream),
+		now:      time.Now,
+		base:     base,
+		stopBase: stop,
+		active:   make(map[string]context.CancelCauseFunc),
+		insts:    make(map[string]*instanceLock),
+	}
+	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
+	return e
+}
+
+// Recover marks runs left "running" by a crashed process as "interrupted"
+// (with their streaming messages), keeping partial text. Call it once at
+// start-up, before starting runs.
+func (e *Engine) Recover(ctx context.Context) (int, error) {
+	n, err := e.st.InterruptRunning(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("interrupt running runs: %w", err)
+	}
+	if n > 0 {
+		e.log.Info("runs interrupted by an earlier shutdown marked", "count", n)
+	}
+	return n, nil
+}
+
+// Send stores content as a new user message of the instance and starts a
+// run on it. ctx bounds only the synchronous part; the run itself belongs
+// to the engine.
+func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Run, error) {
+	if err := e.checkOpen(); err != nil {
+		return model.Run{}, err
+	}
+	if err := validateContent(content); err != nil {
+		return model.Run{}, err
+	}
+	inst, err := e.st.GetFlowInstance(ctx, instanceID)
+	if err != nil {
+		return model.Run{}, fmt.Errorf("flow instance %q: %w", instanceID, err)
+	}
+	j, err := e.prepare(ctx, inst, content, nil)
+	if err != nil {
+		return model.Run{}, err
+	}
+	e.launch(j)
+	return j.run, nil
+}
+
+// Rerun forks the instance of a user message — a new instance holding the
+// history up to and including that message, with the overrides recorded —
+// and runs the copied message again in the fork. The original instance is
+// not changed.
+func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides) (model.Run, error) {
+	if err := e.checkOpen(); err != nil {
+		return model.Run{}, err
+	}
+	msg, err := e.st.GetMessage(ctx, messageID)
+	if err != nil {
+		return model.Run{}, fmt.Errorf("message %q: %w", messageID, err)
+	}
+	if msg.Role != model.RoleUser {
+		return model.Run{}, fmt.Errorf("%w: message %q is a %s message; only user messages can be rerun", ErrInvalid, messageID, msg.Role)
+	}
+	if err := e.checkOverrides(ctx, o); err != nil {
+		return model.Run{}, err
+	}
+	src, err := e.st.GetFlowInstance(ctx, msg.FlowInstanceID)
+	if err != nil {
+		return model.Run{}, fmt.Errorf("flow instance %q: %w", msg.FlowInstanceID, err)
+	}
+	fork := model.FlowInstance{
+		FlowConfigID:        src.FlowConfigID,
+		Name:                forkName(src.Name),
+		Description:         src.Description,
+		ParentInstanceID:    src.ID,
+		ForkedFromMessageID: msg.ID,
+	}
+	if !o.IsZero() {
+		oc := o
+		fork.Overrides = &oc
+	}
+	fork, err = e.st.ForkFlowInstance(ctx, msg.ID, fork)
+	if err != nil {
+		return model.Run{}, fmt.Errorf("fork flow instance: %w", err)
+	}
+	// The fork already holds a copy of the message: run that copy rather
+	// than storing the text a second time.
+	copied, err := e.lastMessage(ctx, fork.ID)
+	if err != nil {
+		return model.Run{}, err
+	}
+	if copied.Role != model.RoleUser || copied.Content != msg.Content {
+		return model.Run{}, fmt.Errorf("fork %q does not end with the copied user message", fork.ID)
+	}
+	j, err := e.prepare(ctx, fork, "", &copied)
+	if err != nil {
+		return model.Run{}, err
+	}
+	e.launch(j)
+	return j.run, nil
+}
+
+// Cancel stops a live run and its upstream request. A run that already
+// finished is left as it is (nil); an unknown one is ErrRunNotFound.
+func (e *Engine) Cancel(runID string) error {
+	e.mu.Lock()
+	cancel, ok := e.active[runID]
+	e.mu.Unlock()
+	if ok {
+		cancel(errCancelledByUser)
+		return nil
+	}
+	if _, err := e.Run(context.Background(), runID); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Run returns the stored state of a run.
+func (e *Engine) Run(ctx context.Context, runID string) (model.Run, error) {
+	r, err := e.st.GetRun(ctx, runID)
+	if errors.Is(err, store.ErrNotFound) {
+		return model.Run{}, fmt.Errorf("run %q: %w (%w)", runID, ErrRunNotFound, err)
+	}
+	return r, err
+}
+
+// Subscribe returns the run's events with Seq > afterSeq, then live ones.
+// A stored run whose log is gone is ErrLogUnavailable.
+func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*Subscription, error) {
+	l, ok := e.logs.get(runID)
+	if !ok {
+		if _, err := e.Run(ctx, runID); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("run %q: %w", runID, ErrLogUnavailable)
+	}
+	if afterSeq < 0 {
+		afterSeq = 0
+	}
+	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
+}
+
+// Shutdown cancels every live run with the reason "server shutting down",
+// refuses new ones, and waits — bounded by ctx — until they are stored.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	e.closing = true
+	for _, cancel := range e.active {
+		cancel(errShuttingDown)
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		e.stopBase()
+		return nil
+	case <-ctx.Done():
+		e.stopBase()
+		return fmt.Errorf("engine shutdown: %w", ctx.Err())
+	}
+}
+
+func (e *Engine) checkOpen() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closing {
+		return ErrClosed
+	}
+	return nil
+}
+
+func validateContent(content string) error {
+	switch {
+	case strings.TrimSpace(content) == "":
+		return fmt.Errorf("%w: content is empty", ErrInvalid)
+	case len(content) > MaxContentBytes:
+		return fmt.Errorf("%w: content is %d bytes; the limit is %d", ErrInvalid, len(content), MaxContentBytes)
+	case !utf8.ValidString(content):
+		return fmt.Errorf("%w: content is not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}
+
+// checkOverrides makes sure the objects a rerun names exist.
+func (e *Engine) checkOverrides(ctx context.Context, o model.Overrides) error {
+	if o.ConstitutionID != nil {
+		if _, err := e.st.GetConstitution(ctx, *o.ConstitutionID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%w: %w", ErrInvalid, &store.RefError{Field: "constitution_id", ID: *o.ConstitutionID})
+			}
+			return err
+		}
+	}
+	if o.SyspromptID != nil {
+		if _, err := e.st.GetSysprompt(ctx, *o.SyspromptID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%w: %w", ErrInvalid, &store.RefError{Field: "sysprompt_id", ID: *o.SyspromptID})
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func forkName(name string) string {
+	if name == "" {
+		return "Rerun"
+	}
+	return name + " (rerun)"
+}
+
+// instanceLock serialises the runs of one instance so a second message's
+// history includes the answer to the first.
+type instanceLock struct {
+	ch   chan struct{}
+	refs int
+}
+
+// lockInstance waits for the instance's previous run, or for ctx.
+func (e *Engine) lockInstance(ctx context.Context, id string) (func(), error) {
+	e.mu.Lock()
+	l := e.insts[id]
+	if l == nil {
+		l = &instanceLock{ch: make(chan struct{}, 1)}
+		e.insts[id] = l
+	}
+	l.refs++
+	e.mu.Unlock()
+	release := func() {
+		e.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(e.insts, id)
+		}
+		e.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, context.Cause(ctx)
+	}
+}

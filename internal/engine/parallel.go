@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// RunParallel runs one input through several flow configs at once. Each
+// config gets a new flow instance, named after the comparison and the
+// config, and all share a new comparison id. Runs are independent: one
+// failing does not touch the others. Everything is stored before any run
+// starts; if storing fails part-way, the runs already stored are marked
+// failed and the error is returned.
+func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, comparisonName string) (string, []model.Run, error) {
+	if err := e.checkOpen(); err != nil {
+		return "", nil, err
+	}
+	if n := len(configIDs); n < MinParallelConfigs || n > MaxParallelConfigs {
+		return "", nil, fmt.Errorf("%w: a parallel run takes %d to %d flow configs, got %d", ErrInvalid, MinParallelConfigs, MaxParallelConfigs, n)
+	}
+	if err := validateContent(content); err != nil {
+		return "", nil, err
+	}
+	configs := make([]model.FlowConfig, len(configIDs))
+	for i, id := range configIDs {
+		c, err := e.st.GetFlowConfig(ctx, id)
+		if err != nil {
+			return "", nil, fmt.Errorf("flow config %q: %w", id, err)
+		}
+		configs[i] = c
+	}
+	comparisonID := model.NewID()
+	name := strings.TrimSpace(comparisonName)
+	if name == "" {
+		name = "Comparison " + e.now().UTC().Format("2006-01-02 15:04")
+	}
+	jobs := make([]*job, 0, len(configs))
+	for _, c := range configs {
+		inst, err := e.st.CreateFlowInstance(ctx, model.FlowInstance{
+			FlowConfigID: c.ID,
+			Name:         name + " · " + c.Name,
+			ComparisonID: comparisonID,
+		})
+		if err != nil {
+			e.abandon(jobs, err)
+			return "", nil, fmt.Errorf("create flow instance for config %q: %w", c.ID, err)
+		}
+		j, err := e.prepare(ctx, inst, content, nil)
+		if err != nil {
+			e.abandon(jobs, err)
+			return "", nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return comparisonID, e.launchAll(jobs), nil
+}
+
+// ContinueComparison sends a follow-up message to every instance of a
+// comparison, each in a run of its own.
+func (e *Engine) ContinueComparison(ctx context.Context, comparisonID, content string) ([]model.Run, error) {
+	if err := e.checkOpen(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(comparisonID) == "" {
+		return nil, fmt.Errorf("%w: comparison_id is empty", ErrInvalid)
+	}
+	if err := validateContent(content); err != nil {
+		return nil, err
+	}
+	var insts []model.FlowInstance
+	p := store.Page{Limit: 200}
+	for {
+		page, next, err := e.st.ListFlowInstances(ctx, store.InstanceFilter{ComparisonID: comparisonID}, p)
+		if err != nil {
+			return nil, fmt.Errorf("list comparison %q: %w", comparisonID, err)
+		}
+		insts = append(insts, page...)
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	if len(insts) == 0 {
+		return nil, fmt.Errorf("comparison %q: %w", comparisonID, store.ErrNotFound)
+	}
+	// Oldest first, so runs come back in the order the comparison was made.
+	for i, k := 0, len(insts)-1; i < k; i, k = i+1, k-1 {
+		insts[i], insts[k] = insts[k], insts[i]
+	}
+	jobs := make([]*job, 0, len(insts))
+	for _, inst := range insts {
+		j, err := e.prepare(ctx, inst, content, nil)
+		if err != nil {
+			e.abandon(jobs, err)
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return e.launchAll(jobs), nil
+}
+
+func (e *Engine) launchAll(jobs []*job) []model.Run {
+	runs := make([]model.Run, len(jobs))
+	for i, j := range jobs {
+		runs[i] = j.run
+		e.launch(j)
+	}
+	return runs
+}
+
+// abandon ends runs that were stored but will not start because their
+// group could not be set up completely.
+func (e *Engine) abandon(jobs []*job, cause error) {
+	for _, j := range jobs {
+		e.finish(j, model.RunFailed, "parallel run could not start: "+cause.Error())
+	}
+}
