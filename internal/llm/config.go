@@ -1,0 +1,118 @@
+package llm
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+// Provider names accepted by Config.Provider (--provider).
+const (
+	ProviderDemo       = "demo"
+	ProviderOpenAI     = "openai"
+	ProviderOpenRouter = "openrouter"
+	ProviderAnthropic  = "anthropic"
+	ProviderOllama     = "ollama"
+)
+
+// Config selects and configures the model provider. It is filled from flags
+// and environment by the command and handed to providers.Setup (the
+// constructor lives in a sub-package because it imports every
+// implementation, which themselves import this package).
+type Config struct {
+	// Provider is demo, openai, openrouter, anthropic or ollama; empty
+	// means "choose from the credentials that are set".
+	Provider string
+	// BaseURL overrides the OpenAI-compatible (or Anthropic) endpoint.
+	BaseURL string
+	// SuperegoModel and AssistantModel override the provider's defaults.
+	SuperegoModel  string
+	AssistantModel string
+	// DemoDelay paces the demo provider's tokens; 0 means no wait. Setup
+	// does not apply a default: the command's flag default (20ms) does.
+	DemoDelay time.Duration
+	// Credentials. They are only ever sent to their provider.
+	OpenAIKey     string
+	OpenRouterKey string
+	AnthropicKey  string
+	// ExtraHeaders are added to every upstream request.
+	ExtraHeaders map[string]string
+	// ThinkingBudget is Anthropic's extended-thinking budget in tokens
+	// (default 2048).
+	ThinkingBudget int
+
+	// ConnectTimeout bounds dialing and the TLS handshake (default 10s).
+	ConnectTimeout time.Duration
+	// FirstTokenTimeout, IdleTimeout and MaxAttempts: see RetryOptions.
+	FirstTokenTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxAttempts       int
+	// OnRetry is called once per retry (for metrics); may be nil.
+	OnRetry func(provider string)
+}
+
+// Catalog is the configured provider and its default models.
+type Catalog struct {
+	// Provider is already wrapped with WithRetry.
+	Provider Provider
+	// Name is the provider's name as in Config.Provider.
+	Name string
+	// BaseURL is the endpoint in use (empty for the demo).
+	BaseURL        string
+	SuperegoModel  string
+	AssistantModel string
+	// Demo is true when the offline demo provider is in use.
+	Demo bool
+}
+
+// ModelsInfo is the body of GET /api/models.
+type ModelsInfo struct {
+	Provider              string      `json:"provider"`
+	Demo                  bool        `json:"demo"`
+	DefaultSuperegoModel  string      `json:"default_superego_model"`
+	DefaultAssistantModel string      `json:"default_assistant_model"`
+	Models                []ModelInfo `json:"models"`
+}
+
+// ModelInfo is one configured model and the roles it is the default for.
+type ModelInfo struct {
+	ID       string   `json:"id"`
+	Provider string   `json:"provider"`
+	Roles    []string `json:"roles"`
+	Demo     bool     `json:"demo"`
+}
+
+// Info describes the catalog for GET /api/models. It never carries
+// credentials.
+func (c *Catalog) Info() ModelsInfo {
+	info := ModelsInfo{
+		Provider:              c.Name,
+		Demo:                  c.Demo,
+		DefaultSuperegoModel:  c.SuperegoModel,
+		DefaultAssistantModel: c.AssistantModel,
+	}
+	if c.SuperegoModel == c.AssistantModel {
+		info.Models = []ModelInfo{{ID: c.SuperegoModel, Provider: c.Name, Demo: c.Demo,
+			Roles: []string{string(PurposeSuperego), string(PurposeAssistant)}}}
+		return info
+	}
+	info.Models = []ModelInfo{
+		{ID: c.SuperegoModel, Provider: c.Name, Demo: c.Demo, Roles: []string{string(PurposeSuperego)}},
+		{ID: c.AssistantModel, Provider: c.Name, Demo: c.Demo, Roles: []string{string(PurposeAssistant)}},
+	}
+	return info
+}
+
+// NewHTTPClient returns a client for streaming calls: dialing and the TLS
+// handshake are bounded by connectTimeout, but there is no overall timeout
+// because a long answer may legitimately stream for minutes (WithRetry's
+// first-token and idle timeouts bound it instead).
+func NewHTTPClient(connectTimeout time.Duration) *http.Client {
+	if connectTimeout <= 0 {
+		connectTimeout = 10 * time.Second
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connectTimeout
+	return &http.Client{Transport: t}
+}

@@ -1,0 +1,190 @@
+// Package demo is Superego's offline provider: no network, no credentials,
+// fully deterministic, and paced like a real model so the UI can be tried
+// and tested without an API key. Wherever a model name shows it is labelled
+// as a demo ("demo-superego", "demo-assistant").
+//
+// # Superego rule set (PurposeSuperego)
+//
+// The demo superego is a small rule set, not a model:
+//
+//  1. The constitution is the text of the system prompt after a line
+//     "## CONSTITUTION" up to a line "## CONVERSATION" or the end of the
+//     prompt (marker lines match case-insensitively and may carry trailing
+//     text such as a version; headings inside the constitution itself are
+//     part of it). No such section, or one that is only whitespace (as with
+//     the "none" constitution), allows everything.
+//  2. Otherwise it reads the last user message, splits it into words
+//     (case-insensitive, any non-letter separates words) and checks, in
+//     this order:
+//     - BLOCK when a word is weapon, bomb, explosive, poison or malware
+//     (singular or plural);
+//     - CAUTION when a word is dose, dosage, medication, invest, investing,
+//     investment or password (singular or plural), or the phrase
+//     "legal advice" appears;
+//     - ALLOW otherwise.
+//  3. Its thinking (reasoning events) walks through the constitution's
+//     Markdown headings one by one before concluding; its visible reply
+//     (text events) is a short evaluation whose last line is exactly
+//     "DECISION: ALLOW", "DECISION: CAUTION: <reason>" or
+//     "DECISION: BLOCK: <reason>".
+//
+// # Assistant (PurposeAssistant, or no purpose)
+//
+// A fixed answer of a few dozen words that quotes the start of the last
+// user message; when the system prompt mentions a caution, the answer
+// first acknowledges it.
+//
+// # Pacing and usage
+//
+// Output is cut into word-sized pieces (a word plus the whitespace after
+// it), one event each, with Options.Delay between pieces (0: no wait).
+// Cancelling the context stops the stream at once. Usage counts pieces: the
+// words of the prompt as input, the emitted pieces as output.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// Model names the demo reports; they say "demo" so nobody mistakes the
+// output for a real model's.
+const (
+	SuperegoModel  = "demo-superego"
+	AssistantModel = "demo-assistant"
+)
+
+// DefaultDelay is a realistic pause between tokens.
+const DefaultDelay = 20 * time.Millisecond
+
+// Options configures the demo provider.
+type Options struct {
+	// Delay between emitted pieces; 0 emits as fast as the consumer takes them.
+	Delay time.Duration
+}
+
+// Provider is the offline demo provider.
+type Provider struct {
+	delay time.Duration
+}
+
+// New returns a demo provider.
+func New(opts Options) *Provider {
+	return &Provider{delay: max(opts.Delay, 0)}
+}
+
+// Name implements llm.Provider.
+func (p *Provider) Name() string { return llm.ProviderDemo }
+
+// Stream implements llm.Provider.
+func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+	var reasoning, text string
+	if req.Purpose == llm.PurposeSuperego {
+		reasoning, text = superegoScript(req)
+	} else {
+		text = assistantScript(req)
+	}
+
+	var timer *time.Timer
+	if p.delay > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
+	}
+	out := 0
+	send := func(kind llm.Kind, s string) error {
+		for _, piece := range Pieces(s) {
+			if err := p.pause(ctx, timer); err != nil {
+				return err
+			}
+			if err := emit(llm.Event{Kind: kind, Delta: piece}); err != nil {
+				return err
+			}
+			out++
+		}
+		return nil
+	}
+	if err := send(llm.KindReasoning, reasoning); err != nil {
+		return err
+	}
+	if err := send(llm.KindText, text); err != nil {
+		return err
+	}
+	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: inputTokens(req), OutputTokens: out}})
+}
+
+// pause waits one delay, returning early with ctx's error if it ends.
+func (p *Provider) pause(ctx context.Context, timer *time.Timer) error {
+	if timer == nil {
+		return ctx.Err()
+	}
+	timer.Reset(p.delay)
+	select {
+	case <-ctx.Done():
+		timer.Stop()
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// Pieces cuts s into word-sized tokens: each piece is a run of
+// non-space characters followed by the whitespace after it (leading
+// whitespace joins the first piece). Concatenating the pieces gives s back.
+func Pieces(s string) []string {
+	var out []string
+	start := 0
+	seenWord := false
+	inSpace := false
+	for i, r := range s {
+		space := unicode.IsSpace(r)
+		if !space && inSpace && seenWord {
+			out = append(out, s[start:i])
+			start = i
+		}
+		if !space {
+			seenWord = true
+		}
+		inSpace = space
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func inputTokens(req llm.Request) int {
+	n := len(strings.Fields(req.System))
+	for _, m := range req.Messages {
+		n += len(strings.Fields(m.Content))
+	}
+	return n
+}
+
+// assistantScript writes the demo assistant's answer.
+func assistantScript(req llm.Request) string {
+	msg := strings.Join(strings.Fields(lastUserMessage(req.Messages)), " ")
+	words := strings.Fields(msg)
+	snippet := msg
+	if len(words) > 8 {
+		snippet = strings.Join(words[:8], " ") + "…"
+	}
+	var b strings.Builder
+	if strings.Contains(strings.ToLower(req.System), "caution") {
+		b.WriteString("The superego advised caution on this one, so I will keep my answer general and careful. ")
+	}
+	if snippet == "" {
+		b.WriteString("This is the offline demo assistant. I did not receive a question. ")
+	} else {
+		fmt.Fprintf(&b, "This is the offline demo assistant answering %q, a message of %d words. ", snippet, len(words))
+	}
+	b.WriteString("A real model would reply thoughtfully here; the demo writes a fixed answer so that runs " +
+		"can be compared and tested without a network. Set an API key to talk to a real model.")
+	return b.String()
+}
