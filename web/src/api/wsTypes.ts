@@ -1,0 +1,213 @@
+// Frames of the /api/ws protocol (DESIGN.md section 4). The WebSocket is not
+// described by the OpenAPI document, so these types are written by hand and
+// kept in the protocol's own snake_case names.
+
+export type Decision = 'ALLOW' | 'CAUTION' | 'BLOCK' | 'ERROR'
+export type RunStatus = 'running' | 'completed' | 'blocked' | 'cancelled' | 'failed' | 'interrupted'
+export type MessageRole = 'user' | 'superego' | 'assistant'
+
+export interface Usage {
+  input_tokens: number
+  output_tokens: number
+}
+
+export interface Timings {
+  superego_ms?: number
+  first_token_ms?: number
+  total_ms?: number
+}
+
+/** A stored message as the server sends it (same shape as the REST one). */
+export interface Message {
+  id: string
+  flow_instance_id: string
+  run_id?: string
+  position: number
+  role: MessageRole | string
+  content: string
+  decision?: Decision | string
+  reason?: string
+  thinking?: string
+  constitution_id?: string
+  constitution_version?: number
+  sysprompt_id?: string
+  model?: string
+  usage?: Usage
+  timings?: Timings
+  status: string
+  error?: string
+  created_at: string
+  updated_at?: string
+}
+
+// ---- client → server ----
+
+export interface SendMessageFrame {
+  type: 'send_message'
+  request_id: string
+  flow_instance_id: string
+  content: string
+}
+
+export interface RunParallelFrame {
+  type: 'run_parallel'
+  request_id: string
+  flow_config_ids?: string[]
+  comparison_name?: string
+  comparison_id?: string
+  content: string
+}
+
+export interface RerunFrame {
+  type: 'rerun'
+  request_id: string
+  message_id: string
+  constitution_id?: string
+  sysprompt_id?: string
+  superego_enabled?: boolean
+}
+
+export interface CancelFrame {
+  type: 'cancel'
+  run_id: string
+  request_id?: string
+}
+
+export interface ResumeFrame {
+  type: 'resume'
+  run_id: string
+  after_seq: number
+  request_id?: string
+}
+
+export interface PingFrame {
+  type: 'ping'
+}
+
+export type ClientFrame =
+  | SendMessageFrame
+  | RunParallelFrame
+  | RerunFrame
+  | CancelFrame
+  | ResumeFrame
+  | PingFrame
+
+/** Frames that the server answers with `accepted` (or an `error`). */
+export type RequestFrame = SendMessageFrame | RunParallelFrame | RerunFrame
+
+// ---- server → client ----
+
+interface Base {
+  ts: string
+}
+
+/** Fields every run event carries. */
+export interface RunBase extends Base {
+  run_id: string
+  flow_instance_id: string
+  flow_config_id: string
+  seq: number
+}
+
+export interface AcceptedEvent extends Base {
+  type: 'accepted'
+  request_id: string
+  run_ids: string[]
+  comparison_id?: string
+}
+
+export interface RunStartedEvent extends RunBase {
+  type: 'run_started'
+  user_message: Message
+}
+
+export interface SuperegoStartedEvent extends RunBase {
+  type: 'superego_started'
+  constitution_id: string
+  constitution_version: number
+  model: string
+}
+
+export interface SuperegoThinkingEvent extends RunBase {
+  type: 'superego_thinking'
+  delta: string
+}
+
+export interface SuperegoTokenEvent extends RunBase {
+  type: 'superego_token'
+  delta: string
+}
+
+export interface SuperegoDecisionEvent extends RunBase {
+  type: 'superego_decision'
+  decision: Decision
+  reason?: string
+  message?: Message
+}
+
+export interface AssistantTokenEvent extends RunBase {
+  type: 'assistant_token'
+  delta: string
+}
+
+export interface AssistantMessageEvent extends RunBase {
+  type: 'assistant_message'
+  message: Message
+}
+
+export interface RunFinishedEvent extends RunBase {
+  type: 'run_finished'
+  status: RunStatus
+  error?: string
+  usage?: Usage
+  timings?: Timings
+}
+
+export interface ResourceChangedEvent extends Base {
+  type: 'resource_changed'
+  resource: string
+  action: 'created' | 'updated' | 'deleted'
+  id: string
+  version?: number
+}
+
+export interface ErrorEvent extends Base {
+  type: 'error'
+  request_id?: string
+  run_id?: string
+  code: string
+  message: string
+}
+
+export interface PongEvent {
+  type: 'pong'
+  ts?: string
+}
+
+export type RunEvent =
+  | RunStartedEvent
+  | SuperegoStartedEvent
+  | SuperegoThinkingEvent
+  | SuperegoTokenEvent
+  | SuperegoDecisionEvent
+  | AssistantTokenEvent
+  | AssistantMessageEvent
+  | RunFinishedEvent
+
+export type ServerEvent = AcceptedEvent | RunEvent | ResourceChangedEvent | ErrorEvent | PongEvent
+
+const runEventTypes = new Set<string>([
+  'run_started',
+  'superego_started',
+  'superego_thinking',
+  'superego_token',
+  'superego_decision',
+  'assistant_token',
+  'assistant_message',
+  'run_finished',
+])
+
+/** Reports whether e belongs to a run's event log (and so carries a seq). */
+export function isRunEvent(e: ServerEvent): e is RunEvent {
+  return runEventTypes.has(e.type)
+}
