@@ -1,0 +1,162 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// Resource names in resource_changed events.
+const (
+	resConstitution = "constitution"
+	resSysprompt    = "sysprompt"
+	resFlowConfig   = "flow_config"
+	resFlowTemplate = "flow_template"
+	resFlowInstance = "flow_instance"
+)
+
+// Field limits shared by the input schemas. Bodies are capped at BodyLimit
+// anyway; these keep single fields sane.
+const (
+	maxName        = 200
+	maxDescription = 4000
+)
+
+// idPath is the {id} path parameter. Validating it as a slug means a path
+// like "..%2Fx" is rejected (422) before any handler code runs.
+type idPath struct {
+	ID string `path:"id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Object id (a slug)."`
+}
+
+// pageQuery is the cursor pagination of every list.
+type pageQuery struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size."`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"The next_cursor of the previous page; empty for the first page."`
+}
+
+func (q pageQuery) page() store.Page { return store.Page{Limit: q.Limit, Cursor: q.Cursor} }
+
+// ifMatch is the optional precondition of PUT and DELETE.
+type ifMatch struct {
+	IfMatch string `header:"If-Match" doc:"The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since."`
+}
+
+// List is one page of a list. NextCursor is empty on the last page.
+type List[T any] struct {
+	Items      []T    `json:"items" nullable:"false"`
+	NextCursor string `json:"next_cursor" doc:"Pass as ?cursor= to get the next page; empty on the last page."`
+}
+
+type listOutput[T any] struct {
+	Body List[T]
+}
+
+func newList[T any](items []T, next string) *listOutput[T] {
+	if items == nil {
+		items = []T{} // "items": [] rather than null
+	}
+	return &listOutput[T]{Body: List[T]{Items: items, NextCursor: next}}
+}
+
+// objectOutput is a single object with its ETag.
+type objectOutput[T any] struct {
+	ETag string `header:"ETag"`
+	Body T
+}
+
+// createdOutput is a created object with its Location.
+type createdOutput[T any] struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     T
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifVersion turns an If-Match header into the version the store checks.
+// An absent header or * means any version. Weak or unparsable tags can
+// never match (If-Match uses strong comparison), so they fail with 412.
+// With several tags, current supplies the stored version to pick the one
+// that matches.
+func ifVersion(ctx context.Context, header string, current func(context.Context) (int, error)) (int, error) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return store.Any, nil
+	}
+	var versions []int
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return store.Any, nil
+		}
+		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			continue
+		}
+		v, err := strconv.Atoi(tag[1 : len(tag)-1])
+		if err != nil || v < 1 {
+			continue
+		}
+		versions = append(versions, v)
+	}
+	switch len(versions) {
+	case 0:
+		return 0, huma.Error412PreconditionFailed("If-Match names no version of this object; send the ETag from a GET, or *")
+	case 1:
+		return versions[0], nil
+	}
+	cur, err := current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range versions {
+		if v == cur {
+			return cur, nil
+		}
+	}
+	return 0, huma.Error412PreconditionFailed("none of the If-Match versions is the current one; fetch the object again and retry")
+}
+
+// publish announces a successful write. The bus never blocks.
+func (a *API) publish(ctx context.Context, resource, action, id string, version int) {
+	if a.deps.Bus == nil {
+		return
+	}
+	a.deps.Bus.Publish(context.WithoutCancel(ctx), events.ResourceChanged(resource, action, id, version))
+}
+
+// utc normalises a stored time for the wire: RFC 3339 in UTC.
+func utc(t time.Time) time.Time { return t.UTC() }
+
+// utcPtr is utc for optional times.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Responses every operation of a kind can give, for the OpenAPI document.
+var (
+	errsRead   = []int{http.StatusNotFound, http.StatusUnprocessableEntity}
+	errsCreate = []int{http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}
+	errsWrite  = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}
+	errsDelete = []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
+)
+
+// blank reports a name that is empty once trimmed.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// blankName is the 422 for a name of only spaces.
+func blankName(loc string, value string) error {
+	return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
+		Location: loc, Message: "must not be blank", Value: value,
+	})
+}

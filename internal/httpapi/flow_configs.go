@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// flowSpecInput is the writable part of a flow config, also the config of
+// a flow template. SuperegoEnabled is a pointer so that an explicit false
+// survives Huma's defaulting (which fills zero values) while an absent
+// field still means true.
+type flowSpecInput struct {
+	Name            string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description     string `json:"description,omitempty" maxLength:"4000"`
+	ConstitutionID  string `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Constitution the superego screens against; must exist."`
+	SyspromptID     string `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"System prompt of the assistant; must exist."`
+	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Whether the superego screens messages (default true)."`
+	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200" doc:"Overrides the server's superego model."`
+	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200" doc:"Overrides the server's assistant model."`
+	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`
+}
+
+// spec converts validated input to the model; loc prefixes field errors.
+func (in flowSpecInput) spec(loc string) (model.FlowSpec, error) {
+	if blank(in.Name) {
+		return model.FlowSpec{}, blankName(loc+"name", in.Name)
+	}
+	enabled := true
+	if in.SuperegoEnabled != nil {
+		enabled = *in.SuperegoEnabled
+	}
+	onErr := in.OnSuperegoError
+	if onErr == "" {
+		onErr = model.OnErrorBlock
+	}
+	return model.FlowSpec{
+		Name: in.Name, Description: in.Description,
+		ConstitutionID: in.ConstitutionID, SyspromptID: in.SyspromptID,
+		SuperegoEnabled: enabled, SuperegoModel: in.SuperegoModel, AssistantModel: in.AssistantModel,
+		OnSuperegoError: onErr,
+	}, nil
+}
+
+func flowConfigOut(c model.FlowConfig) model.FlowConfig {
+	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	return c
+}
+
+func (a *API) registerFlowConfigs() {
+	const kind = "flow config"
+	tags := []string{"Flow configs"}
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "list-flow-configs", Method: http.MethodGet, Path: "/api/flow-configs",
+		Summary: "List flow configs", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.FlowConfig], error) {
+		items, next, err := a.deps.Store.ListFlowConfigs(ctx, in.page())
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
+		}
+		for i := range items {
+			items[i] = flowConfigOut(items[i])
+		}
+		return newList(items, next), nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "get-flow-config", Method: http.MethodGet, Path: "/api/flow-configs/{id}",
+		Summary: "Get a flow config", Tags: tags, Errors: errsRead,
+	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowConfig], error) {
+		c, err := a.deps.Store.GetFlowConfig(ctx, in.ID)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
+		}
+		return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "create-flow-config", Method: http.MethodPost, Path: "/api/flow-configs",
+		Summary: "Create a flow config", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "The referenced constitution and system prompt must exist (422 naming the field otherwise).",
+	}), func(ctx context.Context, in *struct {
+		Body flowSpecInput
+	}) (*createdOutput[model.FlowConfig], error) {
+		spec, err := in.Body.spec("body.")
+		if err != nil {
+			return nil, err
+		}
+		c, err := a.deps.Store.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
+		}
+		a.publish(ctx, resFlowConfig, "created", c.ID, c.Version)
+		return &createdOutput[model.FlowConfig]{ETag: etag(c.Version), Location: "/api/flow-configs/" + c.ID, Body: flowConfigOut(c)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "replace-flow-config", Method: http.MethodPut, Path: "/api/flow-configs/{id}",
+		Summary: "Replace a flow config", Tags: tags, Errors: errsWrite,
+		Description: "Replaces every writable field; absent optional fields take their defaults.",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+		Body flowSpecInput
+	}) (*objectOutput[model.FlowConfig], error) {
+		t := target{kind: kind, op: "update", id: in.ID}
+		spec, err := in.Body.spec("body.")
+		if err != nil {
+			return nil, err
+		}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		c, err := a.deps.Store.UpdateFlowConfig(ctx, model.FlowConfig{Meta: model.Meta{ID: in.ID}, FlowSpec: spec}, v)
+		if err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resFlowConfig, "updated", c.ID, c.Version)
+		return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "delete-flow-config", Method: http.MethodDelete, Path: "/api/flow-configs/{id}",
+		Summary: "Delete a flow config", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "A config still used by a flow instance cannot be deleted (409 naming the instances).",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+	}) (*struct{}, error) {
+		t := target{kind: kind, op: "delete", id: in.ID}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		if err := a.deps.Store.DeleteFlowConfig(ctx, in.ID, v); err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resFlowConfig, "deleted", in.ID, v)
+		return nil, nil
+	})
+}
+
+// flowConfigVersion reads the stored version for If-Match lists.
+func (a *API) flowConfigVersion(id string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		c, err := a.deps.Store.GetFlowConfig(ctx, id)
+		return c.Version, err
+	}
+}

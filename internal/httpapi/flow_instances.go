@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// flowInstanceInput is what a client writes on POST and PUT. The fork and
+// comparison fields are read-only: the engine sets them.
+type flowInstanceInput struct {
+	FlowConfigID string `json:"flow_config_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"The flow config this conversation runs; must exist."`
+	Name         string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description  string `json:"description,omitempty" maxLength:"4000"`
+}
+
+func (in flowInstanceInput) instance() (model.FlowInstance, error) {
+	if blank(in.Name) {
+		return model.FlowInstance{}, blankName("body.name", in.Name)
+	}
+	return model.FlowInstance{FlowConfigID: in.FlowConfigID, Name: in.Name, Description: in.Description}, nil
+}
+
+func flowInstanceOut(i model.FlowInstance) model.FlowInstance {
+	i.CreatedAt, i.UpdatedAt, i.LastMessageAt = utc(i.CreatedAt), utc(i.UpdatedAt), utcPtr(i.LastMessageAt)
+	return i
+}
+
+func messageOut(m model.Message) model.Message {
+	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
+	return m
+}
+
+func (a *API) registerFlowInstances() {
+	const kind = "flow instance"
+	tags := []string{"Flow instances"}
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "list-flow-instances", Method: http.MethodGet, Path: "/api/flow-instances",
+		Summary: "List flow instances, newest first", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "With comparison_id, only the instances (columns) of that parallel comparison.",
+	}), func(ctx context.Context, in *struct {
+		pageQuery
+		ComparisonID string `query:"comparison_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Only the instances of this comparison."`
+	}) (*listOutput[model.FlowInstance], error) {
+		items, next, err := a.deps.Store.ListFlowInstances(ctx, store.InstanceFilter{ComparisonID: in.ComparisonID}, in.page())
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
+		}
+		for i := range items {
+			items[i] = flowInstanceOut(items[i])
+		}
+		return newList(items, next), nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
+		Summary: "Get a flow instance", Tags: tags, Errors: errsRead,
+	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowInstance], error) {
+		i, err := a.deps.Store.GetFlowInstance(ctx, in.ID)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
+		}
+		return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
+		Summary: "Create a flow instance", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+	}), func(ctx context.Context, in *struct {
+		Body flowInstanceInput
+	}) (*createdOutput[model.FlowInstance], error) {
+		fi, err := in.Body.instance()
+		if err != nil {
+			return nil, err
+		}
+		i, err := a.deps.Store.CreateFlowInstance(ctx, fi)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
+		}
+		a.publish(ctx, resFlowInstance, "created", i.ID, i.Version)
+		return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
+		Summary: "Replace a flow instance", Tags: tags, Errors: errsWrite,
+		Description: "Replaces flow_config_id, name and description; the conversation is kept.",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+		Body flowInstanceInput
+	}) (*objectOutput[model.FlowInstance], error) {
+		t := target{kind: kind, op: "update", id: in.ID}
+		fi, err := in.Body.instance()
+		if err != nil {
+			return nil, err
+		}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		fi.ID = in.ID
+		i, err := a.deps.Store.UpdateFlowInstance(ctx, fi, v)
+		if err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resFlowInstance, "updated", i.ID, i.Version)
+		return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "delete-flow-instance", Method: http.MethodDelete, Path: "/api/flow-instances/{id}",
+		Summary: "Delete a flow instance", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "Deletes the instance with its messages and runs.",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+	}) (*struct{}, error) {
+		t := target{kind: kind, op: "delete", id: in.ID}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		if err := a.deps.Store.DeleteFlowInstance(ctx, in.ID, v); err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resFlowInstance, "deleted", in.ID, v)
+		return nil, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
+		Summary: "A flow instance's conversation, oldest first", Tags: tags, Errors: errsRead,
+	}), func(ctx context.Context, in *struct {
+		idPath
+		pageQuery
+	}) (*listOutput[model.Message], error) {
+		items, next, err := a.deps.Store.ListMessages(ctx, in.ID, in.page())
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "list messages", id: in.ID}, err)
+		}
+		for i := range items {
+			items[i] = messageOut(items[i])
+		}
+		return newList(items, next), nil
+	})
+}
+
+// flowInstanceVersion reads the stored version for If-Match lists.
+func (a *API) flowInstanceVersion(id string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		i, err := a.deps.Store.GetFlowInstance(ctx, id)
+		return i.Version, err
+	}
+}

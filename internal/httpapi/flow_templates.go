@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// templateConfigInput is a template's recipe: the writable flow-config
+// fields. Unlike a flow config its name may be left empty, in which case
+// instantiating uses the template's name.
+type templateConfigInput struct {
+	Name            string `json:"name,omitempty" maxLength:"200" doc:"Name of the configs created from this template; defaults to the template's name."`
+	Description     string `json:"description,omitempty" maxLength:"4000"`
+	ConstitutionID  string `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
+	SyspromptID     string `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
+	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Default true."`
+	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200"`
+	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200"`
+	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block"`
+}
+
+// flowTemplateInput is what a client writes on POST and PUT.
+type flowTemplateInput struct {
+	Name        string              `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description string              `json:"description,omitempty" maxLength:"4000"`
+	Config      templateConfigInput `json:"config" doc:"The flow config this template creates."`
+	IsDefault   bool                `json:"is_default,omitempty" doc:"Making a template default clears the flag on the others."`
+}
+
+func (in flowTemplateInput) template() (model.FlowTemplate, error) {
+	if blank(in.Name) {
+		return model.FlowTemplate{}, blankName("body.name", in.Name)
+	}
+	c := in.Config
+	enabled := true
+	if c.SuperegoEnabled != nil {
+		enabled = *c.SuperegoEnabled
+	}
+	onErr := c.OnSuperegoError
+	if onErr == "" {
+		onErr = model.OnErrorBlock
+	}
+	return model.FlowTemplate{
+		Name: in.Name, Description: in.Description, IsDefault: in.IsDefault,
+		Config: model.FlowSpec{
+			Name: c.Name, Description: c.Description,
+			ConstitutionID: c.ConstitutionID, SyspromptID: c.SyspromptID,
+			SuperegoEnabled: enabled, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel,
+			OnSuperegoError: onErr,
+		},
+	}, nil
+}
+
+func flowTemplateOut(t model.FlowTemplate) model.FlowTemplate {
+	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+	return t
+}
+
+// instantiateInput is the optional body of POST .../instantiate.
+type instantiateInput struct {
+	Name string `json:"name,omitempty" maxLength:"200" doc:"Name of the new flow instance; defaults to the template's name."`
+}
+
+// Instantiated is the result of instantiating a template.
+type Instantiated struct {
+	FlowConfig   model.FlowConfig   `json:"flow_config"`
+	FlowInstance model.FlowInstance `json:"flow_instance"`
+}
+
+func (a *API) registerFlowTemplates() {
+	const kind = "flow template"
+	tags := []string{"Flow templates"}
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "list-flow-templates", Method: http.MethodGet, Path: "/api/flow-templates",
+		Summary: "List flow templates", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.FlowTemplate], error) {
+		items, next, err := a.deps.Store.ListFlowTemplates(ctx, in.page())
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
+		}
+		for i := range items {
+			items[i] = flowTemplateOut(items[i])
+		}
+		return newList(items, next), nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "get-flow-template", Method: http.MethodGet, Path: "/api/flow-templates/{id}",
+		Summary: "Get a flow template", Tags: tags, Errors: errsRead,
+	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowTemplate], error) {
+		t, err := a.deps.Store.GetFlowTemplate(ctx, in.ID)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
+		}
+		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "create-flow-template", Method: http.MethodPost, Path: "/api/flow-templates",
+		Summary: "Create a flow template", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+	}), func(ctx context.Context, in *struct {
+		Body flowTemplateInput
+	}) (*createdOutput[model.FlowTemplate], error) {
+		ft, err := in.Body.template()
+		if err != nil {
+			return nil, err
+		}
+		t, err := a.deps.Store.CreateFlowTemplate(ctx, ft)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
+		}
+		a.publish(ctx, resFlowTemplate, "created", t.ID, t.Version)
+		return &createdOutput[model.FlowTemplate]{ETag: etag(t.Version), Location: "/api/flow-templates/" + t.ID, Body: flowTemplateOut(t)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "replace-flow-template", Method: http.MethodPut, Path: "/api/flow-templates/{id}",
+		Summary: "Replace a flow template", Tags: tags, Errors: errsWrite,
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+		Body flowTemplateInput
+	}) (*objectOutput[model.FlowTemplate], error) {
+		tg := target{kind: kind, op: "update", id: in.ID}
+		ft, err := in.Body.template()
+		if err != nil {
+			return nil, err
+		}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, tg, err)
+		}
+		ft.ID = in.ID
+		t, err := a.deps.Store.UpdateFlowTemplate(ctx, ft, v)
+		if err != nil {
+			return nil, a.fail(ctx, tg, err)
+		}
+		a.publish(ctx, resFlowTemplate, "updated", t.ID, t.Version)
+		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "delete-flow-template", Method: http.MethodDelete, Path: "/api/flow-templates/{id}",
+		Summary: "Delete a flow template", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+	}) (*struct{}, error) {
+		tg := target{kind: kind, op: "delete", id: in.ID}
+		v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, tg, err)
+		}
+		if err := a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v); err != nil {
+			return nil, a.fail(ctx, tg, err)
+		}
+		a.publish(ctx, resFlowTemplate, "deleted", in.ID, v)
+		return nil, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "instantiate-flow-template", Method: http.MethodPost, Path: "/api/flow-templates/{id}/instantiate",
+		Summary: "Create a flow config and a flow instance from a template", Tags: tags,
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+		Description: "Both are created in one transaction; Location names the new flow instance.",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		Body *instantiateInput
+	}) (*createdOutput[Instantiated], error) {
+		name := ""
+		if in.Body != nil {
+			name = in.Body.Name
+		}
+		cfg, inst, err := a.deps.Store.InstantiateFlowTemplate(ctx, in.ID, name)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "instantiate", id: in.ID}, err)
+		}
+		a.publish(ctx, resFlowConfig, "created", cfg.ID, cfg.Version)
+		a.publish(ctx, resFlowInstance, "created", inst.ID, inst.Version)
+		return &createdOutput[Instantiated]{
+			Location: "/api/flow-instances/" + inst.ID,
+			Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},
+		}, nil
+	})
+}
+
+// flowTemplateVersion reads the stored version for If-Match lists.
+func (a *API) flowTemplateVersion(id string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		t, err := a.deps.Store.GetFlowTemplate(ctx, id)
+		return t.Version, err
+	}
+}

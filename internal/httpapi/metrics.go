@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the API's Prometheus collectors. Routes are labelled by mux
+// pattern ("GET /api/constitutions/{id}"), never by raw path.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	dbErrors *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "superego_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "superego_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "superego_db_errors_total",
+			Help: "Unexpected database errors (not not-found or conflicts) by operation.",
+		}, []string{"operation"}),
+	}
+	m.requests = register(reg, m.requests)
+	m.latency = register(reg, m.latency)
+	m.dbErrors = register(reg, m.dbErrors)
+	return m
+}
+
+// register adds c to reg, or reuses the collector already registered under
+// the same name, so two APIs sharing one registry count together instead of
+// panicking.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic("httpapi: register metric: " + err.Error())
+	}
+	return c
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}

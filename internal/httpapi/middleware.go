@@ -1,0 +1,269 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// reqInfo travels in the request context so that whoever learns something
+// about a failure (handler, error transformer, panic recovery) can hand it
+// to observe, which writes the one log line per failed request.
+type reqInfo struct {
+	id     string
+	err    error  // the internal cause of a 5xx; never sent to the client
+	detail string // the problem detail the client got
+}
+
+type reqInfoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	ri, _ := ctx.Value(reqInfoKey{}).(*reqInfo)
+	return ri
+}
+
+// RequestID returns the id of the request ctx belongs to ("" outside one),
+// for packages that log on behalf of a request.
+func RequestID(ctx context.Context) string {
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// saneRequestID accepts a client's X-Request-Id only when it is short and
+// plain, so it can go into logs and headers without escaping.
+func saneRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status and whether anything was written. It
+// passes Flush and Hijack through so SSE and WebSocket handlers work behind
+// the middleware.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.written {
+		w.status = code
+		w.written = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.status = http.StatusOK
+		w.written = true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker for WebSocket upgrades.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("httpapi: response writer cannot hijack")
+	}
+	c, rw, err := h.Hijack()
+	if err == nil && !w.written {
+		w.status = http.StatusSwitchingProtocols
+		w.written = true
+	}
+	return c, rw, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe assigns the request id, measures the request and writes the one
+// log line of a failed request, with id, method, path and status.
+func (a *API) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !saneRequestID(id) {
+			id = model.NewID()
+		}
+		ri := &reqInfo{id: id}
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+
+		next.ServeHTTP(sw, r)
+
+		status := sw.status
+		if !sw.written {
+			status = http.StatusOK
+		}
+		a.metrics.observe(a.routeOf(r), status, time.Since(start))
+		if status < 400 {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if ri.detail != "" {
+			attrs = append(attrs, slog.String("detail", ri.detail))
+		}
+		if ri.err != nil {
+			attrs = append(attrs, slog.String("err", ri.err.Error()))
+		}
+		level := slog.LevelInfo
+		switch {
+		case errors.Is(r.Context().Err(), context.Canceled) || errors.Is(ri.err, context.Canceled):
+			// The client went away; nothing is wrong with the server.
+			level = slog.LevelDebug
+		case status >= 500:
+			level = slog.LevelError
+		}
+		a.log.LogAttrs(r.Context(), level, "request failed", attrs...)
+	})
+}
+
+// routeOf names the route for metrics by its mux pattern, so label values
+// stay bounded whatever paths clients send.
+func (a *API) routeOf(r *http.Request) string {
+	p := r.Pattern
+	if p == "" {
+		// Requests answered before routing (401, 404 for bad paths, 413).
+		_, p = a.mux.Handler(r)
+	}
+	if p == "" {
+		return "unmatched"
+	}
+	return p
+}
+
+// recoverPanics turns a panic into a generic 500; the panic value goes to
+// the log line only.
+func (a *API) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			if ri := infoFrom(r.Context()); ri != nil {
+				ri.err = fmt.Errorf("panic: %v", v)
+			}
+			if sw, ok := w.(*statusWriter); ok && sw.written {
+				return // too late for a clean answer; the log line says why
+			}
+			writeProblem(w, r, http.StatusInternalServerError, internalDetail(r.Context()))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// guardPath refuses /api paths that are not in canonical form (dot
+// segments, doubled or trailing slashes, encoded slashes that decode into
+// traversal). The mux would otherwise answer them with a redirect to the
+// cleaned path; an API client gets a plain 404 instead, and nothing such a
+// path names can reach a handler.
+func (a *API) guardPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if isAPIPath(p) && p != "/api/" && path.Clean(p) != p {
+			writeProblem(w, r, http.StatusNotFound, "no such resource")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAPIPath(p string) bool { return p == "/api" || strings.HasPrefix(p, "/api/") }
+
+// authenticate enforces the bearer token on /api routes except health and
+// the handlers registered with HandlePublic.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	if a.cfg.APIToken == "" {
+		return next
+	}
+	// Comparing fixed-size digests keeps the comparison constant-time even
+	// in the token's length.
+	want := sha256.Sum256([]byte(a.cfg.APIToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isAPIPath(r.URL.Path) || r.URL.Path == "/api/health" || a.isPublic(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		got := sha256.Sum256([]byte(token))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="superego"`)
+			detail := "missing bearer token: send Authorization: Bearer <token>"
+			if ok {
+				detail = "invalid bearer token"
+			}
+			writeProblem(w, r, http.StatusUnauthorized, detail)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110).
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// limitBody answers 413 to a declared oversized body at once and caps the
+// body of every other request, so raw handlers are bounded too. Huma
+// operations apply the same limit themselves (see humaConfig).
+func (a *API) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > a.cfg.BodyLimit {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("request body is larger than the limit of %d bytes", a.cfg.BodyLimit))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, a.cfg.BodyLimit+1)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// syspromptInput is what a client writes on PUT (full replacement).
+type syspromptInput struct {
+	Name    string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Content string `json:"content" doc:"The system prompt given to the assistant."`
+}
+
+// syspromptCreateInput adds the optional client-chosen id of POST.
+type syspromptCreateInput struct {
+	ID      string `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Slug id; derived from name when absent."`
+	Name    string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Content string `json:"content" doc:"The system prompt given to the assistant."`
+}
+
+func syspromptOut(s model.Sysprompt) model.Sysprompt {
+	s.CreatedAt, s.UpdatedAt = utc(s.CreatedAt), utc(s.UpdatedAt)
+	return s
+}
+
+func (a *API) registerSysprompts() {
+	const kind = "sysprompt"
+	tags := []string{"System prompts"}
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "list-sysprompts", Method: http.MethodGet, Path: "/api/sysprompts",
+		Summary: "List system prompts", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
+	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.Sysprompt], error) {
+		items, next, err := a.deps.Store.ListSysprompts(ctx, in.page())
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
+		}
+		for i := range items {
+			items[i] = syspromptOut(items[i])
+		}
+		return newList(items, next), nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "get-sysprompt", Method: http.MethodGet, Path: "/api/sysprompts/{id}",
+		Summary: "Get a system prompt", Tags: tags, Errors: errsRead,
+	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.Sysprompt], error) {
+		s, err := a.deps.Store.GetSysprompt(ctx, in.ID)
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
+		}
+		return &objectOutput[model.Sysprompt]{ETag: etag(s.Version), Body: syspromptOut(s)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "create-sysprompt", Method: http.MethodPost, Path: "/api/sysprompts",
+		Summary: "Create a system prompt", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "The id may be chosen by the client (a slug); without one it is derived from the name.",
+	}), func(ctx context.Context, in *struct {
+		Body syspromptCreateInput
+	}) (*createdOutput[model.Sysprompt], error) {
+		b := in.Body
+		if blank(b.Name) {
+			return nil, blankName("body.name", b.Name)
+		}
+		id := b.ID
+		if id == "" {
+			id = model.Slugify(b.Name)
+			if id == "" {
+				return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
+					Location: "body.id", Message: "no id given and none can be derived from the name; send an id", Value: b.Name,
+				})
+			}
+		}
+		s, err := a.deps.Store.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: id}, Name: b.Name, Content: b.Content})
+		if err != nil {
+			return nil, a.fail(ctx, target{kind: kind, op: "create", id: id}, err)
+		}
+		a.publish(ctx, resSysprompt, "created", s.ID, s.Version)
+		return &createdOutput[model.Sysprompt]{ETag: etag(s.Version), Location: "/api/sysprompts/" + s.ID, Body: syspromptOut(s)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "replace-sysprompt", Method: http.MethodPut, Path: "/api/sysprompts/{id}",
+		Summary: "Replace a system prompt", Tags: tags, Errors: errsWrite,
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+		Body syspromptInput
+	}) (*objectOutput[model.Sysprompt], error) {
+		t := target{kind: kind, op: "update", id: in.ID}
+		if blank(in.Body.Name) {
+			return nil, blankName("body.name", in.Body.Name)
+		}
+		v, err := ifVersion(ctx, in.IfMatch, a.syspromptVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		s, err := a.deps.Store.UpdateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: in.ID}, Name: in.Body.Name, Content: in.Body.Content}, v)
+		if err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resSysprompt, "updated", s.ID, s.Version)
+		return &objectOutput[model.Sysprompt]{ETag: etag(s.Version), Body: syspromptOut(s)}, nil
+	})
+
+	huma.Register(a.huma, a.op(huma.Operation{
+		OperationID: "delete-sysprompt", Method: http.MethodDelete, Path: "/api/sysprompts/{id}",
+		Summary: "Delete a system prompt", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "The protected assistant_default and prompts still used by a flow config, template or instance cannot be deleted (409).",
+	}), func(ctx context.Context, in *struct {
+		idPath
+		ifMatch
+	}) (*struct{}, error) {
+		t := target{kind: kind, op: "delete", id: in.ID}
+		v, err := ifVersion(ctx, in.IfMatch, a.syspromptVersion(in.ID))
+		if err != nil {
+			return nil, a.failPrecondition(ctx, t, err)
+		}
+		if err := a.deps.Store.DeleteSysprompt(ctx, in.ID, v); err != nil {
+			return nil, a.fail(ctx, t, err)
+		}
+		a.publish(ctx, resSysprompt, "deleted", in.ID, v)
+		return nil, nil
+	})
+}
+
+// syspromptVersion reads the stored version for If-Match lists.
+func (a *API) syspromptVersion(id string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		s, err := a.deps.Store.GetSysprompt(ctx, id)
+		return s.Version, err
+	}
+}
