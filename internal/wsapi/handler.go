@@ -1,0 +1,296 @@
+// Package wsapi serves Superego's WebSocket, GET /api/ws: the one socket for
+// real-time work (starting runs, streaming their events, cancelling and
+// resuming them, and resource notifications), plus the socket-free views of
+// a run (GET /api/runs/{id} and its Server-Sent Events stream).
+//
+// The protocol is DESIGN.md section 4; docs/websocket.md is the guide for
+// client authors. Runs belong to the engine, not to a socket: a socket only
+// follows runs through engine subscriptions, so closing it never cancels
+// anything and any socket can resume any run.
+package wsapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/events"
+)
+
+// Subprotocols. A browser cannot set an Authorization header on a WebSocket,
+// so it offers the token as a second subprotocol next to Subprotocol; the
+// server always answers with Subprotocol alone, so the token is never echoed
+// and never appears in a URL or an access log.
+const (
+	Subprotocol         = "superego.v1"
+	BearerProtocolPrefix = "superego.bearer."
+)
+
+// Config tunes the WebSocket endpoint. Zero values take the defaults noted.
+type Config struct {
+	// APIToken, when set, is required: "Authorization: Bearer <token>" or
+	// the subprotocol "superego.bearer.<token>" (browsers).
+	APIToken string
+	// AllowedOrigins are extra Origin host patterns (path.Match syntax,
+	// e.g. "localhost:5173" or "https://*.example.org") allowed besides the
+	// server's own host. "*" allows any origin.
+	AllowedOrigins []string
+	// MaxRunsPerSocket bounds the runs one socket follows at once (16).
+	MaxRunsPerSocket int
+	// ReadLimit is the largest client frame in bytes (64 KiB); a larger
+	// frame closes the socket with 1009.
+	ReadLimit int64
+	// SendQueue is the number of frames one socket may have pending (256).
+	SendQueue int
+	// MergeLimit caps the text of one merged delta frame in bytes (32 KiB).
+	MergeLimit int
+	// WriteTimeout bounds every single write, ping and close (10s).
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings to detect dead peers (30s).
+	PingInterval time.Duration
+	// DrainTimeout is how long a socket's send queue may stay full before
+	// the socket is closed with 1008 (30s).
+	DrainTimeout time.Duration
+	// RateLimit is the sustained number of client frames per second one
+	// socket may send (20); RateBurst the bucket size (40). A negative
+	// RateLimit disables the limit.
+	RateLimit float64
+	RateBurst int
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxRunsPerSocket <= 0 {
+		c.MaxRunsPerSocket = 16
+	}
+	if c.ReadLimit <= 0 {
+		c.ReadLimit = 64 << 10
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	if c.MergeLimit <= 0 {
+		c.MergeLimit = 32 << 10
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 30 * time.Second
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 20
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 40
+	}
+	return c
+}
+
+// Handler serves GET /api/ws. Create it with New; Close it on shutdown.
+type Handler struct {
+	cfg Config
+	eng *engine.Engine
+	log *slog.Logger
+	m   *metrics
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closed   bool
+
+	unsubscribe func()
+	fanoutDone  chan struct{}
+}
+
+// New returns the WebSocket handler. Resource notifications published on bus
+// (may be nil) go to every connected socket. Metrics are registered on reg
+// (may be nil).
+func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg prometheus.Registerer) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		cfg:        cfg.withDefaults(),
+		eng:        eng,
+		log:        log,
+		m:          newMetrics(reg),
+		sessions:   make(map[*session]struct{}),
+		fanoutDone: make(chan struct{}),
+	}
+	if bus == nil {
+		close(h.fanoutDone)
+		return h
+	}
+	// One bus subscription for all sockets rather than one each: an idle
+	// socket then costs no channel buffer of its own.
+	ch, unsub := bus.Subscribe(1024)
+	h.unsubscribe = unsub
+	go h.fanout(ch)
+	return h
+}
+
+func (h *Handler) fanout(ch <-chan events.Event) {
+	defer close(h.fanoutDone)
+	for ev := range ch {
+		if ev.Type != events.TypeResourceChanged {
+			continue
+		}
+		h.mu.Lock()
+		for s := range h.sessions {
+			s.q.offerNotice(ev)
+		}
+		h.mu.Unlock()
+	}
+}
+
+// Close stops the bus fan-out and closes every socket with 1001 (going
+// away). Runs keep going; clients resume them after reconnecting.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	sessions := make([]*session, 0, len(h.sessions))
+	for s := range h.sessions {
+		sessions = append(sessions, s)
+	}
+	h.mu.Unlock()
+	if h.unsubscribe != nil {
+		h.unsubscribe()
+	}
+	<-h.fanoutDone
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.closeWith(websocket.StatusGoingAway, "server shutting down")
+		}()
+	}
+	wg.Wait()
+}
+
+// ServeHTTP authenticates, upgrades and serves one socket until it closes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	offered := offeredProtocols(r)
+	if !h.authorized(r, offered) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="superego"`)
+		http.Error(w, "missing or invalid API token", http.StatusUnauthorized)
+		return
+	}
+	if hasBearerProtocol(offered) && !containsFold(offered, Subprotocol) {
+		// The server must pick one of the offered subprotocols, and it
+		// never picks the token: without superego.v1 a browser would fail
+		// the handshake with an unhelpful message.
+		http.Error(w, "the "+BearerProtocolPrefix+"<token> subprotocol must be offered together with "+Subprotocol, http.StatusBadRequest)
+		return
+	}
+	opts := &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}, OriginPatterns: h.cfg.AllowedOrigins}
+	if containsFold(h.cfg.AllowedOrigins, "*") {
+		opts.InsecureSkipVerify = true
+	}
+	conn, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		// Accept has answered (403 for a foreign origin, 4xx for a bad
+		// handshake); that is the client's problem, not ours.
+		h.log.Debug("websocket handshake refused", "err", err, "origin", r.Header.Get("Origin"))
+		return
+	}
+	conn.SetReadLimit(h.cfg.ReadLimit)
+
+	s := newSession(h, conn, r.Context())
+	if !h.register(s) {
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer h.unregister(s)
+	s.serve()
+}
+
+func (h *Handler) register(s *session) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.sessions[s] = struct{}{}
+	h.m.connections.Inc()
+	return true
+}
+
+func (h *Handler) unregister(s *session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.sessions, s)
+	h.m.connections.Dec()
+}
+
+// authorized checks the API token from the Authorization header or the
+// bearer subprotocol. Tokens are compared as SHA-256 digests in constant
+// time so neither their content nor their length leaks through timing.
+func (h *Handler) authorized(r *http.Request, offered []string) bool {
+	if h.cfg.APIToken == "" {
+		return true
+	}
+	want := sha256.Sum256([]byte(h.cfg.APIToken))
+	match := func(got string) bool {
+		sum := sha256.Sum256([]byte(got))
+		return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+	}
+	if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "Bearer ") {
+		if match(strings.TrimSpace(auth[7:])) {
+			return true
+		}
+	}
+	for _, p := range offered {
+		if len(p) > len(BearerProtocolPrefix) && strings.EqualFold(p[:len(BearerProtocolPrefix)], BearerProtocolPrefix) {
+			if match(p[len(BearerProtocolPrefix):]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// offeredProtocols lists the subprotocols of Sec-WebSocket-Protocol.
+func offeredProtocols(r *http.Request) []string {
+	var out []string
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func hasBearerProtocol(offered []string) bool {
+	for _, p := range offered {
+		if len(p) >= len(BearerProtocolPrefix) && strings.EqualFold(p[:len(BearerProtocolPrefix)], BearerProtocolPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,254 @@
+package wsapi
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+)
+
+// errQueueClosed is returned by push and pop once the socket is closing.
+var errQueueClosed = errors.New("send queue closed")
+
+// item is one pending server frame. Run and notification frames are events;
+// the others (error, pong) are small structs encoded as they are.
+type item struct {
+	ev    events.Event
+	other any
+	// delta accumulates the text of merged deltas; a []byte so that merging
+	// thousands of tokens stays linear.
+	delta []byte
+}
+
+func (it *item) frameType() string {
+	switch f := it.other.(type) {
+	case errorFrame:
+		return f.Type
+	case pongFrame:
+		return f.Type
+	}
+	return it.ev.Type
+}
+
+// payload returns the value to encode for this item.
+func (it *item) payload() any {
+	if it.other != nil {
+		return it.other
+	}
+	if it.ev.IsDelta() {
+		ev := it.ev
+		ev.Delta = string(it.delta)
+		return ev
+	}
+	return it.ev
+}
+
+// sendQueue is one socket's bounded queue of frames waiting for the writer.
+//
+// Backpressure is deliberate: when the queue holds limit frames, producers
+// (the run followers and the frame reader) wait instead of growing it. Run
+// events are never dropped because the engine keeps each run's log in
+// memory anyway; a waiting follower simply reads that log later, in bigger
+// batches. Text deltas of a run are merged into the run's pending delta of
+// the same type (up to mergeMax bytes) so a slow client receives fewer,
+// larger frames with exactly the same text. A merged delta carries the seq
+// of the last event merged into it, so resuming after it is exact.
+//
+// If the queue stays full for drainTimeout, onStall is called: the client
+// cannot keep up and is disconnected (it can resume).
+type sendQueue struct {
+	limit        int
+	mergeMax     int
+	drainTimeout time.Duration
+	onStall      func()
+	m            *metrics
+
+	mu        sync.Mutex
+	items     []*item
+	lastByRun map[string]*item // the newest pending item of each run
+	ready     chan struct{}    // signalled (1-buffered) when an item is added
+	space     chan struct{}    // closed and replaced whenever a slot frees up
+	closed    bool
+	stallGen  uint64 // guards against a stale stall timer
+	stalled   bool
+}
+
+func newSendQueue(limit, mergeMax int, drainTimeout time.Duration, onStall func(), m *metrics) *sendQueue {
+	return &sendQueue{
+		limit:        limit,
+		mergeMax:     mergeMax,
+		drainTimeout: drainTimeout,
+		onStall:      onStall,
+		m:            m,
+		lastByRun:    make(map[string]*item),
+		ready:        make(chan struct{}, 1),
+		space:        make(chan struct{}),
+	}
+}
+
+// pushEvent queues a run event, merging a delta into the run's pending
+// delta of the same type when there is one. It waits while the queue is
+// full, until ctx is done.
+func (q *sendQueue) pushEvent(ctx context.Context, ev events.Event) error {
+	return q.push(ctx, &item{ev: ev}, true)
+}
+
+// pushFrame queues a non-event frame (error, pong), waiting while full.
+func (q *sendQueue) pushFrame(ctx context.Context, frame any) error {
+	return q.push(ctx, &item{other: frame}, true)
+}
+
+// offerNotice queues a resource notification without waiting: the bus fan-out
+// must never stall on one slow socket. A socket whose queue is full misses
+// the notice (counted as dropped); it is far behind and will most likely be
+// closed for not draining anyway.
+func (q *sendQueue) offerNotice(ev events.Event) bool {
+	return q.push(context.Background(), &item{ev: ev}, false) == nil
+}
+
+func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
+	if it.ev.IsDelta() {
+		it.delta = []byte(it.ev.Delta)
+		it.ev.Delta = ""
+	}
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return errQueueClosed
+		}
+		if q.mergeLocked(it) {
+			q.mu.Unlock()
+			return nil
+		}
+		if len(q.items) < q.limit {
+			q.items = append(q.items, it)
+			if it.ev.RunID != "" && it.other == nil {
+				q.lastByRun[it.ev.RunID] = it
+			}
+			n := len(q.items)
+			q.mu.Unlock()
+			q.m.queued.Inc()
+			q.m.observeQueueLen(n)
+			select {
+			case q.ready <- struct{}{}:
+			default:
+			}
+			return nil
+		}
+		if !wait {
+			q.mu.Unlock()
+			q.m.dropped.WithLabelValues("queue_full").Inc()
+			return errQueueClosed
+		}
+		q.armStallLocked()
+		space := q.space
+		q.mu.Unlock()
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// mergeLocked appends a delta to its run's pending delta of the same type.
+// Only the newest pending item of the run qualifies, so the run's event
+// order is kept exactly.
+func (q *sendQueue) mergeLocked(it *item) bool {
+	if !it.ev.IsDelta() {
+		return false
+	}
+	last := q.lastByRun[it.ev.RunID]
+	if last == nil || last.ev.Type != it.ev.Type || len(last.delta)+len(it.delta) > q.mergeMax {
+		return false
+	}
+	last.delta = append(last.delta, it.delta...)
+	last.ev.Seq = it.ev.Seq
+	last.ev.TS = it.ev.TS
+	q.m.merged.Inc()
+	return true
+}
+
+// armStallLocked starts the drain timer the first time producers find the
+// queue full; pop disarms it as soon as a slot frees up.
+func (q *sendQueue) armStallLocked() {
+	if q.stalled || q.drainTimeout <= 0 {
+		return
+	}
+	q.stalled = true
+	q.stallGen++
+	gen := q.stallGen
+	time.AfterFunc(q.drainTimeout, func() {
+		q.mu.Lock()
+		fire := q.stalled && q.stallGen == gen && !q.closed
+		q.mu.Unlock()
+		if fire {
+			q.onStall()
+		}
+	})
+}
+
+// pop returns the oldest pending item, waiting until there is one or ctx
+// is done. A tick while waiting returns (nil, nil) so the writer can ping
+// an idle peer without a goroutine of its own.
+func (q *sendQueue) pop(ctx context.Context, tick <-chan time.Time) (*item, error) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return nil, errQueueClosed
+		}
+		if len(q.items) > 0 {
+			it := q.items[0]
+			q.items[0] = nil
+			q.items = q.items[1:]
+			if len(q.items) == 0 {
+				q.items = q.items[:0:0] // let the backing array go
+			}
+			if q.lastByRun[it.ev.RunID] == it {
+				delete(q.lastByRun, it.ev.RunID)
+			}
+			q.stalled = false
+			close(q.space)
+			q.space = make(chan struct{})
+			q.mu.Unlock()
+			q.m.queued.Dec()
+			return it, nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.ready:
+		case <-tick:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// close discards what is still pending (the client can resume it) and wakes
+// every waiting producer.
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.closed = true
+	n := len(q.items)
+	q.items = nil
+	q.lastByRun = nil
+	close(q.space)
+	q.m.queued.Sub(float64(n))
+	q.m.dropped.WithLabelValues("socket_closed").Add(float64(n))
+}
+
+// len reports how many frames are pending.
+func (q *sendQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}

@@ -1,0 +1,414 @@
+package wsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// session is one connected socket: a reader that decodes client frames and
+// hands each request to its own goroutine, followers that copy run events
+// from engine subscriptions into the send queue, and one writer.
+type session struct {
+	h      *Handler
+	conn   *websocket.Conn
+	ctx    context.Context // ends when the socket closes
+	cancel context.CancelFunc
+	q      *sendQueue
+	bucket tokenBucket
+
+	mu       sync.Mutex
+	follows  map[string]*follow // by run id
+	reserved int                // slots held by requests still starting runs
+
+	work      sync.WaitGroup // request handlers and followers
+	closeOnce sync.Once
+	pinging   atomic.Bool
+}
+
+// follow is one run the socket relays. Replaced (by a resume of the same run)
+// or finished follows are told apart by pointer.
+type follow struct {
+	cancel context.CancelFunc
+}
+
+func newSession(h *Handler, conn *websocket.Conn, parent context.Context) *session {
+	ctx, cancel := context.WithCancel(parent)
+	s := &session{
+		h:       h,
+		conn:    conn,
+		ctx:     ctx,
+		cancel:  cancel,
+		bucket:  newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
+		follows: make(map[string]*follow),
+	}
+	s.q = newSendQueue(h.cfg.SendQueue, h.cfg.MergeLimit, h.cfg.DrainTimeout, s.stalled, h.m)
+	return s
+}
+
+// serve runs the socket until it closes. Followers and pending requests are
+// stopped with it; the runs themselves go on in the engine.
+func (s *session) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop()
+	}()
+	s.readLoop()
+	s.cancel()
+	s.q.close()
+	s.work.Wait()
+	<-writerDone
+	s.closeWith(websocket.StatusNormalClosure, "")
+}
+
+// closeWith closes the socket once with a status; later calls do nothing.
+func (s *session) closeWith(code websocket.StatusCode, reason string) {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.q.close()
+		// Close writes the close frame (bounded by coder/websocket's own
+		// 5 s timeouts) and unblocks the reader.
+		_ = s.conn.Close(code, reason)
+	})
+}
+
+// stalled is the send queue's drain-timeout callback.
+func (s *session) stalled() {
+	s.h.m.slowCloses.Inc()
+	s.h.log.Info("closing slow websocket client", "drain_timeout", s.h.cfg.DrainTimeout)
+	go s.closeWith(websocket.StatusPolicyViolation, "slow client: send queue full; reconnect and resume")
+}
+
+func (s *session) readLoop() {
+	for {
+		typ, data, err := s.conn.Read(s.ctx)
+		if err != nil {
+			s.logReadEnd(err)
+			return
+		}
+		if typ != websocket.MessageText {
+			s.h.m.framesIn.WithLabelValues("invalid").Inc()
+			s.sendError(&FrameError{Code: CodeBadFrame, Message: "binary frames are not supported; send JSON text frames"})
+			continue
+		}
+		f, ferr := DecodeFrame(data)
+		if ferr != nil {
+			s.h.m.framesIn.WithLabelValues("invalid").Inc()
+			s.sendError(ferr)
+			continue
+		}
+		s.h.m.framesIn.WithLabelValues(f.Type).Inc()
+		if !s.bucket.allow(time.Now()) {
+			s.sendError(&FrameError{RequestID: f.RequestID, Code: CodeRateLimited, Message: "too many frames; slow down"})
+			continue
+		}
+		if f.Type == TypePing {
+			_ = s.q.pushFrame(s.ctx, pongFrame{Type: TypePong, TS: time.Now().UTC(), RequestID: f.RequestID})
+			continue
+		}
+		// Every other request runs on its own so a slow store or engine
+		// call never holds up the frames behind it.
+		s.work.Add(1)
+		go func() {
+			defer s.work.Done()
+			s.handle(f)
+		}()
+	}
+}
+
+func (s *session) logReadEnd(err error) {
+	switch {
+	case websocket.CloseStatus(err) == websocket.StatusNormalClosure,
+		websocket.CloseStatus(err) == websocket.StatusGoingAway,
+		errors.Is(err, context.Canceled), errors.Is(err, io.EOF):
+		// Ordinary endings are not worth a log line.
+	default:
+		s.h.log.Debug("websocket read ended", "err", err)
+	}
+}
+
+// writeLoop writes queued frames, each with a timeout, and pings the peer
+// when the socket is idle (a busy socket's writes time out on their own).
+func (s *session) writeLoop() {
+	ping := time.NewTicker(s.h.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		it, err := s.q.pop(s.ctx, ping.C)
+		if err != nil {
+			return
+		}
+		if it == nil {
+			s.startPing()
+			continue
+		}
+		data, err := json.Marshal(it.payload())
+		if err != nil {
+			s.h.log.Error("encoding websocket frame", "err", err, "type", it.frameType())
+			continue
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.WriteTimeout)
+		err = s.conn.Write(ctx, websocket.MessageText, data)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.h.log.Debug("websocket write failed", "err", err)
+			}
+			go s.closeWith(websocket.StatusInternalError, "write failed")
+			return
+		}
+		s.h.m.framesOut.WithLabelValues(it.frameType()).Inc()
+	}
+}
+
+// startPing pings the peer in the background: a ping waits for the pong,
+// which must not hold up writes.
+func (s *session) startPing() {
+	if !s.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.pinging.Store(false)
+		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.WriteTimeout)
+		defer cancel()
+		if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
+			s.h.log.Debug("websocket peer did not answer ping", "err", err)
+			s.closeWith(websocket.StatusPolicyViolation, "ping timeout")
+		}
+	}()
+}
+
+// sendError queues an error frame (waiting while the queue is full, which
+// also stops the reader: backpressure on a client that floods).
+func (s *session) sendError(e *FrameError) {
+	s.h.m.errors.WithLabelValues(e.Code).Inc()
+	_ = s.q.pushFrame(s.ctx, errorFrame{Type: TypeError, TS: time.Now().UTC(), RequestID: e.RequestID, Code: e.Code, Message: e.Message})
+}
+
+func (s *session) handle(f Frame) {
+	switch f.Type {
+	case TypeSendMessage:
+		s.start(f, 1, func(ctx context.Context) (string, []model.Run, error) {
+			run, err := s.h.eng.Send(ctx, f.FlowInstanceID, f.Content)
+			return "", []model.Run{run}, err
+		})
+	case TypeRunParallel:
+		if f.ComparisonID != "" {
+			// How many columns the comparison has is only known once the
+			// engine started them; reserve the most there can be.
+			s.start(f, maxConfigs, func(ctx context.Context) (string, []model.Run, error) {
+				runs, err := s.h.eng.ContinueComparison(ctx, f.ComparisonID, f.Content)
+				return f.ComparisonID, runs, err
+			})
+			return
+		}
+		s.start(f, len(f.FlowConfigIDs), func(ctx context.Context) (string, []model.Run, error) {
+			return s.h.eng.RunParallel(ctx, f.FlowConfigIDs, f.Content, f.ComparisonName)
+		})
+	case TypeRerun:
+		s.start(f, 1, func(ctx context.Context) (string, []model.Run, error) {
+			run, err := s.h.eng.Rerun(ctx, f.MessageID, f.Overrides())
+			return "", []model.Run{run}, err
+		})
+	case TypeCancel:
+		if err := s.h.eng.Cancel(f.RunID); err != nil {
+			s.sendError(s.engineError(f, err))
+			return
+		}
+		s.accept(f.RequestID, "", []string{f.RunID})
+	case TypeResume:
+		s.resume(f)
+	}
+}
+
+// start reserves follow slots, starts runs in the engine and follows them.
+func (s *session) start(f Frame, slots int, run func(context.Context) (string, []model.Run, error)) {
+	if !s.reserve(slots) {
+		s.sendError(&FrameError{RequestID: f.RequestID, Code: CodeTooManyRuns,
+			Message: tooManyRunsMessage(s.h.cfg.MaxRunsPerSocket)})
+		return
+	}
+	comparisonID, runs, err := run(s.ctx)
+	if err != nil {
+		s.unreserve(slots)
+		s.sendError(s.engineError(f, err))
+		return
+	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	// accepted goes first; the followers read each run's log from seq 1,
+	// so nothing the runs emitted meanwhile is lost.
+	s.accept(f.RequestID, comparisonID, ids)
+	s.unreserve(slots - len(runs))
+	for _, id := range ids {
+		sub, err := s.h.eng.Subscribe(s.ctx, id, 0)
+		if err != nil {
+			s.unreserve(1)
+			s.sendError(s.engineError(Frame{RequestID: f.RequestID}, err))
+			continue
+		}
+		s.follow(id, sub, true)
+	}
+}
+
+// resume follows a run from after_seq, replacing this socket's current
+// follow of the same run if there is one.
+func (s *session) resume(f Frame) {
+	s.mu.Lock()
+	_, replacing := s.follows[f.RunID]
+	s.mu.Unlock()
+	if !replacing && !s.reserve(1) {
+		s.sendError(&FrameError{RequestID: f.RequestID, Code: CodeTooManyRuns, Message: tooManyRunsMessage(s.h.cfg.MaxRunsPerSocket)})
+		return
+	}
+	sub, err := s.h.eng.Subscribe(s.ctx, f.RunID, f.AfterSeq)
+	if err != nil {
+		if !replacing {
+			s.unreserve(1)
+		}
+		s.sendError(s.engineError(f, err))
+		return
+	}
+	s.accept(f.RequestID, "", []string{f.RunID})
+	s.follow(f.RunID, sub, !replacing)
+}
+
+func (s *session) accept(requestID, comparisonID string, runIDs []string) {
+	_ = s.q.pushEvent(s.ctx, events.Event{Type: events.TypeAccepted, TS: time.Now().UTC(),
+		RequestID: requestID, RunIDs: runIDs, ComparisonID: comparisonID})
+}
+
+// follow relays sub's events until the run finished or the socket closed.
+// reserved says whether a slot was reserved for it.
+func (s *session) follow(runID string, sub *engine.Subscription, reserved bool) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	fl := &follow{cancel: cancel}
+	s.mu.Lock()
+	if old := s.follows[runID]; old != nil {
+		old.cancel()
+	}
+	s.follows[runID] = fl
+	if reserved {
+		s.reserved--
+	}
+	s.mu.Unlock()
+
+	s.work.Add(1)
+	go func() {
+		defer s.work.Done()
+		defer sub.Close()
+		defer func() {
+			cancel()
+			s.mu.Lock()
+			if s.follows[runID] == fl {
+				delete(s.follows, runID)
+			}
+			s.mu.Unlock()
+		}()
+		for {
+			batch, err := sub.Next(ctx)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+					s.h.log.Error("following run", "run_id", runID, "err", err)
+					s.sendError(&FrameError{Code: CodeInternal, Message: "lost the event stream of run " + runID + "; resume it"})
+				}
+				return
+			}
+			for _, ev := range batch {
+				if err := s.q.pushEvent(ctx, ev); err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
+
+func (s *session) reserve(n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.follows)+s.reserved+n > s.h.cfg.MaxRunsPerSocket {
+		return false
+	}
+	s.reserved += n
+	return true
+}
+
+func (s *session) unreserve(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reserved -= n
+}
+
+func tooManyRunsMessage(max int) string {
+	return "this socket already follows the most runs it may (" + itoa(max) + "); wait for one to finish"
+}
+
+// engineError maps an engine or store error to an error frame. Only the
+// messages of expected, client-caused errors are passed on; anything else is
+// logged and answered with a generic internal error.
+func (s *session) engineError(f Frame, err error) *FrameError {
+	fe := &FrameError{RequestID: f.RequestID}
+	switch {
+	case errors.Is(err, engine.ErrLogUnavailable):
+		fe.Code, fe.Message = CodeResumeUnavailable, "the event log of this run is no longer kept; load the run and its messages over REST"
+	case errors.Is(err, engine.ErrRunNotFound):
+		fe.Code, fe.Message = CodeNotFound, "run not found"
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidReference):
+		fe.Code, fe.Message = CodeNotFound, err.Error()
+	case errors.Is(err, engine.ErrInvalid):
+		fe.Code, fe.Message = CodeInvalidRequest, err.Error()
+	case errors.Is(err, context.Canceled) && s.ctx.Err() != nil:
+		fe.Code, fe.Message = CodeInternal, "socket closing"
+	default:
+		s.h.log.Error("websocket request failed", "type", f.Type, "request_id", f.RequestID, "err", err)
+		fe.Code, fe.Message = CodeInternal, "internal error; see the server log"
+	}
+	return fe
+}
+
+// tokenBucket limits the client frames of one socket. Only the reader
+// goroutine uses it, so it needs no lock.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newTokenBucket(rate float64, burst int) tokenBucket {
+	return tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+func (b *tokenBucket) allow(now time.Time) bool {
+	if b.rate < 0 {
+		return true
+	}
+	if !b.last.IsZero() {
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		if b.tokens > b.burst {
+			b.tokens = b.burst
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
