@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// A cursor is the base64url-encoded JSON of the last key a page returned,
+// byte for byte the SQLite store's format.
+// Clients treat it as opaque; decoding it strictly means a tampered or
+// truncated cursor is a clear error rather than a silently wrong page.
+
+func encodeCursor(key any) string {
+	b, err := json.Marshal(key)
+	if err != nil {
+		// Keys are strings and ints; this cannot fail.
+		panic(fmt.Sprintf("postgres: encode cursor: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor fills key from cursor. It returns false for the empty cursor
+// (the first page).
+func decodeCursor(cursor string, key any) (bool, error) {
+	if cursor == "" {
+		return false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return false, fmt.Errorf("%w: not base64url", store.ErrBadCursor)
+	}
+	if err := json.Unmarshal(b, key); err != nil {
+		return false, fmt.Errorf("%w: unexpected content", store.ErrBadCursor)
+	}
+	return true, nil
+}
+
+// idKey is the cursor of the lists ordered by id.
+type idKey struct {
+	ID string `json:"id"`
+}
+
+func decodeIDCursor(cursor string) (string, bool, error) {
+	var k idKey
+	ok, err := decodeCursor(cursor, &k)
+	if ok && k.ID == "" {
+		return "", false, fmt.Errorf("%w: empty key", store.ErrBadCursor)
+	}
+	return k.ID, ok, err
+}
+
+// page trims a result fetched with one extra row to the page size and
+// returns the next cursor, computed from the last kept item.
+func page[T any](items []T, size int, key func(T) any) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	items = items[:size]
+	return items, encodeCursor(key(items[len(items)-1]))
+}
