@@ -29,22 +29,24 @@ const (
 	maxDescription = 4000
 )
 
-// idPath is the {id} path parameter. Validating it as a slug means a path
-// like "..%2Fx" is rejected (422) before any handler code runs.
-type idPath struct {
+// IDParam is the {id} path parameter, embedded in operation inputs.
+// Validating it as a slug means an id like "a%2Fb" is rejected (422)
+// before any handler code runs. (Embedded parameter types must be exported
+// for Huma to see their fields.)
+type IDParam struct {
 	ID string `path:"id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Object id (a slug)."`
 }
 
-// pageQuery is the cursor pagination of every list.
-type pageQuery struct {
+// PageParams is the cursor pagination of every list, embedded in inputs.
+type PageParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size."`
 	Cursor string `query:"cursor" maxLength:"1024" doc:"The next_cursor of the previous page; empty for the first page."`
 }
 
-func (q pageQuery) page() store.Page { return store.Page{Limit: q.Limit, Cursor: q.Cursor} }
+func (q PageParams) page() store.Page { return store.Page{Limit: q.Limit, Cursor: q.Cursor} }
 
-// ifMatch is the optional precondition of PUT and DELETE.
-type ifMatch struct {
+// IfMatchParam is the optional If-Match precondition of PUT and DELETE.
+type IfMatchParam struct {
 	IfMatch string `header:"If-Match" doc:"The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since."`
 }
 

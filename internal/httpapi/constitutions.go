@@ -43,7 +43,7 @@ func (a *API) registerConstitutions() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "list-constitutions", Method: http.MethodGet, Path: "/api/constitutions",
 		Summary: "List constitutions", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.Constitution], error) {
+	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.Constitution], error) {
 		items, next, err := a.deps.Store.ListConstitutions(ctx, in.page())
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
@@ -57,7 +57,7 @@ func (a *API) registerConstitutions() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "get-constitution", Method: http.MethodGet, Path: "/api/constitutions/{id}",
 		Summary: "Get a constitution", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.Constitution], error) {
+	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.Constitution], error) {
 		c, err := a.deps.Store.GetConstitution(ctx, in.ID)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
@@ -100,8 +100,8 @@ func (a *API) registerConstitutions() {
 		Summary: "Replace a constitution", Tags: tags, Errors: errsWrite,
 		Description: "Replaces name, description and content; the previous text stays in the version history.",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 		Body constitutionInput
 	}) (*objectOutput[model.Constitution], error) {
 		t := target{kind: kind, op: "update", id: in.ID}
@@ -127,8 +127,8 @@ func (a *API) registerConstitutions() {
 		Summary: "Delete a constitution", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
 		Description: "Protected constitutions (default, none) and ones still used by a flow config, template or instance cannot be deleted (409).",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 	}) (*struct{}, error) {
 		t := target{kind: kind, op: "delete", id: in.ID}
 		v, err := ifVersion(ctx, in.IfMatch, a.constitutionVersion(in.ID))
@@ -147,8 +147,8 @@ func (a *API) registerConstitutions() {
 		Summary: "List a constitution's versions", Tags: tags, Errors: errsRead,
 		Description: "Every kept revision of the text, oldest first.",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		pageQuery
+		IDParam
+		PageParams
 	}) (*listOutput[model.ConstitutionVersion], error) {
 		items, next, err := a.deps.Store.ListConstitutionVersions(ctx, in.ID, in.page())
 		if err != nil {
@@ -164,7 +164,7 @@ func (a *API) registerConstitutions() {
 		OperationID: "get-constitution-version", Method: http.MethodGet, Path: "/api/constitutions/{id}/versions/{n}",
 		Summary: "Get one version of a constitution", Tags: tags, Errors: errsRead,
 	}), func(ctx context.Context, in *struct {
-		idPath
+		IDParam
 		N int `path:"n" minimum:"1" doc:"Version number."`
 	}) (*objectOutput[model.ConstitutionVersion], error) {
 		cv, err := a.deps.Store.GetConstitutionVersion(ctx, in.ID, in.N)

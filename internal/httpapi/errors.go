@@ -65,9 +65,25 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 		return &huma.ErrorModel{Title: http.StatusText(em.Status), Status: em.Status, Detail: internalDetail(ctx.Context())}, nil
 	}
 	for _, d := range em.Errors {
-		if s, ok := d.Value.(string); ok && len(s) > maxEchoedValue {
-			d.Value = s[:maxEchoedValue] + "…"
+		if d == nil {
+			continue
 		}
+		switch v := d.Value.(type) {
+		case nil, bool, float64, int, int64:
+		case string:
+			if len(v) > maxEchoedValue {
+				d.Value = v[:maxEchoedValue] + "…"
+			}
+		default:
+			// Objects and arrays (Huma echoes the whole body when a
+			// required property is missing): keep small ones only.
+			if b, err := json.Marshal(v); err != nil || len(b) > maxEchoedValue {
+				d.Value = nil
+			}
+		}
+	}
+	if em.Status == http.StatusBadRequest && em.Detail == "validation failed" {
+		em.Detail = "malformed JSON body"
 	}
 	if ri != nil {
 		ri.detail = em.Detail

@@ -57,7 +57,7 @@ func (a *API) registerFlowConfigs() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "list-flow-configs", Method: http.MethodGet, Path: "/api/flow-configs",
 		Summary: "List flow configs", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.FlowConfig], error) {
+	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.FlowConfig], error) {
 		items, next, err := a.deps.Store.ListFlowConfigs(ctx, in.page())
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
@@ -71,7 +71,7 @@ func (a *API) registerFlowConfigs() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "get-flow-config", Method: http.MethodGet, Path: "/api/flow-configs/{id}",
 		Summary: "Get a flow config", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowConfig], error) {
+	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowConfig], error) {
 		c, err := a.deps.Store.GetFlowConfig(ctx, in.ID)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
@@ -103,8 +103,8 @@ func (a *API) registerFlowConfigs() {
 		Summary: "Replace a flow config", Tags: tags, Errors: errsWrite,
 		Description: "Replaces every writable field; absent optional fields take their defaults.",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 		Body flowSpecInput
 	}) (*objectOutput[model.FlowConfig], error) {
 		t := target{kind: kind, op: "update", id: in.ID}
@@ -129,8 +129,8 @@ func (a *API) registerFlowConfigs() {
 		Summary: "Delete a flow config", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
 		Description: "A config still used by a flow instance cannot be deleted (409 naming the instances).",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 	}) (*struct{}, error) {
 		t := target{kind: kind, op: "delete", id: in.ID}
 		v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))

@@ -44,7 +44,7 @@ func (a *API) registerFlowInstances() {
 		Summary: "List flow instances, newest first", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
 		Description: "With comparison_id, only the instances (columns) of that parallel comparison.",
 	}), func(ctx context.Context, in *struct {
-		pageQuery
+		PageParams
 		ComparisonID string `query:"comparison_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Only the instances of this comparison."`
 	}) (*listOutput[model.FlowInstance], error) {
 		items, next, err := a.deps.Store.ListFlowInstances(ctx, store.InstanceFilter{ComparisonID: in.ComparisonID}, in.page())
@@ -60,7 +60,7 @@ func (a *API) registerFlowInstances() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
 		Summary: "Get a flow instance", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowInstance], error) {
+	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowInstance], error) {
 		i, err := a.deps.Store.GetFlowInstance(ctx, in.ID)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
@@ -91,8 +91,8 @@ func (a *API) registerFlowInstances() {
 		Summary: "Replace a flow instance", Tags: tags, Errors: errsWrite,
 		Description: "Replaces flow_config_id, name and description; the conversation is kept.",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 		Body flowInstanceInput
 	}) (*objectOutput[model.FlowInstance], error) {
 		t := target{kind: kind, op: "update", id: in.ID}
@@ -118,8 +118,8 @@ func (a *API) registerFlowInstances() {
 		Summary: "Delete a flow instance", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
 		Description: "Deletes the instance with its messages and runs.",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 	}) (*struct{}, error) {
 		t := target{kind: kind, op: "delete", id: in.ID}
 		v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
@@ -137,8 +137,8 @@ func (a *API) registerFlowInstances() {
 		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
 		Summary: "A flow instance's conversation, oldest first", Tags: tags, Errors: errsRead,
 	}), func(ctx context.Context, in *struct {
-		idPath
-		pageQuery
+		IDParam
+		PageParams
 	}) (*listOutput[model.Message], error) {
 		items, next, err := a.deps.Store.ListMessages(ctx, in.ID, in.page())
 		if err != nil {

@@ -78,7 +78,7 @@ func (a *API) registerFlowTemplates() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "list-flow-templates", Method: http.MethodGet, Path: "/api/flow-templates",
 		Summary: "List flow templates", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.FlowTemplate], error) {
+	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.FlowTemplate], error) {
 		items, next, err := a.deps.Store.ListFlowTemplates(ctx, in.page())
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
@@ -92,7 +92,7 @@ func (a *API) registerFlowTemplates() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "get-flow-template", Method: http.MethodGet, Path: "/api/flow-templates/{id}",
 		Summary: "Get a flow template", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.FlowTemplate], error) {
+	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowTemplate], error) {
 		t, err := a.deps.Store.GetFlowTemplate(ctx, in.ID)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
@@ -122,8 +122,8 @@ func (a *API) registerFlowTemplates() {
 		OperationID: "replace-flow-template", Method: http.MethodPut, Path: "/api/flow-templates/{id}",
 		Summary: "Replace a flow template", Tags: tags, Errors: errsWrite,
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 		Body flowTemplateInput
 	}) (*objectOutput[model.FlowTemplate], error) {
 		tg := target{kind: kind, op: "update", id: in.ID}
@@ -148,8 +148,8 @@ func (a *API) registerFlowTemplates() {
 		OperationID: "delete-flow-template", Method: http.MethodDelete, Path: "/api/flow-templates/{id}",
 		Summary: "Delete a flow template", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 	}) (*struct{}, error) {
 		tg := target{kind: kind, op: "delete", id: in.ID}
 		v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
@@ -169,7 +169,7 @@ func (a *API) registerFlowTemplates() {
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
 		Description: "Both are created in one transaction; Location names the new flow instance.",
 	}), func(ctx context.Context, in *struct {
-		idPath
+		IDParam
 		Body *instantiateInput
 	}) (*createdOutput[Instantiated], error) {
 		name := ""

@@ -34,7 +34,7 @@ func (a *API) registerSysprompts() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "list-sysprompts", Method: http.MethodGet, Path: "/api/sysprompts",
 		Summary: "List system prompts", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ pageQuery }) (*listOutput[model.Sysprompt], error) {
+	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.Sysprompt], error) {
 		items, next, err := a.deps.Store.ListSysprompts(ctx, in.page())
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
@@ -48,7 +48,7 @@ func (a *API) registerSysprompts() {
 	huma.Register(a.huma, a.op(huma.Operation{
 		OperationID: "get-sysprompt", Method: http.MethodGet, Path: "/api/sysprompts/{id}",
 		Summary: "Get a system prompt", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ idPath }) (*objectOutput[model.Sysprompt], error) {
+	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.Sysprompt], error) {
 		s, err := a.deps.Store.GetSysprompt(ctx, in.ID)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
@@ -88,8 +88,8 @@ func (a *API) registerSysprompts() {
 		OperationID: "replace-sysprompt", Method: http.MethodPut, Path: "/api/sysprompts/{id}",
 		Summary: "Replace a system prompt", Tags: tags, Errors: errsWrite,
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 		Body syspromptInput
 	}) (*objectOutput[model.Sysprompt], error) {
 		t := target{kind: kind, op: "update", id: in.ID}
@@ -113,8 +113,8 @@ func (a *API) registerSysprompts() {
 		Summary: "Delete a system prompt", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
 		Description: "The protected assistant_default and prompts still used by a flow config, template or instance cannot be deleted (409).",
 	}), func(ctx context.Context, in *struct {
-		idPath
-		ifMatch
+		IDParam
+		IfMatchParam
 	}) (*struct{}, error) {
 		t := target{kind: kind, op: "delete", id: in.ID}
 		v, err := ifVersion(ctx, in.IfMatch, a.syspromptVersion(in.ID))
