@@ -378,6 +378,8 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 			switch {
 			case m.GetCounter() != nil:
 				out[fam.GetName()+key] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				out[fam.GetName()+key] = m.GetGauge().GetValue()
 			case m.GetHistogram() != nil:
 				out[fam.GetName()+"_count"+key] = float64(m.GetHistogram().GetSampleCount())
 			}

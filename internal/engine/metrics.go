@@ -18,6 +18,8 @@ type metrics struct {
 	duration   *prometheus.HistogramVec // provider, model
 	tokens     *prometheus.CounterVec   // provider, model, direction
 	retries    *prometheus.CounterVec   // provider
+	queued     prometheus.Gauge         // upstream calls waiting for a slot
+	inFlight   prometheus.Gauge         // upstream calls holding a slot
 }
 
 // upstreamBuckets span a fast local model (tens of ms) to a slow reasoning
@@ -52,9 +54,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "superego_upstream_retries_total",
 			Help: "Upstream requests retried before their first token.",
 		}, []string{"provider"}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "superego_upstream_queued",
+			Help: "Upstream calls waiting for a slot under the concurrency limit.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "superego_upstream_in_flight",
+			Help: "Upstream calls in progress.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries)
+		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries, m.queued, m.inFlight)
 	}
 	return m
 }

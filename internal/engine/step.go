@@ -27,12 +27,19 @@ type call struct {
 // stream makes one upstream call under the global concurrency limit,
 // passing every event to on and recording metrics.
 func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
+	e.m.queued.Inc()
 	select {
 	case e.sem <- struct{}{}:
+		e.m.queued.Dec()
 	case <-ctx.Done():
+		e.m.queued.Dec()
 		return call{}, context.Cause(ctx)
 	}
-	defer func() { <-e.sem }()
+	e.m.inFlight.Inc()
+	defer func() {
+		e.m.inFlight.Dec()
+		<-e.sem
+	}()
 	var c call
 	t0 := e.now()
 	err := e.prov.Stream(ctx, req, func(ev llm.Event) error {
