@@ -1,0 +1,309 @@
+// Package openai streams chat completions from any OpenAI-compatible
+// endpoint (OpenAI, OpenRouter, Ollama, vLLM, llama.cpp, LM Studio) through
+// the official openai-go SDK.
+//
+// Reasoning is read from three places, because servers disagree on where
+// it goes: the delta's "reasoning" field (OpenRouter, recent vLLM), its
+// "reasoning_content" field (DeepSeek, older vLLM, many gateways), and
+// <think>…</think> in the content (local reasoning models), with tags that
+// may be split across chunks. Usage comes from the final chunk, requested
+// with stream_options.include_usage.
+//
+// The SDK's own retries are off: llm.WithRetry is the single retry point.
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	sdk "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// Endpoints of the presets.
+const (
+	OpenAIURL     = "https://api.openai.com/v1"
+	OpenRouterURL = "https://openrouter.ai/api/v1"
+	OllamaURL     = "http://localhost:11434/v1"
+)
+
+// ReasoningStyle says how Request.Reasoning is put on the wire.
+type ReasoningStyle int
+
+const (
+	// ReasoningNone sends nothing: the model reasons (or not) on its own,
+	// and whatever reasoning it streams is still read.
+	ReasoningNone ReasoningStyle = iota
+	// ReasoningOpenRouter adds OpenRouter's "reasoning" object to the body.
+	ReasoningOpenRouter
+)
+
+// Options configures a Provider.
+type Options struct {
+	// Name is what Name() reports and errors carry (default "openai").
+	Name string
+	// BaseURL of the API, up to and including /v1.
+	BaseURL string
+	// APIKey is sent as a bearer token; empty sends no Authorization
+	// header at all (Ollama and most local servers need none).
+	APIKey string
+	// Headers are added to every request.
+	Headers map[string]string
+	// HTTPClient is used for requests; nil uses llm.NewHTTPClient(0).
+	HTTPClient *http.Client
+	// Reasoning says how to ask for reasoning when a request wants it.
+	Reasoning ReasoningStyle
+	// ReasoningEffort, with ReasoningOpenRouter, is sent as
+	// reasoning.effort ("low", "medium", "high"); empty sends
+	// reasoning.enabled=true and lets the model pick.
+	ReasoningEffort string
+	// MaxCompletionTokens sends Request.MaxTokens as max_completion_tokens
+	// (OpenAI's current name, required by its reasoning models) instead of
+	// max_tokens (what other servers understand).
+	MaxCompletionTokens bool
+}
+
+// OpenAI is the preset for api.openai.com.
+func OpenAI(key string) Options {
+	return Options{Name: llm.ProviderOpenAI, BaseURL: OpenAIURL, APIKey: key, MaxCompletionTokens: true}
+}
+
+// OpenRouter is the preset for openrouter.ai, requesting reasoning the way
+// OpenRouter documents it and naming the app for its dashboards.
+func OpenRouter(key string) Options {
+	return Options{Name: llm.ProviderOpenRouter, BaseURL: OpenRouterURL, APIKey: key,
+		Reasoning: ReasoningOpenRouter, Headers: map[string]string{"X-Title": "Superego"}}
+}
+
+// Ollama is the preset for a local Ollama server: no key.
+func Ollama() Options {
+	return Options{Name: llm.ProviderOllama, BaseURL: OllamaURL}
+}
+
+// Provider streams chat completions from an OpenAI-compatible endpoint.
+type Provider struct {
+	name   string
+	key    string // kept only to scrub it from error messages
+	opts   Options
+	client sdk.Client
+}
+
+// New validates opts and returns a provider.
+func New(opts Options) (*Provider, error) {
+	if opts.Name == "" {
+		opts.Name = llm.ProviderOpenAI
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s: base URL %q is not an http(s) URL", opts.Name, opts.BaseURL)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = llm.NewHTTPClient(0)
+	}
+	ro := []option.RequestOption{
+		option.WithBaseURL(opts.BaseURL),
+		// Always set, even empty, so an OPENAI_API_KEY in the environment
+		// is never sent to some other server.
+		option.WithAPIKey(opts.APIKey),
+		option.WithMaxRetries(0),
+		option.WithHTTPClient(hc),
+	}
+	for k, v := range opts.Headers {
+		ro = append(ro, option.WithHeader(k, v))
+	}
+	return &Provider{name: opts.Name, key: opts.APIKey, opts: opts, client: sdk.NewClient(ro...)}, nil
+}
+
+// Name implements llm.Provider.
+func (p *Provider) Name() string { return p.name }
+
+// Stream implements llm.Provider.
+func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+	var done atomic.Bool
+	watch := option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		resp, err := next(r)
+		if err == nil && resp != nil && resp.StatusCode < 300 && resp.Body != nil {
+			resp.Body = &doneWatcher{rc: resp.Body, done: &done}
+		}
+		return resp, err
+	})
+	stream := p.client.Chat.Completions.NewStreaming(ctx, p.params(req), watch)
+	defer stream.Close()
+
+	var (
+		think    ThinkSplitter
+		usage    model.Usage
+		hasUsage bool
+	)
+	send := func(kind llm.Kind, s string) error {
+		if s == "" {
+			return nil
+		}
+		return emit(llm.Event{Kind: kind, Delta: s})
+	}
+	for stream.Next() {
+		chunk := stream.Current()
+		if chunk.JSON.Usage.Valid() && (chunk.Usage.PromptTokens > 0 || chunk.Usage.CompletionTokens > 0) {
+			usage = model.Usage{InputTokens: int(chunk.Usage.PromptTokens), OutputTokens: int(chunk.Usage.CompletionTokens)}
+			hasUsage = true
+		}
+		for _, ch := range chunk.Choices {
+			if ch.Index != 0 {
+				continue // we ask for one choice; ignore any others
+			}
+			if err := send(llm.KindReasoning, deltaReasoning(ch.Delta)); err != nil {
+				return err
+			}
+			for _, seg := range think.Feed(ch.Delta.Content) {
+				kind := llm.KindText
+				if seg.Reasoning {
+					kind = llm.KindReasoning
+				}
+				if err := send(kind, seg.Text); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return p.mapError(ctx, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !done.Load() {
+		return &llm.StreamError{Provider: p.name, Err: llm.ErrStreamInterrupted}
+	}
+	for _, seg := range think.Flush() {
+		kind := llm.KindText
+		if seg.Reasoning {
+			kind = llm.KindReasoning
+		}
+		if err := send(kind, seg.Text); err != nil {
+			return err
+		}
+	}
+	if hasUsage {
+		return emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
+	}
+	return nil
+}
+
+// params builds the request body.
+func (p *Provider) params(req llm.Request) sdk.ChatCompletionNewParams {
+	var msgs []sdk.ChatCompletionMessageParamUnion
+	if req.System != "" {
+		msgs = append(msgs, sdk.SystemMessage(req.System))
+	}
+	for _, m := range req.Messages {
+		if m.Role == model.RoleAssistant {
+			msgs = append(msgs, sdk.AssistantMessage(m.Content))
+		} else {
+			msgs = append(msgs, sdk.UserMessage(m.Content))
+		}
+	}
+	params := sdk.ChatCompletionNewParams{
+		Model:         sdk.ChatModel(req.Model),
+		Messages:      msgs,
+		StreamOptions: sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)},
+	}
+	if req.MaxTokens > 0 {
+		if p.opts.MaxCompletionTokens {
+			params.MaxCompletionTokens = sdk.Int(int64(req.MaxTokens))
+		} else {
+			params.MaxTokens = sdk.Int(int64(req.MaxTokens))
+		}
+	}
+	if req.Reasoning && p.opts.Reasoning == ReasoningOpenRouter {
+		r := map[string]any{"enabled": true}
+		if p.opts.ReasoningEffort != "" {
+			r = map[string]any{"effort": p.opts.ReasoningEffort}
+		}
+		params.SetExtraFields(map[string]any{"reasoning": r})
+	}
+	return params
+}
+
+// deltaReasoning reads the reasoning text a delta carries outside the
+// SDK's typed fields. "reasoning" wins when both are present, since some
+// servers send the same text under both names.
+func deltaReasoning(d sdk.ChatCompletionChunkChoiceDelta) string {
+	for _, key := range []string{"reasoning", "reasoning_content"} {
+		f, ok := d.JSON.ExtraFields[key]
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal([]byte(f.Raw()), &s) == nil && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// mapError turns SDK errors into llm errors that name the provider and
+// carry the upstream's status and message, never the key.
+func (p *Provider) mapError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var apiErr *sdk.Error
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Message
+		if msg == "" {
+			msg = apiErr.RawJSON()
+		}
+		ue := &llm.UpstreamError{Provider: p.name, Status: apiErr.StatusCode, Message: llm.Redact(msg, p.key)}
+		if apiErr.Response != nil {
+			ue.RetryAfter = llm.RetryAfterFromHeader(apiErr.Response.Header, time.Now())
+		}
+		return ue
+	}
+	var se *ssestream.StreamError
+	if errors.As(err, &se) {
+		return p.streamedError(se.Event.Data)
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) || errors.As(err, &typ) {
+		return &llm.StreamError{Provider: p.name, Err: fmt.Errorf("%w: %s", llm.ErrMalformedStream, err.Error())}
+	}
+	if red := llm.Redact(err.Error(), p.key); red != err.Error() {
+		return &llm.StreamError{Provider: p.name, Err: errors.New(red)}
+	}
+	// Keep the chain so connection errors stay recognisable as retryable.
+	return &llm.StreamError{Provider: p.name, Err: err}
+}
+
+// streamedError decodes an error object sent inside an HTTP 200 stream,
+// as OpenRouter does when a model fails mid-answer.
+func (p *Provider) streamedError(data []byte) error {
+	var body struct {
+		Error struct {
+			Message string          `json:"message"`
+			Code    json.RawMessage `json:"code"`
+		} `json:"error"`
+	}
+	ue := &llm.UpstreamError{Provider: p.name}
+	if json.Unmarshal(data, &body) != nil {
+		ue.Message = llm.Redact(string(data), p.key)
+		return ue
+	}
+	ue.Message = llm.Redact(body.Error.Message, p.key)
+	var code int
+	if json.Unmarshal(body.Error.Code, &code) == nil && code >= 400 && code < 600 {
+		ue.Status = code
+	}
+	return ue
+}
