@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -31,9 +32,13 @@ var migrations embed.FS
 
 // Store implements store.Store on one SQLite database file.
 type Store struct {
-	w   *sql.DB // exactly one connection: all writes
-	r   *sql.DB // read-only pool
-	log *slog.Logger
+	w    *sql.DB // exactly one connection: all writes
+	r    *sql.DB // read-only pool
+	log  *slog.Logger
+	path string
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,7 +98,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
-	return &Store{w: w, r: r, log: log}, nil
+	return &Store{w: w, r: r, log: log, path: path}, nil
 }
 
 // migrate applies the embedded migrations that are not yet applied.
@@ -124,10 +129,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.PingContext(ctx)
 }
 
-// Close closes both pools. The WAL is checkpointed by SQLite when the last
-// connection closes.
+// Close closes both pools; later calls return the first call's result.
+// SQLite checkpoints the WAL when the last connection closes.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.r.Close(), s.w.Close()) })
+	return s.closeErr
 }
 
 // Seeded reports whether the seed data was written once.

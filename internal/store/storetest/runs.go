@@ -1,0 +1,153 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+func testRuns(t *testing.T, f Factory) {
+	t.Run("CreateUpdateGet", func(t *testing.T) {
+		s := open(t, f)
+		ctx := t.Context()
+		mustBasics(t, s)
+		inst := mustInstance(t, s, model.FlowInstance{FlowConfigID: "cfg", Name: "chat"})
+		u := mustAppend(t, s, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "q"})
+		before := time.Now()
+		in := model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg", UserMessageID: u.ID, ComparisonID: "cmp"}
+		r, err := s.CreateRun(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !model.ValidID(r.ID) || r.Status != model.RunRunning || r.FinishedAt != nil {
+			t.Errorf("created run: %+v", r)
+		}
+		checkUTC(t, "run created_at", r.CreatedAt, before)
+		want := in
+		want.ID, want.Status, want.CreatedAt = r.ID, model.RunRunning, r.CreatedAt
+		sameJSON(t, "created run", want, r)
+		got, err := s.GetRun(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "read back", r, got)
+
+		done := time.Now().Add(time.Second)
+		upd := r
+		upd.Status, upd.Decision, upd.Error, upd.LastSeq = model.RunBlocked, model.DecisionBlock, "", 17
+		upd.Usage, upd.Timings, upd.FinishedAt = model.Usage{InputTokens: 3, OutputTokens: 4}, model.Timings{SuperegoMs: 1, FirstTokenMs: 2, TotalMs: 3}, &done
+		// Ids are not mutable.
+		upd.FlowInstanceID, upd.UserMessageID = "elsewhere", "other"
+		up, err := s.UpdateRun(ctx, upd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.FlowInstanceID != inst.ID || up.UserMessageID != u.ID || up.LastSeq != 17 || up.Status != model.RunBlocked {
+			t.Errorf("updated run: %+v", up)
+		}
+		if up.FinishedAt == nil || up.FinishedAt.Location() != time.UTC || up.FinishedAt.Sub(done).Abs() > time.Millisecond {
+			t.Errorf("finished_at %v, want about %v in UTC", up.FinishedAt, done)
+		}
+		got, _ = s.GetRun(ctx, r.ID)
+		sameJSON(t, "read after update", up, got)
+
+		own, err := s.CreateRun(ctx, model.Run{ID: "run-own", FlowInstanceID: inst.ID, Status: model.RunCompleted})
+		if err != nil || own.ID != "run-own" || own.Status != model.RunCompleted {
+			t.Errorf("run with own id: %+v, %v", own, err)
+		}
+		_, err = s.CreateRun(ctx, model.Run{ID: "run-own", FlowInstanceID: inst.ID})
+		wantErr(t, "duplicate run", err, store.ErrConflict)
+		_, err = s.CreateRun(ctx, model.Run{FlowInstanceID: "nope"})
+		wantRefErr(t, "run of missing instance", err, "flow_instance_id")
+		_, err = s.GetRun(ctx, "nope")
+		wantErr(t, "get missing run", err, store.ErrNotFound)
+		_, err = s.UpdateRun(ctx, model.Run{ID: "nope", Status: model.RunFailed})
+		wantErr(t, "update missing run", err, store.ErrNotFound)
+	})
+
+	t.Run("InterruptRunning", func(t *testing.T) {
+		s := open(t, f)
+		ctx := t.Context()
+		mustBasics(t, s)
+		inst := mustInstance(t, s, model.FlowInstance{FlowConfigID: "cfg", Name: "chat"})
+		type pair struct {
+			run model.Run
+			msg model.Message
+		}
+		mk := func(runStatus, msgStatus, runErr string) pair {
+			t.Helper()
+			u := mustAppend(t, s, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "q"})
+			r, err := s.CreateRun(ctx, model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg", UserMessageID: u.ID, Status: runStatus, Error: runErr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := mustAppend(t, s, model.Message{FlowInstanceID: inst.ID, RunID: r.ID, Role: model.RoleAssistant,
+				Content: "half an ans", Status: msgStatus})
+			return pair{r, m}
+		}
+		a := mk(model.RunRunning, model.MessageStreaming, "")
+		b := mk(model.RunRunning, model.MessageStreaming, "upstream slow")
+		done := mk(model.RunCompleted, model.MessageComplete, "")
+		// A run that was between steps: its superego message is complete.
+		c := mk(model.RunRunning, model.MessageComplete, "")
+
+		n, err := s.InterruptRunning(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Errorf("InterruptRunning = %d, want 3", n)
+		}
+		for _, p := range []pair{a, b, c} {
+			r, err := s.GetRun(ctx, p.run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != model.RunInterrupted || r.FinishedAt == nil || r.Error == "" {
+				t.Errorf("run after interrupt: status %s finished %v error %q", r.Status, r.FinishedAt, r.Error)
+			}
+		}
+		if r, _ := s.GetRun(ctx, b.run.ID); r.Error != "upstream slow" {
+			t.Errorf("interrupt replaced the run's own error with %q", r.Error)
+		}
+		for _, p := range []pair{a, b} {
+			m, _ := s.GetMessage(ctx, p.msg.ID)
+			if m.Status != model.MessageInterrupted || m.Content != "half an ans" {
+				t.Errorf("streaming message after interrupt: status %s content %q", m.Status, m.Content)
+			}
+		}
+		if m, _ := s.GetMessage(ctx, c.msg.ID); m.Status != model.MessageComplete {
+			t.Errorf("complete message of an interrupted run became %s", m.Status)
+		}
+		r, _ := s.GetRun(ctx, done.run.ID)
+		sameJSON(t, "finished run", done.run, r)
+		m, _ := s.GetMessage(ctx, done.msg.ID)
+		sameJSON(t, "finished run's message", done.msg, m)
+
+		if n, err := s.InterruptRunning(ctx); err != nil || n != 0 {
+			t.Errorf("second InterruptRunning = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+func testSeeded(t *testing.T, f Factory) {
+	s := open(t, f)
+	ctx := t.Context()
+	ok, err := s.Seeded(ctx)
+	if err != nil || ok {
+		t.Fatalf("fresh store Seeded = %v, %v", ok, err)
+	}
+	for range 2 {
+		if err := s.MarkSeeded(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.Seeded(ctx); err != nil || !ok {
+			t.Fatalf("after MarkSeeded, Seeded = %v, %v", ok, err)
+		}
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
