@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -91,7 +92,7 @@ func (a *API) registerConstitutions() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create", id: id}, err)
 		}
-		a.publish(ctx, resConstitution, "created", c.ID, c.Version)
+		a.publish(ctx, resConstitution, events.ActionCreated, c.ID, c.Version)
 		return &createdOutput[model.Constitution]{ETag: etag(c.Version), Location: "/api/constitutions/" + c.ID, Body: constitutionOut(c)}, nil
 	})
 
@@ -118,7 +119,7 @@ func (a *API) registerConstitutions() {
 		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resConstitution, "updated", c.ID, c.Version)
+		a.publish(ctx, resConstitution, events.ActionUpdated, c.ID, c.Version)
 		return &objectOutput[model.Constitution]{ETag: etag(c.Version), Body: constitutionOut(c)}, nil
 	})
 
@@ -138,7 +139,7 @@ func (a *API) registerConstitutions() {
 		if err := a.deps.Store.DeleteConstitution(ctx, in.ID, v); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resConstitution, "deleted", in.ID, v)
+		a.publish(ctx, resConstitution, events.ActionDeleted, in.ID, v)
 		return nil, nil
 	})
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -94,7 +95,7 @@ func (a *API) registerFlowConfigs() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
 		}
-		a.publish(ctx, resFlowConfig, "created", c.ID, c.Version)
+		a.publish(ctx, resFlowConfig, events.ActionCreated, c.ID, c.Version)
 		return &createdOutput[model.FlowConfig]{ETag: etag(c.Version), Location: "/api/flow-configs/" + c.ID, Body: flowConfigOut(c)}, nil
 	})
 
@@ -120,7 +121,7 @@ func (a *API) registerFlowConfigs() {
 		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resFlowConfig, "updated", c.ID, c.Version)
+		a.publish(ctx, resFlowConfig, events.ActionUpdated, c.ID, c.Version)
 		return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
 	})
 
@@ -140,7 +141,7 @@ func (a *API) registerFlowConfigs() {
 		if err := a.deps.Store.DeleteFlowConfig(ctx, in.ID, v); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resFlowConfig, "deleted", in.ID, v)
+		a.publish(ctx, resFlowConfig, events.ActionDeleted, in.ID, v)
 		return nil, nil
 	})
 }

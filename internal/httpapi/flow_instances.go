@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
@@ -82,7 +83,7 @@ func (a *API) registerFlowInstances() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
 		}
-		a.publish(ctx, resFlowInstance, "created", i.ID, i.Version)
+		a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
 		return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
 	})
 
@@ -109,7 +110,7 @@ func (a *API) registerFlowInstances() {
 		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resFlowInstance, "updated", i.ID, i.Version)
+		a.publish(ctx, resFlowInstance, events.ActionUpdated, i.ID, i.Version)
 		return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
 	})
 
@@ -129,7 +130,7 @@ func (a *API) registerFlowInstances() {
 		if err := a.deps.Store.DeleteFlowInstance(ctx, in.ID, v); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resFlowInstance, "deleted", in.ID, v)
+		a.publish(ctx, resFlowInstance, events.ActionDeleted, in.ID, v)
 		return nil, nil
 	})
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -114,7 +115,7 @@ func (a *API) registerFlowTemplates() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
 		}
-		a.publish(ctx, resFlowTemplate, "created", t.ID, t.Version)
+		a.publish(ctx, resFlowTemplate, events.ActionCreated, t.ID, t.Version)
 		return &createdOutput[model.FlowTemplate]{ETag: etag(t.Version), Location: "/api/flow-templates/" + t.ID, Body: flowTemplateOut(t)}, nil
 	})
 
@@ -140,7 +141,7 @@ func (a *API) registerFlowTemplates() {
 		if err != nil {
 			return nil, a.fail(ctx, tg, err)
 		}
-		a.publish(ctx, resFlowTemplate, "updated", t.ID, t.Version)
+		a.publish(ctx, resFlowTemplate, events.ActionUpdated, t.ID, t.Version)
 		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
 	})
 
@@ -159,7 +160,7 @@ func (a *API) registerFlowTemplates() {
 		if err := a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v); err != nil {
 			return nil, a.fail(ctx, tg, err)
 		}
-		a.publish(ctx, resFlowTemplate, "deleted", in.ID, v)
+		a.publish(ctx, resFlowTemplate, events.ActionDeleted, in.ID, v)
 		return nil, nil
 	})
 
@@ -180,8 +181,8 @@ func (a *API) registerFlowTemplates() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "instantiate", id: in.ID}, err)
 		}
-		a.publish(ctx, resFlowConfig, "created", cfg.ID, cfg.Version)
-		a.publish(ctx, resFlowInstance, "created", inst.ID, inst.Version)
+		a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
+		a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
 		return &createdOutput[Instantiated]{
 			Location: "/api/flow-instances/" + inst.ID,
 			Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},

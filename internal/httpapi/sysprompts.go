@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -80,7 +81,7 @@ func (a *API) registerSysprompts() {
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create", id: id}, err)
 		}
-		a.publish(ctx, resSysprompt, "created", s.ID, s.Version)
+		a.publish(ctx, resSysprompt, events.ActionCreated, s.ID, s.Version)
 		return &createdOutput[model.Sysprompt]{ETag: etag(s.Version), Location: "/api/sysprompts/" + s.ID, Body: syspromptOut(s)}, nil
 	})
 
@@ -104,7 +105,7 @@ func (a *API) registerSysprompts() {
 		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resSysprompt, "updated", s.ID, s.Version)
+		a.publish(ctx, resSysprompt, events.ActionUpdated, s.ID, s.Version)
 		return &objectOutput[model.Sysprompt]{ETag: etag(s.Version), Body: syspromptOut(s)}, nil
 	})
 
@@ -124,7 +125,7 @@ func (a *API) registerSysprompts() {
 		if err := a.deps.Store.DeleteSysprompt(ctx, in.ID, v); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
-		a.publish(ctx, resSysprompt, "deleted", in.ID, v)
+		a.publish(ctx, resSysprompt, events.ActionDeleted, in.ID, v)
 		return nil, nil
 	})
 }
