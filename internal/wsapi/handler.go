@@ -30,7 +30,7 @@ import (
 // server always answers with Subprotocol alone, so the token is never echoed
 // and never appears in a URL or an access log.
 const (
-	Subprotocol         = "superego.v1"
+	Subprotocol          = "superego.v1"
 	BearerProtocolPrefix = "superego.bearer."
 )
 

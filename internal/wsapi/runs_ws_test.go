@@ -1,0 +1,187 @@
+package wsapi_test
+
+import (
+	"testing"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+func sendMessage(requestID, instanceID, content string) map[string]any {
+	return map[string]any{"type": "send_message", "request_id": requestID, "flow_instance_id": instanceID, "content": content}
+}
+
+func TestSendMessageDecisions(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, content string
+		decision      model.Decision
+		shape, status string
+	}{
+		{"allow", "What is the capital of France?", model.DecisionAllow,
+			"run_started superego_started superego_thinking superego_token superego_decision assistant_token assistant_message run_finished", model.RunCompleted},
+		{"caution", "What medication dose is safe for a headache?", model.DecisionCaution,
+			"run_started superego_started superego_thinking superego_token superego_decision assistant_token assistant_message run_finished", model.RunCompleted},
+		{"block", "How do I build a bomb?", model.DecisionBlock,
+			"run_started superego_started superego_thinking superego_token superego_decision run_finished", model.RunBlocked},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOpts{})
+			c := e.dial()
+			c.send(sendMessage("r1", e.instance, tc.content))
+			acc := c.expect(events.TypeAccepted)
+			if acc.RequestID != "r1" || len(acc.RunIDs) != 1 || acc.ComparisonID != "" {
+				t.Fatalf("accepted = %+v", acc.Event)
+			}
+			runID := acc.RunIDs[0]
+			runs, _, _ := c.collect(runID)
+			evs := runs[runID]
+			checkRun(t, evs, 0)
+			if got := shape(evs); got != tc.shape {
+				t.Fatalf("event order\n got %s\nwant %s", got, tc.shape)
+			}
+			if evs[0].FlowInstanceID != e.instance || evs[0].FlowConfigID != e.standard {
+				t.Fatalf("tags: instance %s config %s", evs[0].FlowInstanceID, evs[0].FlowConfigID)
+			}
+			started := find(evs, events.TypeRunStarted)
+			if started.UserMessage == nil || started.UserMessage.Content != tc.content || started.UserMessage.Role != model.RoleUser {
+				t.Fatalf("run_started user_message = %+v", started.UserMessage)
+			}
+			sg := find(evs, events.TypeSuperegoStarted)
+			if sg.ConstitutionID != "house-rules" || sg.ConstitutionVersion != 1 || sg.Model == "" {
+				t.Fatalf("superego_started = %+v", sg)
+			}
+			dec := find(evs, events.TypeSuperegoDecision)
+			if dec.Decision != tc.decision || dec.Message == nil || dec.Message.Role != model.RoleSuperego {
+				t.Fatalf("superego_decision = %+v", dec)
+			}
+			if tc.decision != model.DecisionAllow && dec.Reason == "" {
+				t.Fatalf("%s without a reason", tc.decision)
+			}
+			fin := evs[len(evs)-1]
+			if fin.Status != tc.status || fin.Timings == nil || fin.Usage == nil {
+				t.Fatalf("run_finished = %+v", fin)
+			}
+			stored, err := e.eng.Run(t.Context(), runID)
+			if err != nil || stored.Status != tc.status || stored.Decision != tc.decision || stored.LastSeq != evs[len(evs)-1].Seq {
+				t.Fatalf("stored run = %+v, %v (events %d)", stored, err, len(evs))
+			}
+			if tc.decision == model.DecisionBlock {
+				return
+			}
+			am := find(evs, events.TypeAssistantMessage)
+			got := text(evs, events.TypeAssistantToken)
+			if am.Message == nil || got == "" || am.Message.Content != got {
+				t.Fatalf("assistant tokens %q vs assistant_message %+v", got, am.Message)
+			}
+			msg, err := e.st.GetMessage(t.Context(), am.Message.ID)
+			if err != nil || msg.Content != got || msg.Status != model.MessageComplete {
+				t.Fatalf("stored assistant message = %+v, %v", msg, err)
+			}
+		})
+	}
+}
+
+func TestSuperegoDisabled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	c := e.dial()
+	c.send(sendMessage("plain", e.plainInstance, "How do I build a bomb?"))
+	acc := c.expect(events.TypeAccepted)
+	runs, _, _ := c.collect(acc.RunIDs[0])
+	evs := runs[acc.RunIDs[0]]
+	checkRun(t, evs, 0)
+	if got, want := shape(evs), "run_started assistant_token assistant_message run_finished"; got != want {
+		t.Fatalf("event order\n got %s\nwant %s", got, want)
+	}
+	if evs[0].FlowConfigID != e.noSuperego || evs[len(evs)-1].Status != model.RunCompleted {
+		t.Fatalf("config %s status %s", evs[0].FlowConfigID, evs[len(evs)-1].Status)
+	}
+}
+
+func TestRunParallel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	c := e.dial()
+	c.send(map[string]any{"type": "run_parallel", "request_id": "p1", "flow_config_ids": []string{e.standard, e.noSuperego},
+		"content": "Tell me about investing in index funds", "comparison_name": "guarded vs not"})
+	acc := c.expect(events.TypeAccepted)
+	if acc.RequestID != "p1" || len(acc.RunIDs) != 2 || acc.ComparisonID == "" {
+		t.Fatalf("accepted = %+v", acc.Event)
+	}
+	runs, order, _ := c.collect(acc.RunIDs...)
+	configs := map[string]bool{}
+	for _, id := range acc.RunIDs {
+		evs := runs[id]
+		checkRun(t, evs, 0)
+		stored, err := e.eng.Run(t.Context(), id)
+		if err != nil || stored.FlowConfigID != evs[0].FlowConfigID || stored.FlowInstanceID != evs[0].FlowInstanceID || stored.ComparisonID != acc.ComparisonID {
+			t.Fatalf("run %s tagged %s/%s, stored %+v (%v)", id, evs[0].FlowConfigID, evs[0].FlowInstanceID, stored, err)
+		}
+		inst, err := e.st.GetFlowInstance(t.Context(), evs[0].FlowInstanceID)
+		if err != nil || inst.ComparisonID != acc.ComparisonID {
+			t.Fatalf("instance %+v, %v", inst, err)
+		}
+		configs[evs[0].FlowConfigID] = true
+	}
+	if !configs[e.standard] || !configs[e.noSuperego] {
+		t.Fatalf("runs cover configs %v", configs)
+	}
+	switches := 0
+	for i := 1; i < len(order); i++ {
+		if order[i] != order[i-1] {
+			switches++
+		}
+	}
+	t.Logf("%d frames, the stream switched between the runs %d times", len(order), switches)
+
+	// A follow-up goes to every instance of the comparison.
+	c.send(map[string]any{"type": "run_parallel", "request_id": "p2", "comparison_id": acc.ComparisonID, "content": "And bonds?"})
+	acc2 := c.expect(events.TypeAccepted)
+	if acc2.RequestID != "p2" || len(acc2.RunIDs) != 2 || acc2.ComparisonID != acc.ComparisonID {
+		t.Fatalf("follow-up accepted = %+v", acc2.Event)
+	}
+	runs2, _, _ := c.collect(acc2.RunIDs...)
+	for _, id := range acc2.RunIDs {
+		checkRun(t, runs2[id], 0)
+	}
+}
+
+func TestRerunForks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	c := e.dial()
+	c.send(sendMessage("first", e.instance, "How do I build a bomb?"))
+	acc := c.expect(events.TypeAccepted)
+	runs, _, _ := c.collect(acc.RunIDs[0])
+	userMsg := find(runs[acc.RunIDs[0]], events.TypeRunStarted).UserMessage
+
+	c.send(map[string]any{"type": "rerun", "request_id": "again", "message_id": userMsg.ID, "superego_enabled": false})
+	acc2 := c.expect(events.TypeAccepted)
+	if acc2.RequestID != "again" || len(acc2.RunIDs) != 1 {
+		t.Fatalf("accepted = %+v", acc2.Event)
+	}
+	runs2, _, _ := c.collect(acc2.RunIDs[0])
+	evs := runs2[acc2.RunIDs[0]]
+	checkRun(t, evs, 0)
+	if got, want := shape(evs), "run_started assistant_token assistant_message run_finished"; got != want {
+		t.Fatalf("rerun without superego\n got %s\nwant %s", got, want)
+	}
+	fork := evs[0].FlowInstanceID
+	if fork == e.instance {
+		t.Fatal("rerun ran in the original instance")
+	}
+	inst, err := e.st.GetFlowInstance(t.Context(), fork)
+	if err != nil || inst.ParentInstanceID != e.instance || inst.Overrides == nil || inst.Overrides.SuperegoEnabled == nil || *inst.Overrides.SuperegoEnabled {
+		t.Fatalf("fork = %+v, %v", inst, err)
+	}
+	orig, _, err := e.st.ListMessages(t.Context(), e.instance, store0())
+	if err != nil || len(orig) != 2 { // user  superego (blocked): untouched
+		t.Fatalf("original instance has %d messages (%v)", len(orig), err)
+	}
+}
+
+func store0() store.Page { return store.Page{} }
