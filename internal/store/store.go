@@ -89,6 +89,12 @@ type InstanceFilter struct {
 // (ErrVersionMismatch otherwise). Creates fill ID (when empty), CreatedAt,
 // UpdatedAt and Version (1) and return the stored object; a duplicate id is
 // ErrConflict.
+//
+// Conventions the contract suite (storetest) checks: an empty optional
+// reference (a config's constitution_id or sysprompt_id) means "none" and is
+// not checked; times are UTC at microsecond precision; appending messages
+// changes an instance's message_count and last_message_at but not its
+// version, so a growing conversation never fails an If-Match on its name.
 type Store interface {
 	ListConstitutions(ctx context.Context, p Page) ([]model.Constitution, string, error)
 	GetConstitution(ctx context.Context, id string) (model.Constitution, error)
@@ -138,6 +144,9 @@ type Store interface {
 	// ForkFlowInstance creates a new instance holding copies of the
 	// messages of src up to and including messageID (a user message),
 	// with parent and override fields set. The source is not changed.
+	// A missing message is ErrNotFound, a non-user one ErrInvalidReference;
+	// missing override targets are *RefError "constitution_id" or
+	// "sysprompt_id". An empty fork.FlowConfigID means the source's config.
 	ForkFlowInstance(ctx context.Context, messageID string, fork model.FlowInstance) (model.FlowInstance, error)
 
 	// Messages, oldest first. AppendMessage assigns ID (when empty),

@@ -52,6 +52,9 @@ func testMessages(t *testing.T, f Factory) {
 		if inst2.MessageCount != 3 || inst2.LastMessageAt == nil || !inst2.LastMessageAt.Equal(made[2].CreatedAt) {
 			t.Errorf("instance after 3 messages: count %d, last %v, want 3, %v", inst2.MessageCount, inst2.LastMessageAt, made[2].CreatedAt)
 		}
+		if inst2.Version != inst.Version {
+			t.Errorf("appending moved the instance from version %d to %d", inst.Version, inst2.Version)
+		}
 
 		// A client-chosen id is kept; a duplicate one is refused.
 		own := mustAppend(t, s, model.Message{ID: "msg-own", FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "mine"})
