@@ -19,7 +19,7 @@ type flowSpecInput struct {
 	Description     string `json:"description,omitempty" maxLength:"4000"`
 	ConstitutionID  string `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Constitution the superego screens against; must exist."`
 	SyspromptID     string `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"System prompt of the assistant; must exist."`
-	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Whether the superego screens messages (default true)."`
+	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Whether the superego screens messages; absent or null means true."`
 	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200" doc:"Overrides the server's superego model."`
 	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200" doc:"Overrides the server's assistant model."`
 	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`

@@ -217,12 +217,35 @@ type scenario struct {
 	check func(t *testing.T, r resp)
 }
 
-// run runs scenarios in order on s (they may build on each other).
-func (s *testServer) run(t *testing.T, scenarios []scenario) {
+// run runs scenarios in order on s (they may build on each other). expand,
+// if given, rewrites placeholders such as "{id}" in paths and in the string
+// values of map bodies, at the time each scenario runs, so later scenarios
+// can use ids earlier ones created.
+func (s *testServer) run(t *testing.T, scenarios []scenario, expand ...func(string) string) {
 	t.Helper()
+	ex := func(v string) string {
+		for _, f := range expand {
+			v = f(v)
+		}
+		return v
+	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			r := s.do(t, sc.method, sc.path, sc.body, sc.hdr...)
+			body := sc.body
+			switch b := body.(type) {
+			case string:
+				body = ex(b)
+			case map[string]any:
+				m := make(map[string]any, len(b))
+				for k, v := range b {
+					if vs, ok := v.(string); ok {
+						v = ex(vs)
+					}
+					m[k] = v
+				}
+				body = m
+			}
+			r := s.do(t, sc.method, ex(sc.path), body, sc.hdr...)
 			if sc.status >= 400 {
 				p := r.problem(t, sc.status)
 				if sc.field != "" && !hasFieldError(p, sc.field) {
