@@ -18,6 +18,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
@@ -37,7 +38,7 @@ func openTestStore(t testing.TB) store.Store {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	if err := applySeed(ctx, st); err != nil {
+	if err := seed.Apply(ctx, st, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	return st
