@@ -1,0 +1,115 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+func TestParseDecision(t *testing.T) {
+	t.Parallel()
+	const (
+		A = model.DecisionAllow
+		C = model.DecisionCaution
+		B = model.DecisionBlock
+	)
+	for _, tc := range []struct {
+		name   string
+		in     string
+		want   model.Decision
+		reason string
+		ok     bool
+	}{
+		{"plain allow", "DECISION: ALLOW", A, "", true},
+		{"caution with reason", "Some thoughts.\nDECISION: CAUTION: medical topic", C, "medical topic", true},
+		{"block with reason", "DECISION: BLOCK: asks for harm", B, "asks for harm", true},
+		{"lower case", "decision: block: nope", B, "nope", true},
+		{"mixed case", "Decision: Caution: careful", C, "careful", true},
+		{"bold whole line", "**DECISION: BLOCK**: reason here", B, "reason here", true},
+		{"bold keyword", "**Decision:** ALLOW", A, "", true},
+		{"bold value", "DECISION: **CAUTION** - mind the dose", C, "mind the dose", true},
+		{"italic", "_DECISION: ALLOW_", A, "", true},
+		{"quoted", `"DECISION: BLOCK: quoted reason"`, B, "quoted reason", true},
+		{"curly quotes", "“DECISION: CAUTION: curly”", C, "curly", true},
+		{"bullet", "- DECISION: ALLOW", A, "", true},
+		{"star bullet", "* DECISION: BLOCK: x", B, "x", true},
+		{"block quote", "> DECISION: CAUTION: quoted", C, "quoted", true},
+		{"numbered", "3. DECISION: ALLOW", A, "", true},
+		{"heading", "### DECISION: BLOCK: heading", B, "heading", true},
+		{"code span", "`DECISION: ALLOW`", A, "", true},
+		{"trailing whitespace", "DECISION: ALLOW   \t\r\n\n  ", A, "", true},
+		{"crlf", "thinking\r\nDECISION: BLOCK: crlf\r\n", B, "crlf", true},
+		{"space before colon", "DECISION : ALLOW", A, "", true},
+		{"em dash reason", "DECISION: BLOCK — dangerous", B, "dangerous", true},
+		{"reason on next line", "DECISION: CAUTION\nReason: be gentle", C, "be gentle", true},
+		{"trailing text after reason", "DECISION: BLOCK: harmful. Sorry!", B, "harmful. Sorry!", true},
+		{"last decision wins", "DECISION: BLOCK: first\nOn reflection...\nDECISION: ALLOW", A, "", true},
+		{"last valid line wins", "DECISION: CAUTION: real\nDECISION: MAYBE", C, "real", true},
+
+		{"empty", "", "", "", false},
+		{"stray block", "I would block this if I could. Block, block, BLOCK.", "", "", false},
+		{"stray decision word", "My decision is to block it.", "", "", false},
+		{"decision mid-line", "So the answer is DECISION: BLOCK", "", "", false},
+		{"no colon", "DECISION BLOCK", "", "", false},
+		{"unknown verdict", "DECISION: MAYBE", "", "", false},
+		{"prefix word", "DECISION: BLOCKED", "", "", false},
+		{"other keyword", "DECISIONS: ALLOW", "", "", false},
+		{"error is not a decision", "DECISION: ERROR", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d, reason, ok := engine.ParseDecision(tc.in)
+			if d != tc.want || reason != tc.reason || ok != tc.ok {
+				t.Errorf("ParseDecision(%q) = %q, %q, %v; want %q, %q, %v", tc.in, d, reason, ok, tc.want, tc.reason, tc.ok)
+			}
+		})
+	}
+}
+
+func TestParseDecisionClipsLongReasons(t *testing.T) {
+	t.Parallel()
+	_, reason, ok := engine.ParseDecision("DECISION: BLOCK: " + strings.Repeat("é", 5000))
+	if !ok || utf8.RuneCountInString(reason) > 2001 || !strings.HasSuffix(reason, "…") {
+		t.Errorf("reason of %d runes, ok=%v", utf8.RuneCountInString(reason), ok)
+	}
+}
+
+func FuzzParseDecision(f *testing.F) {
+	for _, s := range []string{
+		"DECISION: ALLOW", "**DECISION: BLOCK**: x", "> - decision: caution: y\nReason: z",
+		"block block", "DECISION:", "DECISION: \xff", "1) DECISION: BLOCK", "\r\n\r\n", "“”«»",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, reason, ok := engine.ParseDecision(s)
+		if ok != (d != "") {
+			t.Fatalf("ok=%v with decision %q", ok, d)
+		}
+		if ok && d != model.DecisionAllow && d != model.DecisionCaution && d != model.DecisionBlock {
+			t.Fatalf("decision %q is not one of the three", d)
+		}
+		if !ok && reason != "" {
+			t.Fatalf("reason %q without a decision", reason)
+		}
+		if reason != strings.TrimSpace(reason) {
+			t.Fatalf("reason %q not trimmed", reason)
+		}
+		// A final decision line always decides, whatever came before.
+		for _, tail := range []struct {
+			line string
+			want model.Decision
+		}{{"DECISION: ALLOW", model.DecisionAllow}, {"**Decision: BLOCK**: last word", model.DecisionBlock}} {
+			if d, _, ok := engine.ParseDecision(s + "\n" + tail.line); !ok || d != tail.want {
+				t.Fatalf("appending %q gave %q, %v", tail.line, d, ok)
+			}
+		}
+		// Text without the keyword never holds a decision.
+		if !strings.Contains(strings.ToLower(s), "decision") && ok {
+			t.Fatalf("decision %q found in text without the keyword", d)
+		}
+	})
+}
