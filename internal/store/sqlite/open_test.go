@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -61,10 +63,38 @@ func TestOpenCreatesDirsAndPragmas(t *testing.T) {
 
 func TestOpenRejectsBadPath(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"", filepath.Join(t.TempDir(), "x.db?mode=ro")} {
-		if _, err := Open(context.Background(), p, nil); err == nil {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"", filepath.Join(dir, "x.db?mode=ro"), filepath.Join(file, "under-a-file.db")} {
+		if s, err := Open(context.Background(), p, nil); err == nil {
+			_ = s.Close()
 			t.Errorf("Open(%q) succeeded", p)
 		}
+	}
+}
+
+// TestOpenRefusesForeignFile: a file that is not a SQLite database is an
+// error at Open, and the file is left exactly as it was.
+func TestOpenRefusesForeignFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "notes.db")
+	junk := bytes.Repeat([]byte("these are someone's notes, not a database\n"), 200)
+	if err := os.WriteFile(path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(context.Background(), path, nil); err == nil {
+		_ = s.Close()
+		t.Fatal("Open succeeded on a file that is not a database")
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, junk) {
+		t.Error("Open changed a file that is not a database")
 	}
 }
 

@@ -34,7 +34,6 @@ var migrations embed.FS
 type Store struct {
 	w    *sql.DB // exactly one connection: all writes
 	r    *sql.DB // read-only pool
-	log  *slog.Logger
 	path string
 
 	closeOnce sync.Once
@@ -98,7 +97,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
-	return &Store{w: w, r: r, log: log, path: path}, nil
+	return &Store{w: w, r: r, path: path}, nil
 }
 
 // migrate applies the embedded migrations that are not yet applied.
