@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -32,7 +33,9 @@ func decodeCursor(cursor string, key any) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%w: not base64url", store.ErrBadCursor)
 	}
-	if err := json.Unmarshal(b, key); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(key); err != nil || dec.More() {
 		return false, fmt.Errorf("%w: unexpected content", store.ErrBadCursor)
 	}
 	return true, nil

@@ -27,6 +27,15 @@ const EnvURL = "SUPEREGO_TEST_DATABASE_URL"
 // so register cleanups that close pools after calling URL: they run first.
 func URL(t testing.TB) string {
 	t.Helper()
+	return URLWith(t, "")
+}
+
+// URLWith is URL with extra CREATE DATABASE options, e.g. "TEMPLATE
+// template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'" to test under a
+// collation other than the server default. The options are test code's own
+// constants, never user input.
+func URLWith(t testing.TB, createOptions string) string {
+	t.Helper()
 	admin := AdminURL(t)
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -41,7 +50,7 @@ func URL(t testing.TB) string {
 		t.Fatalf("connect to %s (%s): %v", EnvURL, redact(admin), err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" "+createOptions); err != nil {
 		t.Fatalf("create test database %s: %v", name, err)
 	}
 	t.Cleanup(func() { drop(t, admin, name) })
