@@ -11,7 +11,7 @@ import (
 
 const constitutionCols = `id, name, description, content, protected, version, created_at, updated_at`
 
-func scanConstitution(sc interface{ Scan(...any) error }) (model.Constitution, error) {
+func scanConstitution(sc scanner) (model.Constitution, error) {
 	var c model.Constitution
 	var created, updated string
 	if err := sc.Scan(&c.ID, &c.Name, &c.Description, &c.Content, &c.Protected, &c.Version, &created, &updated); err != nil {
@@ -31,21 +31,9 @@ func (s *Store) ListConstitutions(ctx context.Context, p store.Page) ([]model.Co
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.r.QueryContext(ctx,
+	out, err := queryAll(ctx, s.r, scanConstitution,
 		`SELECT `+constitutionCols+` FROM constitutions WHERE id > ? ORDER BY id LIMIT ?`, after, p.Size()+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list constitutions: %w", err)
-	}
-	defer rows.Close()
-	var out []model.Constitution
-	for rows.Next() {
-		c, err := scanConstitution(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list constitutions: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list constitutions: %w", err)
 	}
 	items, next := page(out, p.Size(), func(c model.Constitution) any { return idKey{c.ID} })
@@ -170,22 +158,10 @@ func (s *Store) ListConstitutionVersions(ctx context.Context, id string, p store
 	if err := s.r.QueryRowContext(ctx, `SELECT 1 FROM constitutions WHERE id = ?`, id).Scan(&exists); err != nil {
 		return nil, "", notFound(err, "constitution", id)
 	}
-	rows, err := s.r.QueryContext(ctx,
+	out, err := queryAll(ctx, s.r, scanConstitutionVersion,
 		`SELECT constitution_id, version, name, description, content, created_at FROM constitution_versions
 		 WHERE constitution_id = ? AND version > ? ORDER BY version LIMIT ?`, id, k.Version, p.Size()+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list constitution versions: %w", err)
-	}
-	defer rows.Close()
-	var out []model.ConstitutionVersion
-	for rows.Next() {
-		v, err := scanConstitutionVersion(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list constitution versions: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list constitution versions: %w", err)
 	}
 	items, next := page(out, p.Size(), func(v model.ConstitutionVersion) any {
@@ -207,7 +183,7 @@ func (s *Store) GetConstitutionVersion(ctx context.Context, id string, version i
 	return v, nil
 }
 
-func scanConstitutionVersion(sc interface{ Scan(...any) error }) (model.ConstitutionVersion, error) {
+func scanConstitutionVersion(sc scanner) (model.ConstitutionVersion, error) {
 	var v model.ConstitutionVersion
 	var created string
 	if err := sc.Scan(&v.ConstitutionID, &v.Version, &v.Name, &v.Description, &v.Content, &created); err != nil {

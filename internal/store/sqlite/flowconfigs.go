@@ -12,7 +12,7 @@ import (
 const flowConfigCols = `id, name, description, coalesce(constitution_id, ''), coalesce(sysprompt_id, ''),
 	superego_enabled, superego_model, assistant_model, on_superego_error, version, created_at, updated_at`
 
-func scanFlowConfig(sc interface{ Scan(...any) error }) (model.FlowConfig, error) {
+func scanFlowConfig(sc scanner) (model.FlowConfig, error) {
 	var c model.FlowConfig
 	var created, updated string
 	err := sc.Scan(&c.ID, &c.Name, &c.Description, &c.ConstitutionID, &c.SyspromptID,
@@ -43,21 +43,9 @@ func (s *Store) ListFlowConfigs(ctx context.Context, p store.Page) ([]model.Flow
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.r.QueryContext(ctx,
+	out, err := queryAll(ctx, s.r, scanFlowConfig,
 		`SELECT `+flowConfigCols+` FROM flow_configs WHERE id > ? ORDER BY id LIMIT ?`, after, p.Size()+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list flow configs: %w", err)
-	}
-	defer rows.Close()
-	var out []model.FlowConfig
-	for rows.Next() {
-		c, err := scanFlowConfig(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list flow configs: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list flow configs: %w", err)
 	}
 	items, next := page(out, p.Size(), func(c model.FlowConfig) any { return idKey{c.ID} })

@@ -13,7 +13,7 @@ const flowTemplateCols = `id, name, description, is_default, config_name, config
 	coalesce(config_constitution_id, ''), coalesce(config_sysprompt_id, ''), config_superego_enabled,
 	config_superego_model, config_assistant_model, config_on_superego_error, version, created_at, updated_at`
 
-func scanFlowTemplate(sc interface{ Scan(...any) error }) (model.FlowTemplate, error) {
+func scanFlowTemplate(sc scanner) (model.FlowTemplate, error) {
 	var t model.FlowTemplate
 	var created, updated string
 	err := sc.Scan(&t.ID, &t.Name, &t.Description, &t.IsDefault, &t.Config.Name, &t.Config.Description,
@@ -36,21 +36,9 @@ func (s *Store) ListFlowTemplates(ctx context.Context, p store.Page) ([]model.Fl
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.r.QueryContext(ctx,
+	out, err := queryAll(ctx, s.r, scanFlowTemplate,
 		`SELECT `+flowTemplateCols+` FROM flow_templates WHERE id > ? ORDER BY id LIMIT ?`, after, p.Size()+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list flow templates: %w", err)
-	}
-	defer rows.Close()
-	var out []model.FlowTemplate
-	for rows.Next() {
-		t, err := scanFlowTemplate(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list flow templates: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list flow templates: %w", err)
 	}
 	items, next := page(out, p.Size(), func(t model.FlowTemplate) any { return idKey{t.ID} })

@@ -14,7 +14,7 @@ const flowInstanceCols = `id, flow_config_id, name, description, message_count, 
 	override_constitution_id, override_sysprompt_id, override_superego_enabled,
 	coalesce(comparison_id, ''), version, created_at, updated_at`
 
-func scanFlowInstance(sc interface{ Scan(...any) error }) (model.FlowInstance, error) {
+func scanFlowInstance(sc scanner) (model.FlowInstance, error) {
 	var i model.FlowInstance
 	var created, updated string
 	var last, ovConst, ovSys sql.NullString
@@ -77,20 +77,8 @@ func (s *Store) ListFlowInstances(ctx context.Context, f store.InstanceFilter, p
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, p.Size()+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, s.r, scanFlowInstance, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list flow instances: %w", err)
-	}
-	defer rows.Close()
-	var out []model.FlowInstance
-	for rows.Next() {
-		i, err := scanFlowInstance(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list flow instances: %w", err)
-		}
-		out = append(out, i)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list flow instances: %w", err)
 	}
 	items, next := page(out, p.Size(), func(i model.FlowInstance) any {

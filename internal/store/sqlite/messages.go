@@ -13,7 +13,7 @@ const messageCols = `id, flow_instance_id, run_id, position, role, content, deci
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
 	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
 
-func scanMessage(sc interface{ Scan(...any) error }) (model.Message, error) {
+func scanMessage(sc scanner) (model.Message, error) {
 	var m model.Message
 	var created, updated string
 	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
@@ -31,20 +31,8 @@ func scanMessage(sc interface{ Scan(...any) error }) (model.Message, error) {
 }
 
 func queryMessages(ctx context.Context, q querier, query string, args ...any) ([]model.Message, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	out, err := queryAll(ctx, q, scanMessage, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list messages: %w", err)
-	}
-	defer rows.Close()
-	var out []model.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list messages: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list messages: %w", err)
 	}
 	return out, nil

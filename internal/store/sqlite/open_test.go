@@ -23,7 +23,7 @@ func TestOpenCreatesDirsAndPragmas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
 
 	for _, db := range []struct {
 		name string
@@ -118,7 +118,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
 	if _, err := s.GetSysprompt(ctx, "p"); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCursorFromAnotherList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
 	for _, id := range []string{"a", "b"} {
 		if _, err := s.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: id}, Name: id}); err != nil {
 			t.Fatal(err)

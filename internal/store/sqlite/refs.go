@@ -40,21 +40,16 @@ var flowConfigRefs = []refQuery{
 func referrers(ctx context.Context, tx *sql.Tx, qs []refQuery, id string) ([]string, error) {
 	var out []string
 	for _, q := range qs {
-		rows, err := tx.QueryContext(ctx, q.query+fmt.Sprintf(" LIMIT %d", maxRefsPerKind), id)
+		ids, err := queryAll(ctx, tx, func(sc scanner) (string, error) {
+			var id string
+			err := sc.Scan(&id)
+			return id, err
+		}, q.query+fmt.Sprintf(" LIMIT %d", maxRefsPerKind), id)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: find references: %w", err)
 		}
-		for rows.Next() {
-			var ref string
-			if err := rows.Scan(&ref); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: find references: %w", err)
-			}
+		for _, ref := range ids {
 			out = append(out, q.kind+":"+ref)
-		}
-		err = errors.Join(rows.Err(), rows.Close())
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: find references: %w", err)
 		}
 	}
 	return out, nil

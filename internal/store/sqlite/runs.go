@@ -12,7 +12,7 @@ import (
 const runCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
 	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
 
-func scanRun(sc interface{ Scan(...any) error }) (model.Run, error) {
+func scanRun(sc scanner) (model.Run, error) {
 	var r model.Run
 	var created string
 	var finished sql.NullString

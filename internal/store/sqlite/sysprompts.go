@@ -11,7 +11,7 @@ import (
 
 const syspromptCols = `id, name, content, protected, version, created_at, updated_at`
 
-func scanSysprompt(sc interface{ Scan(...any) error }) (model.Sysprompt, error) {
+func scanSysprompt(sc scanner) (model.Sysprompt, error) {
 	var p model.Sysprompt
 	var created, updated string
 	if err := sc.Scan(&p.ID, &p.Name, &p.Content, &p.Protected, &p.Version, &created, &updated); err != nil {
@@ -31,21 +31,9 @@ func (s *Store) ListSysprompts(ctx context.Context, p store.Page) ([]model.Syspr
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.r.QueryContext(ctx,
+	out, err := queryAll(ctx, s.r, scanSysprompt,
 		`SELECT `+syspromptCols+` FROM sysprompts WHERE id > ? ORDER BY id LIMIT ?`, after, p.Size()+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list sysprompts: %w", err)
-	}
-	defer rows.Close()
-	var out []model.Sysprompt
-	for rows.Next() {
-		sp, err := scanSysprompt(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("sqlite: list sysprompts: %w", err)
-		}
-		out = append(out, sp)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: list sysprompts: %w", err)
 	}
 	items, next := page(out, p.Size(), func(sp model.Sysprompt) any { return idKey{sp.ID} })
