@@ -16,6 +16,7 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
@@ -103,7 +104,8 @@ func pieces(s string) []string {
 	return out
 }
 
-// fixture is a seeded SQLite store in a temp dir with an engine on top.
+// fixture is a seeded SQLite store in a temp dir, plus flows of its own
+// with short, recognisable texts, and an engine on top.
 type fixture struct {
 	st   store.Store
 	eng  *engine.Engine
@@ -133,6 +135,9 @@ func newFixture(t *testing.T, prov *scripted, cfg engine.Config, reg prometheus.
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	if err := seed.Apply(ctx, st, nil); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
 	f := &fixture{st: st, prov: prov}
 	c := must(st.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: "test-rules"}, Name: "Test rules", Content: constitutionText}))
 	// A second version, so tests can see that the current one is recorded.

@@ -31,9 +31,10 @@ DECISION: BLOCK: <why the message must not be answered>
 
 ALLOW when answering fits the constitution. CAUTION when the message may be answered but the assistant should take particular care; your reason is passed on to it. BLOCK when any answer would go against the constitution; the assistant will then not be called.`
 
-// cautionHeading introduces the superego's caution in the assistant's
-// system prompt.
-const cautionHeading = "## CAUTION FROM THE SUPEREGO"
+// CautionHeading introduces the superego's caution in the assistant's
+// system prompt; a provider can look for this line to know a caution was
+// given.
+const CautionHeading = "## CAUTION FROM THE SUPEREGO"
 
 // flowSettings is a flow config with a fork's overrides applied and the
 // texts it refers to loaded.
@@ -210,7 +211,7 @@ func (e *Engine) assistantRequest(j *job, turns []turn, caution string) llm.Requ
 		if caution == "" {
 			caution = "(no reason given)"
 		}
-		system = strings.TrimRight(system, "\n") + "\n\n" + cautionHeading + "\n\n" +
+		system = strings.TrimRight(system, "\n") + "\n\n" + CautionHeading + "\n\n" +
 			"A reviewer checked the user's latest message against the rules you work under and allowed it with this caution. Take it into account in your answer:\n\n" + caution
 	}
 	var answered []turn
