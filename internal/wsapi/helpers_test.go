@@ -418,6 +418,8 @@ type scripted struct {
 	pieces []string
 	holdAt int
 	hold   *gate
+	// holdMark, when set, limits the hold to user messages containing it.
+	holdMark string
 }
 
 func (p *scripted) Name() string { return "scripted" }
@@ -429,9 +431,13 @@ func (p *scripted) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 		return nil
 	}
+	hold := p.hold
+	if p.holdMark != "" && (len(req.Messages) == 0 || !strings.Contains(req.Messages[len(req.Messages)-1].Content, p.holdMark)) {
+		hold = nil
+	}
 	for i, piece := range p.pieces {
-		if p.hold != nil && i == p.holdAt {
-			if err := p.hold.wait(ctx); err != nil {
+		if hold != nil && i == p.holdAt {
+			if err := hold.wait(ctx); err != nil {
 				return err
 			}
 		}
