@@ -1,0 +1,152 @@
+package openai
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// splitAll feeds chunks through a splitter and returns the reasoning and
+// text it produced, checking that no segment is empty on the way.
+func splitAll(t *testing.T, chunks []string) (reasoning, text string) {
+	t.Helper()
+	var s ThinkSplitter
+	var r, x strings.Builder
+	take := func(segs []Segment) {
+		for _, seg := range segs {
+			if seg.Text == "" {
+				t.Fatalf("empty segment from chunks %q", chunks)
+			}
+			if seg.Reasoning {
+				r.WriteString(seg.Text)
+			} else {
+				x.WriteString(seg.Text)
+			}
+		}
+	}
+	for _, c := range chunks {
+		take(s.Feed(c))
+	}
+	take(s.Flush())
+	return r.String(), x.String()
+}
+
+// reference splits a complete string the simple, non-streaming way.
+func reference(s string) (reasoning, text string) {
+	var r, x strings.Builder
+	in := false
+	for {
+		tag := thinkOpen
+		if in {
+			tag = thinkClose
+		}
+		i := strings.Index(s, tag)
+		if i < 0 {
+			break
+		}
+		if in {
+			r.WriteString(s[:i])
+		} else {
+			x.WriteString(s[:i])
+		}
+		s = s[i+len(tag):]
+		in = !in
+	}
+	if in {
+		r.WriteString(s)
+	} else {
+		x.WriteString(s)
+	}
+	return r.String(), strings.TrimLeft(x.String(), " \t\r\n")
+}
+
+func TestThinkSplitter(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name          string
+		chunks        []string
+		wantReasoning string
+		wantText      string
+	}{
+		{"no tags", []string{"plain ", "answer"}, "", "plain answer"},
+		{"whole tags", []string{"<think>hmm</think>\n\nYes."}, "hmm", "Yes."},
+		{"open tag split", []string{"<", "th", "ink>a", "b</think>c"}, "ab", "c"},
+		{"close tag split one byte at a time", []string{"<think>x<", "/", "t", "h", "i", "n", "k", ">y"}, "x", "y"},
+		{"lookalike is text", []string{"a <thinking> b"}, "", "a <thinking> b"},
+		{"less-than in answer", []string{"1 <", " 2 and 3 <", "4"}, "", "1 < 2 and 3 <4"},
+		{"unclosed think at end", []string{"<think>still thinking"}, "still thinking", ""},
+		{"dangling partial tag at end", []string{"answer <thi"}, "", "answer <thi"},
+		{"second think block", []string{"<think>a</think>b<think>c</think>d"}, "ac", "bd"},
+		{"text before think keeps its order", []string{"Hi <think>r</think> there"}, "r", "Hi  there"},
+	}
+	for _, c := range cases {
+		r, x := splitAll(t, c.chunks)
+		if r != c.wantReasoning || x != c.wantText {
+			t.Errorf("%s: got reasoning %q text %q, want %q / %q", c.name, r, x, c.wantReasoning, c.wantText)
+		}
+	}
+}
+
+func TestThinkSplitterReleasesTextEarly(t *testing.T) {
+	t.Parallel()
+	// Text that cannot start a tag must not be held back waiting for more.
+	var s ThinkSplitter
+	segs := s.Feed("Hello wor")
+	if len(segs) != 1 || segs[0].Text != "Hello wor" {
+		t.Fatalf("segments %+v, want the whole chunk released", segs)
+	}
+	segs = s.Feed("ld <th")
+	if len(segs) != 1 || segs[0].Text != "ld " {
+		t.Fatalf("segments %+v, want only the possible tag start held back", segs)
+	}
+}
+
+func FuzzThinkSplitter(f *testing.F) {
+	f.Add("<think>reasoning</think>\n\nanswer", uint8(3))
+	f.Add("a<thi<think>b</thin</think>c", uint8(1))
+	f.Add("<<<think>>></think></think>", uint8(2))
+	f.Fuzz(func(t *testing.T, s string, step uint8) {
+		n := int(step%7) + 1
+		var chunks []string
+		for i := 0; i < len(s); i += n {
+			chunks = append(chunks, s[i:min(i+n, len(s))])
+		}
+		gotR, gotX := splitAll(t, chunks)
+		wantR, wantX := reference(s)
+		if gotR != wantR || gotX != wantX {
+			t.Fatalf("chunks %q: got %q / %q, want %q / %q", chunks, gotR, gotX, wantR, wantX)
+		}
+	})
+}
+
+func TestDoneWatcher(t *testing.T) {
+	t.Parallel()
+	cases := map[string]bool{
+		"data: {\"a\":1}\n\ndata: [DONE]\n\n":      true,
+		"data:[DONE]\r\n\r\n":                      true,
+		"data: {\"a\":1}\n\n":                      false,
+		"data: {\"text\":\"data: [DONE]\"}\n\n":    false,
+		"xxdata: [DONE]\n":                         false,
+		"data: [DONE]":                             true, // last line without newline
+		strings.Repeat("x", 40) + "data: [DONE]\n": false,
+	}
+	for body, want := range cases {
+		for step := 1; step <= 5; step++ {
+			var done atomic.Bool
+			w := &doneWatcher{rc: nopCloser{strings.NewReader(body)}, done: &done}
+			buf := make([]byte, step)
+			for {
+				if _, err := w.Read(buf); err != nil {
+					break
+				}
+			}
+			if done.Load() != want {
+				t.Errorf("body %q read %d bytes at a time: done=%v, want %v", body, step, done.Load(), want)
+			}
+		}
+	}
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }
