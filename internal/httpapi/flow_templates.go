@@ -8,6 +8,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
 )
 
 // templateConfigInput is a template's recipe: the writable flow-config
@@ -111,11 +112,13 @@ func (a *API) registerFlowTemplates() {
 		if err != nil {
 			return nil, err
 		}
+		demoted := a.defaultTemplates(ctx, ft.IsDefault, "")
 		t, err := a.deps.Store.CreateFlowTemplate(ctx, ft)
 		if err != nil {
 			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
 		}
 		a.publish(ctx, resFlowTemplate, events.ActionCreated, t.ID, t.Version)
+		a.publishDemoted(ctx, demoted)
 		return &createdOutput[model.FlowTemplate]{ETag: etag(t.Version), Location: "/api/flow-templates/" + t.ID, Body: flowTemplateOut(t)}, nil
 	})
 
@@ -137,11 +140,13 @@ func (a *API) registerFlowTemplates() {
 			return nil, a.failPrecondition(ctx, tg, err)
 		}
 		ft.ID = in.ID
+		demoted := a.defaultTemplates(ctx, ft.IsDefault, in.ID)
 		t, err := a.deps.Store.UpdateFlowTemplate(ctx, ft, v)
 		if err != nil {
 			return nil, a.fail(ctx, tg, err)
 		}
 		a.publish(ctx, resFlowTemplate, events.ActionUpdated, t.ID, t.Version)
+		a.publishDemoted(ctx, demoted)
 		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
 	})
 
@@ -188,6 +193,42 @@ func (a *API) registerFlowTemplates() {
 			Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},
 		}, nil
 	})
+}
+
+// defaultTemplates lists the templates other than except that are default
+// now, when a write is about to make another one default: the store clears
+// their flag (a change of theirs), and clients should hear of it. It is
+// best effort; a failure here only costs those notifications.
+func (a *API) defaultTemplates(ctx context.Context, makesDefault bool, except string) []string {
+	if !makesDefault || a.deps.Bus == nil {
+		return nil
+	}
+	var ids []string
+	p := store.Page{Limit: 200}
+	for {
+		items, next, err := a.deps.Store.ListFlowTemplates(ctx, p)
+		if err != nil {
+			return ids
+		}
+		for _, t := range items {
+			if t.IsDefault && t.ID != except {
+				ids = append(ids, t.ID)
+			}
+		}
+		if next == "" {
+			return ids
+		}
+		p.Cursor = next
+	}
+}
+
+// publishDemoted announces the templates whose default flag was cleared.
+func (a *API) publishDemoted(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		if t, err := a.deps.Store.GetFlowTemplate(ctx, id); err == nil && !t.IsDefault {
+			a.publish(ctx, resFlowTemplate, events.ActionUpdated, t.ID, t.Version)
+		}
+	}
 }
 
 // flowTemplateVersion reads the stored version for If-Match lists.
