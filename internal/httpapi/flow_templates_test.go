@@ -63,10 +63,10 @@ func TestFlowTemplates(t *testing.T) {
 			wantEvent(t, ev, "flow_template", "created", ft.ID, 1)
 		}},
 		{name: "config bad reference", method: "POST", path: "/api/flow-templates",
-			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "ghost", "sysprompt_id": "assistant_default"}}),
+			body:   tmpl(map[string]any{"config": map[string]any{"constitution_id": "ghost", "sysprompt_id": "assistant_default"}}),
 			status: 422, field: "body.config.constitution_id"},
 		{name: "config unknown field", method: "POST", path: "/api/flow-templates",
-			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "default", "sysprompt_id": "assistant_default", "x": 1}}),
+			body:   tmpl(map[string]any{"config": map[string]any{"constitution_id": "default", "sysprompt_id": "assistant_default", "x": 1}}),
 			status: 422, field: "body.config.x"},
 		{name: "config missing field", method: "POST", path: "/api/flow-templates",
 			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "default"}}), status: 422},
