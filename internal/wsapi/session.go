@@ -74,13 +74,16 @@ func (s *session) serve() {
 }
 
 // closeWith closes the socket once with a status; later calls do nothing.
+// The queue is closed first so no producer adds to it; the close frame is
+// then written after the frame in flight (coder/websocket bounds both the
+// wait and the handshake), and only then is the session context cancelled,
+// because cancelling a write in progress would drop the connection without
+// the status.
 func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	s.closeOnce.Do(func() {
-		s.cancel()
 		s.q.close()
-		// Close writes the close frame (bounded by coder/websocket's own
-		// 5 s timeouts) and unblocks the reader.
 		_ = s.conn.Close(code, reason)
+		s.cancel()
 	})
 }
 
