@@ -12,6 +12,10 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
+      // Editors copy freshly fetched server state into a local draft, and a
+      // conversation merges newly fetched history into live state: both are
+      // "sync from an external system" effects this rule cannot tell apart.
+      'react-hooks/set-state-in-effect': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },

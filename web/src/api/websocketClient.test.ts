@@ -173,7 +173,7 @@ describe('WebSocketClient', () => {
     await vi.waitFor(() => expect(events.some((e) => e.type === 'run_finished')).toBe(true))
 
     const resume = h.frames.find((f) => f.type === 'resume')
-    expect(resume).toEqual({ type: 'resume', run_id: 'run1', after_seq: 3 })
+    expect(resume).toMatchObject({ type: 'resume', run_id: 'run1', after_seq: 3 })
     const seqs = events.filter((e) => e.type === 'assistant_token' || e.type === 'run_finished').map((e) => (e as { seq: number }).seq)
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6])
     expect(states).toEqual(['connecting', 'open', 'reconnecting', 'open'])
@@ -206,7 +206,7 @@ describe('WebSocketClient', () => {
     harness = await startServer()
     harness.onFrame = (ws, f) => {
       if (f.type === 'resume' && f.run_id === 'gone') {
-        send(ws, { type: 'error', ts: '', code: 'resume_unavailable', message: 'run gone: log evicted' })
+        send(ws, { type: 'error', ts: '', request_id: f.request_id, code: 'resume_unavailable', message: 'log evicted' })
       }
     }
     const { c } = newClient(harness)
@@ -216,7 +216,7 @@ describe('WebSocketClient', () => {
     await vi.waitFor(() => expect(c.getState()).toBe('open'))
     c.follow('gone', 4)
     await vi.waitFor(() => expect(lost).toEqual(['gone']))
-    expect(harness.frames).toContainEqual({ type: 'resume', run_id: 'gone', after_seq: 4 })
+    expect(harness.frames).toContainEqual(expect.objectContaining({ type: 'resume', run_id: 'gone', after_seq: 4 }))
     expect(c.followedRuns()).toEqual([])
   })
 

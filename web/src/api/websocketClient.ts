@@ -11,6 +11,7 @@ import {
   type ClientFrame,
   type ErrorEvent,
   type RequestFrame,
+  type RunEvent,
   type ServerEvent,
 } from './wsTypes'
 
@@ -42,6 +43,8 @@ export class WsRequestError extends Error {
     this.name = 'WsRequestError'
   }
 }
+
+const maxBufferedRuns = 64
 
 export const SUBPROTOCOL = 'superego.v1'
 const BEARER_PREFIX = 'superego.bearer.'
@@ -85,6 +88,13 @@ export class WebSocketClient {
   private readonly followed = new Map<string, Followed>()
   private readonly pending = new Map<string, Pending>()
   private readonly outbox: ClientFrame[] = []
+  /**
+   * Recent run events by run, in seq order, so a view mounted after a run
+   * started (say, a fork opened by "Rerun with…") sees it from the start.
+   */
+  private readonly buffer = new Map<string, RunEvent[]>()
+  /** request_id of each resume frame → its run, to attribute a failed resume. */
+  private readonly resumes = new Map<string, string>()
   private readonly eventListeners = new Set<(e: ServerEvent) => void>()
   private readonly stateListeners = new Set<(s: ConnectionState) => void>()
   private readonly unavailableListeners = new Set<(runId: string) => void>()
@@ -129,6 +139,26 @@ export class WebSocketClient {
   /** The highest seq seen for a followed run, or undefined when not followed. */
   lastSeq(runId: string): number | undefined {
     return this.followed.get(runId)?.lastSeq
+  }
+
+  /** The buffered events of every recent run of one flow instance. */
+  eventsForInstance(flowInstanceId: string): RunEvent[] {
+    const out: RunEvent[] = []
+    for (const evs of this.buffer.values()) {
+      if (evs[0]?.flow_instance_id === flowInstanceId) out.push(...evs)
+    }
+    return out
+  }
+
+  private remember(e: RunEvent): void {
+    let evs = this.buffer.get(e.run_id)
+    if (!evs) {
+      evs = []
+      this.buffer.set(e.run_id, evs)
+      // Bounded: the oldest runs go first (Map keeps insertion order).
+      while (this.buffer.size > maxBufferedRuns) this.buffer.delete(this.buffer.keys().next().value as string)
+    }
+    evs.push(e)
   }
 
   followedRuns(): string[] {
@@ -194,7 +224,7 @@ export class WebSocketClient {
     const f = this.followed.get(runId)
     if (f) return
     this.followed.set(runId, { lastSeq: afterSeq, resumePending: true })
-    if (this.state === 'open') this.sendNow({ type: 'resume', run_id: runId, after_seq: afterSeq })
+    if (this.state === 'open') this.sendResume(runId, afterSeq)
   }
 
   unfollow(runId: string): void {
@@ -204,6 +234,12 @@ export class WebSocketClient {
   private send(frame: ClientFrame): void {
     if (this.state === 'open' && this.ws) this.sendNow(frame)
     else this.outbox.push(frame)
+  }
+
+  private sendResume(runId: string, afterSeq: number): void {
+    const requestId = `resume-${this.nextRequest++}`
+    this.resumes.set(requestId, runId)
+    this.sendNow({ type: 'resume', run_id: runId, after_seq: afterSeq, request_id: requestId })
   }
 
   private sendNow(frame: ClientFrame): void {
@@ -246,7 +282,7 @@ export class WebSocketClient {
     // Resume first so that replayed events precede anything new we ask for.
     for (const [runId, f] of this.followed) {
       f.resumePending = true
-      this.sendNow({ type: 'resume', run_id: runId, after_seq: f.lastSeq })
+      this.sendResume(runId, f.lastSeq)
     }
     const queued = this.outbox.splice(0)
     for (const frame of queued) this.sendNow(frame)
@@ -347,11 +383,15 @@ export class WebSocketClient {
         f = { lastSeq: 0, resumePending: false }
         if (e.type !== 'run_finished') this.followed.set(e.run_id, f)
       }
-      f.resumePending = false
+      if (f.resumePending) {
+        f.resumePending = false
+        for (const [rid, runId] of this.resumes) if (runId === e.run_id) this.resumes.delete(rid)
+      }
       // A replay after resume may overlap what we already have.
       if (e.seq <= f.lastSeq) return
       f.lastSeq = e.seq
       if (e.type === 'run_finished') this.followed.delete(e.run_id)
+      this.remember(e)
     } else if (e.type === 'accepted') {
       for (const id of e.run_ids ?? []) {
         if (!this.followed.has(id)) this.followed.set(id, { lastSeq: 0, resumePending: false })
@@ -378,10 +418,12 @@ export class WebSocketClient {
         return
       }
     }
+    const resumed = e.request_id ? this.resumes.get(e.request_id) : undefined
+    if (e.request_id) this.resumes.delete(e.request_id)
     if (e.code !== 'resume_unavailable' && e.code !== 'not_found') return
-    // Which resume failed: the run named by the error, else every run whose
-    // resume has not been answered by any event yet.
-    const named = e.run_id ?? [...this.followed.keys()].find((id) => e.message?.includes(id))
+    // Which resume failed: the one with this request_id, else the run named
+    // by the error, else every run whose resume no event has answered yet.
+    const named = resumed ?? e.run_id ?? [...this.followed.keys()].find((id) => e.message?.includes(id))
     const runs = named
       ? [named]
       : [...this.followed.entries()].filter(([, f]) => f.resumePending).map(([id]) => id)

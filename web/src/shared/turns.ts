@@ -146,7 +146,11 @@ export function applyEvent(c: Conversation, e: RunEvent): Conversation {
   const t: Turn = { ...prev, runId: e.run_id, lastSeq: e.seq }
   switch (e.type) {
     case 'run_started':
+      // A replay from seq 1 rebuilds the turn: drop whatever a stored,
+      // partial copy held so deltas are not appended twice.
       t.user = e.user_message
+      t.superego = null
+      t.assistant = null
       t.status = 'running'
       break
     case 'superego_started':
@@ -224,6 +228,25 @@ export function mergeHistory(live: Conversation, history: Conversation): Convers
   for (const l of live.turns) {
     const known = turns.some((t) => (l.runId && t.runId === l.runId) || (l.user && t.user?.id === l.user.id))
     if (!known && l.lastSeq > 0) turns.push(l)
+  }
+  return { turns }
+}
+
+/**
+ * Settles a turn whose live stream can no longer be resumed, with the status
+ * the server stored for its run, so the view stops showing it as streaming.
+ */
+export function settleRun(c: Conversation, runId: string, status: TurnStatus, error?: string): Conversation {
+  const i = c.turns.findIndex((t) => t.runId === runId)
+  if (i < 0 || c.turns[i].status !== 'running') return c
+  const t = c.turns[i]
+  const turns = [...c.turns]
+  turns[i] = {
+    ...t,
+    status,
+    error: error || t.error,
+    superego: t.superego && { ...t.superego, streaming: false },
+    assistant: t.assistant && { ...t.assistant, streaming: false },
   }
   return { turns }
 }

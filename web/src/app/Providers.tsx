@@ -1,0 +1,73 @@
+// Creates the tab's clients once (one REST client, one WebSocket) and keeps
+// server state fresh: every resource_changed event invalidates the queries of
+// that resource, so all open tabs follow each other's edits.
+
+import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query'
+import { useEffect, useState, type ReactNode } from 'react'
+import { ClientsContext, useSocket, type Clients } from '../api/context'
+import { familyOf } from '../api/queryKeys'
+import { ApiError, createRestClient } from '../api/restClient'
+import { defaultSocketURL, WebSocketClient } from '../api/websocketClient'
+import { readToken } from './token'
+
+function makeClients(): Clients {
+  const token = readToken()
+  return {
+    api: createRestClient({ token: () => token }),
+    socket: new WebSocketClient({ url: defaultSocketURL(), token: () => token }),
+  }
+}
+
+function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        refetchOnWindowFocus: false,
+        // A 4xx will not get better by asking again.
+        retry: (n, err) => !(err instanceof ApiError && err.status >= 400 && err.status < 500) && n < 2,
+      },
+    },
+  })
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [clients] = useState(makeClients)
+  const [queryClient] = useState(makeQueryClient)
+  useEffect(() => {
+    clients.socket.connect()
+    return () => clients.socket.close()
+  }, [clients])
+  return (
+    <ClientsContext.Provider value={clients}>
+      <QueryClientProvider client={queryClient}>
+        <LiveUpdates />
+        {children}
+      </QueryClientProvider>
+    </ClientsContext.Provider>
+  )
+}
+
+function LiveUpdates() {
+  const socket = useSocket()
+  const qc = useQueryClient()
+  useEffect(() => {
+    let wasOpen = false
+    const offEvents = socket.onEvent((e) => {
+      if (e.type !== 'resource_changed') return
+      const family = familyOf(e.resource)
+      if (family) void qc.invalidateQueries({ queryKey: family })
+    })
+    // After a reconnect we may have missed notifications: refresh everything.
+    const offState = socket.onState((s) => {
+      if (s === 'open' && wasOpen) void qc.invalidateQueries()
+      if (s === 'open') wasOpen = true
+    })
+    return () => {
+      offEvents()
+      offState()
+    }
+  }, [socket, qc])
+  return null
+}
+

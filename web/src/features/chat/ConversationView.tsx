@@ -1,0 +1,97 @@
+// One conversation: its header, every turn (history and live), the composer
+// and the "Rerun with…" dialog.
+
+import { useEffect, useRef, useState } from 'react'
+import { Link } from 'react-router'
+import { useSocket } from '../../api/context'
+import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances } from '../../api/hooks'
+import type { Message } from '../../api/wsTypes'
+import { Composer } from '../../shared/Composer'
+import { TurnView } from '../../shared/TurnView'
+import { ErrorNote } from '../../shared/ui'
+import { useConversation } from '../../shared/useConversation'
+import { RerunDialog } from './RerunDialog'
+
+export function ConversationView({ instanceId }: { instanceId: string }) {
+  const socket = useSocket()
+  const instance = useFlowInstance(instanceId)
+  const config = useFlowConfig(instance.data?.data.flow_config_id)
+  const constitutions = useConstitutions()
+  const instances = useFlowInstances()
+  const { conv, isLoading, error } = useConversation(instanceId)
+  const [sendError, setSendError] = useState<unknown>(null)
+  const [rerunOf, setRerunOf] = useState<Message | null>(null)
+  const bottom = useRef<HTMLDivElement>(null)
+
+  const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
+  const running = conv.turns.filter((t) => t.status === 'running' && t.runId)
+  const inst = instance.data?.data
+  const cfg = config.data?.data
+  const parent = inst?.parent_instance_id ? instances.data?.find((i) => i.id === inst.parent_instance_id) : undefined
+
+  const lastText = conv.turns.length ? (conv.turns[conv.turns.length - 1].assistant?.text.length ?? 0) : 0
+  useEffect(() => {
+    bottom.current?.scrollIntoView?.({ block: 'end' })
+  }, [conv.turns.length, lastText])
+
+  const send = async (content: string) => {
+    setSendError(null)
+    try {
+      await socket.request({ type: 'send_message', flow_instance_id: instanceId, content })
+    } catch (e) {
+      setSendError(e)
+      throw e
+    }
+  }
+
+  return (
+    <div className="conversation" data-testid="conversation" data-instance-id={instanceId}>
+      <header className="conversation-head">
+        <div>
+          <h1 data-testid="conversation-title">{inst?.name ?? '…'}</h1>
+          <p className="muted">
+            {cfg ? (
+              <>
+                <Link to={`/flow-configs/${cfg.id}`}>{cfg.name}</Link>
+                {' · '}
+                {cfg.superego_enabled ? (
+                  <>
+                    constitution <Link to={`/constitutions/${cfg.constitution_id}`}>{nameOf(cfg.constitution_id) ?? cfg.constitution_id}</Link>
+                  </>
+                ) : (
+                  'superego off'
+                )}
+              </>
+            ) : null}
+          </p>
+          {inst?.parent_instance_id && (
+            <p className="fork-note" data-testid="fork-note">
+              Fork of <Link to={`/chat/${inst.parent_instance_id}`}>{parent?.name ?? inst.parent_instance_id}</Link>
+              {inst.overrides && <> — {describeOverrides(inst.overrides, nameOf)}</>}
+            </p>
+          )}
+        </div>
+      </header>
+      <ErrorNote error={instance.error ?? error} />
+      <div className="turns" data-testid="turns">
+        {isLoading && <p className="muted pad">Loading…</p>}
+        {!isLoading && conv.turns.length === 0 && <p className="muted pad">No messages yet. Say something to start.</p>}
+        {conv.turns.map((t) => (
+          <TurnView key={t.key} turn={t} constitutionName={nameOf} onRerun={setRerunOf} onStop={(id) => socket.cancel(id)} />
+        ))}
+        <div ref={bottom} />
+      </div>
+      <ErrorNote error={sendError} testId="send-error" />
+      <Composer onSend={send} busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
+      {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
+    </div>
+  )
+}
+
+function describeOverrides(o: { constitution_id?: string; sysprompt_id?: string; superego_enabled?: boolean }, nameOf: (id: string) => string | undefined): string {
+  const parts: string[] = []
+  if (o.constitution_id) parts.push(`constitution ${nameOf(o.constitution_id) ?? o.constitution_id}`)
+  if (o.sysprompt_id) parts.push(`system prompt ${o.sysprompt_id}`)
+  if (o.superego_enabled !== undefined) parts.push(`superego ${o.superego_enabled ? 'on' : 'off'}`)
+  return parts.length ? `rerun with ${parts.join(', ')}` : 'rerun'
+}

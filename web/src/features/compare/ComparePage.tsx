@@ -1,0 +1,172 @@
+// Compare: run one input through 2–8 flow configs side by side, send
+// follow-ups to every column, and reopen past comparisons.
+
+import { useMemo, useState } from 'react'
+import { Link, useNavigate, useParams } from 'react-router'
+import { useSocket } from '../../api/context'
+import { useComparison, useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
+import type { FlowInstance } from '../../api/types'
+import { Composer } from '../../shared/Composer'
+import { TurnView } from '../../shared/TurnView'
+import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
+import { useConversation } from '../../shared/useConversation'
+
+export function ComparePage() {
+  const { comparisonId } = useParams()
+  const instances = useFlowInstances()
+  const groups = useMemo(() => groupComparisons(instances.data ?? []), [instances.data])
+  return (
+    <div className="split">
+      <aside className="sidebar" data-testid="comparison-list">
+        <div className="sidebar-head">
+          <h2>Comparisons</h2>
+          <Link className="button button-primary button-small" to="/compare" data-testid="new-comparison-link">
+            + New
+          </Link>
+        </div>
+        <ul className="tree">
+          {groups.map((g) => (
+            <li key={g.id}>
+              <Link to={`/compare/${g.id}`} className={`tree-item tree-link${g.id === comparisonId ? ' selected' : ''}`} data-testid="comparison-item">
+                <span className="tree-name">{g.title}</span>
+                <span className="tree-meta">
+                  {g.instances.length} columns · {relativeTime(g.createdAt)}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+        {instances.data && groups.length === 0 && <p className="muted pad">No comparisons yet.</p>}
+      </aside>
+      <section className="split-main">{comparisonId ? <ComparisonView key={comparisonId} comparisonId={comparisonId} /> : <NewComparison />}</section>
+    </div>
+  )
+}
+
+interface Group {
+  id: string
+  title: string
+  createdAt: string
+  instances: FlowInstance[]
+}
+
+/** Groups flow instances by comparison_id, newest comparison first. */
+export function groupComparisons(items: FlowInstance[]): Group[] {
+  const byId = new Map<string, Group>()
+  for (const i of items) {
+    if (!i.comparison_id) continue
+    let g = byId.get(i.comparison_id)
+    if (!g) {
+      g = { id: i.comparison_id, title: '', createdAt: i.created_at, instances: [] }
+      byId.set(i.comparison_id, g)
+    }
+    g.instances.push(i)
+    if (i.created_at < g.createdAt) g.createdAt = i.created_at
+  }
+  for (const g of byId.values()) g.title = g.instances[0]?.description || commonName(g.instances)
+  return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+}
+
+function commonName(items: FlowInstance[]): string {
+  const names = items.map((i) => i.name)
+  return names.length ? names.join(' vs ') : 'Comparison'
+}
+
+function NewComparison() {
+  const socket = useSocket()
+  const navigate = useNavigate()
+  const configs = useFlowConfigs()
+  const [chosen, setChosen] = useState<string[]>([])
+  const [name, setName] = useState('')
+  const [error, setError] = useState<unknown>(null)
+  const toggle = (id: string) => setChosen((c) => (c.includes(id) ? c.filter((x) => x !== id) : c.length >= 8 ? c : [...c, id]))
+  const valid = chosen.length >= 2 && chosen.length <= 8
+  const run = async (content: string) => {
+    setError(null)
+    try {
+      const acc = await socket.request({ type: 'run_parallel', flow_config_ids: chosen, content, ...(name.trim() ? { comparison_name: name.trim() } : {}) })
+      if (acc.comparison_id) navigate(`/compare/${acc.comparison_id}`)
+    } catch (e) {
+      setError(e)
+      throw e
+    }
+  }
+  return (
+    <div className="page-pad new-comparison" data-testid="new-comparison">
+      <h1>New comparison</h1>
+      <p className="muted">Pick 2 to 8 flow configs. One input runs through all of them at once; each gets its own column.</p>
+      <div className="config-picker">
+        {configs.data?.map((c) => (
+          <label key={c.id} className={`config-chip${chosen.includes(c.id) ? ' chosen' : ''}`}>
+            <input type="checkbox" checked={chosen.includes(c.id)} onChange={() => toggle(c.id)} data-testid={`compare-config-${c.id}`} />
+            <span>
+              <strong>{c.name}</strong>
+              <span className="muted"> {c.superego_enabled ? c.constitution_id : 'superego off'}</span>
+            </span>
+          </label>
+        ))}
+      </div>
+      <p className="muted" data-testid="compare-count">
+        {chosen.length} selected {chosen.length < 2 ? '— choose at least 2' : ''}
+      </p>
+      <Field label="Name" hint="Optional, to find this comparison later.">
+        <input value={name} onChange={(e) => setName(e.target.value)} data-testid="comparison-name" />
+      </Field>
+      <ErrorNote error={error} />
+      <Composer onSend={run} disabled={!valid} placeholder="One input for every column…" />
+    </div>
+  )
+}
+
+function ComparisonView({ comparisonId }: { comparisonId: string }) {
+  const socket = useSocket()
+  const columns = useComparison(comparisonId)
+  const configs = useFlowConfigs()
+  const [error, setError] = useState<unknown>(null)
+  const cols = [...(columns.data ?? [])].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+  const followUp = async (content: string) => {
+    setError(null)
+    try {
+      await socket.request({ type: 'run_parallel', comparison_id: comparisonId, content })
+    } catch (e) {
+      setError(e)
+      throw e
+    }
+  }
+  return (
+    <div className="comparison" data-testid="comparison" data-comparison-id={comparisonId}>
+      <ErrorNote error={columns.error ?? error} />
+      {columns.data && cols.length === 0 && <EmptyState title="This comparison has no columns" />}
+      <div className="columns" style={{ gridTemplateColumns: `repeat(${Math.max(cols.length, 1)}, minmax(280px, 1fr))` }}>
+        {cols.map((inst) => (
+          <Column key={inst.id} instance={inst} configName={configs.data?.find((c) => c.id === inst.flow_config_id)?.name} />
+        ))}
+      </div>
+      <div className="comparison-composer">
+        <Composer onSend={followUp} placeholder="Follow-up for every column…" />
+      </div>
+    </div>
+  )
+}
+
+function Column({ instance, configName }: { instance: FlowInstance; configName?: string }) {
+  const socket = useSocket()
+  const constitutions = useConstitutions()
+  const { conv } = useConversation(instance.id)
+  const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
+  return (
+    <section className="column" data-testid="compare-column" data-config-id={instance.flow_config_id}>
+      <header className="column-head">
+        <strong data-testid="column-config">{configName ?? instance.flow_config_id}</strong>
+        <Link to={`/chat/${instance.id}`} className="muted small">
+          open as chat
+        </Link>
+      </header>
+      <div className="column-turns">
+        {conv.turns.map((t) => (
+          <TurnView key={t.key} turn={t} constitutionName={nameOf} onStop={(id) => socket.cancel(id)} compact />
+        ))}
+      </div>
+    </section>
+  )
+}

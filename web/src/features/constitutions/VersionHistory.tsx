@@ -1,0 +1,78 @@
+// Every stored version of a constitution, and a line diff between any two.
+
+import { diffLines } from 'diff'
+import { useMemo, useState } from 'react'
+import { useConstitutionVersion, useConstitutionVersions } from '../../api/hooks'
+import { ErrorNote, relativeTime } from '../../shared/ui'
+
+export function VersionHistory({ id }: { id: string }) {
+  const versions = useConstitutionVersions(id)
+  const list = useMemo(() => [...(versions.data ?? [])].sort((a, b) => b.version - a.version), [versions.data])
+  const latest = list[0]?.version
+  const [from, setFrom] = useState<number | undefined>()
+  const [to, setTo] = useState<number | undefined>()
+  const a = from ?? (latest && latest > 1 ? latest - 1 : latest)
+  const b = to ?? latest
+  const va = useConstitutionVersion(id, a)
+  const vb = useConstitutionVersion(id, b)
+  const parts = useMemo(() => (va.data && vb.data ? diffLines(va.data.content, vb.data.content) : []), [va.data, vb.data])
+
+  if (versions.error) return <ErrorNote error={versions.error} />
+  return (
+    <div className="history" data-testid="version-history">
+      <div className="history-list">
+        <h3>Versions</h3>
+        <ul>
+          {list.map((v) => (
+            <li key={v.version} data-testid="version-item" data-version={v.version}>
+              <strong>v{v.version}</strong> <span className="muted">{relativeTime(v.created_at)}</span>
+              <div className="small muted">{v.name}</div>
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div className="history-diff">
+        <div className="diff-pickers">
+          <label>
+            From{' '}
+            <select value={a ?? ''} onChange={(e) => setFrom(Number(e.target.value))} data-testid="diff-from">
+              {list.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            to{' '}
+            <select value={b ?? ''} onChange={(e) => setTo(Number(e.target.value))} data-testid="diff-to">
+              {list.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                </option>
+              ))}
+            </select>
+          </label>
+          {va.data && vb.data && va.data.name !== vb.data.name && (
+            <span className="muted">
+              name: “{va.data.name}” → “{vb.data.name}”
+            </span>
+          )}
+        </div>
+        <ErrorNote error={va.error ?? vb.error} />
+        {a === b && <p className="muted">Pick two different versions to see what changed.</p>}
+        <pre className="diff" data-testid="diff">
+          {parts.map((p, i) => (
+            <span key={i} className={p.added ? 'diff-add' : p.removed ? 'diff-del' : 'diff-same'} data-testid={p.added ? 'diff-added' : p.removed ? 'diff-removed' : undefined}>
+              {p.value
+                .replace(/\n$/, '')
+                .split('\n')
+                .map((line) => `${p.added ? '+ ' : p.removed ? '- ' : '  '}${line}`)
+                .join('\n') + '\n'}
+            </span>
+          ))}
+        </pre>
+      </div>
+    </div>
+  )
+}

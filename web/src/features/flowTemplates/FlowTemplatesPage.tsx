@@ -1,0 +1,198 @@
+// Flow templates: reusable recipes for flow configs, and "instantiate" to
+// start a conversation from one.
+
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { useEffect, useState } from 'react'
+import { useNavigate, useParams } from 'react-router'
+import { useApi } from '../../api/context'
+import { useFlowTemplate, useFlowTemplates } from '../../api/hooks'
+import { qk } from '../../api/queryKeys'
+import { ApiError, type FlowTemplateWrite } from '../../api/restClient'
+import type { FlowTemplate } from '../../api/types'
+import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
+import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
+import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
+
+function writeOf(t: FlowTemplate): FlowTemplateWrite {
+  const c = t.config
+  return {
+    name: t.name,
+    description: t.description ?? '',
+    is_default: t.is_default,
+    config: {
+      name: c.name ?? '',
+      description: c.description ?? '',
+      constitution_id: c.constitution_id,
+      sysprompt_id: c.sysprompt_id,
+      superego_enabled: c.superego_enabled,
+      superego_model: c.superego_model ?? '',
+      assistant_model: c.assistant_model ?? '',
+      on_superego_error: c.on_superego_error || 'block',
+    },
+  }
+}
+
+export function FlowTemplatesPage() {
+  const { id } = useParams()
+  const list = useFlowTemplates()
+  const [creating, setCreating] = useState(false)
+  return (
+    <div className="split">
+      <ResourceList
+        title="Flow templates"
+        base="/flow-templates"
+        testId="flow-template-list"
+        items={list.data?.map((t) => ({ id: t.id, name: t.name, meta: `${t.is_default ? 'default · ' : ''}v${t.version}` }))}
+        selectedId={creating ? undefined : id}
+        error={list.error}
+        onNew={() => setCreating(true)}
+      />
+      <section className="split-main page-pad">
+        {creating ? (
+          <TemplateEditor key="new" onDone={() => setCreating(false)} />
+        ) : id ? (
+          <TemplateEditor key={id} id={id} />
+        ) : (
+          <EmptyState title="Flow templates">
+            <p>A template is a recipe for a flow config. Instantiating one creates a config and a conversation in one step.</p>
+          </EmptyState>
+        )}
+      </section>
+    </div>
+  )
+}
+
+function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
+  const api = useApi()
+  const qc = useQueryClient()
+  const navigate = useNavigate()
+  const q = useFlowTemplate(id)
+  const loaded = q.data?.data
+  const [draft, setDraft] = useState<FlowTemplateWrite | null>(id ? null : { name: '', description: '', is_default: false, config: { ...emptySpec } })
+  const [etag, setEtag] = useState('')
+  const [conflict, setConflict] = useState(false)
+  const [deleting, setDeleting] = useState(false)
+  const dirty = !!(draft && loaded && JSON.stringify(draft) !== JSON.stringify(writeOf(loaded)))
+
+  useEffect(() => {
+    if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {
+      setDraft(writeOf(q.data.data))
+      setEtag(q.data.etag)
+    }
+  }, [q.data, draft, dirty, etag])
+
+  const save = useMutation({
+    mutationFn: (ifMatch?: string) => (id ? api.flowTemplates.update(id, draft!, ifMatch) : api.flowTemplates.create(draft!)),
+    onSuccess: (t) => {
+      setConflict(false)
+      void qc.invalidateQueries({ queryKey: qk.flowTemplates })
+      if (!id) {
+        onDone?.()
+        navigate(`/flow-templates/${t.id}`)
+      } else {
+        setEtag(`"${t.version}"`)
+        setDraft(writeOf(t))
+      }
+    },
+    onError: (e) => e instanceof ApiError && e.status === 412 && setConflict(true),
+  })
+  const remove = useMutation({
+    mutationFn: () => api.flowTemplates.remove(id!, etag),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: qk.flowTemplates })
+      navigate('/flow-templates')
+    },
+  })
+  const instantiate = useMutation({
+    mutationFn: () => api.flowTemplates.instantiate(id!),
+    onSuccess: (r) => {
+      void qc.invalidateQueries({ queryKey: qk.flowInstances })
+      void qc.invalidateQueries({ queryKey: qk.flowConfigs })
+      if (r.flow_instance) navigate(`/chat/${r.flow_instance.id}`)
+    },
+  })
+  if (q.error) return <ErrorNote error={q.error} />
+  if (!draft) return <p className="muted">Loading…</p>
+  return (
+    <div className="editor" data-testid="flow-template-editor">
+      <div className="editor-head">
+        <h1>
+          {id ? loaded?.name : 'New flow template'} {loaded && <span className="version-tag">v{loaded.version}</span>}
+          {loaded?.is_default && <span className="pill">default</span>}
+        </h1>
+        <div className="editor-actions">
+          {onDone && (
+            <button className="button" onClick={onDone}>
+              Cancel
+            </button>
+          )}
+          {id && (
+            <>
+              <button className="button" onClick={() => instantiate.mutate()} disabled={instantiate.isPending || dirty} title={dirty ? 'Save first' : 'Start a conversation'} data-testid="instantiate-button">
+                Instantiate → chat
+              </button>
+              <button className="button button-danger-outline" onClick={() => setDeleting(true)} data-testid="delete-button">
+                Delete
+              </button>
+            </>
+          )}
+          <button className="button button-primary" onClick={() => save.mutate(etag || undefined)} disabled={save.isPending || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
+            {id ? 'Save' : 'Create'}
+          </button>
+        </div>
+      </div>
+      {conflict && (
+        <ConflictBanner
+          onReload={() =>
+            void api.flowTemplates.get(id!).then((f) => {
+              qc.setQueryData(qk.flowTemplate(id!), f)
+              setDraft(writeOf(f.data))
+              setEtag(f.etag)
+              setConflict(false)
+              save.reset()
+            })
+          }
+          onOverwrite={() => void api.flowTemplates.get(id!).then((f) => save.mutate(f.etag))}
+          busy={save.isPending}
+        />
+      )}
+      {!conflict && <ErrorNote error={save.error ?? instantiate.error} />}
+      <div className="form">
+        <div className="form-row">
+          <Field label="Name" error={fieldError(save.error, 'name')}>
+            <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} data-testid="field-name" />
+          </Field>
+          <label className="checkbox">
+            <input type="checkbox" checked={draft.is_default} onChange={(e) => setDraft({ ...draft, is_default: e.target.checked })} data-testid="field-default" />
+            Default template for new chats
+          </label>
+        </div>
+        <Field label="Description" error={fieldError(save.error, 'description')}>
+          <input value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} data-testid="field-description" />
+        </Field>
+        <h3 className="form-section">Flow config it creates</h3>
+        <div className="form-row">
+          <Field label="Config name" error={fieldError(save.error, 'config.name')}>
+            <input value={draft.config.name} onChange={(e) => setDraft({ ...draft, config: { ...draft.config, name: e.target.value } })} data-testid="field-config-name" />
+          </Field>
+          <Field label="Config description">
+            <input value={draft.config.description} onChange={(e) => setDraft({ ...draft, config: { ...draft.config, description: e.target.value } })} />
+          </Field>
+        </div>
+        <FlowSpecFields spec={draft.config} onChange={(config) => setDraft({ ...draft, config })} error={save.error} prefix="config." />
+      </div>
+      {deleting && (
+        <ConfirmDialog
+          title="Delete template?"
+          body={<p>“{loaded?.name}” will be deleted. Configs created from it stay.</p>}
+          confirmLabel="Delete"
+          danger
+          busy={remove.isPending}
+          error={remove.error}
+          onConfirm={() => remove.mutate()}
+          onCancel={() => setDeleting(false)}
+        />
+      )}
+    </div>
+  )
+}

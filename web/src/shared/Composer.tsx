@@ -1,0 +1,60 @@
+// The message box: Enter sends, Shift+Enter starts a new line.
+
+import { useState, type KeyboardEvent } from 'react'
+
+export function Composer({
+  onSend,
+  disabled,
+  placeholder,
+  busy,
+  onStop,
+}: {
+  onSend: (text: string) => Promise<unknown> | void
+  disabled?: boolean
+  placeholder?: string
+  busy?: boolean
+  onStop?: () => void
+}) {
+  const [text, setText] = useState('')
+  const [sending, setSending] = useState(false)
+  const submit = async () => {
+    const t = text.trim()
+    if (!t || disabled || sending) return
+    setSending(true)
+    try {
+      await onSend(t)
+      setText('')
+    } finally {
+      setSending(false)
+    }
+  }
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault()
+      void submit()
+    }
+  }
+  return (
+    <div className="composer">
+      <textarea
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+        placeholder={placeholder ?? 'Message…  (Enter to send, Shift+Enter for a new line)'}
+        rows={Math.min(8, Math.max(2, text.split('\n').length))}
+        disabled={disabled}
+        data-testid="composer-input"
+      />
+      <div className="composer-actions">
+        {busy && onStop ? (
+          <button className="button" onClick={onStop} data-testid="composer-stop">
+            ■ Stop
+          </button>
+        ) : null}
+        <button className="button button-primary" onClick={() => void submit()} disabled={disabled || sending || !text.trim()} data-testid="send-button">
+          Send
+        </button>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,85 @@
+// The fields of a flow config (also a template's `config`): references as
+// selects, model overrides with the server's known models as suggestions.
+
+import { useConstitutions, useModels, useSysprompts } from '../api/hooks'
+import type { FlowSpec, ModelsInfo } from '../api/types'
+import { Field, fieldError } from './ui'
+
+export const emptySpec: FlowSpec = {
+  name: '',
+  description: '',
+  constitution_id: 'default',
+  sysprompt_id: 'assistant_default',
+  superego_enabled: true,
+  superego_model: '',
+  assistant_model: '',
+  on_superego_error: 'block',
+}
+
+export function modelNames(m?: ModelsInfo): string[] {
+  if (!m) return []
+  const names = new Set<string>(m.models ?? [])
+  for (const p of m.providers ?? []) for (const n of p.models ?? []) names.add(n)
+  return [...names]
+}
+
+export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: FlowSpec; onChange: (s: FlowSpec) => void; error: unknown; prefix?: string }) {
+  const constitutions = useConstitutions()
+  const sysprompts = useSysprompts()
+  const models = useModels()
+  const m = models.data
+  const defSuperego = m?.default_superego_model ?? m?.superego_model
+  const defAssistant = m?.default_assistant_model ?? m?.assistant_model
+  const err = (f: string) => fieldError(error, prefix + f)
+  return (
+    <>
+      <div className="form-row">
+        <Field label="Constitution" error={err('constitution_id')}>
+          <select value={spec.constitution_id} onChange={(e) => onChange({ ...spec, constitution_id: e.target.value })} data-testid="field-constitution">
+            {!constitutions.data?.some((c) => c.id === spec.constitution_id) && <option value={spec.constitution_id}>{spec.constitution_id}</option>}
+            {constitutions.data?.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="System prompt" error={err('sysprompt_id')}>
+          <select value={spec.sysprompt_id} onChange={(e) => onChange({ ...spec, sysprompt_id: e.target.value })} data-testid="field-sysprompt">
+            {!sysprompts.data?.some((s) => s.id === spec.sysprompt_id) && <option value={spec.sysprompt_id}>{spec.sysprompt_id}</option>}
+            {sysprompts.data?.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div className="form-row">
+        <label className="checkbox">
+          <input type="checkbox" checked={spec.superego_enabled} onChange={(e) => onChange({ ...spec, superego_enabled: e.target.checked })} data-testid="field-superego-enabled" />
+          Superego enabled
+        </label>
+        <Field label="If the superego's reply has no decision" error={err('on_superego_error')}>
+          <select value={spec.on_superego_error || 'block'} onChange={(e) => onChange({ ...spec, on_superego_error: e.target.value })} data-testid="field-on-error">
+            <option value="block">Block (safe default)</option>
+            <option value="allow">Allow</option>
+          </select>
+        </Field>
+      </div>
+      <div className="form-row">
+        <Field label="Superego model" hint={`Empty: the server default${defSuperego ? ` (${defSuperego})` : ''}.`} error={err('superego_model')}>
+          <input list="known-models" value={spec.superego_model} onChange={(e) => onChange({ ...spec, superego_model: e.target.value })} data-testid="field-superego-model" />
+        </Field>
+        <Field label="Assistant model" hint={`Empty: the server default${defAssistant ? ` (${defAssistant})` : ''}.`} error={err('assistant_model')}>
+          <input list="known-models" value={spec.assistant_model} onChange={(e) => onChange({ ...spec, assistant_model: e.target.value })} data-testid="field-assistant-model" />
+        </Field>
+      </div>
+      <datalist id="known-models">
+        {modelNames(m).map((n) => (
+          <option key={n} value={n} />
+        ))}
+      </datalist>
+    </>
+  )
+}
