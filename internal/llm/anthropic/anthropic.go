@@ -1,0 +1,239 @@
+// Package anthropic streams from the Anthropic Messages API through the
+// official anthropic-sdk-go SDK, with extended thinking when a request asks
+// for reasoning: thinking deltas become reasoning events, text deltas text
+// events, and usage (input tokens from message_start, output tokens from
+// the last message_delta) one usage event at the end.
+//
+// The SDK's own retries and its environment defaults are off: llm.WithRetry
+// is the single retry point, and only the key given in Options is sent.
+package anthropic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	sdk "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// DefaultBaseURL is Anthropic's API endpoint.
+const DefaultBaseURL = "https://api.anthropic.com"
+
+// Defaults for token limits.
+const (
+	DefaultThinkingBudget = 2048
+	DefaultMaxTokens      = 4096
+	minThinkingBudget     = 1024 // the API rejects smaller budgets
+)
+
+// Options configures a Provider.
+type Options struct {
+	// BaseURL defaults to DefaultBaseURL.
+	BaseURL string
+	// APIKey is sent as x-api-key.
+	APIKey string
+	// Headers are added to every request.
+	Headers map[string]string
+	// HTTPClient is used for requests; nil uses llm.NewHTTPClient(0).
+	HTTPClient *http.Client
+	// ThinkingBudget is the extended-thinking budget in tokens when a
+	// request wants reasoning (default 2048, at least 1024).
+	ThinkingBudget int
+	// MaxTokens is used when a request sets none (default 4096). With
+	// thinking on, max_tokens is raised to exceed the budget, as the API
+	// requires.
+	MaxTokens int
+}
+
+// Provider streams from the Anthropic Messages API.
+type Provider struct {
+	key    string // kept only to scrub it from error messages
+	opts   Options
+	client sdk.Client
+}
+
+// New validates opts and returns a provider.
+func New(opts Options) (*Provider, error) {
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("anthropic: base URL %q is not an http(s) URL", opts.BaseURL)
+	}
+	if opts.APIKey == "" {
+		return nil, errors.New("anthropic: an API key is required (ANTHROPIC_API_KEY)")
+	}
+	if opts.ThinkingBudget <= 0 {
+		opts.ThinkingBudget = DefaultThinkingBudget
+	}
+	opts.ThinkingBudget = max(opts.ThinkingBudget, minThinkingBudget)
+	if opts.MaxTokens <= 0 {
+		opts.MaxTokens = DefaultMaxTokens
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = llm.NewHTTPClient(0)
+	}
+	ro := []option.RequestOption{
+		option.WithoutEnvironmentDefaults(),
+		option.WithBaseURL(opts.BaseURL),
+		// The Messages API's documented header for API keys.
+		option.WithHeader("X-Api-Key", opts.APIKey),
+		option.WithMaxRetries(0),
+		option.WithHTTPClient(hc),
+	}
+	for k, v := range opts.Headers {
+		ro = append(ro, option.WithHeader(k, v))
+	}
+	return &Provider{key: opts.APIKey, opts: opts, client: sdk.NewClient(ro...)}, nil
+}
+
+// Name implements llm.Provider.
+func (p *Provider) Name() string { return llm.ProviderAnthropic }
+
+// Stream implements llm.Provider.
+func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+	stream := p.client.Messages.NewStreaming(ctx, p.params(req))
+	defer stream.Close()
+
+	var (
+		usage   model.Usage
+		stopped bool
+	)
+	for stream.Next() {
+		ev := stream.Current()
+		switch ev.Type {
+		case "message_start":
+			u := ev.Message.Usage
+			usage.InputTokens = int(u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens)
+			usage.OutputTokens = int(u.OutputTokens)
+		case "content_block_delta":
+			var kind llm.Kind
+			var text string
+			switch ev.Delta.Type {
+			case "thinking_delta":
+				kind, text = llm.KindReasoning, ev.Delta.Thinking
+			case "text_delta":
+				kind, text = llm.KindText, ev.Delta.Text
+			}
+			if text != "" {
+				if err := emit(llm.Event{Kind: kind, Delta: text}); err != nil {
+					return err
+				}
+			}
+		case "message_delta":
+			// output_tokens is cumulative; the last message_delta has the total.
+			if ev.Usage.OutputTokens > 0 {
+				usage.OutputTokens = int(ev.Usage.OutputTokens)
+			}
+			if ev.Usage.InputTokens > 0 {
+				usage.InputTokens = int(ev.Usage.InputTokens + ev.Usage.CacheCreationInputTokens + ev.Usage.CacheReadInputTokens)
+			}
+		case "message_stop":
+			stopped = true
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return p.mapError(ctx, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !stopped {
+		// The SDK ends quietly when the connection closes; without
+		// message_stop the answer is incomplete.
+		return &llm.StreamError{Provider: p.Name(), Err: llm.ErrStreamInterrupted}
+	}
+	return emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
+}
+
+// params builds the request body.
+func (p *Provider) params(req llm.Request) sdk.MessageNewParams {
+	var msgs []sdk.MessageParam
+	for _, m := range req.Messages {
+		if m.Content == "" {
+			continue // the API rejects empty text blocks
+		}
+		block := sdk.NewTextBlock(m.Content)
+		if m.Role == model.RoleAssistant {
+			msgs = append(msgs, sdk.NewAssistantMessage(block))
+		} else {
+			msgs = append(msgs, sdk.NewUserMessage(block))
+		}
+	}
+	maxTokens := req.MaxTokens
+	if maxTokens <= 0 {
+		maxTokens = p.opts.MaxTokens
+	}
+	params := sdk.MessageNewParams{
+		Model:    sdk.Model(req.Model),
+		Messages: msgs,
+	}
+	if req.System != "" {
+		params.System = []sdk.TextBlockParam{{Text: req.System}}
+	}
+	if req.Reasoning {
+		params.Thinking = sdk.ThinkingConfigParamOfEnabled(int64(p.opts.ThinkingBudget))
+		// Thinking counts against max_tokens, which must exceed the budget.
+		if maxTokens <= p.opts.ThinkingBudget {
+			maxTokens += p.opts.ThinkingBudget
+		}
+	}
+	params.MaxTokens = int64(maxTokens)
+	return params
+}
+
+// streamErrorStatus maps the error types Anthropic sends inside a 200
+// stream to the HTTP status they stand for, so retry rules apply alike.
+var streamErrorStatus = map[string]int{
+	"overloaded_error":      529,
+	"api_error":             http.StatusInternalServerError,
+	"rate_limit_error":      http.StatusTooManyRequests,
+	"invalid_request_error": http.StatusBadRequest,
+	"authentication_error":  http.StatusUnauthorized,
+	"permission_error":      http.StatusForbidden,
+	"not_found_error":       http.StatusNotFound,
+	"request_too_large":     http.StatusRequestEntityTooLarge,
+}
+
+// mapError turns SDK errors into llm errors that name the provider and
+// carry the upstream's status and message, never the key.
+func (p *Provider) mapError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var apiErr *sdk.Error
+	if errors.As(err, &apiErr) {
+		status := apiErr.StatusCode
+		if status < 400 {
+			status = streamErrorStatus[string(apiErr.Type())]
+		}
+		msg := apiErr.Message
+		if msg == "" {
+			msg = apiErr.RawJSON()
+		}
+		ue := &llm.UpstreamError{Provider: p.Name(), Status: status, Message: llm.Redact(msg, p.key)}
+		if apiErr.Response != nil && apiErr.StatusCode >= 400 {
+			ue.RetryAfter = llm.RetryAfterFromHeader(apiErr.Response.Header, time.Now())
+		}
+		return ue
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syn) || errors.As(err, &typ) {
+		return &llm.StreamError{Provider: p.Name(), Err: fmt.Errorf("%w: %s", llm.ErrMalformedStream, err.Error())}
+	}
+	if red := llm.Redact(err.Error(), p.key); red != err.Error() {
+		return &llm.StreamError{Provider: p.Name(), Err: errors.New(red)}
+	}
+	return &llm.StreamError{Provider: p.Name(), Err: err}
+}
