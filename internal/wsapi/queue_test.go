@@ -1,0 +1,104 @@
+package wsapi
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+)
+
+func tok(run string, seq int64, typ, delta string) events.Event {
+	return events.Event{Type: typ, RunID: run, Seq: seq, Delta: delta, TS: time.Unix(seq, 0)}
+}
+
+func drain(t *testing.T, q *sendQueue) []events.Event {
+	t.Helper()
+	var out []events.Event
+	for q.len() > 0 {
+		it, err := q.pop(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, it.payload().(events.Event))
+	}
+	return out
+}
+
+func TestQueueMergesPendingDeltasOfOneRunAndType(t *testing.T) {
+	t.Parallel()
+	m := newMetrics(nil)
+	q := newSendQueue(16, 1<<10, 0, nil, m)
+	ctx := context.Background()
+	for _, ev := range []events.Event{
+		tok("a", 1, events.TypeRunStarted, ""),
+		tok("a", 2, events.TypeAssistantToken, "Hel"),
+		tok("b", 1, events.TypeAssistantToken, "x"),
+		tok("a", 3, events.TypeAssistantToken, "lo"), // merges into a/2 across b's frame
+		tok("a", 4, events.TypeSuperegoToken, "!"),   // another type: no merge
+		tok("a", 5, events.TypeSuperegoToken, "?"),   // merges into a/4
+		tok("a", 6, events.TypeAssistantMessage, ""),
+		tok("a", 7, events.TypeAssistantToken, "late"), // after a lifecycle event: no merge
+	} {
+		if err := q.pushEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := drain(t, q)
+	want := []struct {
+		run   string
+		seq   int64
+		delta string
+	}{{"a", 1, ""}, {"a", 3, "Hello"}, {"b", 1, "x"}, {"a", 5, "!?"}, {"a", 6, ""}, {"a", 7, "late"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d frames: %+v", len(got), got)
+	}
+	for i, w := range want {
+		if got[i].RunID != w.run || got[i].Seq != w.seq || got[i].Delta != w.delta {
+			t.Fatalf("frame %d = %s/%d %q, want %s/%d %q", i, got[i].RunID, got[i].Seq, got[i].Delta, w.run, w.seq, w.delta)
+		}
+	}
+	if got[1].TS != time.Unix(3, 0) {
+		t.Fatalf("a merged delta carries the last event's time, got %v", got[1].TS)
+	}
+	// Once popped, a delta is not merged into anymore.
+	_ = q.pushEvent(ctx, tok("a", 8, events.TypeAssistantToken, "x"))
+	if got := drain(t, q); len(got) != 1 || got[0].Seq != 8 || got[0].Delta != "x" {
+		t.Fatalf("after pop: %+v", got)
+	}
+}
+
+func TestQueueMergeLimitAndBackpressure(t *testing.T) {
+	t.Parallel()
+	stalled := make(chan struct{})
+	q := newSendQueue(2, 4, time.Millisecond, func() { close(stalled) }, newMetrics(nil))
+	ctx := context.Background()
+	_ = q.pushEvent(ctx, tok("a", 1, events.TypeAssistantToken, "abc"))
+	_ = q.pushEvent(ctx, tok("a", 2, events.TypeAssistantToken, "d"))  // 4 bytes: fits
+	_ = q.pushEvent(ctx, tok("a", 3, events.TypeAssistantToken, "ef")) // would be 6: new frame
+	if q.len() != 2 {
+		t.Fatalf("len %d", q.len())
+	}
+	// Full, and the pending delta is at its limit: the next push waits.
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- q.pushEvent(wctx, tok("a", 4, events.TypeRunFinished, "")) }()
+	<-stalled // the drain timer fired because the queue stayed full
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("blocked push returned %v", err)
+	}
+	// Popping makes room; a notice is refused while full, not waited for.
+	q2 := newSendQueue(1, 4, 0, nil, newMetrics(nil))
+	_ = q2.pushEvent(ctx, tok("a", 1, events.TypeRunStarted, ""))
+	if q2.offerNotice(events.ResourceChanged("constitutions", "updated", "x", 2)) {
+		t.Fatal("notice accepted by a full queue")
+	}
+	q2.close()
+	if err := q2.pushEvent(ctx, tok("a", 2, events.TypeRunFinished, "")); err != errQueueClosed {
+		t.Fatalf("push after close: %v", err)
+	}
+	if _, err := q2.pop(ctx, nil); err != errQueueClosed {
+		t.Fatalf("pop after close: %v", err)
+	}
+}
