@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// BatcherOptions tune a Batcher. Zero values take the defaults.
+type BatcherOptions struct {
+	// Interval is the longest an event waits before it is written
+	// (default 50ms): the lag a tailer on another replica sees.
+	Interval time.Duration
+	// MaxBatch writes early once this many events wait (default 500).
+	MaxBatch int
+	// Queue bounds the events Add may buffer (default 10000); beyond it Add
+	// waits, slowing runs down rather than losing their events.
+	Queue int
+}
+
+// Batcher makes run events durable in batches: events from every run of a
+// replica are collected and written together, one INSERT per interval
+// rather than one per token. A failed write is retried with the next batch;
+// writes are idempotent, so nothing is stored twice.
+type Batcher struct {
+	log    EventLog
+	opts   BatcherOptions
+	logger *slog.Logger
+
+	in      chan events.Event
+	flushes chan chan error
+	done    chan struct{}
+	stop    context.CancelFunc
+	once    sync.Once
+
+	statements atomic.Int64
+	written    atomic.Int64
+}
+
+// NewBatcher starts a Batcher writing to log. Close it to write what is
+// left and stop.
+func NewBatcher(log EventLog, opts BatcherOptions, logger *slog.Logger) *Batcher {
+	if opts.Interval <= 0 {
+		opts.Interval = 50 * time.Millisecond
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 500
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 10000
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Batcher{
+		log: log, opts: opts, logger: logger,
+		in:      make(chan events.Event, opts.Queue),
+		flushes: make(chan chan error),
+		done:    make(chan struct{}),
+		stop:    cancel,
+	}
+	go b.loop(ctx)
+	return b
+}
+
+// ErrBatcherClosed is returned by Add and Flush after Close.
+var ErrBatcherClosed = errors.New("postgres: event batcher closed")
+
+// Add queues e (which needs RunID and Seq) for the next batch. It waits
+// only when the queue is full.
+func (b *Batcher) Add(ctx context.Context, e events.Event) error {
+	select {
+	case <-b.done:
+		return ErrBatcherClosed
+	default:
+	}
+	select {
+	case b.in <- e:
+		return nil
+	case <-b.done:
+		return ErrBatcherClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush writes everything added before the call and returns when it is
+// stored: call it before marking a run finished, so a tailer that sees the
+// status also finds every event.
+func (b *Batcher) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case b.flushes <- reply:
+	case <-b.done:
+		return ErrBatcherClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes what is queued (giving up when ctx ends) and stops.
+func (b *Batcher) Close(ctx context.Context) error {
+	err := b.Flush(ctx)
+	b.once.Do(b.stop)
+	<-b.done
+	if errors.Is(err, ErrBatcherClosed) {
+		return nil
+	}
+	return err
+}
+
+// Statements counts the INSERT statements written; Written the events.
+// Their ratio is the batching factor.
+func (b *Batcher) Statements() int64 { return b.statements.Load() }
+
+// Written counts the events stored.
+func (b *Batcher) Written() int64 { return b.written.Load() }
+
+func (b *Batcher) loop(ctx context.Context) {
+	defer close(b.done)
+	tick := time.NewTicker(b.opts.Interval)
+	defer tick.Stop()
+	var pending []events.Event
+	write := func() error {
+		// Take whatever else is already queued, so a flush carries all of it.
+	drain:
+		for {
+			select {
+			case e := <-b.in:
+				pending = append(pending, e)
+			default:
+				break drain
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		err := b.store(pending)
+		if err != nil {
+			b.logger.Warn("run events not yet stored; retrying with the next batch", "events", len(pending), "err", err)
+			return err
+		}
+		pending = pending[:0]
+		return nil
+	}
+	for {
+		select {
+		case e := <-b.in:
+			pending = append(pending, e)
+			if len(pending) >= b.opts.MaxBatch {
+				_ = write()
+			}
+		case <-tick.C:
+			_ = write()
+		case reply := <-b.flushes:
+			reply <- write()
+		case <-ctx.Done():
+			_ = write()
+			return
+		}
+	}
+}
+
+// store writes one batch. Events of a run that no longer exists (its
+// instance was deleted mid-run) would fail every retry of the whole batch,
+// so on that error the batch is written run by run and those are dropped.
+func (b *Batcher) store(evs []events.Event) error {
+	err := b.append(evs)
+	if !errors.Is(err, store.ErrInvalidReference) {
+		return err
+	}
+	byRun := map[string][]events.Event{}
+	for _, e := range evs {
+		byRun[e.RunID] = append(byRun[e.RunID], e)
+	}
+	var errs []error
+	for id, group := range byRun {
+		err := b.append(group)
+		if errors.Is(err, store.ErrInvalidReference) {
+			b.logger.Warn("run events dropped: the run no longer exists", "run_id", id, "events", len(group))
+			continue
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Batcher) append(evs []events.Event) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.log.AppendRunEvents(ctx, evs); err != nil {
+		return err
+	}
+	b.statements.Add(1)
+	b.written.Add(int64(len(evs)))
+	return nil
+}
