@@ -52,6 +52,9 @@ type envOpts struct {
 	tinyBuffers bool
 	// mux, when set, lets a test add more routes (REST) to the server.
 	mux func(*http.ServeMux, *env)
+	// handler, when set, replaces the test mux: the test wires the server
+	// (for example through the real REST API and its middleware).
+	handler func(*env) http.Handler
 }
 
 const rulesText = "# House rules\n\n## Safety\nDo no harm.\n\n## Honesty\nTell the truth.\n"
@@ -95,7 +98,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.mux != nil {
 		o.mux(mux, e)
 	}
-	e.srv = httptest.NewUnstartedServer(mux)
+	var root http.Handler = mux
+	if o.handler != nil {
+		root = o.handler(e)
+	}
+	e.srv = httptest.NewUnstartedServer(root)
 	if o.tinyBuffers {
 		e.srv.Listener = tinyListener{e.srv.Listener}
 	}
