@@ -1,0 +1,438 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/postgres"
+	"github.com/superego-lab/superego/internal/store/postgres/pgtest"
+)
+
+// newRun creates an instance on basics' config and a running run on it.
+func newRun(t *testing.T, s store.Store) model.Run {
+	t.Helper()
+	ctx := t.Context()
+	inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: "cfg", Name: "chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.CreateRun(ctx, model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg", UserMessageID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func token(runID string, seq int64, typ, delta string) events.Event {
+	return events.Event{Type: typ, TS: time.Now().UTC(), RunID: runID, Seq: seq, Delta: delta}
+}
+
+// deltas joins the deltas of evs, checking their seqs run on from after.
+func deltas(t *testing.T, evs []events.Event, after int64) string {
+	t.Helper()
+	var b strings.Builder
+	for i, e := range evs {
+		if e.Seq != after+int64(i)+1 {
+			t.Fatalf("event %d has seq %d, want %d", i, e.Seq, after+int64(i)+1)
+		}
+		b.WriteString(e.Delta)
+	}
+	return b.String()
+}
+
+func TestRunEvents(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.URL(t))
+	ctx := t.Context()
+	basics(t, s)
+	r1, r2 := newRun(t, s), newRun(t, s)
+
+	// One batch, two runs, out of order.
+	batch := []events.Event{
+		token(r1.ID, 2, events.TypeAssistantToken, "lo"),
+		token(r2.ID, 1, events.TypeAssistantToken, "other"),
+		token(r1.ID, 1, events.TypeAssistantToken, "Hel"),
+	}
+	if err := s.AppendRunEvents(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListRunEvents(ctx, r1.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := deltas(t, got, 0); text != "Hello" {
+		t.Errorf("run 1 text %q", text)
+	}
+	if got[0].RunID != r1.ID || got[0].Type != events.TypeAssistantToken || got[0].TS.IsZero() {
+		t.Errorf("stored event lost fields: %+v", got[0])
+	}
+	// A retried batch keeps the first copy.
+	if err := s.AppendRunEvents(ctx, []events.Event{token(r1.ID, 2, events.TypeAssistantToken, "XX"), token(r1.ID, 3, events.TypeAssistantToken, "!")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.ListRunEvents(ctx, r1.ID, 1, 0)
+	if text := deltas(t, got, 1); text != "lo!" {
+		t.Errorf("after retry: %q", text)
+	}
+	if run, _ := s.GetRun(ctx, r1.ID); run.LastSeq != 3 {
+		t.Errorf("last_seq %d, want 3", run.LastSeq)
+	}
+	if got, _ := s.ListRunEvents(ctx, r1.ID, 1, 1); len(got) != 1 || got[0].Seq != 2 {
+		t.Errorf("limit 1 after 1: %+v", got)
+	}
+
+	// Bad input: the whole batch is refused and nothing of it is stored.
+	for name, bad := range map[string][]events.Event{
+		"no run id":   {token(r2.ID, 2, events.TypeAssistantToken, "a"), token("", 3, events.TypeAssistantToken, "b")},
+		"no seq":      {token(r2.ID, 2, events.TypeAssistantToken, "a"), token(r2.ID, 0, events.TypeAssistantToken, "b")},
+		"missing run": {token(r2.ID, 2, events.TypeAssistantToken, "a"), token("ghost", 1, events.TypeAssistantToken, "b")},
+	} {
+		if err := s.AppendRunEvents(ctx, bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := s.AppendRunEvents(ctx, []events.Event{token("ghost", 1, events.TypeAssistantToken, "b")}); !errors.Is(err, store.ErrInvalidReference) {
+		t.Errorf("missing run: %v", err)
+	}
+	if got, _ := s.ListRunEvents(ctx, r2.ID, 0, 0); len(got) != 1 {
+		t.Errorf("refused batches left %d events on run 2, want 1", len(got))
+	}
+	if _, err := s.ListRunEvents(ctx, "ghost", 0, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("events of unknown run: %v", err)
+	}
+	if got, err := s.ListRunEvents(ctx, r2.ID, 5, 0); err != nil || len(got) != 0 {
+		t.Errorf("past the end: %v, %v", got, err)
+	}
+
+	// Deleting the instance takes the events with it.
+	if err := s.DeleteFlowInstance(ctx, r1.FlowInstanceID, store.Any); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ListRunEvents(ctx, r1.ID, 0, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("events after instance delete: %v", err)
+	}
+}
+
+// expireLease moves a run's lease into the past, as if its replica had
+// stopped renewing it long ago.
+func expireLease(t *testing.T, s *postgres.Store, runID string) {
+	t.Helper()
+	if _, err := s.Pool().Exec(t.Context(), `UPDATE runs SET lease_until = now() - interval '1 second' WHERE id = $1`, runID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLeases(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.URL(t))
+	ctx := t.Context()
+	basics(t, s)
+	dead, live, unleased := newRun(t, s), newRun(t, s), newRun(t, s)
+	for _, c := range []struct {
+		run   model.Run
+		owner string
+	}{{dead, "replica-dead"}, {live, "replica-live"}} {
+		if err := s.ClaimRun(ctx, c.run.ID, c.owner, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The dead replica had streamed part of an answer; the row still holds
+	// less than the stored deltas, as it is only written at the end.
+	sup, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: dead.FlowInstanceID, RunID: dead.ID, Role: model.RoleSuperego, Status: model.MessageComplete, Content: "ALLOW", Thinking: "fine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asst, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: dead.FlowInstanceID, RunID: dead.ID, Role: model.RoleAssistant, Status: model.MessageStreaming, Content: "Par"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendRunEvents(ctx, []events.Event{
+		token(dead.ID, 1, events.TypeSuperegoToken, "AL"),
+		token(dead.ID, 2, events.TypeAssistantToken, "Part"),
+		token(dead.ID, 3, events.TypeAssistantToken, "ial ans"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expireLease(t, s, dead.ID)
+
+	if n, err := s.RenewLeases(ctx, "replica-live", time.Minute); err != nil || n != 1 {
+		t.Errorf("renew: %d, %v; want 1", n, err)
+	}
+	ids, err := s.InterruptExpired(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint([]string{dead.ID}) {
+		t.Fatalf("interrupted %v, want only %s", ids, dead.ID)
+	}
+	r, _ := s.GetRun(ctx, dead.ID)
+	if r.Status != model.RunInterrupted || r.FinishedAt == nil || r.Error == "" || r.LastSeq != 4 {
+		t.Errorf("dead run: %+v", r)
+	}
+	a, _ := s.GetMessage(ctx, asst.ID)
+	if a.Status != model.MessageInterrupted || a.Content != "Partial ans" {
+		t.Errorf("assistant message: status %s content %q, want interrupted with the partial text", a.Status, a.Content)
+	}
+	if got, _ := s.GetMessage(ctx, sup.ID); got.Content != "ALLOW" || got.Status != model.MessageComplete {
+		t.Errorf("a complete message was changed: %+v", got)
+	}
+	evs, _ := s.ListRunEvents(ctx, dead.ID, 3, 0)
+	if len(evs) != 1 || evs[0].Type != events.TypeRunFinished || evs[0].Seq != 4 || evs[0].Status != model.RunInterrupted {
+		t.Errorf("closing event: %+v", evs)
+	}
+	for _, other := range []model.Run{live, unleased} {
+		if got, _ := s.GetRun(ctx, other.ID); got.Status != model.RunRunning {
+			t.Errorf("run %s is %s; only expired leases end runs", other.ID, got.Status)
+		}
+	}
+	if ids, err := s.InterruptExpired(ctx); err != nil || len(ids) != 0 {
+		t.Errorf("second sweep: %v, %v", ids, err)
+	}
+
+	// Bad input.
+	if err := s.ClaimRun(ctx, dead.ID, "x", time.Minute); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("claim finished run: %v", err)
+	}
+	if err := s.ClaimRun(ctx, live.ID, "x", 0); err == nil {
+		t.Error("claim with zero ttl accepted")
+	}
+	if err := s.ClaimRun(ctx, live.ID, "", time.Minute); err == nil {
+		t.Error("claim without owner accepted")
+	}
+	if _, err := s.RenewLeases(ctx, "replica-live", -time.Second); err == nil {
+		t.Error("negative ttl accepted")
+	}
+}
+
+// TestConcurrentSweeps: replicas sweeping at once interrupt each expired
+// run exactly once.
+func TestConcurrentSweeps(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	s := openStore(t, url)
+	basics(t, s)
+	const runs = 12
+	for range runs {
+		r := newRun(t, s)
+		if err := s.ClaimRun(t.Context(), r.ID, "gone", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		expireLease(t, s, r.ID)
+	}
+	replicas := []*postgres.Store{s, openStore(t, url), openStore(t, url)}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for _, r := range replicas {
+		wg.Go(func() {
+			ids, err := r.InterruptExpired(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			for _, id := range ids {
+				seen[id]++
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(seen) != runs {
+		t.Errorf("%d runs interrupted, want %d", len(seen), runs)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("run %s interrupted %d times", id, n)
+		}
+	}
+}
+
+func TestBatcher(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.URL(t))
+	ctx := t.Context()
+	basics(t, s)
+	const nRuns, perRun = 20, 50
+	runs := make([]model.Run, nRuns)
+	for i := range runs {
+		runs[i] = newRun(t, s)
+	}
+	// The interval never fires: only the size bound and Flush write, so
+	// the statement count is exact arithmetic, not timing.
+	b := postgres.NewBatcher(s, postgres.BatcherOptions{Interval: time.Hour, MaxBatch: 100}, nil)
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Go(func() {
+			for seq := int64(1); seq <= perRun; seq++ {
+				if err := b.Add(ctx, token(r.ID, seq, events.TypeAssistantToken, fmt.Sprint(seq%10))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b.Written() != nRuns*perRun {
+		t.Errorf("written %d events, want %d", b.Written(), nRuns*perRun)
+	}
+	if max := int64(nRuns * perRun / 100); b.Statements() > max {
+		t.Errorf("%d statements for %d events, want at most %d", b.Statements(), b.Written(), max)
+	}
+	for _, r := range runs {
+		evs, err := s.ListRunEvents(ctx, r.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != perRun {
+			t.Fatalf("run %s: %d events stored, want %d", r.ID, len(evs), perRun)
+		}
+		deltas(t, evs, 0)
+	}
+
+	// Events of a run deleted mid-flight are dropped; the rest still land.
+	gone := newRun(t, s)
+	kept := newRun(t, s)
+	if err := s.DeleteFlowInstance(ctx, gone.FlowInstanceID, store.Any); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []events.Event{token(gone.ID, 1, events.TypeAssistantToken, "x"), token(kept.ID, 1, events.TypeAssistantToken, "y")} {
+		if err := b.Add(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if evs, _ := s.ListRunEvents(ctx, kept.ID, 0, 0); len(evs) != 1 {
+		t.Errorf("kept run has %d events", len(evs))
+	}
+	if err := b.Add(ctx, token(kept.ID, 2, events.TypeAssistantToken, "z")); !errors.Is(err, postgres.ErrBatcherClosed) {
+		t.Errorf("add after close: %v", err)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}
+
+// TestFollowAcrossReplicas: a run executed on one replica is followed live
+// from another, resuming mid-way, and the follow ends with the run.
+func TestFollowAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	runner, reader := openStore(t, url), openStore(t, url)
+	ctx := t.Context()
+	basics(t, runner)
+	run := newRun(t, runner)
+
+	tailer, err := postgres.NewTailer(ctx, reader, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tailer.Close)
+	b := postgres.NewBatcher(runner, postgres.BatcherOptions{Interval: 5 * time.Millisecond}, nil)
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+
+	const tokens, resumeAt = 200, 50
+	var want strings.Builder // what a follower from resumeAt must read
+	for i := resumeAt + 1; i <= tokens; i++ {
+		fmt.Fprintf(&want, "t%d ", i)
+	}
+	// Write the first half, then start following from seq 50.
+	add := func(from, to int) {
+		for i := from; i <= to; i++ {
+			if err := b.Add(ctx, token(run.ID, int64(i), events.TypeAssistantToken, fmt.Sprintf("t%d ", i))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}
+	add(1, tokens/2)
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := tailer.Follow(run.ID, resumeAt)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		add(tokens/2+1, tokens)
+		fin := events.Event{Type: events.TypeRunFinished, TS: time.Now().UTC(), RunID: run.ID, Seq: tokens + 1, Status: model.RunCompleted}
+		if err := b.Add(ctx, fin); err != nil {
+			t.Error(err)
+		}
+		if err := b.Flush(ctx); err != nil {
+			t.Error(err)
+		}
+		run.Status = model.RunCompleted
+		if _, err := runner.UpdateRun(ctx, run); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	var got []events.Event
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		evs, err := f.Next(fctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("follow: %v after %d events", err, len(got))
+		}
+		got = append(got, evs...)
+	}
+	<-done
+	if len(got) != tokens+1-resumeAt || got[len(got)-1].Type != events.TypeRunFinished {
+		t.Fatalf("followed %d events, last %+v", len(got), got[len(got)-1])
+	}
+	if text := deltas(t, got[:len(got)-1], resumeAt); text != want.String() {
+		t.Errorf("followed text %q, want %q", text, want.String())
+	}
+	if _, err := f.Next(fctx); !errors.Is(err, io.EOF) {
+		t.Errorf("after the end: %v", err)
+	}
+
+	// A follower of a run whose replica died ends with the sweep.
+	orphan := newRun(t, runner)
+	if err := runner.ClaimRun(ctx, orphan.ID, "dead", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	f2 := tailer.Follow(orphan.ID, 0)
+	swept := make(chan error, 1)
+	go func() {
+		_, err := runner.Pool().Exec(ctx, `UPDATE runs SET lease_until = now() - interval '1 second' WHERE id = $1`, orphan.ID)
+		if err == nil {
+			_, err = runner.InterruptExpired(ctx)
+		}
+		swept <- err
+	}()
+	evs, err := f2.Next(fctx)
+	if err != nil || len(evs) != 1 || evs[0].Status != model.RunInterrupted {
+		t.Fatalf("orphan follow: %+v, %v", evs, err)
+	}
+	if err := <-swept; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f2.Next(fctx); !errors.Is(err, io.EOF) {
+		t.Errorf("orphan after end: %v", err)
+	}
+	if _, err := tailer.Follow("ghost", 0).Next(fctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("follow unknown run: %v", err)
+	}
+}
