@@ -47,6 +47,8 @@ type Config struct {
 	FirstTokenTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxAttempts       int
+	// RetryBaseDelay is the first backoff delay (default 500ms).
+	RetryBaseDelay time.Duration
 	// OnRetry is called once per retry (for metrics); may be nil.
 	OnRetry func(provider string)
 }
