@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/superego-lab/superego/internal/llm/demo"
 	"github.com/superego-lab/superego/internal/llm/llmtest"
 	"github.com/superego-lab/superego/internal/llm/openai"
+	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
@@ -185,4 +188,55 @@ func BenchmarkFirstTokenUpstreamOnly(b *testing.B) {
 		total += first.Sub(t0)
 	}
 	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns-to-first-token")
+}
+
+// tokens is a provider that answers with n deltas of one short word each:
+// the cheapest possible upstream, so what remains is the engine's cost.
+type tokens struct{ n int }
+
+func (p tokens) Name() string { return "tokens" }
+
+func (p tokens) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+	for range p.n {
+		if err := emit(llm.Event{Kind: llm.KindText, Delta: "tok "}); err != nil {
+			return err
+		}
+	}
+	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: 1, OutputTokens: p.n}})
+}
+
+// BenchmarkAnswerTokens streams answers of several lengths through the
+// engine (no superego) and through the bare provider. The difference in
+// time per answer between two lengths, divided by the difference in
+// tokens, is the engine's marginal cost per token.
+func BenchmarkAnswerTokens(b *testing.B) {
+	for _, n := range []int{100, 5000} {
+		b.Run(fmt.Sprintf("engine/tokens=%d", n), func(b *testing.B) {
+			eng, st := benchEngine(b, tokens{n: n})
+			for b.Loop() {
+				b.StopTimer()
+				inst := noSuperegoInstance(b, st)
+				b.StartTimer()
+				run, err := eng.Send(context.Background(), inst, benchMessage)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got, _ := drain(b, eng, run.ID); got != n {
+					b.Fatalf("%d deltas, want %d", got, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/token")
+		})
+		b.Run(fmt.Sprintf("provider/tokens=%d", n), func(b *testing.B) {
+			p := tokens{n: n}
+			for b.Loop() {
+				var sb strings.Builder
+				_ = p.Stream(context.Background(), llm.Request{}, func(ev llm.Event) error {
+					sb.WriteString(ev.Delta)
+					return nil
+				})
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/token")
+		})
+	}
 }

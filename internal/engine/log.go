@@ -24,7 +24,8 @@ type runLog struct {
 	bytes   int64
 	done    bool
 	doneAt  time.Time
-	changed chan struct{} // closed and replaced on every append and at done
+	changed chan struct{} // closed and replaced when there is news for waiters
+	waiting bool          // a reader holds changed: close it on the next append
 }
 
 func newRunLog(runID string) *runLog {
@@ -38,8 +39,12 @@ func (l *runLog) append(e events.Event) events.Event {
 	e.Seq = int64(len(l.evs)) + 1
 	l.evs = append(l.evs, e)
 	l.bytes += eventSize(e)
-	close(l.changed)
-	l.changed = make(chan struct{})
+	// Waking readers only when one waits saves a channel per token.
+	if l.waiting {
+		close(l.changed)
+		l.changed = make(chan struct{})
+		l.waiting = false
+	}
 	return e
 }
 
@@ -102,6 +107,7 @@ func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
 			return out, nil
 		}
 		done, changed := l.done, l.changed
+		l.waiting = true
 		l.mu.Unlock()
 		if done {
 			return nil, io.EOF

@@ -116,6 +116,7 @@ func (e *Engine) launchAll(jobs []*job) []model.Run {
 // group could not be set up completely.
 func (e *Engine) abandon(jobs []*job, cause error) {
 	for _, j := range jobs {
+		j.cancel(cause)
 		e.finish(j, model.RunFailed, "parallel run could not start: "+cause.Error())
 	}
 }

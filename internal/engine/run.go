@@ -23,6 +23,8 @@ type job struct {
 	userMsg model.Message
 	log     *runLog
 	start   time.Time
+	ctx     context.Context // the run's own, owned by the engine
+	cancel  context.CancelCauseFunc
 
 	usage    model.Usage
 	timings  model.Timings
@@ -65,31 +67,35 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 		return nil, fmt.Errorf("store run: %w", err)
 	}
 	j := &job{run: run, inst: inst, flow: flow, userMsg: user, log: newRunLog(run.ID), start: e.now()}
+	// Registered before the caller learns the id, so a Cancel can never
+	// miss a run that has not been launched yet.
+	j.ctx, j.cancel = context.WithCancelCause(e.base)
+	e.mu.Lock()
+	e.active[run.ID] = j.cancel
+	e.mu.Unlock()
 	e.logs.add(j.log)
 	um := user
 	e.emit(j, events.Event{Type: events.TypeRunStarted, UserMessage: &um})
 	return j, nil
 }
 
-// launch starts j in the background on a context owned by the engine.
+// launch starts j in the background.
 func (e *Engine) launch(j *job) {
-	ctx, cancel := context.WithCancelCause(e.base)
 	e.mu.Lock()
 	if e.closing {
 		// Shutdown may already be waiting; finish here rather than start a
 		// goroutine it would not wait for.
 		e.mu.Unlock()
-		cancel(errShuttingDown)
+		j.cancel(errShuttingDown)
 		e.finish(j, model.RunCancelled, errShuttingDown.Error())
 		return
 	}
-	e.active[j.run.ID] = cancel
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go func() {
 		defer e.wg.Done()
-		defer cancel(nil)
-		e.execute(ctx, j)
+		defer j.cancel(nil)
+		e.execute(j.ctx, j)
 	}()
 }
 
