@@ -1,61 +1,50 @@
-// The REST client: every CRUD call of the UI goes through here. Errors come
-// back as RFC 9457 problem+json and are turned into ApiError, whose message
-// a person can read (title, detail and each field error).
+// The REST client: every CRUD call of the UI goes through openapi-fetch
+// typed by apiTypes.ts (generated from the server's OpenAPI document).
+// Errors come back as RFC 9457 problem+json and become ApiError, whose
+// message a person can read (title, detail and each field error).
 
+import createClient from 'openapi-fetch'
+import type { paths } from './apiTypes'
 import type {
   Constitution,
-  ConstitutionVersion,
-  FlowConfig,
-  FlowInstance,
-  FlowSpec,
-  FlowTemplate,
-  InstantiateResult,
-  ListPage,
-  Message,
-  ModelsInfo,
+  ConstitutionWrite,
+  FlowConfigWrite,
+  FlowInstanceWrite,
+  FlowTemplateWrite,
+  Problem,
   Run,
-  Sysprompt,
+  SyspromptWrite,
 } from './types'
 
-export interface FieldError {
-  location?: string
-  message: string
-  value?: unknown
-}
-
-export interface Problem {
-  status?: number
-  title?: string
-  detail?: string
-  errors?: FieldError[]
-}
+export type { ConstitutionWrite, FlowConfigWrite, FlowInstanceWrite, FlowTemplateWrite, SyspromptWrite }
 
 /** A failed API call, with the server's problem details. */
 export class ApiError extends Error {
   readonly status: number
-  readonly problem: Problem
-  constructor(status: number, problem: Problem) {
+  readonly problem: Partial<Problem>
+  constructor(status: number, problem: Partial<Problem>) {
     super(problemMessage(status, problem))
     this.name = 'ApiError'
     this.status = status
     this.problem = problem
   }
-  /** Field errors keyed by field name ("body.name" → "name"). */
+  /** Field errors keyed by field path without the "body." prefix. */
   fieldErrors(): Record<string, string> {
     const out: Record<string, string> = {}
     for (const e of this.problem.errors ?? []) {
       const key = (e.location ?? '').replace(/^body\./, '') || '_'
-      out[key] = out[key] ? `${out[key]}; ${e.message}` : e.message
+      const msg = e.message ?? 'invalid'
+      out[key] = out[key] ? `${out[key]}; ${msg}` : msg
     }
     return out
   }
 }
 
 /** One readable sentence (or a few) from a problem document. */
-export function problemMessage(status: number, p: Problem): string {
-  const head = p.detail || p.title || `Request failed with status ${status}`
+export function problemMessage(status: number, p: Partial<Problem>): string {
+  const head = p.detail || p.title || (status ? `Request failed with status ${status}` : 'Request failed')
   const fields = (p.errors ?? [])
-    .map((e) => (e.location ? `${e.location.replace(/^body\./, '')}: ${e.message}` : e.message))
+    .map((e) => (e.location ? `${e.location.replace(/^body\./, '')}: ${e.message ?? 'invalid'}` : (e.message ?? '')))
     .filter((s) => s && s !== head)
   return fields.length ? `${head} — ${fields.join('; ')}` : head
 }
@@ -64,12 +53,6 @@ export interface RestOptions {
   baseUrl?: string
   token?: () => string | null | undefined
   fetch?: typeof fetch
-}
-
-interface CallOptions {
-  query?: Record<string, string | number | undefined>
-  body?: unknown
-  ifMatch?: string
 }
 
 export interface WithETag<T> {
@@ -82,49 +65,47 @@ export function etagOf(version: number): string {
   return `"${version}"`
 }
 
-export function createRestClient(opts: RestOptions = {}) {
-  const baseUrl = opts.baseUrl ?? ''
-  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
+interface Result<T> {
+  data?: T
+  error?: unknown
+  response: Response
+}
 
-  async function call<T>(method: string, path: string, o: CallOptions = {}): Promise<WithETag<T>> {
-    const url = new URL(baseUrl + path, typeof window === 'undefined' ? 'http://localhost' : window.location.href)
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' }
-    if (o.body !== undefined) headers['Content-Type'] = 'application/json'
-    if (o.ifMatch) headers['If-Match'] = o.ifMatch
-    const token = opts.token?.()
-    if (token) headers.Authorization = `Bearer ${token}`
-    let res: Response
-    try {
-      res = await doFetch(baseUrl ? url.toString() : url.pathname + url.search, {
-        method,
-        headers,
-        body: o.body === undefined ? undefined : JSON.stringify(o.body),
-      })
-    } catch {
-      throw new ApiError(0, { title: 'The server cannot be reached', detail: 'Check that superego is running, then retry.' })
-    }
-    const text = res.status === 204 ? '' : await res.text()
-    let json: unknown = undefined
-    if (text) {
-      try {
-        json = JSON.parse(text)
-      } catch {
-        json = undefined
-      }
-    }
-    if (!res.ok) {
-      const p = (json && typeof json === 'object' ? json : { title: res.statusText || text.slice(0, 200) }) as Problem
-      throw new ApiError(res.status, p)
-    }
-    return { data: json as T, etag: res.headers.get('ETag') ?? '' }
+/** Turns an openapi-fetch result into data or an ApiError. */
+async function unwrap<T>(p: Promise<Result<T>>): Promise<WithETag<T>> {
+  let r: Result<T>
+  try {
+    r = await p
+  } catch {
+    throw new ApiError(0, { title: 'The server cannot be reached', detail: 'Check that superego is running, then retry.' })
   }
+  if (!r.response.ok) {
+    const e = r.error
+    throw new ApiError(r.response.status, e && typeof e === 'object' ? (e as Problem) : { title: r.response.statusText || String(e ?? '') })
+  }
+  return { data: r.data as T, etag: r.response.headers.get('ETag') ?? '' }
+}
 
-  async function listAll<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+export function createRestClient(opts: RestOptions = {}) {
+  const token = opts.token
+  const client = createClient<paths>({
+    baseUrl: opts.baseUrl ?? (typeof window === 'undefined' ? 'http://localhost' : window.location.origin),
+    fetch: opts.fetch,
+  })
+  client.use({
+    onRequest({ request }) {
+      const t = token?.()
+      if (t) request.headers.set('Authorization', `Bearer ${t}`)
+      return request
+    },
+  })
+
+  /** Reads every page of a list (lists are small; the UI shows them whole). */
+  async function all<T>(page: (cursor: string | undefined) => Promise<Result<{ items: T[] | null; next_cursor: string }>>): Promise<T[]> {
     const out: T[] = []
-    let cursor = ''
+    let cursor: string | undefined
     for (let i = 0; i < 50; i++) {
-      const { data } = await call<ListPage<T>>('GET', path, { query: { ...query, limit: 200, cursor } })
+      const { data } = await unwrap(page(cursor))
       out.push(...(data.items ?? []))
       if (!data.next_cursor) break
       cursor = data.next_cursor
@@ -132,69 +113,83 @@ export function createRestClient(opts: RestOptions = {}) {
     return out
   }
 
-  function resource<T extends { id: string }, W>(base: string) {
-    return {
-      list: () => listAll<T>(base),
-      get: (id: string) => call<T>('GET', `${base}/${encodeURIComponent(id)}`),
-      create: async (body: W) => (await call<T>('POST', base, { body })).data,
-      update: async (id: string, body: W, ifMatch?: string) =>
-        (await call<T>('PUT', `${base}/${encodeURIComponent(id)}`, { body, ifMatch })).data,
-      remove: async (id: string, ifMatch?: string) => {
-        await call<void>('DELETE', `${base}/${encodeURIComponent(id)}`, { ifMatch })
-      },
-    }
-  }
+  const idParam = (id: string) => ({ path: { id } })
+  const withIfMatch = (id: string, ifMatch?: string) => ({ path: { id }, header: ifMatch ? { 'If-Match': ifMatch } : undefined })
+  const q = (cursor?: string) => ({ query: { limit: 200, ...(cursor ? { cursor } : {}) } })
 
   return {
     constitutions: {
-      ...resource<Constitution, ConstitutionWrite>('/api/constitutions'),
-      versions: (id: string) => listAll<ConstitutionVersion>(`/api/constitutions/${encodeURIComponent(id)}/versions`),
-      version: async (id: string, n: number) =>
-        (await call<ConstitutionVersion>('GET', `/api/constitutions/${encodeURIComponent(id)}/versions/${n}`)).data,
+      list: () => all((c) => client.GET('/api/constitutions', { params: q(c) })),
+      get: (id: string) => unwrap(client.GET('/api/constitutions/{id}', { params: idParam(id) })),
+      create: async (body: ConstitutionWrite) => (await unwrap(client.POST('/api/constitutions', { body }))).data as Constitution,
+      update: async (id: string, body: ConstitutionWrite, ifMatch?: string) =>
+        (await unwrap(client.PUT('/api/constitutions/{id}', { params: withIfMatch(id, ifMatch), body: { name: body.name, description: body.description, content: body.content } }))).data,
+      remove: async (id: string, ifMatch?: string) => {
+        await unwrap(client.DELETE('/api/constitutions/{id}', { params: withIfMatch(id, ifMatch) }))
+      },
+      versions: (id: string) => all((c) => client.GET('/api/constitutions/{id}/versions', { params: { path: { id }, ...q(c) } })),
+      version: async (id: string, n: number) => (await unwrap(client.GET('/api/constitutions/{id}/versions/{n}', { params: { path: { id, n } } }))).data,
     },
-    sysprompts: resource<Sysprompt, SyspromptWrite>('/api/sysprompts'),
-    flowConfigs: resource<FlowConfig, FlowSpec>('/api/flow-configs'),
+    sysprompts: {
+      list: () => all((c) => client.GET('/api/sysprompts', { params: q(c) })),
+      get: (id: string) => unwrap(client.GET('/api/sysprompts/{id}', { params: idParam(id) })),
+      create: async (body: SyspromptWrite) => (await unwrap(client.POST('/api/sysprompts', { body }))).data,
+      update: async (id: string, body: SyspromptWrite, ifMatch?: string) =>
+        (await unwrap(client.PUT('/api/sysprompts/{id}', { params: withIfMatch(id, ifMatch), body: { name: body.name, content: body.content } }))).data,
+      remove: async (id: string, ifMatch?: string) => {
+        await unwrap(client.DELETE('/api/sysprompts/{id}', { params: withIfMatch(id, ifMatch) }))
+      },
+    },
+    flowConfigs: {
+      list: () => all((c) => client.GET('/api/flow-configs', { params: q(c) })),
+      get: (id: string) => unwrap(client.GET('/api/flow-configs/{id}', { params: idParam(id) })),
+      create: async (body: FlowConfigWrite) => (await unwrap(client.POST('/api/flow-configs', { body }))).data,
+      update: async (id: string, body: FlowConfigWrite, ifMatch?: string) =>
+        (await unwrap(client.PUT('/api/flow-configs/{id}', { params: withIfMatch(id, ifMatch), body }))).data,
+      remove: async (id: string, ifMatch?: string) => {
+        await unwrap(client.DELETE('/api/flow-configs/{id}', { params: withIfMatch(id, ifMatch) }))
+      },
+    },
     flowTemplates: {
-      ...resource<FlowTemplate, FlowTemplateWrite>('/api/flow-templates'),
+      list: () => all((c) => client.GET('/api/flow-templates', { params: q(c) })),
+      get: (id: string) => unwrap(client.GET('/api/flow-templates/{id}', { params: idParam(id) })),
+      create: async (body: FlowTemplateWrite) => (await unwrap(client.POST('/api/flow-templates', { body }))).data,
+      update: async (id: string, body: FlowTemplateWrite, ifMatch?: string) =>
+        (await unwrap(client.PUT('/api/flow-templates/{id}', { params: withIfMatch(id, ifMatch), body }))).data,
+      remove: async (id: string, ifMatch?: string) => {
+        await unwrap(client.DELETE('/api/flow-templates/{id}', { params: withIfMatch(id, ifMatch) }))
+      },
       instantiate: async (id: string, body: { name?: string } = {}) =>
-        (await call<InstantiateResult>('POST', `/api/flow-templates/${encodeURIComponent(id)}/instantiate`, { body })).data,
+        (await unwrap(client.POST('/api/flow-templates/{id}/instantiate', { params: idParam(id), body }))).data,
     },
     flowInstances: {
-      ...resource<FlowInstance, FlowInstanceWrite>('/api/flow-instances'),
-      listByComparison: (comparisonId: string) => listAll<FlowInstance>('/api/flow-instances', { comparison_id: comparisonId }),
-      messages: (id: string) => listAll<Message>(`/api/flow-instances/${encodeURIComponent(id)}/messages`),
+      list: () => all((c) => client.GET('/api/flow-instances', { params: q(c) })),
+      listByComparison: (comparisonId: string) =>
+        all((c) => client.GET('/api/flow-instances', { params: { query: { limit: 200, comparison_id: comparisonId, ...(c ? { cursor: c } : {}) } } })),
+      get: (id: string) => unwrap(client.GET('/api/flow-instances/{id}', { params: idParam(id) })),
+      create: async (body: FlowInstanceWrite) => (await unwrap(client.POST('/api/flow-instances', { body }))).data,
+      update: async (id: string, body: FlowInstanceWrite, ifMatch?: string) =>
+        (await unwrap(client.PUT('/api/flow-instances/{id}', { params: withIfMatch(id, ifMatch), body }))).data,
+      remove: async (id: string, ifMatch?: string) => {
+        await unwrap(client.DELETE('/api/flow-instances/{id}', { params: withIfMatch(id, ifMatch) }))
+      },
+      messages: (id: string) => all((c) => client.GET('/api/flow-instances/{id}/messages', { params: { path: { id }, ...q(c) } })),
     },
     runs: {
-      get: async (id: string) => (await call<Run>('GET', `/api/runs/${encodeURIComponent(id)}`)).data,
+      // Not in the OpenAPI document (the run views live with the WebSocket).
+      get: async (id: string): Promise<Run> => {
+        const headers: Record<string, string> = { Accept: 'application/json' }
+        const t = token?.()
+        if (t) headers.Authorization = `Bearer ${t}`
+        const base = opts.baseUrl ?? ''
+        const res = await (opts.fetch ?? fetch)(`${base}/api/runs/${encodeURIComponent(id)}`, { headers })
+        const body = await res.json().catch(() => ({}))
+        if (!res.ok) throw new ApiError(res.status, body as Problem)
+        return body as Run
+      },
     },
-    models: async () => (await call<ModelsInfo>('GET', '/api/models')).data,
+    models: async () => (await unwrap(client.GET('/api/models'))).data,
   }
-}
-
-export interface ConstitutionWrite {
-  id?: string
-  name: string
-  description: string
-  content: string
-}
-
-export interface SyspromptWrite {
-  id?: string
-  name: string
-  content: string
-}
-
-export interface FlowTemplateWrite {
-  name: string
-  description: string
-  config: FlowSpec
-  is_default: boolean
-}
-
-export interface FlowInstanceWrite {
-  flow_config_id: string
-  name: string
-  description: string
 }
 
 export type RestClient = ReturnType<typeof createRestClient>

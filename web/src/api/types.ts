@@ -1,79 +1,33 @@
-// Domain types of the REST API as the UI uses them. They mirror the
-// OpenAPI schemas (snake_case, as on the wire); restClient.ts checks them
-// against the generated apiTypes.ts.
+// Domain types of the REST API, taken from the generated apiTypes.ts so a
+// server change shows up as a type error here rather than at runtime.
+
+import type { components } from './apiTypes'
 
 export type { Message, Decision, Usage, Timings } from './wsTypes'
 
-export interface Meta {
-  id: string
-  created_at: string
-  updated_at: string
-  version: number
-}
+type S = components['schemas']
 
-export interface Constitution extends Meta {
-  name: string
-  description: string
-  content: string
-  protected: boolean
-}
+export type Constitution = S['Constitution']
+export type ConstitutionVersion = S['ConstitutionVersion']
+export type Sysprompt = S['Sysprompt']
+export type FlowConfig = S['FlowConfig']
+export type FlowSpec = S['FlowSpec']
+export type FlowTemplate = S['FlowTemplate']
+export type FlowInstance = S['FlowInstance']
+export type Overrides = S['Overrides']
+export type InstantiateResult = S['Instantiated']
+export type Problem = S['ErrorModel']
+/** GET /api/models; read tolerantly (older servers named the defaults differently). */
+export type ModelsInfo = S['ModelsInfo'] &
+  Partial<{ default_superego_model: string; default_assistant_model: string; models: string[] }>
 
-export interface ConstitutionVersion {
-  constitution_id: string
-  version: number
-  name: string
-  description: string
-  content: string
-  created_at: string
-}
+export type ConstitutionWrite = S['ConstitutionCreateInput']
+export type SyspromptWrite = S['SyspromptCreateInput']
+export type FlowConfigWrite = S['FlowSpecInput']
+export type FlowTemplateWrite = S['FlowTemplateInput']
+export type FlowInstanceWrite = S['FlowInstanceInput']
 
-export interface Sysprompt extends Meta {
-  name: string
-  content: string
-  protected: boolean
-}
-
-export type OnSuperegoError = 'block' | 'allow'
-
-/** The writable fields of a flow config; templates embed them as `config`. */
-export interface FlowSpec {
-  name: string
-  description: string
-  constitution_id: string
-  sysprompt_id: string
-  superego_enabled: boolean
-  superego_model: string
-  assistant_model: string
-  on_superego_error: OnSuperegoError | string
-}
-
-export type FlowConfig = Meta & FlowSpec
-
-export interface FlowTemplate extends Meta {
-  name: string
-  description: string
-  config: FlowSpec
-  is_default: boolean
-}
-
-export interface Overrides {
-  constitution_id?: string
-  sysprompt_id?: string
-  superego_enabled?: boolean
-}
-
-export interface FlowInstance extends Meta {
-  flow_config_id: string
-  name: string
-  description: string
-  message_count: number
-  last_message_at?: string | null
-  parent_instance_id?: string
-  forked_from_message_id?: string
-  overrides?: Overrides | null
-  comparison_id?: string
-}
-
+/** GET /api/runs/{id} (served next to the WebSocket, not in the OpenAPI document). */
 export interface Run {
   id: string
   flow_instance_id: string
@@ -88,24 +42,36 @@ export interface Run {
   finished_at?: string | null
 }
 
-export interface ListPage<T> {
-  items: T[]
-  next_cursor: string
+/** A flow config (or template config) as an edit form holds it: every field present. */
+export interface FlowDraft {
+  name: string
+  description: string
+  constitution_id: string
+  sysprompt_id: string
+  superego_enabled: boolean
+  superego_model: string
+  assistant_model: string
+  on_superego_error: 'block' | 'allow'
 }
 
-/** GET /api/models. Fields vary a little between server versions; read via modelsSummary. */
-export interface ModelsInfo {
-  provider: string
-  demo: boolean
-  superego_model?: string
-  assistant_model?: string
-  default_superego_model?: string
-  default_assistant_model?: string
-  models?: string[]
-  providers?: { name: string; demo: boolean; models: string[] }[]
+/** A flow template as its edit form holds it. */
+export interface TemplateDraft {
+  name: string
+  description: string
+  is_default: boolean
+  config: FlowDraft
 }
 
-export interface InstantiateResult {
-  flow_config?: FlowConfig
-  flow_instance?: FlowInstance
+/** The draft of a stored config or template config. */
+export function flowDraftOf(c: Partial<FlowSpec> & Pick<FlowSpec, 'constitution_id' | 'sysprompt_id' | 'superego_enabled'>): FlowDraft {
+  return {
+    name: c.name ?? '',
+    description: c.description ?? '',
+    constitution_id: c.constitution_id,
+    sysprompt_id: c.sysprompt_id,
+    superego_enabled: c.superego_enabled,
+    superego_model: c.superego_model ?? '',
+    assistant_model: c.assistant_model ?? '',
+    on_superego_error: c.on_superego_error === 'allow' ? 'allow' : 'block',
+  }
 }

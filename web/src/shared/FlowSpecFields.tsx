@@ -2,10 +2,10 @@
 // selects, model overrides with the server's known models as suggestions.
 
 import { useConstitutions, useModels, useSysprompts } from '../api/hooks'
-import type { FlowSpec, ModelsInfo } from '../api/types'
+import type { FlowDraft, ModelsInfo } from '../api/types'
 import { Field, fieldError } from './ui'
 
-export const emptySpec: FlowSpec = {
+export const emptySpec: FlowDraft = {
   name: '',
   description: '',
   constitution_id: 'default',
@@ -23,11 +23,11 @@ export function modelNames(m?: ModelsInfo): string[] {
   return [...names]
 }
 
-export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: FlowSpec; onChange: (s: FlowSpec) => void; error: unknown; prefix?: string }) {
+export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: FlowDraft; onChange: (s: FlowDraft) => void; error: unknown; prefix?: string }) {
   const constitutions = useConstitutions()
   const sysprompts = useSysprompts()
   const models = useModels()
-  const m = models.data
+  const m = models.data as ModelsInfo | undefined
   const defSuperego = m?.default_superego_model ?? m?.superego_model
   const defAssistant = m?.default_assistant_model ?? m?.assistant_model
   const err = (f: string) => fieldError(error, prefix + f)
@@ -61,7 +61,7 @@ export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: F
           Superego enabled
         </label>
         <Field label="If the superego's reply has no decision" error={err('on_superego_error')}>
-          <select value={spec.on_superego_error || 'block'} onChange={(e) => onChange({ ...spec, on_superego_error: e.target.value })} data-testid="field-on-error">
+          <select value={spec.on_superego_error || 'block'} onChange={(e) => onChange({ ...spec, on_superego_error: e.target.value === 'allow' ? 'allow' : 'block' })} data-testid="field-on-error">
             <option value="block">Block (safe default)</option>
             <option value="allow">Allow</option>
           </select>

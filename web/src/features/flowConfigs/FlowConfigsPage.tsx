@@ -7,22 +7,13 @@ import { useApi } from '../../api/context'
 import { useFlowConfig, useFlowConfigs } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
 import { ApiError } from '../../api/restClient'
-import type { FlowConfig, FlowSpec } from '../../api/types'
+import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
 
-export function specOf(c: FlowConfig | FlowSpec): FlowSpec {
-  return {
-    name: c.name,
-    description: c.description ?? '',
-    constitution_id: c.constitution_id,
-    sysprompt_id: c.sysprompt_id,
-    superego_enabled: c.superego_enabled,
-    superego_model: c.superego_model ?? '',
-    assistant_model: c.assistant_model ?? '',
-    on_superego_error: c.on_superego_error || 'block',
-  }
+export function specOf(c: FlowConfig): FlowDraft {
+  return flowDraftOf(c)
 }
 
 export function FlowConfigsPage() {
@@ -60,7 +51,7 @@ function FlowConfigEditor({ id, onDone }: { id?: string; onDone?: () => void }) 
   const qc = useQueryClient()
   const navigate = useNavigate()
   const q = useFlowConfig(id)
-  const [draft, setDraft] = useState<FlowSpec | null>(id ? null : { ...emptySpec })
+  const [draft, setDraft] = useState<FlowDraft | null>(id ? null : { ...emptySpec })
   const [etag, setEtag] = useState('')
   const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)

@@ -7,29 +7,14 @@ import { useNavigate, useParams } from 'react-router'
 import { useApi } from '../../api/context'
 import { useFlowTemplate, useFlowTemplates } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
-import { ApiError, type FlowTemplateWrite } from '../../api/restClient'
-import type { FlowTemplate } from '../../api/types'
+import { ApiError } from '../../api/restClient'
+import { flowDraftOf, type FlowTemplate, type TemplateDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
 
-function writeOf(t: FlowTemplate): FlowTemplateWrite {
-  const c = t.config
-  return {
-    name: t.name,
-    description: t.description ?? '',
-    is_default: t.is_default,
-    config: {
-      name: c.name ?? '',
-      description: c.description ?? '',
-      constitution_id: c.constitution_id,
-      sysprompt_id: c.sysprompt_id,
-      superego_enabled: c.superego_enabled,
-      superego_model: c.superego_model ?? '',
-      assistant_model: c.assistant_model ?? '',
-      on_superego_error: c.on_superego_error || 'block',
-    },
-  }
+function writeOf(t: FlowTemplate): TemplateDraft {
+  return { name: t.name, description: t.description ?? '', is_default: t.is_default, config: flowDraftOf(t.config) }
 }
 
 export function FlowTemplatesPage() {
@@ -68,7 +53,7 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const navigate = useNavigate()
   const q = useFlowTemplate(id)
   const loaded = q.data?.data
-  const [draft, setDraft] = useState<FlowTemplateWrite | null>(id ? null : { name: '', description: '', is_default: false, config: { ...emptySpec } })
+  const [draft, setDraft] = useState<TemplateDraft | null>(id ? null : { name: '', description: '', is_default: false, config: { ...emptySpec } })
   const [etag, setEtag] = useState('')
   const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)

@@ -1,0 +1,101 @@
+// End-to-end tests: the real superego binary (demo provider, temp SQLite
+// data dir) driven through the embedded UI in Debian's Chromium with
+// playwright-core. Run with `npm run e2e` from web/.
+//
+//   SUPEREGO_BIN   the binary (default ../bin/superego, built with -tags ui)
+//   CHROMIUM_PATH  the browser (default /usr/bin/chromium)
+//   E2E_SCREENSHOTS where screenshots go (default web/e2e-screenshots)
+//   E2E_ONLY       comma-separated scenario numbers to run, e.g. "1,6"
+//
+// Prints one line per scenario and finally "N passed, N failed"; exits
+// non-zero when anything failed.
+
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import { freePort, startServer } from './server.mjs'
+import { scenarios } from './scenarios.mjs'
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const bin = path.resolve(webDir, process.env.SUPEREGO_BIN || '../bin/superego')
+const shotsDir = path.resolve(webDir, process.env.E2E_SCREENSHOTS || 'e2e-screenshots')
+const only = (process.env.E2E_ONLY || '').split(',').filter(Boolean).map(Number)
+
+mkdirSync(shotsDir, { recursive: true })
+for (const f of readdirSync(shotsDir)) if (f.endsWith('.png') || f.endsWith('.log')) rmSync(path.join(shotsDir, f))
+const dataDir = mkdtempSync(path.join(tmpdir(), 'superego-e2e-'))
+const logPath = path.join(shotsDir, 'server.log')
+console.log(`screenshots: ${shotsDir}`)
+console.log(`binary: ${bin}  data dir: ${dataDir}`)
+
+const port = await freePort()
+let server = await startServer({ bin, port, dataDir, logPath })
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+
+let shotCounter = 0
+const ctx = {
+  get base() {
+    return server.base
+  },
+  browser,
+  /** Saves a full-page screenshot named after the scenario and step. */
+  async shot(page, name) {
+    shotCounter++
+    const file = path.join(shotsDir, `${String(shotCounter).padStart(2, '0')}-${name}.png`)
+    await page.screenshot({ path: file, fullPage: true })
+    return file
+  },
+  /** Kills the server (SIGKILL: a crash, not a clean stop) and starts it again on the same port and data dir. */
+  async crashAndRestart(betweenFn) {
+    await server.stop('SIGKILL')
+    if (betweenFn) await betweenFn()
+    server = await startServer({ bin, port, dataDir, logPath })
+  },
+  /** JSON from the REST API. */
+  async api(p, init) {
+    const res = await fetch(server.base + p, init)
+    if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${p}: ${res.status} ${await res.text()}`)
+    return res.status === 204 ? null : res.json()
+  },
+}
+
+let passed = 0
+let failed = 0
+const state = {} // shared between scenarios (e.g. the blocked message of 2 is rerun in 5)
+for (const sc of scenarios) {
+  if (only.length && !only.includes(sc.n)) continue
+  const context = await browser.newContext({ viewport: { width: 1360, height: 860 } })
+  const page = await context.newPage()
+  const consoleErrors = []
+  page.on('pageerror', (e) => consoleErrors.push(String(e)))
+  const started = Date.now()
+  try {
+    await sc.run({ ...ctx, page, context, state, shot: (name) => ctx.shot(page, `s${sc.n}-${name}`) })
+    if (consoleErrors.length) throw new Error(`uncaught errors in the page: ${consoleErrors.join(' | ')}`)
+    passed++
+    console.log(`ok   ${sc.n}. ${sc.name} (${Date.now() - started} ms)`)
+  } catch (e) {
+    failed++
+    console.log(`FAIL ${sc.n}. ${sc.name}: ${e?.stack || e}`)
+    try {
+      await ctx.shot(page, `s${sc.n}-FAILED`)
+    } catch {
+      // the page may be gone
+    }
+  } finally {
+    await context.close()
+  }
+}
+
+await browser.close()
+await server.stop('SIGTERM')
+rmSync(dataDir, { recursive: true, force: true })
+console.log(`screenshots written to ${shotsDir}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)

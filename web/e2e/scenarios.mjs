@@ -1,0 +1,271 @@
+// The seven end-to-end scenarios of the web UI issue. Each gets a fresh
+// browser context and the shared server; `state` carries ids between them.
+
+const T = 20_000
+
+/** Polls fn until it returns a truthy value; fails with msg after timeout. */
+async function until(fn, msg, timeout = T) {
+  const deadline = Date.now() + timeout
+  let last
+  for (;;) {
+    try {
+      last = await fn()
+      if (last) return last
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${msg} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`)
+}
+
+const tid = (id) => `[data-testid="${id}"]`
+
+/** Creates a conversation from the default template through the UI and opens it. */
+async function newChat(page, base, name) {
+  await page.goto(`${base}/chat`)
+  await page.click(tid('new-chat-button'))
+  await page.fill(tid('new-chat-name'), name)
+  await page.click(tid('create-chat-button'))
+  await page.waitForURL(/\/chat\/[a-z0-9]/)
+  await page.waitForSelector(tid('conversation'))
+  return page.url().split('/chat/')[1]
+}
+
+async function send(page, text) {
+  await page.fill(tid('composer-input'), text)
+  await page.press(tid('composer-input'), 'Enter')
+}
+
+async function lastTurn(page) {
+  const turns = page.locator(tid('turn'))
+  await until(async () => (await turns.count()) > 0, 'a turn appears')
+  return turns.last()
+}
+
+async function waitSettled(turn, status) {
+  await until(async () => {
+    const s = await turn.getAttribute('data-status')
+    return s !== 'running' && s !== 'unknown' ? s : null
+  }, `turn settles${status ? ` as ${status}` : ''}`)
+  const s = await turn.getAttribute('data-status')
+  if (status) assert(s === status, `turn status is ${status}, got ${s}`)
+  return s
+}
+
+export const scenarios = [
+  {
+    n: 1,
+    name: 'send a message: thinking streams, ALLOW, streamed answer survives a reload',
+    async run({ page, base, shot, api, state }) {
+      await page.goto(base)
+      await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
+      assert(await page.isVisible(tid('demo-banner')), 'the demo banner is visible')
+      const id = await newChat(page, base, 'E2E allow')
+      state.allowInstance = id
+      await shot('empty-chat')
+      await send(page, 'Tell me about the history of tea in two paragraphs.')
+      const turn = await lastTurn(page)
+      // The thinking text grows while the superego works…
+      await turn.locator(`${tid('thinking-text')}`).waitFor()
+      await until(async () => (await turn.locator(tid('thinking-text')).innerText()).trim().length > 0, 'thinking text streams')
+      // …and the answer is seen streaming, not only finished.
+      await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
+      await shot('streaming')
+      await waitSettled(turn, 'completed')
+      const badge = turn.locator(tid('decision-badge'))
+      assert((await badge.getAttribute('data-decision')) === 'ALLOW', 'decision is ALLOW')
+      assert((await badge.innerText()).includes('ALLOW'), 'the badge says ALLOW in text')
+      const answer = (await turn.locator(tid('assistant-message')).innerText()).trim()
+      assert(answer.length > 20, `an answer is shown (${answer.length} chars)`)
+      // The stored answer is the one that streamed.
+      const msgs = await api(`/api/flow-instances/${id}/messages`)
+      const stored = msgs.items.find((m) => m.role === 'assistant')
+      assert(stored && stored.status === 'complete', 'the assistant message is stored complete')
+      assert(answer.replace(/\s+/g, ' ').startsWith(stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').slice(0, 30)), 'shown answer matches the stored one')
+      await shot('allow-answer')
+
+      await page.reload()
+      const again = await lastTurn(page)
+      await waitSettled(again, 'completed')
+      assert((await again.locator(tid('decision-badge')).getAttribute('data-decision')) === 'ALLOW', 'ALLOW after reload')
+      const after = (await again.locator(tid('assistant-message')).innerText()).trim()
+      assert(after === answer, 'the same answer after reload')
+      assert((await again.locator(tid('thinking-text')).count()) === 1, 'the thinking is kept after reload')
+      await again.locator(tid('details-toggle')).click()
+      await again.locator(tid('turn-details')).waitFor()
+      await shot('after-reload-with-details')
+    },
+  },
+  {
+    n: 2,
+    name: 'a message the demo blocks shows BLOCK and no answer',
+    async run({ page, base, shot, state, api }) {
+      const id = await newChat(page, base, 'E2E block')
+      state.blockInstance = id
+      await send(page, 'How do I build a bomb at home?')
+      const turn = await lastTurn(page)
+      await waitSettled(turn, 'blocked')
+      const badge = turn.locator(tid('decision-badge'))
+      assert((await badge.getAttribute('data-decision')) === 'BLOCK', 'decision is BLOCK')
+      assert((await badge.innerText()).includes('BLOCK'), 'the badge says BLOCK in text')
+      assert((await turn.locator(tid('assistant-message')).count()) === 0, 'no assistant answer')
+      assert(await turn.locator(tid('blocked-note')).isVisible(), 'a blocked note is shown')
+      const msgs = await api(`/api/flow-instances/${id}/messages`)
+      assert(!msgs.items.some((m) => m.role === 'assistant'), 'no assistant message stored')
+      state.blockedMessageId = msgs.items.find((m) => m.role === 'user')?.id
+      await shot('blocked')
+    },
+  },
+  {
+    n: 3,
+    name: 'compare two configs side by side, follow up, reopen',
+    async run({ page, base, shot }) {
+      await page.goto(`${base}/compare`)
+      await page.waitForSelector(tid('new-comparison'))
+      await page.check(tid('compare-config-standard'))
+      await page.check(tid('compare-config-no-superego'))
+      await page.fill(tid('comparison-name'), 'E2E compare')
+      await send(page, 'Explain photosynthesis briefly.')
+      await page.waitForURL(/\/compare\/[a-z0-9]/)
+      const cid = page.url().split('/compare/')[1]
+      const columns = page.locator(tid('compare-column'))
+      await until(async () => (await columns.count()) === 2, 'two columns')
+      await page.locator(`${tid('compare-column')} ${tid('assistant-message')}[data-streaming="true"]`).first().waitFor({ timeout: T })
+      await shot('streaming-side-by-side')
+      for (let i = 0; i < 2; i++) await waitSettled(columns.nth(i).locator(tid('turn')).last(), 'completed')
+      const std = page.locator(`${tid('compare-column')}[data-config-id="standard"]`)
+      const off = page.locator(`${tid('compare-column')}[data-config-id="no-superego"]`)
+      assert((await std.locator(tid('decision-badge')).getAttribute('data-decision')) === 'ALLOW', 'standard column decided ALLOW')
+      assert((await off.locator(tid('superego-card')).count()) === 0, 'no superego card without a superego')
+      assert((await off.locator(tid('assistant-message')).innerText()).trim().length > 20, 'no-superego column answered')
+      await shot('compared')
+
+      await send(page, 'And in one sentence?')
+      await until(async () => (await std.locator(tid('turn')).count()) === 2 && (await off.locator(tid('turn')).count()) === 2, 'the follow-up reaches both columns')
+      for (const col of [std, off]) await waitSettled(col.locator(tid('turn')).last(), 'completed')
+      await shot('follow-up')
+
+      await page.goto(`${base}/compare`)
+      await page.locator(`${tid('comparison-item')}[href="/compare/${cid}"]`).click()
+      await until(async () => (await page.locator(tid('compare-column')).count()) === 2, 'reopened comparison has two columns')
+      await until(async () => (await page.locator(`${tid('compare-column')}[data-config-id="standard"] ${tid('turn')}`).count()) === 2, 'reopened columns show both turns')
+      await shot('reopened')
+    },
+  },
+  {
+    n: 4,
+    name: 'edit a constitution: version 2 and the diff',
+    async run({ page, base, shot }) {
+      await page.goto(`${base}/constitutions/strict`)
+      await page.waitForSelector(tid('constitution-editor'))
+      await until(async () => (await page.innerText(tid('current-version'))) === 'v1', 'strict starts at v1')
+      const content = page.locator(tid('field-content'))
+      const before = await content.inputValue()
+      await content.fill(`${before.trimEnd()}\n- Never reveal the end-to-end test's secret word.\n`)
+      await until(async () => (await page.innerText(tid('content-preview'))).includes("secret word"), 'the preview follows the edit')
+      await shot('editing-with-preview')
+      await page.click(tid('save-button'))
+      await until(async () => (await page.innerText(tid('current-version'))) === 'v2', 'saved as v2')
+      await page.click(tid('tab-history'))
+      await until(async () => (await page.locator(tid('version-item')).count()) >= 2, 'two versions listed')
+      const added = page.locator(tid('diff-added'))
+      await until(async () => (await added.count()) > 0, 'the diff shows an added part')
+      assert((await added.first().innerText()).includes("secret word"), 'the added line is in the diff')
+      assert((await page.inputValue(tid('diff-from'))) === '1' && (await page.inputValue(tid('diff-to'))) === '2', 'diff of v1 → v2')
+      await shot('history-diff')
+    },
+  },
+  {
+    n: 5,
+    name: 'rerun the blocked message under `none`: the fork answers',
+    async run({ page, base, shot, state, api }) {
+      assert(state.blockInstance, 'scenario 2 ran first')
+      await page.goto(`${base}/chat/${state.blockInstance}`)
+      const turn = await lastTurn(page)
+      await waitSettled(turn, 'blocked')
+      await turn.locator(tid('rerun-button')).click()
+      await page.waitForSelector(tid('rerun-dialog'))
+      await page.selectOption(tid('rerun-constitution'), 'none')
+      await shot('rerun-dialog')
+      await page.click(tid('rerun-submit'))
+      await page.waitForURL((u) => u.pathname.startsWith('/chat/') && !u.pathname.endsWith(state.blockInstance))
+      const fork = page.url().split('/chat/')[1]
+      await page.waitForSelector(tid('fork-note'))
+      const forkTurn = await lastTurn(page)
+      await waitSettled(forkTurn, 'completed')
+      assert((await forkTurn.locator(tid('decision-badge')).getAttribute('data-decision')) === 'ALLOW', 'none allows')
+      assert((await forkTurn.locator(tid('assistant-message')).innerText()).trim().length > 20, 'the fork answered')
+      // The fork sits under its parent in the sidebar.
+      const child = page.locator(`${tid('instance-item')}[data-id="${state.blockInstance}"] + ul ${tid('instance-item')}[data-id="${fork}"]`)
+      await until(async () => (await child.count()) === 1, 'the fork is listed under its parent')
+      const inst = await api(`/api/flow-instances/${fork}`)
+      assert(inst.parent_instance_id === state.blockInstance, 'REST agrees on the parent')
+      // The original is untouched.
+      const orig = await api(`/api/flow-instances/${state.blockInstance}/messages`)
+      assert(!orig.items.some((m) => m.role === 'assistant'), 'the original still has no answer')
+      await shot('fork-answered')
+    },
+  },
+  {
+    n: 7,
+    name: 'a second tab sees a new constitution appear without reload',
+    async run({ page, context, base, shot }) {
+      await page.goto(`${base}/constitutions`)
+      await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
+      await page.waitForSelector(`${tid('list-item')}[data-id="default"]`)
+      const other = await context.newPage()
+      await other.goto(`${base}/constitutions`)
+      await other.click(tid('new-button'))
+      await other.fill(tid('field-name'), 'Live Update Rules')
+      await other.fill(tid('field-content'), '# Rules\n\n- Be kind.\n')
+      await other.click(tid('create-button'))
+      await other.waitForURL(/\/constitutions\/live-update-rules/)
+      // The first tab was never reloaded: only resource_changed can bring it.
+      await page.locator(`${tid('list-item')}[data-id="live-update-rules"]`).waitFor({ timeout: T })
+      await shot('first-tab-updated')
+      await other.close()
+    },
+  },
+  {
+    n: 6,
+    name: 'restart the server mid-answer: the UI reconnects and shows the stored final state',
+    async run({ page, base, shot, api, crashAndRestart }) {
+      const id = await newChat(page, base, 'E2E restart')
+      await send(page, 'Write a long story about a lighthouse keeper and the sea.')
+      const turn = await lastTurn(page)
+      await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
+      const partial = (await turn.locator(tid('assistant-message')).innerText()).trim()
+      await crashAndRestart(async () => {
+        await page.waitForSelector(`${tid('connection-state')}:not([data-state="open"])`)
+        await shot('server-down')
+      })
+      await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`, { timeout: 30_000 })
+      const status = await waitSettled(turn)
+      const msgs = await api(`/api/flow-instances/${id}/messages`)
+      const stored = msgs.items.find((m) => m.role === 'assistant')
+      const shown = turn.locator(tid('assistant-message'))
+      console.log(`     (killed after ${partial.length} streamed chars; stored run ended "${status}", stored answer ${stored ? `${stored.status}, ${stored.content.length} chars` : 'absent'})`)
+      if (stored) {
+        const text = (await shown.innerText()).trim()
+        const plain = stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim()
+        assert(text.replace(/\s+/g, ' ') === plain, `the UI shows exactly the stored answer ("${text.slice(0, 60)}…" vs "${plain.slice(0, 60)}…")`)
+        assert((await shown.getAttribute('data-streaming')) === 'false', 'nothing is left streaming')
+      }
+      if (status === 'interrupted') assert(await turn.locator(tid('status-note')).isVisible(), 'the interruption is shown')
+      await shot('after-restart')
+      // The conversation goes on normally on the restarted server.
+      await send(page, 'Are you back?')
+      const next = page.locator(tid('turn')).nth(1)
+      await waitSettled(next, 'completed')
+      assert((await next.locator(tid('assistant-message')).innerText()).trim().length > 20, 'a full answer after the restart')
+      await page.reload()
+      await waitSettled(page.locator(tid('turn')).nth(1), 'completed')
+      await shot('continued-after-restart')
+    },
+  },
+]
