@@ -31,7 +31,7 @@ const readTimeout = 60 * time.Second
 // env is a real SQLite store in a temp dir, the engine on top of it and the
 // WebSocket handler served by httptest.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	st  store.Store
 	eng *engine.Engine
 	bus *events.LocalBus
@@ -59,7 +59,7 @@ type envOpts struct {
 
 const rulesText = "# House rules\n\n## Safety\nDo no harm.\n\n## Honesty\nTell the truth.\n"
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), nil)
@@ -170,7 +170,7 @@ type frame struct {
 }
 
 type client struct {
-	t *testing.T
+	t testing.TB
 	c *websocket.Conn
 }
 

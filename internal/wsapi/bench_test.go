@@ -1,0 +1,375 @@
+package wsapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/wsapi"
+)
+
+// The load benchmarks run only under `make bench` (go test -bench); they
+// are far too heavy for `make test`.
+
+const loadSockets = 1000
+
+// BenchmarkLoad opens 1,000 sockets; each iteration every socket runs one
+// flow on the demo provider at zero delay (the relay), then the same
+// sockets' worth of clients receive the very frames of such a run from a
+// bare coder/websocket server that only writes them (the baseline). Both
+// rounds are measured in the same iteration so their ratio is meaningful
+// on a shared machine.
+func BenchmarkLoad(b *testing.B) {
+	raiseFileLimit(b)
+	e := newBenchEnv(b)
+	ctx := context.Background()
+
+	instances := make([]string, loadSockets)
+	for i := range instances {
+		inst, err := e.st.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: e.standard, Name: "load " + strconv.Itoa(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		instances[i] = inst.ID
+	}
+	relay := dialMany(b, e.wsURL(), loadSockets)
+
+	// One run's frames as a fast client receives them, for the baseline.
+	frames := recordRun(b, e, instances[0])
+	bare := httptest.NewServer(bareServer(frames))
+	defer bare.Close()
+	bareConns := dialMany(b, "ws"+strings.TrimPrefix(bare.URL, "http"), loadSockets)
+
+	var relayTokens, bareTokens int
+	var relayTime, bareTime time.Duration
+	b.ResetTimer()
+	for range b.N {
+		n, d := round(b, relay, func(i int) any { return sendMessage("load", instances[i], "What is the capital of France?") })
+		relayTokens += n
+		relayTime += d
+		n, d = round(b, bareConns, func(int) any { return map[string]any{"type": "ping"} })
+		bareTokens += n
+		bareTime += d
+	}
+	b.StopTimer()
+	relayRate := float64(relayTokens) / relayTime.Seconds()
+	bareRate := float64(bareTokens) / bareTime.Seconds()
+	b.ReportMetric(relayRate, "relay_tokens/s")
+	b.ReportMetric(bareRate, "bare_tokens/s")
+	b.ReportMetric(relayRate/bareRate, "relay/bare")
+	b.ReportMetric(float64(loadSockets)/(relayTime.Seconds()/float64(b.N)), "relay_runs/s")
+	for _, c := range append(relay, bareConns...) {
+		_ = c.CloseNow()
+	}
+}
+
+// round has every socket send one request and read until run_finished. It
+// returns the token deltas delivered (a merged delta counts for every token
+// in it, known from its seq) and the wall time.
+func round(b *testing.B, conns []*websocket.Conn, req func(i int) any) (int, time.Duration) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	errs := make(chan error, len(conns))
+	start := time.Now()
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := runOne(c, req(i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	close(errs)
+	for err := range errs {
+		b.Fatalf("load round: %v", err)
+	}
+	return total, d
+}
+
+func runOne(c *websocket.Conn, req any) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	data, _ := json.Marshal(req)
+	if err := c.Write(ctx, websocket.MessageText, data); err != nil {
+		return 0, err
+	}
+	tokens := 0
+	var prev int64
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			return 0, err
+		}
+		var ev struct {
+			Type string `json:"type"`
+			Seq  int64  `json:"seq"`
+			Code string `json:"code"`
+		}
+		if err := json.Unmarshal(msg, &ev); err != nil {
+			return 0, err
+		}
+		switch ev.Type {
+		case wsapi.TypeError:
+			return 0, fmt.Errorf("error frame %s", msg)
+		case events.TypeSuperegoThinking, events.TypeSuperegoToken, events.TypeAssistantToken:
+			tokens += int(ev.Seq - prev)
+		case events.TypeRunFinished:
+			return tokens, nil
+		}
+		if ev.Seq > 0 {
+			prev = ev.Seq
+		}
+	}
+}
+
+// recordRun runs one flow and returns the frames a fast client gets: an
+// accepted frame, then every event of the run, unmerged.
+func recordRun(b *testing.B, e *env, instance string) [][]byte {
+	run, err := e.eng.Send(context.Background(), instance, "What is the capital of France?")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := e.eng.Subscribe(context.Background(), run.ID, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Close()
+	acc, _ := json.Marshal(events.Event{Type: events.TypeAccepted, TS: time.Now().UTC(), RequestID: "load", RunIDs: []string{run.ID}})
+	frames := [][]byte{acc}
+	for {
+		evs, err := sub.Next(context.Background())
+		if err != nil {
+			break
+		}
+		for _, ev := range evs {
+			f, _ := json.Marshal(ev)
+			frames = append(frames, f)
+		}
+	}
+	return frames
+}
+
+// bareServer answers every client frame by writing frames, with nothing in
+// between: the cost of the WebSocket itself.
+func bareServer(frames [][]byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := r.Context()
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+			for _, f := range frames {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := c.Write(wctx, websocket.MessageText, f)
+				cancel()
+				if err != nil {
+					return
+				}
+			}
+		}
+	})
+}
+
+func dialMany(b *testing.B, url string, n int) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
+	sem := make(chan struct{}, 64) // stay under the listen backlog
+	var wg sync.WaitGroup
+	var failed error
+	var mu sync.Mutex
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, _, err := websocket.Dial(context.Background(), url, nil)
+			if err != nil {
+				mu.Lock()
+				failed = err
+				mu.Unlock()
+				return
+			}
+			c.SetReadLimit(-1)
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	if failed != nil {
+		b.Fatalf("dial: %v", failed)
+	}
+	return conns
+}
+
+// newBenchEnv builds the same environment as the tests (real SQLite, demo
+// provider at zero delay) for a benchmark.
+func newBenchEnv(b *testing.B) *env {
+	return newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1}})
+}
+
+func raiseFileLimit(tb testing.TB) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		tb.Fatal(err)
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+const idleSockets = 10000
+
+// BenchmarkIdleSocketHeap measures the server's memory per idle socket with
+// 10,000 sockets, against a bare coder/websocket server whose handler only
+// blocks in Read. The clients live in a child process (this test binary
+// re-run as TestIdleClientsHelper) so each process stays within its file
+// descriptor limit.
+func BenchmarkIdleSocketHeap(b *testing.B) {
+	raiseFileLimit(b)
+	e := newBenchEnv(b)
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	defer bare.Close()
+	b.ResetTimer()
+	var relay, base float64
+	for range b.N {
+		relay = idleBytesPerSocket(b, e.wsURL(), true)
+		base = idleBytesPerSocket(b, "ws"+strings.TrimPrefix(bare.URL, "http"), false)
+	}
+	b.ReportMetric(relay, "relay_bytes/socket")
+	b.ReportMetric(base, "bare_bytes/socket")
+	b.ReportMetric(relay/base, "relay/bare")
+}
+
+// idleBytesPerSocket returns the growth of heap plus goroutine stacks per
+// socket once idleSockets clients are connected (and, for the relay, have
+// each had a pong, so their sessions are fully set up).
+func idleBytesPerSocket(b *testing.B, url string, ping bool) float64 {
+	before := memInUse()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$")
+	cmd.Env = append(os.Environ(), "WSAPI_IDLE_URL="+url, "WSAPI_IDLE_N="+strconv.Itoa(idleSockets), "WSAPI_IDLE_PING="+strconv.FormatBool(ping))
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	ready := false
+	for sc.Scan() {
+		if sc.Text() == "ready" {
+			ready = true
+			break
+		}
+	}
+	if !ready {
+		_ = cmd.Wait()
+		b.Fatal("idle client helper failed")
+	}
+	after := memInUse()
+	_ = stdin.Close() // the helper exits and its sockets close
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	_ = cmd.Wait()
+	return float64(after-before) / idleSockets
+}
+
+func memInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse + m.StackInuse
+}
+
+// TestIdleClientsHelper is the client side of BenchmarkIdleSocketHeap; it
+// does nothing unless started by it.
+func TestIdleClientsHelper(t *testing.T) {
+	url := os.Getenv("WSAPI_IDLE_URL")
+	if url == "" {
+		t.Skip("helper process for BenchmarkIdleSocketHeap")
+	}
+	raiseFileLimit(t)
+	n, _ := strconv.Atoi(os.Getenv("WSAPI_IDLE_N"))
+	ping := os.Getenv("WSAPI_IDLE_PING") == "true"
+	conns := make([]*websocket.Conn, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, url, nil)
+			if err != nil {
+				t.Errorf("dial %d: %v", i, err)
+				return
+			}
+			conns[i] = c
+			if ping {
+				if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+					t.Errorf("ping %d: %v", i, err)
+					return
+				}
+				if _, _, err := c.Read(ctx); err != nil {
+					t.Errorf("pong %d: %v", i, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	fmt.Println("ready")
+	buf := make([]byte, 1)
+	_, _ = os.Stdin.Read(buf) // until the benchmark closes stdin
+	for _, c := range conns {
+		_ = c.CloseNow()
+	}
+}
