@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 	pragmas := []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)"}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
-		for _, p := range append(pragmas, extra...) {
+		for _, p := range slices.Concat(pragmas, extra) {
 			q.Add("_pragma", p)
 		}
 		return path + "?" + q.Encode()
