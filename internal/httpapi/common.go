@@ -153,6 +153,20 @@ var (
 	errsDelete = []int{http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
 )
 
+// rejectNUL reports string fields that contain a NUL character, as
+// location/value pairs under prefix. The schema cannot say it, PostgreSQL
+// cannot store it in text, and no name or Markdown needs it: rejecting it
+// keeps both stores answering alike. pairs alternates field name and value.
+func rejectNUL(prefix *huma.PathBuffer, pairs ...string) []error {
+	var errs []error
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.ContainsRune(pairs[i+1], 0) {
+			errs = append(errs, &huma.ErrorDetail{Location: prefix.With(pairs[i]), Message: "must not contain NUL characters"})
+		}
+	}
+	return errs
+}
+
 // blank reports a name that is empty once trimmed.
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 

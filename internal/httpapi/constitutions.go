@@ -18,6 +18,11 @@ type constitutionInput struct {
 	Content     string `json:"content" doc:"The Markdown text the superego screens against; may be empty."`
 }
 
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *constitutionInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description, "content", in.Content)
+}
+
 // constitutionCreateInput is constitutionInput plus the optional
 // client-chosen id of POST.
 type constitutionCreateInput struct {
@@ -25,6 +30,11 @@ type constitutionCreateInput struct {
 	Name        string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
 	Description string `json:"description,omitempty" maxLength:"4000" doc:"What this constitution is for."`
 	Content     string `json:"content" doc:"The Markdown text the superego screens against; may be empty."`
+}
+
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *constitutionCreateInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "id", in.ID, "name", in.Name, "description", in.Description, "content", in.Content)
 }
 
 func constitutionOut(c model.Constitution) model.Constitution {

@@ -25,6 +25,11 @@ type flowSpecInput struct {
 	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`
 }
 
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *flowSpecInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description, "superego_model", in.SuperegoModel, "assistant_model", in.AssistantModel)
+}
+
 // spec converts validated input to the model; loc prefixes field errors.
 func (in flowSpecInput) spec(loc string) (model.FlowSpec, error) {
 	if blank(in.Name) {

@@ -19,6 +19,11 @@ type flowInstanceInput struct {
 	Description  string `json:"description,omitempty" maxLength:"4000"`
 }
 
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *flowInstanceInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description)
+}
+
 func (in flowInstanceInput) instance() (model.FlowInstance, error) {
 	if blank(in.Name) {
 		return model.FlowInstance{}, blankName("body.name", in.Name)

@@ -25,12 +25,22 @@ type templateConfigInput struct {
 	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block"`
 }
 
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *templateConfigInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description, "superego_model", in.SuperegoModel, "assistant_model", in.AssistantModel)
+}
+
 // flowTemplateInput is what a client writes on POST and PUT.
 type flowTemplateInput struct {
 	Name        string              `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
 	Description string              `json:"description,omitempty" maxLength:"4000"`
 	Config      templateConfigInput `json:"config" doc:"The flow config this template creates."`
 	IsDefault   bool                `json:"is_default,omitempty" doc:"Making a template default clears the flag on the others."`
+}
+
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *flowTemplateInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description)
 }
 
 func (in flowTemplateInput) template() (model.FlowTemplate, error) {
@@ -65,6 +75,11 @@ func flowTemplateOut(t model.FlowTemplate) model.FlowTemplate {
 // instantiateInput is the optional body of POST .../instantiate.
 type instantiateInput struct {
 	Name string `json:"name,omitempty" maxLength:"200" doc:"Name of the new flow instance; defaults to the template's name."`
+}
+
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *instantiateInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name)
 }
 
 // Instantiated is the result of instantiating a template.

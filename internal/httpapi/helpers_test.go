@@ -20,25 +20,35 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/postgres"
+	"github.com/superego-lab/superego/internal/store/postgres/pgtest"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
 
 // openTestStore is the one place that picks the database the API suite
-// runs on: a fresh, seeded SQLite file in a temp dir. When
-// SUPEREGO_TEST_DATABASE_URL is set the suite is meant to run on that
-// PostgreSQL instead; until the postgres store exists it is skipped there.
+// runs on: a fresh, seeded SQLite file in a temp dir, or, when
+// SUPEREGO_TEST_DATABASE_URL is set, a fresh PostgreSQL database on that
+// server (created and dropped by pgtest).
 func openTestStore(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	if url := os.Getenv("SUPEREGO_TEST_DATABASE_URL"); url != "" {
-		t.Skip("SUPEREGO_TEST_DATABASE_URL is set but the PostgreSQL store is not wired into this suite yet")
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	quiet := slog.New(slog.DiscardHandler)
+	var st store.Store
+	if os.Getenv(pgtest.EnvURL) != "" {
+		pg, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{}, quiet)
+		if err != nil {
+			t.Fatalf("open postgres store: %v", err)
+		}
+		st = pg
+	} else {
+		lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), quiet)
+		if err != nil {
+			t.Fatalf("open sqlite store: %v", err)
+		}
+		st = lite
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, slog.New(slog.DiscardHandler)); err != nil {
+	if err := seed.Apply(ctx, st, quiet); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	return st

@@ -16,11 +16,21 @@ type syspromptInput struct {
 	Content string `json:"content" doc:"The system prompt given to the assistant."`
 }
 
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *syspromptInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "content", in.Content)
+}
+
 // syspromptCreateInput adds the optional client-chosen id of POST.
 type syspromptCreateInput struct {
 	ID      string `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Slug id; derived from name when absent."`
 	Name    string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
 	Content string `json:"content" doc:"The system prompt given to the assistant."`
+}
+
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *syspromptCreateInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "id", in.ID, "name", in.Name, "content", in.Content)
 }
 
 func syspromptOut(s model.Sysprompt) model.Sysprompt {
