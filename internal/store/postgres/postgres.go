@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -127,8 +128,19 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
 	}
-	// Probe for the lock every second for up to five minutes.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	// The lock is per schema: replicas of one deployment share it, while
+	// databases holding several schemas (as tests do) migrate them side by
+	// side. It is probed every second for up to five minutes.
+	var schema *string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	if schema == nil {
+		return errors.New("postgres: migrations: no schema to create tables in (check search_path)")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("superego migrations " + *schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
 	}

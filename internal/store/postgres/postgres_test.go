@@ -27,13 +27,13 @@ func openStore(t *testing.T, url string) *postgres.Store {
 }
 
 // TestContract runs the shared Store contract suite, each sub-test on its
-// own fresh database.
+// own fresh schema.
 func TestContract(t *testing.T) {
 	pgtest.AdminURL(t) // skip or fail up front, not once per sub-test
 	var urls sync.Map  // *postgres.Store → its database URL, for Reopen
 	storetest.Run(t, storetest.Factory{
 		Open: func(t *testing.T) store.Store {
-			url := pgtest.URL(t)
+			url := pgtest.SchemaURL(t)
 			s := openStore(t, url)
 			urls.Store(s, url)
 			return s
