@@ -69,7 +69,7 @@ func TestFlowTemplates(t *testing.T) {
 			body:   tmpl(map[string]any{"config": map[string]any{"constitution_id": "default", "sysprompt_id": "assistant_default", "x": 1}}),
 			status: 422, field: "body.config.x"},
 		{name: "config NUL", method: "POST", path: "/api/flow-templates",
-			body: tmpl(map[string]any{"config": map[string]any{"name": "\x00", "constitution_id": "default", "sysprompt_id": "assistant_default"}}),
+			body:   tmpl(map[string]any{"config": map[string]any{"name": "\x00", "constitution_id": "default", "sysprompt_id": "assistant_default"}}),
 			status: 422, field: "body.config.name"},
 		{name: "config missing field", method: "POST", path: "/api/flow-templates",
 			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "default"}}), status: 422},
