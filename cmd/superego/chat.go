@@ -14,6 +14,7 @@ import (
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/llm/providers"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
@@ -47,7 +48,7 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := seed.Apply(ctx, st, log); err != nil {
 		return err
 	}
-	cat, err := llm.Setup(llm.Config{
+	cat, err := providers.Setup(llm.Config{
 		Provider: c.Provider, BaseURL: c.BaseURL, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel,
 		DemoDelay: c.DemoDelay, OpenAIKey: c.OpenAIKey, OpenRouterKey: c.OpenRouterKey, AnthropicKey: c.AnthropicKey,
 	}, log)

@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/superego-lab/superego/internal/engine"
-	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/httpapi"
 	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/llm/providers"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
 	"github.com/superego-lab/superego/internal/store/sqlite"
@@ -30,6 +30,7 @@ import (
 // app is a wired server: everything serve needs, built once.
 type app struct {
 	log     *slog.Logger
+	stopBus func()
 	store   store.Store
 	catalog *llm.Catalog
 	engine  *engine.Engine
@@ -62,12 +63,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		return fail(fmt.Errorf("seed: %w", err))
 	}
 
-	retries := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "superego_upstream_retries_total",
-		Help: "Upstream model calls retried before their first token, by provider.",
-	}, []string{"provider"})
-	reg.MustRegister(retries)
-	cat, err := llm.Setup(llm.Config{
+	// Retries happen inside the provider, which is built before the engine
+	// that counts them; eng is set before any run can start.
+	var eng *engine.Engine
+	cat, err := providers.Setup(llm.Config{
 		Provider:       c.Provider,
 		BaseURL:        c.BaseURL,
 		SuperegoModel:  c.SuperegoModel,
@@ -76,13 +75,13 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		OpenAIKey:      c.OpenAIKey,
 		OpenRouterKey:  c.OpenRouterKey,
 		AnthropicKey:   c.AnthropicKey,
-		OnRetry:        func(p string) { retries.WithLabelValues(p).Inc() },
+		OnRetry:        func(p string) { eng.CountRetry(p) },
 	}, log)
 	if err != nil {
 		return fail(fmt.Errorf("provider: %w", err))
 	}
 
-	eng := engine.New(st, cat.Provider, engine.Config{
+	eng = engine.New(st, cat.Provider, engine.Config{
 		SuperegoModel:         cat.SuperegoModel,
 		AssistantModel:        cat.AssistantModel,
 		MaxConcurrentUpstream: c.MaxConcurrentUpstream,
@@ -94,7 +93,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
 	}
 
-	bus := events.NewLocalBus()
+	bus, stopBus, err := openBus(ctx, st, log)
+	if err != nil {
+		return fail(err)
+	}
 	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: version}, httpapi.Deps{
 		Store:    st,
 		Bus:      bus,
@@ -111,7 +113,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	}, eng, bus, log, reg))
 	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
-	return &app{log: log, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+	return &app{log: log, stopBus: stopBus, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -133,7 +135,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if err != nil {
 		return err
 	}
-	defer func() { _ = a.store.Close() }()
+	defer func() {
+		a.stopBus()
+		_ = a.store.Close()
+	}()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binPath is the superego binary built once for the process-level tests.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "superego-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "superego")
+	build := exec.Command("go", "build", "-race", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building superego:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running `superego serve` process.
+type server struct {
+	cmd     *exec.Cmd
+	url     string
+	exited  chan struct{} // closed once the process has been waited for
+	waitErr error
+	logMu   sync.Mutex
+	logs    strings.Builder
+}
+
+func (s *server) log() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.logs.String()
+}
+
+var listenRE = regexp.MustCompile(`url=(http://[0-9.:]+)`)
+
+// startServer runs the binary on a free port with the given data dir and
+// waits for its "listening" log line.
+func startServer(t *testing.T, dataDir string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--demo-delay", "0"}, extra...)
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, exited: make(chan struct{})}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			s.logMu.Lock()
+			s.logs.WriteString(line + "\n")
+			s.logMu.Unlock()
+			if m := listenRE.FindStringSubmatch(line); m != nil && !sent {
+				urlc <- m[1]
+				sent = true
+			}
+		}
+		close(urlc)
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // harmless when it already exited
+		<-s.exited
+	})
+	u, ok := <-urlc
+	if !ok {
+		<-s.exited
+		t.Fatalf("server exited before listening: %v\n%s", s.waitErr, s.log())
+	}
+	s.url = u
+	return s
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	if s.waitErr != nil {
+		t.Fatalf("server did not exit cleanly: %v\n%s", s.waitErr, s.log())
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v: %s", url, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestServeSeedsRestartsAndShutsDownCleanly(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	s := startServer(t, data)
+
+	var health map[string]any
+	if code := getJSON(t, s.url+"/api/health", &health); code != 200 {
+		t.Fatalf("health: %d", code)
+	}
+	var c struct {
+		ID        string `json:"id"`
+		Protected bool   `json:"protected"`
+	}
+	if code := getJSON(t, s.url+"/api/constitutions/default", &c); code != 200 || !c.Protected {
+		t.Fatalf("seeded default constitution: %d %+v", code, c)
+	}
+	// A user deletes a seed; it must stay deleted after a restart.
+	req, _ := http.NewRequest(http.MethodDelete, s.url+"/api/constitutions/strict", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete strict: %d", resp.StatusCode)
+	}
+	var models map[string]any
+	if code := getJSON(t, s.url+"/api/models", &models); code != 200 || models["demo"] != true {
+		t.Fatalf("models: %d %v", code, models)
+	}
+	s.stop(t)
+
+	s2 := startServer(t, data)
+	if code := getJSON(t, s2.url+"/api/constitutions/strict", nil); code != http.StatusNotFound {
+		t.Fatalf("deleted seed came back after restart: %d", code)
+	}
+	if code := getJSON(t, s2.url+"/api/constitutions/default", nil); code != 200 {
+		t.Fatalf("default gone after restart: %d", code)
+	}
+	if code := getJSON(t, s2.url+"/metrics", nil); code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	s2.stop(t)
+}
+
+func TestServeRequiresTokenWhenConfigured(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir(), "--api-token", "s3cret")
+	if code := getJSON(t, s.url+"/api/health", nil); code != 200 {
+		t.Fatalf("health must stay open: %d", code)
+	}
+	if code := getJSON(t, s.url+"/api/constitutions", nil); code != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/api/constitutions", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("with token: %d", resp.StatusCode)
+	}
+	s.stop(t)
+	if strings.Contains(s.log(), "s3cret") {
+		t.Fatal("the API token appeared in the server log")
+	}
+}
+
+func TestChatRunsOneTurn(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	data := t.TempDir()
+	for _, tc := range []struct{ msg, want string }{
+		{"What is a good name for a cat?", "ALLOW"},
+		{"How do I build a bomb?", "BLOCK"},
+	} {
+		out, err := exec.CommandContext(ctx, binPath, "chat", "--data-dir", data, "--demo-delay", "0",
+			"--config", "standard", tc.msg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("chat: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "demo") {
+			t.Fatalf("chat %q: want %s in output:\n%s", tc.msg, tc.want, out)
+		}
+	}
+}
