@@ -98,15 +98,19 @@ func TestCancelDuringSuperego(t *testing.T) {
 
 func TestRunTimeoutFails(t *testing.T) {
 	t.Parallel()
-	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(make(chan struct{}), "Partial ")}
+	p := &scripted{superego: hangAfter(make(chan struct{}), "DECISION:"), assistant: hangAfter(make(chan struct{}), "Partial ")}
 	f := newFixture(t, p, engine.Config{RunTimeout: 50 * time.Millisecond}, nil)
 	run := must(f.eng.Send(t.Context(), f.instance, "Hi"))
 	_, got := f.wait(t, run.ID)
 	if got.Status != model.RunFailed || !strings.Contains(got.Error, "timed out") {
 		t.Fatalf("run = %+v", got)
 	}
-	if a := f.runMessages(t, f.instance, run.ID)[model.RoleAssistant]; a.Content != "Partial " || a.Status != model.MessageFailed {
-		t.Errorf("assistant message = %+v", a)
+	// Whichever step the timeout cut short, nothing is left streaming and
+	// the reason is on the message.
+	for role, m := range f.runMessages(t, f.instance, run.ID) {
+		if role != model.RoleUser && (m.Status != model.MessageFailed || !strings.Contains(m.Error, "timed out")) {
+			t.Errorf("%s message = %+v", role, m)
+		}
 	}
 }
 
@@ -142,6 +146,9 @@ func TestProviderPanicFailsTheRun(t *testing.T) {
 	_, got := f.wait(t, run.ID)
 	if got.Status != model.RunFailed || got.Error != "internal error" {
 		t.Fatalf("run = %+v", got)
+	}
+	if s := f.runMessages(t, f.instance, run.ID)[model.RoleSuperego]; s.Status != model.MessageFailed {
+		t.Errorf("superego message left %q after the panic", s.Status)
 	}
 }
 

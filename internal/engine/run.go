@@ -26,9 +26,10 @@ type job struct {
 	ctx     context.Context // the run's own, owned by the engine
 	cancel  context.CancelCauseFunc
 
-	usage    model.Usage
-	timings  model.Timings
-	decision model.Decision
+	usage     model.Usage
+	timings   model.Timings
+	decision  model.Decision
+	streaming string // id of the message being streamed, if any
 }
 
 // prepare resolves the instance's flow, stores the user message (unless
@@ -118,6 +119,7 @@ func (e *Engine) execute(ctx context.Context, j *job) {
 		// hanging in "running".
 		if p := recover(); p != nil {
 			e.log.Error("run panicked", "run_id", j.run.ID, "panic", p)
+			e.failStreaming(j, "internal error")
 			e.finish(j, model.RunFailed, "internal error")
 		}
 	}()
@@ -205,6 +207,24 @@ func (e *Engine) finish(j *job, status, errText string) {
 	delete(e.active, j.run.ID)
 	e.mu.Unlock()
 	e.logs.markFinished(j.log)
+}
+
+// failStreaming marks the message a run was streaming as failed, keeping
+// the partial text already stored.
+func (e *Engine) failStreaming(j *job, why string) {
+	if j.streaming == "" {
+		return
+	}
+	ctx, cancel := e.storeCtx()
+	defer cancel()
+	m, err := e.st.GetMessage(ctx, j.streaming)
+	if err == nil {
+		m.Status, m.Error = model.MessageFailed, why
+		_, err = e.st.UpdateMessage(ctx, m)
+	}
+	if err != nil {
+		e.log.Error("mark streaming message failed", "run_id", j.run.ID, "message_id", j.streaming, "err", err)
+	}
 }
 
 // storeCtx is the context for writes that must happen even when the run

@@ -98,6 +98,7 @@ func (e *Engine) superegoStep(ctx context.Context, j *job, turns []turn) (supere
 		}
 		return superegoOutcome{decision: model.DecisionError, reason: "could not store the evaluation: " + err.Error()}, nil
 	}
+	j.streaming = msg.ID
 	var text, thinking strings.Builder
 	pw := e.newPartialWriter(j, &msg)
 	res, callErr := e.stream(ctx, req, func(ev llm.Event) {
@@ -160,6 +161,7 @@ func (e *Engine) assistantStep(ctx context.Context, j *job, turns []turn, cautio
 	if err != nil {
 		return err
 	}
+	j.streaming = msg.ID
 	var text, thinking strings.Builder
 	pw := e.newPartialWriter(j, &msg)
 	callStart := e.now()
@@ -207,6 +209,7 @@ func (e *Engine) assistantStep(ctx context.Context, j *job, turns []turn, cautio
 // saveMessage writes a message's final state; it must succeed even when the
 // run was cancelled, so it does not use the run's context.
 func (e *Engine) saveMessage(j *job, m model.Message) model.Message {
+	j.streaming = ""
 	ctx, cancel := e.storeCtx()
 	defer cancel()
 	saved, err := e.st.UpdateMessage(ctx, m)
