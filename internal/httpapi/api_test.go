@@ -67,6 +67,9 @@ func TestRequestIDAndLogLine(t *testing.T) {
 	if id := r.header.Get("X-Request-Id"); !model.ValidID(id) {
 		t.Errorf("generated request id %q", id)
 	}
+	if r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("no nosniff header")
+	}
 	r = s.do(t, "GET", "/api/constitutions/default", nil, "X-Request-Id", "client-id.42")
 	if got := r.header.Get("X-Request-Id"); got != "client-id.42" {
 		t.Errorf("sane id not echoed: %q", got)

@@ -88,6 +88,12 @@ type Instantiated struct {
 	FlowInstance model.FlowInstance `json:"flow_instance"`
 }
 
+// instantiatedOutput has no ETag: it carries two objects.
+type instantiatedOutput struct {
+	Location string `header:"Location"`
+	Body     Instantiated
+}
+
 func (a *API) registerFlowTemplates() {
 	const kind = "flow template"
 	tags := []string{"Flow templates"}
@@ -192,7 +198,7 @@ func (a *API) registerFlowTemplates() {
 	}), func(ctx context.Context, in *struct {
 		IDParam
 		Body *instantiateInput
-	}) (*createdOutput[Instantiated], error) {
+	}) (*instantiatedOutput, error) {
 		name := ""
 		if in.Body != nil {
 			name = in.Body.Name
@@ -203,7 +209,7 @@ func (a *API) registerFlowTemplates() {
 		}
 		a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
 		a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
-		return &createdOutput[Instantiated]{
+		return &instantiatedOutput{
 			Location: "/api/flow-instances/" + inst.ID,
 			Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},
 		}, nil

@@ -102,6 +102,9 @@ func TestFlowTemplates(t *testing.T) {
 				if i.Name != "Trial 1" || i.FlowConfigID != c.ID || c.ConstitutionID != "strict" || c.Name == "" {
 					t.Errorf("%+v", out)
 				}
+				if r.header.Get("ETag") != "" {
+					t.Errorf("ETag on a two-object response: %q", r.header.Get("ETag"))
+				}
 				if r.header.Get("Location") != "/api/flow-instances/"+i.ID {
 					t.Errorf("Location %q", r.header.Get("Location"))
 				}

@@ -117,6 +117,8 @@ func (a *API) observe(next http.Handler) http.Handler {
 		}
 		ri := &reqInfo{id: id}
 		w.Header().Set("X-Request-Id", id)
+		// JSON and problem bodies must never be sniffed into something else.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
 
