@@ -182,7 +182,7 @@ func bareServer(frames [][]byte) http.Handler {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		ctx := r.Context()
 		for {
 			if _, _, err := c.Read(ctx); err != nil {
@@ -212,7 +212,8 @@ func dialMany(b *testing.B, url string, n int) []*websocket.Conn {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, _, err := websocket.Dial(context.Background(), url, nil)
+			c, resp, err := websocket.Dial(context.Background(), url, nil)
+			closeBody(resp)
 			if err != nil {
 				mu.Lock()
 				failed = err
@@ -262,7 +263,7 @@ func BenchmarkIdleSocketHeap(b *testing.B) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		defer func() { _ = c.CloseNow() }()
 		for {
 			if _, _, err := c.Read(r.Context()); err != nil {
 				return
@@ -345,7 +346,8 @@ func TestIdleClientsHelper(t *testing.T) {
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			c, _, err := websocket.Dial(ctx, url, nil)
+			c, resp, err := websocket.Dial(ctx, url, nil)
+			closeBody(resp)
 			if err != nil {
 				t.Errorf("dial %d: %v", i, err)
 				return

@@ -184,6 +184,7 @@ func (e *env) dialWith(opts *websocket.DialOptions) *client {
 	ctx, cancel := context.WithTimeout(e.t.Context(), readTimeout)
 	defer cancel()
 	c, resp, err := websocket.Dial(ctx, e.wsURL(), opts)
+	closeBody(resp)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -322,7 +323,7 @@ func checkRun(t *testing.T, evs []events.Event, afterSeq int64) {
 	first := evs[0]
 	prev := afterSeq
 	for i, ev := range evs {
-		if ev.Seq != prev+1 && !(ev.IsDelta() && ev.Seq > prev) {
+		if ev.Seq != prev+1 && (!ev.IsDelta() || ev.Seq <= prev) {
 			t.Fatalf("event %d (%s) has seq %d after seq %d", i, ev.Type, ev.Seq, prev)
 		}
 		prev = ev.Seq
@@ -456,4 +457,11 @@ func (p *scripted) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 	}
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: 5, OutputTokens: len(p.pieces)}})
+}
+
+// closeBody closes a handshake response body (a refused handshake has one).
+func closeBody(resp *http.Response) {
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
 }

@@ -128,6 +128,7 @@ func TestOrigin(t *testing.T) {
 			h.Set("Origin", origin)
 		}
 		c, resp, err := websocket.Dial(t.Context(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h})
+		closeBody(resp)
 		if err == nil {
 			_ = c.CloseNow()
 			return http.StatusSwitchingProtocols, nil
@@ -157,6 +158,7 @@ func TestTokenRequired(t *testing.T) {
 	e := newEnv(t, envOpts{ws: wsapi.Config{APIToken: token}})
 	try := func(h http.Header, protos ...string) (*websocket.Conn, int) {
 		c, resp, err := websocket.Dial(t.Context(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h, Subprotocols: protos})
+		closeBody(resp)
 		if err != nil {
 			if resp == nil {
 				t.Fatalf("dial: %v", err)

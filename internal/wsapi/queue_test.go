@@ -2,6 +2,7 @@ package wsapi
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 	go func() { done <- q.pushEvent(wctx, tok("a", 4, events.TypeRunFinished, "")) }()
 	<-stalled // the drain timer fired because the queue stayed full
 	cancel()
-	if err := <-done; err != context.Canceled {
+	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("blocked push returned %v", err)
 	}
 	// Popping makes room; a notice is refused while full, not waited for.
@@ -95,10 +96,10 @@ func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 		t.Fatal("notice accepted by a full queue")
 	}
 	q2.close()
-	if err := q2.pushEvent(ctx, tok("a", 2, events.TypeRunFinished, "")); err != errQueueClosed {
+	if err := q2.pushEvent(ctx, tok("a", 2, events.TypeRunFinished, "")); !errors.Is(err, errQueueClosed) {
 		t.Fatalf("push after close: %v", err)
 	}
-	if _, err := q2.pop(ctx, nil); err != errQueueClosed {
+	if _, err := q2.pop(ctx, nil); !errors.Is(err, errQueueClosed) {
 		t.Fatalf("pop after close: %v", err)
 	}
 }

@@ -63,7 +63,15 @@ func readSSE(t *testing.T, body io.Reader) []sseEvent {
 	return out
 }
 
-func get(t *testing.T, url string, header http.Header) *http.Response {
+// reply is an HTTP response whose body is closed when the test ends, so a
+// test can read a stream after acting on its headers.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	Body       io.Reader
+}
+
+func get(t *testing.T, url string, header http.Header) reply {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	if err != nil {
@@ -77,7 +85,7 @@ func get(t *testing.T, url string, header http.Header) *http.Response {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = resp.Body.Close() })
-	return resp
+	return reply{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body}
 }
 
 func TestRunsOverHTTP(t *testing.T) {
