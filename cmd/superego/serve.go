@@ -27,6 +27,11 @@ import (
 	"github.com/superego-lab/superego/web"
 )
 
+// apiVersion is the version of the HTTP contract in the OpenAPI document. It
+// changes with the contract, not with every build, so the committed
+// api/openapi.json stays comparable.
+const apiVersion = "1.0.0"
+
 // app is a wired server: everything serve needs, built once.
 type app struct {
 	log     *slog.Logger
@@ -97,7 +102,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	if err != nil {
 		return fail(err)
 	}
-	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: version}, httpapi.Deps{
+	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: apiVersion}, httpapi.Deps{
 		Store:    st,
 		Bus:      bus,
 		Log:      log,
@@ -197,7 +202,7 @@ func cmdOpenAPI(stdout io.Writer) error {
 // openAPIDocument builds the full spec, including the run operations the
 // WebSocket package registers.
 func openAPIDocument() ([]byte, error) {
-	return httpapi.OpenAPI(httpapi.Config{Version: version}, func(api *httpapi.API) {
+	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
 		wsapi.RegisterRuns(api.Huma(), nil)
 	})
 }
