@@ -33,6 +33,7 @@ test: check-openapi test-go test-web e2e
 test-go:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	@test -n "$$SUPEREGO_TEST_DATABASE_URL" || echo "NOTE: SUPEREGO_TEST_DATABASE_URL is not set, so the PostgreSQL suites are skipped (CI runs them)."
 	$(GO) test -race -count=1 ./...
 
 test-web: web-deps
