@@ -190,60 +190,6 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	return j.run, nil
 }
 
-// Rerun forks the instance of a user message — a new instance holding the
-// history up to and including that message, with the overrides recorded —
-// and runs the copied message again in the fork. The original instance is
-// not changed.
-func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides) (model.Run, error) {
-	if err := e.checkOpen(); err != nil {
-		return model.Run{}, err
-	}
-	msg, err := e.st.GetMessage(ctx, messageID)
-	if err != nil {
-		return model.Run{}, fmt.Errorf("message %q: %w", messageID, err)
-	}
-	if msg.Role != model.RoleUser {
-		return model.Run{}, fmt.Errorf("%w: message %q is a %s message; only user messages can be rerun", ErrInvalid, messageID, msg.Role)
-	}
-	if err := e.checkOverrides(ctx, o); err != nil {
-		return model.Run{}, err
-	}
-	src, err := e.st.GetFlowInstance(ctx, msg.FlowInstanceID)
-	if err != nil {
-		return model.Run{}, fmt.Errorf("flow instance %q: %w", msg.FlowInstanceID, err)
-	}
-	fork := model.FlowInstance{
-		FlowConfigID:        src.FlowConfigID,
-		Name:                forkName(src.Name),
-		Description:         src.Description,
-		ParentInstanceID:    src.ID,
-		ForkedFromMessageID: msg.ID,
-	}
-	if !o.IsZero() {
-		oc := o
-		fork.Overrides = &oc
-	}
-	fork, err = e.st.ForkFlowInstance(ctx, msg.ID, fork)
-	if err != nil {
-		return model.Run{}, fmt.Errorf("fork flow instance: %w", err)
-	}
-	// The fork already holds a copy of the message: run that copy rather
-	// than storing the text a second time.
-	copied, err := e.lastMessage(ctx, fork.ID)
-	if err != nil {
-		return model.Run{}, err
-	}
-	if copied.Role != model.RoleUser || copied.Content != msg.Content {
-		return model.Run{}, fmt.Errorf("fork %q does not end with the copied user message", fork.ID)
-	}
-	j, err := e.prepare(ctx, fork, "", &copied)
-	if err != nil {
-		return model.Run{}, err
-	}
-	e.launch(j)
-	return j.run, nil
-}
-
 // Cancel stops a live run and its upstream request. A run that already
 // finished is left as it is (nil); an unknown one is ErrRunNotFound.
 func (e *Engine) Cancel(runID string) error {
@@ -328,34 +274,6 @@ func validateContent(content string) error {
 		return fmt.Errorf("%w: content is not valid UTF-8", ErrInvalid)
 	}
 	return nil
-}
-
-// checkOverrides makes sure the objects a rerun names exist.
-func (e *Engine) checkOverrides(ctx context.Context, o model.Overrides) error {
-	if o.ConstitutionID != nil {
-		if _, err := e.st.GetConstitution(ctx, *o.ConstitutionID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%w: %w", ErrInvalid, &store.RefError{Field: "constitution_id", ID: *o.ConstitutionID})
-			}
-			return err
-		}
-	}
-	if o.SyspromptID != nil {
-		if _, err := e.st.GetSysprompt(ctx, *o.SyspromptID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%w: %w", ErrInvalid, &store.RefError{Field: "sysprompt_id", ID: *o.SyspromptID})
-			}
-			return err
-		}
-	}
-	return nil
-}
-
-func forkName(name string) string {
-	if name == "" {
-		return "Rerun"
-	}
-	return name + " (rerun)"
 }
 
 // instanceLock serialises the runs of one instance so a second message's

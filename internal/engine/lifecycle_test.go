@@ -317,12 +317,21 @@ func TestBadInputsAreRefusedAndStoreNothing(t *testing.T) {
 	if _, _, err := f.eng.RunParallel(ctx, make([]string, 9), "hi", ""); !errors.Is(err, engine.ErrInvalid) {
 		t.Errorf("nine configs: %v", err)
 	}
+	if _, _, err := f.eng.RunParallel(ctx, []string{f.guarded, f.lenient}, "hi", strings.Repeat("n", 121)); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("long comparison name: %v", err)
+	}
+	if _, _, err := f.eng.RunParallel(ctx, []string{f.guarded, f.lenient}, "", ""); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("parallel with empty content: %v", err)
+	}
 	if _, _, err := f.eng.RunParallel(ctx, []string{f.guarded, "missing"}, "hi", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing config: %v", err)
 	}
 	all, _, err := f.st.ListFlowInstances(ctx, store.InstanceFilter{}, store.Page{})
 	if err != nil || len(all) != 2 { // the seeded session and the fixture's
 		t.Errorf("refused parallel runs created instances: %d %v", len(all), err)
+	}
+	if _, err := f.eng.ContinueComparison(ctx, "", "hi"); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("empty comparison id: %v", err)
 	}
 	if _, err := f.eng.ContinueComparison(ctx, "no-such-comparison", "hi"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown comparison: %v", err)

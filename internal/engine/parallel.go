@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
+
+// MaxComparisonNameRunes bounds a comparison's name, which prefixes the
+// names of its instances.
+const MaxComparisonNameRunes = 120
 
 // RunParallel runs one input through several flow configs at once. Each
 // config gets a new flow instance, named after the comparison and the
@@ -24,6 +29,9 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 	}
 	if err := validateContent(content); err != nil {
 		return "", nil, err
+	}
+	if n := utf8.RuneCountInString(comparisonName); n > MaxComparisonNameRunes {
+		return "", nil, fmt.Errorf("%w: comparison_name is %d characters; the limit is %d", ErrInvalid, n, MaxComparisonNameRunes)
 	}
 	configs := make([]model.FlowConfig, len(configIDs))
 	for i, id := range configIDs {

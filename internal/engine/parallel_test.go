@@ -259,6 +259,18 @@ func TestRerunForksAndLeavesTheOriginalIntact(t *testing.T) {
 		t.Errorf("fork history = %+v", last.Messages)
 	}
 
+	// A rerun inside that fork keeps its overrides and adds the new one.
+	calls = len(p.requests(llm.PurposeSuperego))
+	r3 := must(f.eng.Rerun(ctx, r2.UserMessageID, model.Overrides{ConstitutionID: &alt}))
+	f.wait(t, r3.ID)
+	o3 := must(f.st.GetFlowInstance(ctx, r3.FlowInstanceID)).Overrides
+	if o3 == nil || o3.SuperegoEnabled == nil || *o3.SuperegoEnabled || *o3.SyspromptID != altPrompt || *o3.ConstitutionID != alt {
+		t.Errorf("nested fork overrides = %+v", o3)
+	}
+	if n := len(p.requests(llm.PurposeSuperego)); n != calls {
+		t.Errorf("nested fork lost the superego override")
+	}
+
 	// The original is exactly as it was.
 	if now := must(f.st.GetFlowInstance(ctx, f.instance)); !reflect.DeepEqual(now, origInst) {
 		t.Errorf("original instance changed:\n%+v\n%+v", now, origInst)
