@@ -109,4 +109,3 @@ func forkName(name string) string {
 	}
 	return name + " (rerun)"
 }
-
