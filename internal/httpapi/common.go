@@ -22,13 +22,6 @@ const (
 	resFlowInstance = "flow_instance"
 )
 
-// Field limits shared by the input schemas. Bodies are capped at BodyLimit
-// anyway; these keep single fields sane.
-const (
-	maxName        = 200
-	maxDescription = 4000
-)
-
 // IDParam is the {id} path parameter, embedded in operation inputs.
 // Validating it as a slug means an id like "a%2Fb" is rejected (422)
 // before any handler code runs. (Embedded parameter types must be exported

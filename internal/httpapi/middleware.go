@@ -180,8 +180,8 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 			if v == nil {
 				return
 			}
-			if v == http.ErrAbortHandler {
-				panic(v)
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v) // the server's own signal to abort the response
 			}
 			if ri := infoFrom(r.Context()); ri != nil {
 				ri.err = fmt.Errorf("panic: %v", v)
