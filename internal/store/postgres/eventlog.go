@@ -213,14 +213,21 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, ttl time.Duration
 // expiredError is recorded on runs whose replica stopped renewing.
 const expiredError = "the server running this run stopped before it finished"
 
-// InterruptExpired implements EventLog. SKIP LOCKED lets every replica
-// sweep at once: each takes the runs no other sweeper holds, and a run a
-// live owner is updating right now is left for the next sweep.
+// InterruptExpired implements EventLog.
 func (s *Store) InterruptExpired(ctx context.Context) ([]string, error) {
+	return s.interrupt(ctx, `lease_until < now()`, expiredError)
+}
+
+// interrupt ends the running runs matching cond (an SQL condition on runs)
+// as InterruptExpired describes, recording errText on those without an
+// error of their own. SKIP LOCKED lets every replica sweep at once: each
+// takes the runs no other sweeper holds, and a run its owner is updating
+// right now is left for the next sweep.
+func (s *Store) interrupt(ctx context.Context, cond, errText string) ([]string, error) {
 	var ids []string
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx,
-			`SELECT id FROM runs WHERE status = $1 AND lease_until < now() ORDER BY id FOR UPDATE SKIP LOCKED`,
+			`SELECT id FROM runs WHERE status = $1 AND `+cond+` ORDER BY id FOR UPDATE SKIP LOCKED`,
 			model.RunRunning)
 		if err != nil {
 			return fmt.Errorf("postgres: find expired runs: %w", err)
@@ -260,7 +267,7 @@ func (s *Store) InterruptExpired(ctx context.Context) ([]string, error) {
 			`UPDATE runs SET status = $1, finished_at = $2,
 			 error = CASE WHEN error = '' THEN $3 ELSE error END
 			 WHERE id = ANY($4) RETURNING `+runCols,
-			model.RunInterrupted, at, expiredError, ids)
+			model.RunInterrupted, at, errText, ids)
 		if err != nil {
 			return fmt.Errorf("postgres: interrupt runs: %w", err)
 		}

@@ -55,7 +55,7 @@ func deltas(t *testing.T, evs []events.Event, after int64) string {
 
 func TestRunEvents(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	r1, r2 := newRun(t, s), newRun(t, s)
@@ -137,7 +137,7 @@ func expireLease(t *testing.T, s *postgres.Store, runID string) {
 
 func TestLeases(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	dead, live, unleased := newRun(t, s), newRun(t, s), newRun(t, s)
@@ -262,7 +262,7 @@ func TestConcurrentSweeps(t *testing.T) {
 
 func TestBatcher(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	const nRuns, perRun = 20, 50
@@ -434,5 +434,33 @@ func TestFollowAcrossReplicas(t *testing.T) {
 	}
 	if _, err := tailer.Follow("ghost", 0).Next(fctx); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("follow unknown run: %v", err)
+	}
+}
+
+// TestInterruptRunningRespectsLeases: a replica starting up ends the runs
+// nobody is running, but not those a live replica holds a lease on.
+func TestInterruptRunningRespectsLeases(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.SchemaURL(t))
+	ctx := t.Context()
+	basics(t, s)
+	live, expired, unleased := newRun(t, s), newRun(t, s), newRun(t, s)
+	for _, r := range []model.Run{live, expired} {
+		if err := s.ClaimRun(ctx, r.ID, "other-replica", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expireLease(t, s, expired.ID)
+	n, err := s.InterruptRunning(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("InterruptRunning = %d, %v; want 2", n, err)
+	}
+	for _, c := range []struct {
+		run  model.Run
+		want string
+	}{{live, model.RunRunning}, {expired, model.RunInterrupted}, {unleased, model.RunInterrupted}} {
+		if r, _ := s.GetRun(ctx, c.run.ID); r.Status != c.want {
+			t.Errorf("run %s: %s, want %s", c.run.ID, r.Status, c.want)
+		}
 	}
 }

@@ -199,7 +199,7 @@ func TestIDOrderUnderLinguisticCollation(t *testing.T) {
 // key, so handing one list's cursor to another is an error.
 func TestCursorFromAnotherList(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	for _, id := range []string{"a", "b"} {
 		if _, err := s.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: id}, Name: id}); err != nil {

@@ -36,7 +36,7 @@ func basics(t *testing.T, s store.Store) {
 // positions and an exact message count.
 func TestConcurrentAppend(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: "cfg", Name: "chat"})
@@ -86,7 +86,7 @@ func TestConcurrentAppend(t *testing.T) {
 // SELECT … FOR UPDATE lose no update either.
 func TestConcurrentLockedBumps(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	const writers = 30
@@ -135,7 +135,7 @@ func TestConcurrentLockedBumps(t *testing.T) {
 // version showing it lost the flag.
 func TestConcurrentDefaultTemplates(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	const writers = 20
@@ -181,7 +181,7 @@ func TestConcurrentDefaultTemplates(t *testing.T) {
 // RefError. Never a raw database error, never a dangling reference.
 func TestDeleteRacesReference(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, pgtest.URL(t))
+	s := openStore(t, pgtest.SchemaURL(t))
 	ctx := t.Context()
 	basics(t, s)
 	for round := range 10 {

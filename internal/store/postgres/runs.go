@@ -88,34 +88,14 @@ func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
 const interruptedError = "the server stopped before the run finished"
 
 // InterruptRunning marks every running run, and the messages it was still
-// streaming, as interrupted. Partial text is kept.
+// streaming, as interrupted. Partial text is kept, and completed from the
+// stored run events when those hold more of it.
 //
-// With several replicas on one database this also catches runs another
-// live replica is executing; a multi-replica deployment should end runs by
-// lease expiry instead (see EventLog in this package).
+// Runs holding a live lease (see EventLog) are left alone: on a database
+// shared by several replicas they belong to a replica that is still
+// running them, and one replica starting up must not end them. Runs
+// without a lease are ended, as on SQLite.
 func (s *Store) InterruptRunning(ctx context.Context) (int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		at := now()
-		_, err := tx.Exec(ctx,
-			`UPDATE messages SET status = $1, updated_at = $2
-			 WHERE status = $3 AND run_id IN (SELECT id FROM runs WHERE status = $4)`,
-			model.MessageInterrupted, at, model.MessageStreaming, model.RunRunning)
-		if err != nil {
-			return fmt.Errorf("postgres: interrupt messages: %w", err)
-		}
-		tag, err := tx.Exec(ctx,
-			`UPDATE runs SET status = $1, finished_at = $2, error = CASE WHEN error = '' THEN $3 ELSE error END
-			 WHERE status = $4`,
-			model.RunInterrupted, at, interruptedError, model.RunRunning)
-		if err != nil {
-			return fmt.Errorf("postgres: interrupt runs: %w", err)
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	ids, err := s.interrupt(ctx, `(lease_until IS NULL OR lease_until < now())`, interruptedError)
+	return len(ids), err
 }
