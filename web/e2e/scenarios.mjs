@@ -93,6 +93,7 @@ export const scenarios = [
       const again = await lastTurn(page)
       await waitSettled(again, 'completed')
       assert((await again.locator(tid('decision-badge')).getAttribute('data-decision')) === 'ALLOW', 'ALLOW after reload')
+      assert((await page.locator(tid('turn')).count()) === 1, 'one turn after reload')
       const after = (await again.locator(tid('assistant-message')).innerText()).trim()
       assert(after === answer, 'the same answer after reload')
       assert((await again.locator(tid('thinking-text')).count()) === 1, 'the thinking is kept after reload')
@@ -200,6 +201,7 @@ export const scenarios = [
       await waitSettled(forkTurn, 'completed')
       assert((await forkTurn.locator(tid('decision-badge')).getAttribute('data-decision')) === 'ALLOW', 'none allows')
       assert((await forkTurn.locator(tid('assistant-message')).innerText()).trim().length > 20, 'the fork answered')
+      assert((await page.locator(tid('turn')).count()) === 1, 'the fork shows one turn (the rerun of the copied message)')
       // The fork sits under its parent in the sidebar.
       const child = page.locator(`${tid('instance-item')}[data-id="${state.blockInstance}"] + ul ${tid('instance-item')}[data-id="${fork}"]`)
       await until(async () => (await child.count()) === 1, 'the fork is listed under its parent')

@@ -5,7 +5,7 @@
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type ReactNode } from 'react'
 import { ClientsContext, useSocket, type Clients } from '../api/context'
-import { familyOf } from '../api/queryKeys'
+import { familyOf, qk } from '../api/queryKeys'
 import { ApiError, createRestClient } from '../api/restClient'
 import { defaultSocketURL, WebSocketClient } from '../api/websocketClient'
 import { readToken } from './token'
@@ -54,9 +54,14 @@ function LiveUpdates() {
   useEffect(() => {
     let wasOpen = false
     const offEvents = socket.onEvent((e) => {
-      if (e.type !== 'resource_changed') return
-      const family = familyOf(e.resource)
-      if (family) void qc.invalidateQueries({ queryKey: family })
+      if (e.type === 'resource_changed') {
+        const family = familyOf(e.resource)
+        if (family) void qc.invalidateQueries({ queryKey: family })
+      } else if (e.type === 'accepted' || e.type === 'run_finished') {
+        // Runs create instances (forks, comparison columns) and change
+        // message counts without a resource_changed of their own.
+        void qc.invalidateQueries({ queryKey: qk.flowInstances })
+      }
     })
     // After a reconnect we may have missed notifications: refresh everything.
     const offState = socket.onState((s) => {

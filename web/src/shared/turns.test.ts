@@ -116,4 +116,30 @@ describe('stream reducer', () => {
     const finished = applyAll(emptyConversation, allowRun())
     expect(mergeHistory(finished, h2).turns[0].assistant?.text).toBe('Hello')
   })
+
+  it('matches a fork whose copied user message carries the original run id', () => {
+    // The fork's user message was copied from run0; the rerun is run1.
+    const copied = msg({ id: 'u9', role: 'user', position: 1, content: 'bomb?', run_id: 'run0', flow_instance_id: 'fork' })
+    const ev = (seq: number, x: object) => ({ ...base, run_id: 'run1', flow_instance_id: 'fork', seq, ...x }) as unknown as RunEvent
+    // History fetched before the superego wrote anything…
+    let c = mergeHistory(emptyConversation, fromHistory([copied]))
+    c = applyEvent(c, ev(1, { type: 'run_started', user_message: { ...copied, run_id: 'run1' } }))
+    c = applyEvent(c, ev(2, { type: 'superego_started', constitution_id: 'none', constitution_version: 1, model: 'm' }))
+    expect(c.turns).toHaveLength(1)
+    expect(c.turns[0].runId).toBe('run1')
+    // …then refetched while the run goes on: still one turn, still live.
+    c = mergeHistory(c, fromHistory([copied, msg({ id: 's9', role: 'superego', position: 2, status: 'streaming', run_id: 'run1', flow_instance_id: 'fork' })]))
+    c = applyEvent(c, ev(3, { type: 'superego_decision', decision: 'ALLOW' }))
+    expect(c.turns).toHaveLength(1)
+    expect(c.turns[0].superego?.decision).toBe('ALLOW')
+    expect(c.turns[0].user?.id).toBe('u9')
+  })
+
+  it('gives a history turn the run id of its superego message', () => {
+    const h = fromHistory([
+      msg({ id: 'u9', role: 'user', position: 1, run_id: 'run0' }),
+      msg({ id: 's9', role: 'superego', position: 2, run_id: 'run1', decision: 'ALLOW' }),
+    ])
+    expect(h.turns[0].runId).toBe('run1')
+  })
 })

@@ -83,7 +83,9 @@ export function fromHistory(messages: readonly Message[]): Conversation {
       t = { key: m.id, runId: m.run_id, flowInstanceId: m.flow_instance_id, user: null, superego: null, assistant: null, status: 'unknown', lastSeq: 0 }
       turns.push(t)
     }
-    if (!t.runId && m.run_id) t.runId = m.run_id
+    // The superego/assistant messages name the run that produced them; a
+    // fork's copied user message may still carry its original run's id.
+    if (m.run_id) t.runId = m.run_id
     if (m.role === 'superego') {
       t.superego = {
         constitutionId: m.constitution_id,
@@ -216,17 +218,22 @@ function emptySuperego(): SuperegoPart {
  * one); live turns the history does not have yet are kept at the end.
  */
 export function mergeHistory(live: Conversation, history: Conversation): Conversation {
+  const sameTurn = (l: Turn, h: Turn) => (!!h.runId && l.runId === h.runId) || (!!h.user && l.user?.id === h.user.id)
   const turns = history.turns.map((h) => {
-    const l = h.runId ? live.turns.find((t) => t.runId === h.runId) : undefined
-    if (l && l.status === 'running' && h.status !== 'interrupted') return { ...l, user: l.user ?? h.user }
-    if (l && l.status !== 'running' && l.lastSeq > 0 && h.status === 'unknown') {
+    const l = live.turns.find((t) => sameTurn(t, h))
+    if (!l) return h
+    if (l.status === 'running' && h.status !== 'interrupted') return { ...l, user: l.user ?? h.user }
+    // The live run knows its real run id and the seq it reached; keep both
+    // so a later replay of the same run is recognised and de-duplicated.
+    const merged = { ...h, runId: l.runId ?? h.runId, lastSeq: Math.max(l.lastSeq, h.lastSeq) }
+    if (l.lastSeq > 0 && h.status === 'unknown') {
       // The live run finished; keep its usage/timings which messages may not carry.
-      return { ...h, status: l.status, usage: l.usage, timings: l.timings, error: l.error, lastSeq: l.lastSeq }
+      return { ...merged, status: l.status, usage: l.usage, timings: l.timings, error: l.error }
     }
-    return h
+    return { ...merged, usage: merged.usage ?? l.usage, timings: merged.timings ?? l.timings }
   })
   for (const l of live.turns) {
-    const known = turns.some((t) => (l.runId && t.runId === l.runId) || (l.user && t.user?.id === l.user.id))
+    const known = turns.some((t) => sameTurn(l, t) || sameTurn(t, l))
     if (!known && l.lastSeq > 0) turns.push(l)
   }
   return { turns }
