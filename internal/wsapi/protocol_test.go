@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -265,5 +266,36 @@ func TestResourceChangedFromBus(t *testing.T) {
 		if f.Resource != "constitution" || f.Action != events.ActionUpdated || f.ID != "house-rules" || f.Version != 2 || f.TS.IsZero() {
 			t.Fatalf("resource_changed = %+v", f.Event)
 		}
+	}
+}
+
+func TestDeadPeerIsDetectedByPing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{ws: wsapi.Config{PingInterval: 20 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}})
+	c := e.dial()
+	pingPong(t, c.c)
+	// From now on the client reads nothing, so it never answers the
+	// server's WebSocket pings: to the server it is dead.
+	waitFor(t, "the server to drop the silent peer", func() bool { return e.metric("superego_ws_connections") == 0 })
+}
+
+func TestCloseSaysGoingAway(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	c := e.dial()
+	pingPong(t, c.c)
+	// Read while the server closes, as a live client would.
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c.c.Read(t.Context())
+		read <- err
+	}()
+	e.h.Close()
+	err := <-read
+	if st := websocket.CloseStatus(err); st != websocket.StatusGoingAway {
+		t.Fatalf("close status %v (%v), want 1001", st, err)
+	}
+	if n := e.metric("superego_ws_connections"); n != 0 {
+		t.Fatalf("%v connections after Close", n)
 	}
 }

@@ -87,6 +87,16 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	})
 }
 
+// drop closes the connection without a close handshake: for a peer that
+// no longer answers, whom a handshake would only wait for.
+func (s *session) drop() {
+	s.closeOnce.Do(func() {
+		s.q.close()
+		_ = s.conn.CloseNow()
+		s.cancel()
+	})
+}
+
 // stalled is the send queue's drain-timeout callback.
 func (s *session) stalled() {
 	s.h.m.slowCloses.Inc()
@@ -168,7 +178,7 @@ func (s *session) writeLoop() {
 			if s.ctx.Err() == nil {
 				s.h.log.Debug("websocket write failed", "err", err)
 			}
-			go s.closeWith(websocket.StatusInternalError, "write failed")
+			go s.drop()
 			return
 		}
 		s.h.m.framesOut.WithLabelValues(it.frameType()).Inc()
@@ -187,7 +197,7 @@ func (s *session) startPing() {
 		defer cancel()
 		if err := s.conn.Ping(ctx); err != nil && s.ctx.Err() == nil {
 			s.h.log.Debug("websocket peer did not answer ping", "err", err)
-			s.closeWith(websocket.StatusPolicyViolation, "ping timeout")
+			s.drop()
 		}
 	}()
 }
