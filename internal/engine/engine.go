@@ -4,6 +4,11 @@
 // caller that started them: each has an in-memory, append-only event log
 // that any number of subscribers can read from any sequence number, while
 // the run goes on whether anyone listens or not.
+//
+// Timings: a run's superego_ms is the superego step (including any wait
+// for an upstream slot), first_token_ms runs from the moment the run was
+// stored to the first assistant token — what the user waits — and
+// total_ms to its end. A message's timings cover its own upstream call.
 package engine
 
 import (
@@ -162,9 +167,7 @@ func (e *Engine) Recover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("interrupt running runs: %w", err)
 	}
-	if n > 0 {
-		e.log.Info("runs interrupted by an earlier shutdown marked", "count", n)
-	}
+	e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(n))
 	return n, nil
 }
 
