@@ -178,7 +178,7 @@ func (b *Batcher) loop(ctx context.Context) {
 // instance was deleted mid-run) would fail every retry of the whole batch,
 // so on that error the batch is written run by run and those are dropped.
 func (b *Batcher) store(evs []events.Event) error {
-	err := b.append(evs)
+	err := b.appendChunks(evs)
 	if !errors.Is(err, store.ErrInvalidReference) {
 		return err
 	}
@@ -196,6 +196,21 @@ func (b *Batcher) store(evs []events.Event) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// maxStatement bounds the events of one INSERT, so a backlog after an
+// outage is written in statements of reasonable size.
+const maxStatement = 2000
+
+func (b *Batcher) appendChunks(evs []events.Event) error {
+	for len(evs) > 0 {
+		n := min(len(evs), maxStatement)
+		if err := b.append(evs[:n]); err != nil {
+			return err
+		}
+		evs = evs[n:]
+	}
+	return nil
 }
 
 func (b *Batcher) append(evs []events.Event) error {
