@@ -132,6 +132,9 @@ func (a *API) humaConfig() huma.Config {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "Required on every /api route except /api/health when the server has an API token."},
 	}
 	c.Transformers = []huma.Transformer{a.sanitizeError}
+	// A mistyped query parameter (?limt=5) is a 422 naming it, not a
+	// silently ignored filter.
+	c.RejectUnknownQueryParameters = true
 	// Operations added later by other packages get the same body limit.
 	limit := a.cfg.BodyLimit
 	c.OnAddOperation = append(c.OnAddOperation, func(_ *huma.OpenAPI, op *huma.Operation) {

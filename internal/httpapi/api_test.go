@@ -343,3 +343,81 @@ func TestProblemShape(t *testing.T) {
 		}
 	}
 }
+
+// TestTraversal sends ids that try to escape their path segment to every
+// resource. Whatever the spelling, the answer is a 404 (a path that names
+// no resource) or a 422 naming path.id (a segment that is not a slug), as
+// problem+json, and nothing is touched.
+func TestTraversal(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	before := s.do(t, "GET", "/api/constitutions/default", nil)
+	for _, res := range []string{"constitutions", "sysprompts", "flow-configs", "flow-templates", "flow-instances"} {
+		for _, tc := range []struct {
+			seg    string
+			status int
+		}{
+			{"..", http.StatusNotFound},
+			{"%2e%2e", http.StatusNotFound},
+			{"..%2Fconstitutions%2Fdefault", http.StatusNotFound},
+			{"..%2F..%2Fetc%2Fpasswd", http.StatusNotFound},
+			{"%2e%2e%2fdefault", http.StatusNotFound},
+			{"/default", http.StatusNotFound},
+			{"default/", http.StatusNotFound},
+			{"a%2Fb", http.StatusUnprocessableEntity},
+			{"default%00", http.StatusUnprocessableEntity},
+			{".default", http.StatusUnprocessableEntity},
+			{"%5C..%5Cx", http.StatusUnprocessableEntity},
+			{"C:%5Cx", http.StatusUnprocessableEntity},
+		} {
+			for _, method := range []string{"GET", "PUT", "DELETE"} {
+				path := "/api/" + res + "/" + tc.seg
+				t.Run(method+" "+path, func(t *testing.T) {
+					var body any
+					if method == "PUT" {
+						body = map[string]any{"name": "x", "content": "x"}
+					}
+					// Go's client sends the path as written, without cleaning.
+					p := s.do(t, method, path, body).problem(t, tc.status)
+					if tc.status == http.StatusUnprocessableEntity && !hasFieldError(p, "path.id") {
+						t.Errorf("422 does not name path.id: %+v", p)
+					}
+				})
+			}
+		}
+	}
+	after := s.do(t, "GET", "/api/constitutions/default", nil)
+	if string(before.body) != string(after.body) {
+		t.Fatalf("default changed:\n%s\n%s", before.body, after.body)
+	}
+}
+
+// TestStreamingPassThrough checks raw handlers behind the middleware can
+// flush (SSE) and hijack (WebSocket) the connection.
+func TestStreamingPassThrough(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	s.api.Handle("GET /api/flush-probe", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: one\n\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("flush: %v", err)
+		}
+	}))
+	s.api.Handle("GET /api/hijack-probe", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		defer func() { _ = conn.Close() }()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		_ = buf.Flush()
+	}))
+	if r := s.do(t, "GET", "/api/flush-probe", nil); r.status != 200 || string(r.body) != "data: one\n\n" {
+		t.Errorf("flush probe: %s", r)
+	}
+	if r := s.do(t, "GET", "/api/hijack-probe", nil); r.status != 200 || string(r.body) != "hijacked" {
+		t.Errorf("hijack probe: %s", r)
+	}
+}

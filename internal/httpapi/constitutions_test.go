@@ -1,8 +1,9 @@
 package httpapi
 
 import (
-	"net/http"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,47 +231,63 @@ func TestConstitutions(t *testing.T) {
 	})
 }
 
-// TestConstitutionTraversal sends ids that try to escape their segment.
-// Whatever the spelling, the answer is a 404 or 422 problem and no store
-// object is touched (the seeded ones are all still there afterwards).
-func TestConstitutionTraversal(t *testing.T) {
+// TestConcurrentReplaceNoLostUpdate has writers race on one constitution
+// over HTTP, each retrying on 412 with a fresh ETag: every write lands, so
+// the version ends at 1 + writers and the history has every text.
+func TestConcurrentReplaceNoLostUpdate(t *testing.T) {
 	t.Parallel()
 	s := seeded(t)
-	for _, tc := range []struct {
-		path   string
-		status int
-	}{
-		{"/api/constitutions/..", http.StatusNotFound},
-		{"/api/constitutions/%2e%2e", http.StatusNotFound},
-		{"/api/constitutions/..%2Fconstitutions%2Fdefault", http.StatusNotFound},
-		{"/api/constitutions/..%2F..%2Fetc%2Fpasswd", http.StatusNotFound},
-		{"/api/constitutions/%2e%2e%2fdefault", http.StatusNotFound},
-		{"/api/constitutions/a%2Fb", http.StatusUnprocessableEntity},
-		{"/api/constitutions/default%00", http.StatusUnprocessableEntity},
-		{"/api/constitutions/.default", http.StatusUnprocessableEntity},
-		{"/api/constitutions/%5C..%5Cx", http.StatusUnprocessableEntity},
-		{"/api/constitutions//default", http.StatusNotFound},
-		{"/api/constitutions/default/", http.StatusNotFound},
-	} {
-		for _, method := range []string{"GET", "PUT", "DELETE"} {
-			t.Run(method+" "+tc.path, func(t *testing.T) {
-				var body any
-				if method == "PUT" {
-					body = map[string]any{"name": "x", "content": "x"}
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for attempt := 0; attempt < 200; attempt++ {
+				g, err := s.try("GET", "/api/constitutions/strict", nil)
+				if err != nil {
+					errs <- err
+					return
 				}
-				// Go's client sends the path as written, without cleaning.
-				r := s.do(t, method, tc.path, body)
-				if r.status != tc.status {
-					t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+				r, err := s.try("PUT", "/api/constitutions/strict",
+					map[string]any{"name": "Strict", "content": fmt.Sprintf("writer %d", w)}, "If-Match", g.header.Get("ETag"))
+				if err != nil {
+					errs <- err
+					return
 				}
-				r.problem(t, tc.status)
-			})
-		}
+				switch r.status {
+				case 200:
+					return
+				case 412:
+					continue
+				default:
+					errs <- fmt.Errorf("writer %d: %s", w, r)
+					return
+				}
+			}
+			errs <- fmt.Errorf("writer %d never got its write in", w)
+		}()
 	}
-	r := s.do(t, "GET", "/api/constitutions/default", nil)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 	var c model.Constitution
-	r.decode(t, &c)
-	if c.Version != 1 || c.Name == "x" {
-		t.Fatalf("default was touched: %+v", c)
+	s.do(t, "GET", "/api/constitutions/strict", nil).decode(t, &c)
+	if c.Version != 1+writers {
+		t.Fatalf("version %d after %d writers, want %d", c.Version, writers, 1+writers)
+	}
+	texts := map[string]bool{}
+	var l List[model.ConstitutionVersion]
+	s.do(t, "GET", "/api/constitutions/strict/versions?limit=200", nil).decode(t, &l)
+	for _, v := range l.Items {
+		texts[v.Content] = true
+	}
+	for w := range writers {
+		if !texts[fmt.Sprintf("writer %d", w)] {
+			t.Errorf("writer %d's text is not in the history", w)
+		}
 	}
 }

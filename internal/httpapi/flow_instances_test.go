@@ -239,6 +239,9 @@ func TestPaginationNoGapsNoDuplicates(t *testing.T) {
 			s.do(t, "GET", path+"?limit=0", nil).problem(t, 422)
 			s.do(t, "GET", path+"?limit=201", nil).problem(t, 422)
 			s.do(t, "GET", path+"?limit=ten", nil).problem(t, 422)
+			if p := s.do(t, "GET", path+"?limt=5", nil).problem(t, 422); !hasFieldError(p, "query.limt") {
+				t.Errorf("unknown query parameter not named: %+v", p)
+			}
 			if p := s.do(t, "GET", path+"?cursor=not-a-cursor", nil).problem(t, 422); !hasFieldError(p, "query.cursor") {
 				t.Errorf("bad cursor problem does not name query.cursor: %+v", p)
 			}

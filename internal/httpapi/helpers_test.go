@@ -121,10 +121,20 @@ type resp struct {
 	body   []byte
 }
 
-// do sends a request. body may be nil, a string or []byte (sent raw), or
-// anything else (sent as JSON). hdr holds header name/value pairs.
+// do sends a request and fails the test on a transport error. body may be
+// nil, a string or []byte (sent raw), or anything else (sent as JSON). hdr
+// holds header name/value pairs.
 func (s *testServer) do(t testing.TB, method, path string, body any, hdr ...string) resp {
 	t.Helper()
+	r, err := s.try(method, path, body, hdr...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// try is do for goroutines other than the test's: it returns the error.
+func (s *testServer) try(method, path string, body any, hdr ...string) (resp, error) {
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -135,13 +145,13 @@ func (s *testServer) do(t testing.TB, method, path string, body any, hdr ...stri
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			t.Fatal(err)
+			return resp{}, err
 		}
 		r = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, r)
 	if err != nil {
-		t.Fatal(err)
+		return resp{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -152,23 +162,32 @@ func (s *testServer) do(t testing.TB, method, path string, body any, hdr ...stri
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	return s.send(t, req)
+	return s.trySend(req)
 }
 
+// send sends a prepared request and fails the test on a transport error.
 func (s *testServer) send(t testing.TB, req *http.Request) resp {
 	t.Helper()
+	r, err := s.trySend(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (s *testServer) trySend(req *http.Request) (resp, error) {
 	// Redirects would hide what the server answered.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		return resp{}, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
 	defer func() { _ = res.Body.Close() }()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return resp{}, fmt.Errorf("%s %s: read body: %w", req.Method, req.URL, err)
 	}
-	return resp{status: res.StatusCode, header: res.Header, body: b}
+	return resp{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 
 func (r resp) String() string {
