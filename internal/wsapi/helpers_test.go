@@ -20,6 +20,7 @@ import (
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/llm/demo"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 	"github.com/superego-lab/superego/internal/wsapi"
@@ -57,8 +58,6 @@ type envOpts struct {
 	handler func(*env) http.Handler
 }
 
-const rulesText = "# House rules\n\n## Safety\nDo no harm.\n\n## Honesty\nTell the truth.\n"
-
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := t.Context()
@@ -68,18 +67,17 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	e := &env{t: t, st: st, bus: events.NewLocalBus(), reg: prometheus.NewRegistry()}
-	c := must(st.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: "house-rules"}, Name: "House rules", Content: rulesText}))
-	sp := must(st.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "helper"}, Name: "Helper", Content: "You are a helpful assistant."}))
-	sp2 := must(st.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "terse"}, Name: "Terse", Content: "You answer tersely."}))
-	mk := func(name, sysprompt string, superego bool) string {
-		return must(st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
-			Name: name, ConstitutionID: c.ID, SyspromptID: sysprompt, SuperegoEnabled: superego, OnSuperegoError: model.OnErrorBlock,
-		}})).ID
+	// The first-start seed: constitutions default/strict/none, configs
+	// standard (superego on) and no-superego, the "Default Session".
+	if err := seed.Apply(ctx, st, nil); err != nil {
+		t.Fatalf("seed: %v", err)
 	}
-	e.standard = mk("Standard", sp.ID, true)
-	e.noSuperego = mk("No superego", sp.ID, false)
-	e.alt = mk("Terse", sp2.ID, true)
-	e.instance = e.newInstance(e.standard)
+	e.standard, e.noSuperego, e.instance = seed.FlowStandard, seed.FlowNoSuperego, seed.InstanceDefault
+	// A third config with another constitution and system prompt.
+	sp := must(st.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "terse"}, Name: "Terse", Content: "You answer tersely."}))
+	e.alt = must(st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
+		Name: "Strict and terse", ConstitutionID: seed.ConstitutionStrict, SyspromptID: sp.ID, SuperegoEnabled: true, OnSuperegoError: model.OnErrorBlock,
+	}})).ID
 	e.plainInstance = e.newInstance(e.noSuperego)
 
 	prov := o.prov

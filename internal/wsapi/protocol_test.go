@@ -260,10 +260,10 @@ func TestResourceChangedFromBus(t *testing.T) {
 	// A pong proves each socket is registered for notifications.
 	pingPong(t, a.c)
 	pingPong(t, b.c)
-	e.bus.Publish(t.Context(), events.ResourceChanged("constitution", events.ActionUpdated, "house-rules", 2))
+	e.bus.Publish(t.Context(), events.ResourceChanged("constitution", events.ActionUpdated, "default", 2))
 	for _, c := range []*client{a, b} {
 		f := c.expect(events.TypeResourceChanged)
-		if f.Resource != "constitution" || f.Action != events.ActionUpdated || f.ID != "house-rules" || f.Version != 2 || f.TS.IsZero() {
+		if f.Resource != "constitution" || f.Action != events.ActionUpdated || f.ID != "default" || f.Version != 2 || f.TS.IsZero() {
 			t.Fatalf("resource_changed = %+v", f.Event)
 		}
 	}

@@ -1,10 +1,12 @@
 package wsapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
 )
 
@@ -51,7 +53,7 @@ func TestSendMessageDecisions(t *testing.T) {
 				t.Fatalf("run_started user_message = %+v", started.UserMessage)
 			}
 			sg := find(evs, events.TypeSuperegoStarted)
-			if sg.ConstitutionID != "house-rules" || sg.ConstitutionVersion != 1 || sg.Model == "" {
+			if sg.ConstitutionID != seed.ConstitutionDefault || sg.ConstitutionVersion != 1 || sg.Model == "" {
 				t.Fatalf("superego_started = %+v", sg)
 			}
 			dec := find(evs, events.TypeSuperegoDecision)
@@ -178,6 +180,21 @@ func TestRerunForks(t *testing.T) {
 	if err != nil || inst.ParentInstanceID != e.instance || inst.Overrides == nil || inst.Overrides.SuperegoEnabled == nil || *inst.Overrides.SuperegoEnabled {
 		t.Fatalf("fork = %+v, %v", inst, err)
 	}
+
+	// Under the empty constitution the demo superego allows what it
+	// blocked before.
+	c.send(map[string]any{"type": "rerun", "request_id": "lenient", "message_id": userMsg.ID, "constitution_id": seed.ConstitutionNone})
+	acc3 := c.expect(events.TypeAccepted)
+	runs3, _, _ := c.collect(acc3.RunIDs[0])
+	evs3 := runs3[acc3.RunIDs[0]]
+	checkRun(t, evs3, 0)
+	if d := find(evs3, events.TypeSuperegoDecision); d.Decision != model.DecisionAllow || find(evs3, events.TypeSuperegoStarted).ConstitutionID != seed.ConstitutionNone {
+		t.Fatalf("rerun under none: %s", shape(evs3))
+	}
+	if evs3[0].FlowInstanceID == fork || evs3[0].FlowInstanceID == e.instance {
+		t.Fatal("second rerun did not get its own fork")
+	}
+
 	orig, _, err := e.st.ListMessages(t.Context(), e.instance, store0())
 	if err != nil || len(orig) != 2 { // user  superego (blocked): untouched
 		t.Fatalf("original instance has %d messages (%v)", len(orig), err)
@@ -185,3 +202,54 @@ func TestRerunForks(t *testing.T) {
 }
 
 func store0() store.Page { return store.Page{} }
+
+// TestRunParallelInterleaves holds both runs after their first answer token
+// until the client has seen both, so the two runs' events are certain to
+// interleave on the socket.
+func TestRunParallelInterleaves(t *testing.T) {
+	t.Parallel()
+	hold := newGate()
+	e := newEnv(t, envOpts{prov: &scripted{pieces: words(12), holdAt: 1, hold: hold}})
+	c := e.dial()
+	c.send(map[string]any{"type": "run_parallel", "request_id": "p", "flow_config_ids": []string{e.standard, e.alt}, "content": "side by side"})
+	acc := c.expect(events.TypeAccepted)
+	got := map[string][]events.Event{}
+	var order []string
+	for len(got[acc.RunIDs[0]]) == 0 || len(got[acc.RunIDs[1]]) == 0 || text(got[acc.RunIDs[0]], events.TypeAssistantToken) == "" || text(got[acc.RunIDs[1]], events.TypeAssistantToken) == "" {
+		f := c.read()
+		got[f.RunID] = append(got[f.RunID], f.Event)
+		order = append(order, f.RunID)
+	}
+	hold.open()
+	rest, more, _ := c.collect(acc.RunIDs...)
+	order = append(order, more...)
+	for _, id := range acc.RunIDs {
+		evs := append(got[id], rest[id]...)
+		checkRun(t, evs, 0)
+		if text(evs, events.TypeAssistantToken) != strings.Join(words(12), "") || evs[len(evs)-1].Status != model.RunCompleted {
+			t.Fatalf("run %s: %s", id, shape(evs))
+		}
+		// Some frame of the other run lies between this run's first and
+		// last frame.
+		first, last := -1, -1
+		for i, r := range order {
+			if r == id {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+		other := false
+		for _, r := range order[first:last] {
+			other = other || r != id
+		}
+		if !other {
+			t.Fatalf("run %s was not interleaved with the other", id)
+		}
+	}
+	cfgs := map[string]bool{rest[acc.RunIDs[0]][0].FlowConfigID: true, rest[acc.RunIDs[1]][0].FlowConfigID: true}
+	if !cfgs[e.standard] || !cfgs[e.alt] {
+		t.Fatalf("configs %v", cfgs)
+	}
+}
