@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +102,71 @@ func TestDemoProviderThroughTheEngine(t *testing.T) {
 		// itself mentions cautions.
 		if tc.decision == model.DecisionCaution && !strings.Contains(asst.Content, "caution") {
 			t.Errorf("%q: demo answer ignores the caution: %q", tc.msg, asst.Content)
+		}
+	}
+}
+
+// TestManyConcurrentRuns sends several messages at once to several
+// instances with the demo provider: every run completes, every log is
+// gapless, every stored answer equals its deltas, and no message is left
+// streaming.
+func TestManyConcurrentRuns(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "many.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := seed.Apply(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(st, demo.New(demo.Options{}), engine.Config{MaxConcurrentUpstream: 3}, nil, nil)
+	t.Cleanup(func() { _ = eng.Shutdown(context.Background()) })
+	f := &fixture{st: st, eng: eng}
+	const instances, perInstance = 4, 4
+	type sent struct{ inst, run string }
+	results := make(chan sent, instances*perInstance)
+	errs := make(chan error, instances*perInstance)
+	var insts []string
+	for i := range instances {
+		inst := must(st.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: seed.FlowStandard, Name: "many"})).ID
+		insts = append(insts, inst)
+		for k := range perInstance {
+			go func() {
+				run, err := eng.Send(ctx, inst, fmt.Sprintf("message %d of instance %d", k, i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				results <- sent{inst, run.ID}
+			}()
+		}
+	}
+	for range instances * perInstance {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case s := <-results:
+			evs, got := f.wait(t, s.run)
+			if got.Status != model.RunCompleted {
+				t.Errorf("run %s: %+v", s.run, got)
+				continue
+			}
+			if a := f.runMessages(t, s.inst, s.run)[model.RoleAssistant]; a.Content != joinDeltas(evs, events.TypeAssistantToken) {
+				t.Errorf("run %s: stored answer differs from its deltas", s.run)
+			}
+		}
+	}
+	for _, inst := range insts {
+		msgs := f.messages(t, inst)
+		if len(msgs) != 3*perInstance {
+			t.Errorf("instance %s has %d messages, want %d", inst, len(msgs), 3*perInstance)
+		}
+		for _, m := range msgs {
+			if m.Status != model.MessageComplete {
+				t.Errorf("message %s left %s", m.ID, m.Status)
+			}
 		}
 	}
 }

@@ -297,3 +297,39 @@ func TestHistoryTrimmedFromTheOldestEnd(t *testing.T) {
 		t.Errorf("trimmed history = %+v, want %+v", last, want)
 	}
 }
+
+// TestDeltasRebuildTheStoredAnswerExactly streams awkward pieces — empty
+// ones, multi-byte characters, lone combining marks, CR/LF, NUL, a long
+// run — and checks the stored message is their exact concatenation.
+func TestDeltasRebuildTheStoredAnswerExactly(t *testing.T) {
+	t.Parallel()
+	deltas := []string{"", "Grüße ", "", "日本", "語\r\n", "e", "\u0301", " 🙂", "\x00", "tab\t", strings.Repeat("long ", 2000), "", "end."}
+	var want strings.Builder
+	for _, d := range deltas {
+		want.WriteString(d)
+	}
+	p := &scripted{assistant: func(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+		for _, d := range deltas {
+			if err := emit(llm.Event{Kind: llm.KindText, Delta: d}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	f := newFixture(t, p, engine.Config{}, nil)
+	inst := f.newInstance(t, f.unguarded)
+	run := must(f.eng.Send(t.Context(), inst, "Say something awkward"))
+	evs, got := f.wait(t, run.ID)
+	asst := f.runMessages(t, inst, run.ID)[model.RoleAssistant]
+	if got.Status != model.RunCompleted || asst.Content != want.String() {
+		t.Fatalf("stored %q (%s), want %q", asst.Content, got.Status, want.String())
+	}
+	if d := joinDeltas(evs, events.TypeAssistantToken); d != asst.Content {
+		t.Errorf("deltas %q != stored %q", d, asst.Content)
+	}
+	for _, e := range evs {
+		if e.Type == events.TypeAssistantToken && e.Delta == "" {
+			t.Error("an empty delta was emitted")
+		}
+	}
+}
