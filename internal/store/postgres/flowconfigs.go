@@ -99,7 +99,7 @@ func insertFlowConfig(ctx context.Context, tx pgx.Tx, c model.FlowConfig) (model
 func (s *Store) UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVersion int) (model.FlowConfig, error) {
 	var out model.FlowConfig
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_configs", "flow config", c.ID, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forUpdate, "flow_configs", "flow config", c.ID, ifVersion); err != nil {
 			return err
 		}
 		if err := checkSpecRefs(ctx, tx, c.FlowSpec, ""); err != nil {
@@ -127,7 +127,7 @@ func (s *Store) UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVers
 // DeleteFlowConfig removes a flow config no instance uses.
 func (s *Store) DeleteFlowConfig(ctx context.Context, id string, ifVersion int) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_configs", "flow config", id, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forDelete, "flow_configs", "flow config", id, ifVersion); err != nil {
 			return err
 		}
 		refs, err := referrers(ctx, tx, flowConfigRefs, id)

@@ -136,7 +136,7 @@ func (s *Store) UpdateFlowTemplate(ctx context.Context, t model.FlowTemplate, if
 				return err
 			}
 		}
-		if err := checkVersion(ctx, tx, "flow_templates", "flow template", t.ID, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forUpdate, "flow_templates", "flow template", t.ID, ifVersion); err != nil {
 			return err
 		}
 		if err := checkSpecRefs(ctx, tx, t.Config, "config."); err != nil {
@@ -173,7 +173,7 @@ func (s *Store) UpdateFlowTemplate(ctx context.Context, t model.FlowTemplate, if
 // instantiating one copies its config.
 func (s *Store) DeleteFlowTemplate(ctx context.Context, id string, ifVersion int) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_templates", "flow template", id, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forDelete, "flow_templates", "flow template", id, ifVersion); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM flow_templates WHERE id = $1`, id); err != nil {

@@ -175,7 +175,7 @@ func insertFlowInstance(ctx context.Context, tx pgx.Tx, i model.FlowInstance) (m
 func (s *Store) UpdateFlowInstance(ctx context.Context, i model.FlowInstance, ifVersion int) (model.FlowInstance, error) {
 	var out model.FlowInstance
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_instances", "flow instance", i.ID, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forUpdate, "flow_instances", "flow instance", i.ID, ifVersion); err != nil {
 			return err
 		}
 		if err := checkInstanceRefs(ctx, tx, model.FlowInstance{FlowConfigID: i.FlowConfigID}); err != nil {
@@ -201,7 +201,7 @@ func (s *Store) UpdateFlowInstance(ctx context.Context, i model.FlowInstance, if
 // (ON DELETE CASCADE). Forks of it keep their copies.
 func (s *Store) DeleteFlowInstance(ctx context.Context, id string, ifVersion int) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_instances", "flow instance", id, ifVersion); err != nil {
+		if err := checkVersion(ctx, tx, forDelete, "flow_instances", "flow instance", id, ifVersion); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM flow_instances WHERE id = $1`, id); err != nil {

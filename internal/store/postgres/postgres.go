@@ -296,13 +296,21 @@ func checkWritten(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, table, 
 	return fmt.Errorf("%s %q is at version %d, not %d: %w", resource, id, v, ifVersion, store.ErrVersionMismatch)
 }
 
-// checkVersion locks the row for the rest of the transaction and fails with
-// ErrNotFound or ErrVersionMismatch unless it exists at ifVersion (or
-// ifVersion is store.Any). The lock makes the check and the write that
-// follows atomic against other writers.
-func checkVersion(ctx context.Context, tx pgx.Tx, table, resource, id string, ifVersion int) error {
+// Row lock modes for checkVersion. An update keeps the key, so it takes the
+// weaker lock, which still lets other transactions add references to the
+// row (their foreign-key checks take KEY SHARE); a delete must exclude them.
+const (
+	forUpdate = "FOR NO KEY UPDATE"
+	forDelete = "FOR UPDATE"
+)
+
+// checkVersion locks the row (with lock, forUpdate or forDelete) for the
+// rest of the transaction and fails with ErrNotFound or ErrVersionMismatch
+// unless it exists at ifVersion (or ifVersion is store.Any). The lock makes
+// the check and the write that follows atomic against other writers.
+func checkVersion(ctx context.Context, tx pgx.Tx, lock, table, resource, id string, ifVersion int) error {
 	var v int
-	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1 FOR UPDATE`, id).Scan(&v)
+	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1 `+lock, id).Scan(&v)
 	if err != nil {
 		return notFound(err, resource, id)
 	}
