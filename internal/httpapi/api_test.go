@@ -421,3 +421,24 @@ func TestStreamingPassThrough(t *testing.T) {
 		t.Errorf("hijack probe: %s", r)
 	}
 }
+
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	for ct, want := range map[string]int{
+		"text/plain":                      415,
+		"application/xml":                 415,
+		"application/json; charset=utf-8": 201,
+	} {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/api/constitutions", strings.NewReader(`{"name":"`+ct+`","content":"x"}`))
+		req.Header.Set("Content-Type", ct)
+		r := s.send(t, req)
+		if want >= 400 {
+			if p := r.problem(t, want); !strings.Contains(p.Detail, "application/json") {
+				t.Errorf("%s: detail %q", ct, p.Detail)
+			}
+		} else if r.status != want {
+			t.Errorf("%s: %s", ct, r)
+		}
+	}
+}

@@ -81,8 +81,13 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 			}
 		}
 	}
-	if em.Status == http.StatusBadRequest && em.Detail == "validation failed" {
-		em.Detail = "malformed JSON body"
+	if em.Detail == "validation failed" {
+		switch em.Status {
+		case http.StatusBadRequest:
+			em.Detail = "malformed JSON body"
+		case http.StatusUnsupportedMediaType:
+			em.Detail = "send the body as application/json"
+		}
 	}
 	if ri != nil {
 		ri.detail = em.Detail
