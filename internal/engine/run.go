@@ -30,6 +30,7 @@ type job struct {
 	timings   model.Timings
 	decision  model.Decision
 	streaming string // id of the message being streamed, if any
+	finished  bool
 }
 
 // prepare resolves the instance's flow, stores the user message (unless
@@ -183,6 +184,10 @@ func endStatus(ctx context.Context, err error) (string, string) {
 
 // finish stores the run's end, emits run_finished and closes its log.
 func (e *Engine) finish(j *job, status, errText string) {
+	if j.finished {
+		return // a panic inside finish must not end the log twice
+	}
+	j.finished = true
 	end := e.now()
 	j.timings.TotalMs = end.Sub(j.start).Milliseconds()
 	usage, timings := j.usage, j.timings
