@@ -188,6 +188,14 @@ func (e *Engine) finish(j *job, status, errText string) {
 		return // a panic inside finish must not end the log twice
 	}
 	j.finished = true
+	defer func() {
+		// Whatever happens above, readers must see the log end and the
+		// run must leave the live set.
+		e.mu.Lock()
+		delete(e.active, j.run.ID)
+		e.mu.Unlock()
+		e.logs.markFinished(j.log)
+	}()
 	end := e.now()
 	j.timings.TotalMs = end.Sub(j.start).Milliseconds()
 	usage, timings := j.usage, j.timings
@@ -208,10 +216,6 @@ func (e *Engine) finish(j *job, status, errText string) {
 	}
 	e.emit(j, events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
 	e.m.runs.WithLabelValues(status).Inc()
-	e.mu.Lock()
-	delete(e.active, j.run.ID)
-	e.mu.Unlock()
-	e.logs.markFinished(j.log)
 }
 
 // failStreaming marks the message a run was streaming as failed, keeping
