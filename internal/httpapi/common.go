@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -116,6 +117,28 @@ func ifVersion(ctx context.Context, header string, current func(context.Context)
 		}
 	}
 	return 0, huma.Error412PreconditionFailed("none of the If-Match versions is the current one; fetch the object again and retry")
+}
+
+// deleteAt runs del at the If-Match version v. Without one it reads the
+// current version first and deletes exactly that, so the deleted event can
+// name the version that was deleted; a concurrent update in between makes
+// it read again, and after a few tries it deletes whatever is there (as
+// a request without If-Match asked). It returns the deleted version.
+func deleteAt(ctx context.Context, v int, current func(context.Context) (int, error), del func(context.Context, int) error) (int, error) {
+	if v != store.Any {
+		return v, del(ctx, v)
+	}
+	for range 3 {
+		cur, err := current(ctx)
+		if err != nil {
+			return 0, err
+		}
+		err = del(ctx, cur)
+		if !errors.Is(err, store.ErrVersionMismatch) {
+			return cur, err
+		}
+	}
+	return 0, del(ctx, store.Any)
 }
 
 // publish announces a successful write. The bus never blocks.

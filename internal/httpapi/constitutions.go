@@ -146,7 +146,10 @@ func (a *API) registerConstitutions() {
 		if err != nil {
 			return nil, a.failPrecondition(ctx, t, err)
 		}
-		if err := a.deps.Store.DeleteConstitution(ctx, in.ID, v); err != nil {
+		v, err = deleteAt(ctx, v, a.constitutionVersion(in.ID), func(ctx context.Context, v int) error {
+			return a.deps.Store.DeleteConstitution(ctx, in.ID, v)
+		})
+		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
 		a.publish(ctx, resConstitution, events.ActionDeleted, in.ID, v)

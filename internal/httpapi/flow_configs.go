@@ -143,7 +143,10 @@ func (a *API) registerFlowConfigs() {
 		if err != nil {
 			return nil, a.failPrecondition(ctx, t, err)
 		}
-		if err := a.deps.Store.DeleteFlowConfig(ctx, in.ID, v); err != nil {
+		v, err = deleteAt(ctx, v, a.flowConfigVersion(in.ID), func(ctx context.Context, v int) error {
+			return a.deps.Store.DeleteFlowConfig(ctx, in.ID, v)
+		})
+		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
 		a.publish(ctx, resFlowConfig, events.ActionDeleted, in.ID, v)

@@ -133,7 +133,7 @@ func TestFlowConfigs(t *testing.T) {
 			}
 		}},
 		{name: "delete the instance", method: "DELETE", path: "/api/flow-instances/{inst}", status: 204,
-			check: func(t *testing.T, _ resp) { wantEvent(t, ev, "flow_instance", "deleted", instID, 0) }},
+			check: func(t *testing.T, _ resp) { wantEvent(t, ev, "flow_instance", "deleted", instID, 1) }},
 		{name: "delete stale", method: "DELETE", path: "/api/flow-configs/{id}", hdr: []string{"If-Match", `"1"`}, status: 412},
 		{name: "delete", method: "DELETE", path: "/api/flow-configs/{id}", hdr: []string{"If-Match", `"2"`}, status: 204,
 			check: func(t *testing.T, _ resp) { wantEvent(t, ev, "flow_config", "deleted", id, 2) }},

@@ -132,7 +132,10 @@ func (a *API) registerFlowInstances() {
 		if err != nil {
 			return nil, a.failPrecondition(ctx, t, err)
 		}
-		if err := a.deps.Store.DeleteFlowInstance(ctx, in.ID, v); err != nil {
+		v, err = deleteAt(ctx, v, a.flowInstanceVersion(in.ID), func(ctx context.Context, v int) error {
+			return a.deps.Store.DeleteFlowInstance(ctx, in.ID, v)
+		})
+		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
 		a.publish(ctx, resFlowInstance, events.ActionDeleted, in.ID, v)

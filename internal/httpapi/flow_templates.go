@@ -183,7 +183,10 @@ func (a *API) registerFlowTemplates() {
 		if err != nil {
 			return nil, a.failPrecondition(ctx, tg, err)
 		}
-		if err := a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v); err != nil {
+		v, err = deleteAt(ctx, v, a.flowTemplateVersion(in.ID), func(ctx context.Context, v int) error {
+			return a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v)
+		})
+		if err != nil {
 			return nil, a.fail(ctx, tg, err)
 		}
 		a.publish(ctx, resFlowTemplate, events.ActionDeleted, in.ID, v)

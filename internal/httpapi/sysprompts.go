@@ -132,7 +132,10 @@ func (a *API) registerSysprompts() {
 		if err != nil {
 			return nil, a.failPrecondition(ctx, t, err)
 		}
-		if err := a.deps.Store.DeleteSysprompt(ctx, in.ID, v); err != nil {
+		v, err = deleteAt(ctx, v, a.syspromptVersion(in.ID), func(ctx context.Context, v int) error {
+			return a.deps.Store.DeleteSysprompt(ctx, in.ID, v)
+		})
+		if err != nil {
 			return nil, a.fail(ctx, t, err)
 		}
 		a.publish(ctx, resSysprompt, events.ActionDeleted, in.ID, v)
