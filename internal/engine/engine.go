@@ -134,8 +134,8 @@ type Engine struct {
 	wg      sync.WaitGroup
 }
 
-// New returns an engine storing into st and calling prov. reg may be nil,
-// in which case no metrics are registered.
+// New returns an engine storing into st and calling provider. reg may be
+// nil, in which case no metrics are registered.
 func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
 	cfg = cfg.withDefaults()
 	if log == nil {
