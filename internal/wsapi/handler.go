@@ -52,12 +52,16 @@ type Config struct {
 	SendQueue int
 	// MergeLimit caps the text of one merged delta frame in bytes (32 KiB).
 	MergeLimit int
-	// WriteTimeout bounds every single write, ping and close (10s).
+	// WriteTimeout bounds each ping (until its pong) and close handshake
+	// (10s).
 	WriteTimeout time.Duration
-	// PingInterval is how often the server pings to detect dead peers (30s).
+	// PingInterval is how often the server pings an idle socket to detect
+	// dead peers (30s).
 	PingInterval time.Duration
-	// DrainTimeout is how long a socket's send queue may stay full before
-	// the socket is closed with 1008 (30s).
+	// DrainTimeout (30s) bounds how long a client may fail to drain: a
+	// send queue that filled up and has not been emptied within it closes
+	// the socket with 1008, and a single frame write that has not
+	// completed within it drops the connection.
 	DrainTimeout time.Duration
 	// RateLimit is the sustained number of client frames per second one
 	// socket may send (20); RateBurst the bucket size (40). A negative

@@ -56,8 +56,9 @@ func (it *item) payload() any {
 // larger frames with exactly the same text. A merged delta carries the seq
 // of the last event merged into it, so resuming after it is exact.
 //
-// If the queue stays full for drainTimeout, onStall is called: the client
-// cannot keep up and is disconnected (it can resume).
+// If, after filling up, the queue does not drain to empty within
+// drainTimeout, onStall is called: the client cannot keep up and is
+// disconnected (it can resume).
 type sendQueue struct {
 	limit        int
 	mergeMax     int
@@ -173,7 +174,7 @@ func (q *sendQueue) mergeLocked(it *item) bool {
 }
 
 // armStallLocked starts the drain timer the first time producers find the
-// queue full; pop disarms it as soon as a slot frees up.
+// queue full; pop disarms it once the queue is empty again.
 func (q *sendQueue) armStallLocked() {
 	if q.stalled || q.drainTimeout <= 0 {
 		return
@@ -211,7 +212,12 @@ func (q *sendQueue) pop(ctx context.Context, tick <-chan time.Time) (*item, erro
 			if q.lastByRun[it.ev.RunID] == it {
 				delete(q.lastByRun, it.ev.RunID)
 			}
-			q.stalled = false
+			if len(q.items) == 0 {
+				// Caught up: only a client that never drains its queue
+				// for drainTimeout counts as stalled, not one that is
+				// merely behind for a while.
+				q.stalled = false
+			}
 			close(q.space)
 			q.space = make(chan struct{})
 			q.mu.Unlock()

@@ -171,11 +171,19 @@ func (s *session) writeLoop() {
 			s.h.log.Error("encoding websocket frame", "err", err, "type", it.frameType())
 			continue
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.WriteTimeout)
+		// A frame that cannot be written within DrainTimeout means the
+		// client has stopped draining; coder/websocket then drops the
+		// connection (the peer is not reading, so no close frame could
+		// reach it anyway).
+		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.DrainTimeout)
 		err = s.conn.Write(ctx, websocket.MessageText, data)
+		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()
 		if err != nil {
-			if s.ctx.Err() == nil {
+			if timedOut {
+				s.h.m.slowCloses.Inc()
+				s.h.log.Info("dropping websocket client that stopped reading", "drain_timeout", s.h.cfg.DrainTimeout)
+			} else if s.ctx.Err() == nil {
 				s.h.log.Debug("websocket write failed", "err", err)
 			}
 			go s.drop()
