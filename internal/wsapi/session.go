@@ -391,6 +391,8 @@ func (s *session) engineError(f Frame, err error) *FrameError {
 		fe.Code, fe.Message = CodeNotFound, err.Error()
 	case errors.Is(err, engine.ErrInvalid):
 		fe.Code, fe.Message = CodeInvalidRequest, err.Error()
+	case errors.Is(err, engine.ErrClosed):
+		fe.Code, fe.Message = CodeInternal, "the server is shutting down; retry on another connection"
 	case errors.Is(err, context.Canceled) && s.ctx.Err() != nil:
 		fe.Code, fe.Message = CodeInternal, "socket closing"
 	default:
