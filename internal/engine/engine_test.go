@@ -333,3 +333,31 @@ func TestDeltasRebuildTheStoredAnswerExactly(t *testing.T) {
 		}
 	}
 }
+
+func TestRunsOfOneInstanceTakeTurns(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	var calls int
+	p := &scripted{assistant: func(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+		calls++
+		if calls == 1 {
+			close(started)
+			<-release
+			return say("", "first answer")(ctx, req, emit)
+		}
+		return say("", "second answer")(ctx, req, emit)
+	}}
+	f := newFixture(t, p, engine.Config{}, nil)
+	inst := f.newInstance(t, f.unguarded)
+	first := must(f.eng.Send(t.Context(), inst, "one"))
+	<-started
+	second := must(f.eng.Send(t.Context(), inst, "two"))
+	close(release)
+	f.wait(t, first.ID)
+	f.wait(t, second.ID)
+	areq := p.requests(llm.PurposeAssistant)
+	want := []llm.Message{{Role: model.RoleUser, Content: "one"}, {Role: model.RoleAssistant, Content: "first answer"}, {Role: model.RoleUser, Content: "two"}}
+	if len(areq) != 2 || !slices.Equal(areq[1].Messages, want) {
+		t.Errorf("second run's history = %+v, want %+v", areq[len(areq)-1].Messages, want)
+	}
+}
