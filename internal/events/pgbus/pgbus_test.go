@@ -85,8 +85,9 @@ func TestAcrossBuses(t *testing.T) {
 	a.Publish(t.Context(), sent)
 	for name, ch := range map[string]<-chan events.Event{"publisher": subA, "other replica": subB, "second subscriber": subB2} {
 		got := next(t, name, ch)
-		if !(got.Type == sent.Type && got.TS.Equal(sent.TS) && got.ID == sent.ID &&
-			got.Version == sent.Version && got.Action == sent.Action && got.Resource == sent.Resource) {
+		same := got.Type == sent.Type && got.TS.Equal(sent.TS) && got.ID == sent.ID &&
+			got.Version == sent.Version && got.Action == sent.Action && got.Resource == sent.Resource
+		if !same {
 			t.Errorf("%s received %+v, want %+v", name, got, sent)
 		}
 	}
