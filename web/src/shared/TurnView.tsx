@@ -74,7 +74,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
 
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
-          <Markdown text={a.text} />
+          {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
           {a.streaming && <span className="caret" aria-label="streaming" />}
         </section>
       )}

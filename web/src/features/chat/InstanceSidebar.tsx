@@ -9,6 +9,7 @@ import { useFlowConfigs, useFlowInstances, useFlowTemplates } from '../../api/ho
 import { qk } from '../../api/queryKeys'
 import { etagOf } from '../../api/restClient'
 import type { FlowInstance } from '../../api/types'
+import { ForkIcon, PencilIcon, TrashIcon } from '../../shared/icons'
 import { ConfirmDialog, ErrorNote, Field, Modal, relativeTime } from '../../shared/ui'
 
 interface Node {
@@ -97,8 +98,12 @@ function TreeItem({ node, selectedId, depth }: { node: Node; selectedId?: string
         ) : (
           <>
             <Link to={`/chat/${inst.id}`} className="tree-link">
-              {inst.parent_instance_id && <span className="fork-mark" title="Fork">↳</span>}
               <span className="tree-name" data-testid="instance-name">
+                {inst.parent_instance_id && (
+                  <span className="fork-mark" title="Fork">
+                    <ForkIcon />
+                  </span>
+                )}
                 {inst.name || inst.id}
               </span>
               <span className="tree-meta">
@@ -107,10 +112,10 @@ function TreeItem({ node, selectedId, depth }: { node: Node; selectedId?: string
             </Link>
             <span className="tree-actions">
               <button className="icon-button" title="Rename" aria-label="Rename" onClick={() => setRenaming(true)} data-testid="rename-button">
-                ✎
+                <PencilIcon />
               </button>
               <button className="icon-button" title="Delete" aria-label="Delete" onClick={() => setDeleting(true)} data-testid="delete-button">
-                🗑
+                <TrashIcon />
               </button>
             </span>
           </>

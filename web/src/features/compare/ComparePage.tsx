@@ -69,6 +69,9 @@ export function groupComparisons(items: FlowInstance[]): Group[] {
 
 function commonName(items: FlowInstance[]): string {
   const names = items.map((i) => i.name)
+  // Columns are named "<comparison> · <config>"; show the shared part once.
+  const prefixes = new Set(names.map((n) => n.split(' · ')[0]))
+  if (names.length > 1 && prefixes.size === 1 && names.every((n) => n.includes(' · '))) return [...prefixes][0]
   return names.length ? names.join(' vs ') : 'Comparison'
 }
 

@@ -5,6 +5,8 @@ import { useMemo, useState } from 'react'
 import { useConstitutionVersion, useConstitutionVersions } from '../../api/hooks'
 import { ErrorNote, relativeTime } from '../../shared/ui'
 
+const context = 3
+
 export function VersionHistory({ id }: { id: string }) {
   const versions = useConstitutionVersions(id)
   const list = useMemo(() => [...(versions.data ?? [])].sort((a, b) => b.version - a.version), [versions.data])
@@ -62,15 +64,28 @@ export function VersionHistory({ id }: { id: string }) {
         <ErrorNote error={va.error ?? vb.error} />
         {a === b && <p className="muted">Pick two different versions to see what changed.</p>}
         <pre className="diff" data-testid="diff">
-          {parts.map((p, i) => (
-            <span key={i} className={p.added ? 'diff-add' : p.removed ? 'diff-del' : 'diff-same'} data-testid={p.added ? 'diff-added' : p.removed ? 'diff-removed' : undefined}>
-              {p.value
-                .replace(/\n$/, '')
-                .split('\n')
-                .map((line) => `${p.added ? '+ ' : p.removed ? '- ' : '  '}${line}`)
-                .join('\n') + '\n'}
-            </span>
-          ))}
+          {parts.map((p, i) => {
+            const lines = p.value.replace(/\n$/, '').split('\n')
+            if (!p.added && !p.removed && lines.length > 2 * context + 1) {
+              // Long unchanged stretches fold to their edges.
+              const head = i === 0 ? [] : lines.slice(0, context)
+              const tail = i === parts.length - 1 ? [] : lines.slice(-context)
+              const hidden = lines.length - head.length - tail.length
+              return (
+                <span key={i} className="diff-same">
+                  {head.map((l) => `  ${l}\n`).join('')}
+                  <span className="diff-fold">⋯ {hidden} unchanged lines</span>
+                  {tail.map((l) => `  ${l}\n`).join('')}
+                </span>
+              )
+            }
+            const mark = p.added ? '+ ' : p.removed ? '- ' : '  '
+            return (
+              <span key={i} className={p.added ? 'diff-add' : p.removed ? 'diff-del' : 'diff-same'} data-testid={p.added ? 'diff-added' : p.removed ? 'diff-removed' : undefined}>
+                {lines.map((l) => `${mark}${l}\n`).join('')}
+              </span>
+            )
+          })}
         </pre>
       </div>
     </div>
