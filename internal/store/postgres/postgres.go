@@ -7,6 +7,11 @@
 // UPDATE) taken at the start of the transaction, and reference checks take
 // a KEY SHARE lock on the referenced row, so a concurrent delete cannot slip
 // between the check and the insert.
+//
+// Beyond store.Store, the package has what several replicas need to share
+// runs: EventLog (durable run events and run leases, implemented by Store),
+// Batcher (writes the events of all of a replica's runs in batches) and
+// Tailer (follows a run's stored events live from any replica).
 package postgres
 
 import (
