@@ -271,4 +271,109 @@ export const scenarios = [
       await shot('continued-after-restart')
     },
   },
+  {
+    n: 8,
+    name: 'forms: 412 conflict choice, protected delete, sysprompt/config/template CRUD, instantiate, rename and delete a chat',
+    async run({ page, base, shot, api }) {
+      // Protected constitutions cannot be deleted.
+      await page.goto(`${base}/constitutions/default`)
+      await page.waitForSelector(tid('constitution-editor'))
+      assert(await page.isDisabled(tid('delete-button')), 'delete is disabled for a protected constitution')
+
+      // Someone else saves while we edit: the save becomes a visible choice.
+      await page.goto(`${base}/constitutions/strict`)
+      await page.waitForSelector(tid('constitution-editor'))
+      const start = Number((await page.innerText(tid('current-version'))).slice(1))
+      await page.fill(tid('field-content'), '# Mine\n\n- my edit\n')
+      const cur = await api('/api/constitutions/strict')
+      await api('/api/constitutions/strict', {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', 'If-Match': `"${cur.version}"` },
+        body: JSON.stringify({ name: cur.name, description: cur.description, content: '# Theirs\n\n- their edit\n' }),
+      })
+      await page.waitForSelector(tid('stale-notice')) // resource_changed told us already
+      await page.click(tid('save-button'))
+      await page.waitForSelector(tid('conflict-banner'))
+      await shot('conflict')
+      await page.click(tid('conflict-overwrite'))
+      await until(async () => (await page.innerText(tid('current-version'))) === `v${start + 2}`, 'overwrite saved a new version')
+      const after = await api('/api/constitutions/strict')
+      assert(after.content.includes('my edit'), 'the overwrite kept my text')
+      // …and the other choice: reload theirs.
+      await page.fill(tid('field-content'), '# Mine again\n')
+      await api('/api/constitutions/strict', {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', 'If-Match': `"${after.version}"` },
+        body: JSON.stringify({ name: after.name, description: after.description, content: '# Theirs again\n' }),
+      })
+      await page.click(tid('save-button'))
+      await page.waitForSelector(tid('conflict-banner'))
+      await page.click(tid('conflict-reload'))
+      await until(async () => (await page.inputValue(tid('field-content'))) === '# Theirs again\n', 'reload shows their text')
+      assert((await page.locator(tid('conflict-banner')).count()) === 0, 'the banner is gone after reload')
+
+      // A system prompt, a flow config using it, a template, and a chat from the template.
+      await page.goto(`${base}/sysprompts`)
+      await page.click(tid('new-button'))
+      await page.fill(tid('field-name'), 'E2E prompt')
+      await page.fill(tid('field-content'), 'You are terse.')
+      await page.click(tid('save-button'))
+      await page.waitForURL(/\/sysprompts\/e2e-prompt$/)
+
+      await page.goto(`${base}/flow-configs`)
+      await page.click(tid('new-button'))
+      await page.fill(tid('field-name'), 'E2E config')
+      await page.selectOption(tid('field-constitution'), 'strict')
+      await page.selectOption(tid('field-sysprompt'), 'e2e-prompt')
+      await page.fill(tid('field-assistant-model'), 'demo-assistant')
+      await page.click(tid('save-button'))
+      await page.waitForURL(/\/flow-configs\/[a-z0-9]/)
+      const cfgId = page.url().split('/flow-configs/')[1]
+      const cfg = await api(`/api/flow-configs/${cfgId}`)
+      assert(cfg.constitution_id === 'strict' && cfg.sysprompt_id === 'e2e-prompt' && cfg.assistant_model === 'demo-assistant', 'the config stored the selects')
+      await page.fill(tid('field-name'), 'E2E config renamed')
+      await page.click(tid('save-button'))
+      await until(async () => (await api(`/api/flow-configs/${cfgId}`)).version === 2, 'the config edit is saved')
+      await shot('flow-config')
+      // A reference to a missing object is refused with a readable message.
+      const bad = await fetch(`${base}/api/flow-configs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'x', constitution_id: 'nope', sysprompt_id: 'e2e-prompt' }) })
+      assert(bad.status === 422, `a missing reference is a 422 (got ${bad.status})`)
+
+      await page.goto(`${base}/flow-templates`)
+      await page.click(tid('new-button'))
+      await page.fill(tid('field-name'), 'E2E template')
+      await page.selectOption(tid('field-constitution'), 'none')
+      await page.click(tid('save-button'))
+      await page.waitForURL(/\/flow-templates\/[a-z0-9]/)
+      await page.click(tid('instantiate-button'))
+      await page.waitForURL(/\/chat\/[a-z0-9]/)
+      await page.waitForSelector(tid('conversation'))
+      const chatId = page.url().split('/chat/')[1]
+      await until(async () => (await page.innerText(tid('conversation-title'))).includes('E2E template'), 'the new chat is named after the template')
+      await shot('instantiated')
+
+      // Rename, then delete with confirmation.
+      const item = page.locator(`${tid('instance-item')}[data-id="${chatId}"]`)
+      await item.hover()
+      await item.locator(tid('rename-button')).click()
+      await page.fill(tid('rename-input'), 'Renamed by e2e')
+      await page.press(tid('rename-input'), 'Enter')
+      await until(async () => (await item.locator(tid('instance-name')).innerText()).includes('Renamed by e2e'), 'renamed in the sidebar')
+      await item.hover()
+      await item.locator(tid('delete-button')).click()
+      await page.waitForSelector(tid('confirm-dialog'))
+      await shot('confirm-delete')
+      await page.click(tid('confirm-button'))
+      await until(async () => (await page.locator(`${tid('instance-item')}[data-id="${chatId}"]`).count()) === 0, 'the chat is gone')
+      const gone = await fetch(`${base}/api/flow-instances/${chatId}`)
+      assert(gone.status === 404, 'deleted on the server too')
+
+      // Delete the (unused) flow config through its form.
+      await page.goto(`${base}/flow-configs/${cfgId}`)
+      await page.click(tid('delete-button'))
+      await page.click(tid('confirm-button'))
+      await page.waitForURL(/\/flow-configs$/)
+      assert((await fetch(`${base}/api/flow-configs/${cfgId}`)).status === 404, 'the config is deleted')
+    },
+  },
 ]
