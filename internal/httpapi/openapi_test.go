@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/superego-lab/superego/internal/model"
 )
 
 // TestOpenAPIDeterministic guards the CI drift check: the same config must
@@ -57,5 +59,44 @@ func TestOpenAPIDeterministic(t *testing.T) {
 				t.Errorf("OpenAPI lacks %s %s", m, p)
 			}
 		}
+	}
+}
+
+// TestSlugPatternMatchesModel guards against the struct-tag copies of the
+// slug pattern drifting from model.SlugPattern: every id-like parameter
+// and body field in the document must carry exactly that pattern.
+func TestSlugPatternMatchesModel(t *testing.T) {
+	t.Parallel()
+	b, err := OpenAPI(Config{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found int
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if p, ok := x["pattern"].(string); ok {
+				found++
+				if p != model.SlugPattern {
+					t.Errorf("pattern %q differs from model.SlugPattern %q", p, model.SlugPattern)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	walk(doc)
+	if found < 10 {
+		t.Fatalf("only %d patterns in the document", found)
 	}
 }
