@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type reqInfo struct {
 	id     string
 	err    error  // the internal cause of a 5xx; never sent to the client
 	detail string // the problem detail the client got
+	stack  []byte // where a recovered panic happened
 }
 
 type reqInfoKey struct{}
@@ -129,7 +131,7 @@ func (a *API) observe(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		a.metrics.observe(a.routeOf(r), status, time.Since(start))
-		if status < 400 {
+		if status < 400 && ri.err == nil {
 			return
 		}
 		attrs := []slog.Attr{
@@ -145,12 +147,16 @@ func (a *API) observe(next http.Handler) http.Handler {
 		if ri.err != nil {
 			attrs = append(attrs, slog.String("err", ri.err.Error()))
 		}
+		if ri.stack != nil {
+			attrs = append(attrs, slog.String("stack", string(ri.stack)))
+		}
 		level := slog.LevelInfo
 		switch {
 		case errors.Is(r.Context().Err(), context.Canceled) || errors.Is(ri.err, context.Canceled):
 			// The client went away; nothing is wrong with the server.
 			level = slog.LevelDebug
-		case status >= 500:
+		case status >= 500 || ri.err != nil:
+			// ri.err on a success status: a panic after the response began.
 			level = slog.LevelError
 		}
 		a.log.LogAttrs(r.Context(), level, "request failed", attrs...)
@@ -185,6 +191,7 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 			}
 			if ri := infoFrom(r.Context()); ri != nil {
 				ri.err = fmt.Errorf("panic: %v", v)
+				ri.stack = debug.Stack()
 			}
 			if sw, ok := w.(*statusWriter); ok && sw.written {
 				return // too late for a clean answer; the log line says why

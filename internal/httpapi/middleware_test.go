@@ -116,8 +116,23 @@ func TestPanicRecovery(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "kaboom") || !strings.Contains(lines[0], "level=ERROR") {
 		t.Errorf("log lines %q", lines)
 	}
+	if !strings.Contains(lines[0], "stack=") {
+		t.Errorf("panic log line has no stack: %s", lines[0])
+	}
 	if r := s.do(t, "GET", "/api/constitutions/default", nil); r.status != 200 {
 		t.Errorf("server unwell after a panic: %s", r)
+	}
+
+	// A panic after the response has begun cannot change the status, but
+	// it is still logged as an error.
+	s.api.Handle("GET /api/late-boom", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "partial")
+		panic("late kaboom")
+	}))
+	_, _ = s.try("GET", "/api/late-boom", nil, "X-Request-Id", "trace-late-panic")
+	lines = s.logs.linesWith("request_id=trace-late-panic")
+	if len(lines) != 1 || !strings.Contains(lines[0], "late kaboom") || !strings.Contains(lines[0], "level=ERROR") {
+		t.Errorf("late panic log lines %q", lines)
 	}
 }
 
