@@ -9,7 +9,16 @@ export default defineConfig({
   plugins: [react()],
   server: {
     proxy: {
-      '/api': { target: backend, ws: true, changeOrigin: true },
+      '/api': {
+        target: backend,
+        ws: true,
+        changeOrigin: true,
+        // The server only accepts WebSockets from its own origin; present
+        // the proxied socket as coming from there.
+        configure: (proxy) => {
+          proxy.on('proxyReqWs', (proxyReq) => proxyReq.setHeader('Origin', backend))
+        },
+      },
     },
   },
   build: {
@@ -17,6 +26,8 @@ export default defineConfig({
     // Keep dist/.keep so the Go embed pattern compiles on a clean clone.
     emptyOutDir: false,
     sourcemap: false,
+    // One bundle for a locally served tool; the Markdown stack makes it ~530 kB.
+    chunkSizeWarningLimit: 800,
   },
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],

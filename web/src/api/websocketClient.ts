@@ -102,7 +102,7 @@ export class WebSocketClient {
   constructor(options: WebSocketClientOptions) {
     this.opts = {
       initialBackoffMs: 500,
-      maxBackoffMs: 15000,
+      maxBackoffMs: 5000,
       heartbeatIntervalMs: 20000,
       heartbeatTimeoutMs: 10000,
       requestTimeoutMs: 15000,

@@ -7,7 +7,7 @@ const labels: Record<string, string> = {
   ERROR: 'Error',
 }
 
-const icons: Record<string, string> = { ALLOW: '✓', CAUTION: '!', BLOCK: '⛔', ERROR: '?' }
+const icons: Record<string, string> = { ALLOW: '✓', CAUTION: '!', BLOCK: '×', ERROR: '?' }
 
 export function DecisionBadge({ decision }: { decision?: string }) {
   if (!decision) {
