@@ -50,8 +50,8 @@ type Deps struct {
 	// itself. When nil the API keeps a private registry and serves it at
 	// GET /metrics, so parallel tests never clash on metric names.
 	Registry prometheus.Registerer
-	// Models returns the payload of GET /api/models (see ModelsInfo for the
-	// documented shape). Nil means a payload naming only the demo provider.
+	// Models returns the payload of GET /api/models, documented as
+	// llm.ModelsInfo (llm.Catalog.Info). Nil means the demo provider only.
 	Models func() any
 	// UI serves every path outside /api; nil answers those with 404.
 	UI http.Handler
