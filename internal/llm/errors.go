@@ -161,7 +161,7 @@ func RetryAfterFromHeader(h http.Header, now time.Time) time.Duration {
 // keyPattern matches API-key-shaped tokens (OpenAI sk-..., OpenRouter
 // sk-or-..., Anthropic sk-ant-...), including the partially masked form
 // OpenAI echoes back in its 401 message.
-var keyPattern = regexp.MustCompile(`\bsk-[A-Za-z0-9_\-*.]{6,}`)
+var keyPattern = regexp.MustCompile(`\bsk-[A-Za-z0-9_\-*]{6,}`)
 
 // Redact removes the given secrets and anything shaped like an API key from
 // s, so a provider message can be logged and shown safely.

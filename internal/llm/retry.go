@@ -208,12 +208,18 @@ func finalError(name string, err error, attempts int) error {
 	if errors.As(err, &ue) {
 		c := *ue
 		c.Attempts = attempts
+		if c.Provider == "" {
+			c.Provider = name
+		}
 		return &c
 	}
 	var se *StreamError
 	if errors.As(err, &se) {
 		c := *se
 		c.Attempts = attempts
+		if c.Provider == "" {
+			c.Provider = name
+		}
 		return &c
 	}
 	return &StreamError{Provider: name, Err: err, Attempts: attempts}

@@ -393,7 +393,12 @@ func TestNoFirstTokenTimeout(t *testing.T) {
 	if !errors.Is(err, llm.ErrFirstTokenTimeout) {
 		t.Fatalf("err %v, want ErrFirstTokenTimeout", err)
 	}
-	<-up.ClientGone
+	// On a loaded machine the timeout may fire before the request even
+	// reaches the server; when it did reach it, the server must see the
+	// client go away.
+	if up.Calls() > 0 {
+		<-up.ClientGone
+	}
 }
 
 func TestCancelClosesUpstream(t *testing.T) {
