@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -49,5 +52,27 @@ func TestDocsAndSpec(t *testing.T) {
 		if strings.Contains(page, ext) {
 			t.Errorf("docs page references %q", ext)
 		}
+	}
+}
+
+// TestServedSpecIsTheCommandsSpec: the document the server serves is the
+// one OpenAPI (and so `superego openapi`) prints for the same config.
+func TestServedSpecIsTheCommandsSpec(t *testing.T) {
+	t.Parallel()
+	st := openTestStore(t)
+	srv := httptest.NewServer(New(Config{Version: "v-test"}, Deps{Store: st}).Handler())
+	t.Cleanup(srv.Close)
+	served := (&testServer{srv: srv}).do(t, "GET", "/api/openapi.json", nil)
+	printed, err := OpenAPI(Config{Version: "v-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	served.decode(t, &a)
+	if err := json.Unmarshal(printed, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("served /api/openapi.json differs from OpenAPI()")
 	}
 }
