@@ -29,12 +29,12 @@ import (
 
 const loadSockets = 1000
 
-// BenchmarkLoad opens 1,000 sockets; each iteration every socket runs one
-// flow on the demo provider at zero delay (the relay), then the same
-// sockets' worth of clients receive the very frames of such a run from a
-// bare coder/websocket server that only writes them (the baseline). Both
-// rounds are measured in the same iteration so their ratio is meaningful
-// on a shared machine.
+// BenchmarkLoad opens 1,000 sockets per server; each iteration every socket
+// runs one flow on the demo provider at zero delay (the relay), then again
+// through a relay with delta merging turned off, then 1,000 clients receive
+// the very frames of such a run from a bare coder/websocket server that only
+// writes them (the baseline). All rounds run in the same iteration so their
+// ratios are meaningful on a shared machine.
 func BenchmarkLoad(b *testing.B) {
 	raiseFileLimit(b)
 	e := newBenchEnv(b)
@@ -50,55 +50,77 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	relay := dialMany(b, e.wsURL(), loadSockets)
 
+	// The same relay with merging off (no delta may grow past one byte):
+	// every event becomes its own frame, as in the bare baseline.
+	unmergedHandler := wsapi.New(wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1, MergeLimit: 1}, e.eng, nil, nil, nil)
+	defer unmergedHandler.Close()
+	unmergedSrv := httptest.NewServer(unmergedHandler)
+	defer unmergedSrv.Close()
+	unmerged := dialMany(b, "ws"+strings.TrimPrefix(unmergedSrv.URL, "http"), loadSockets)
+
 	// One run's frames as a fast client receives them, for the baseline.
 	frames := recordRun(b, e, instances[0])
 	bare := httptest.NewServer(bareServer(frames))
 	defer bare.Close()
 	bareConns := dialMany(b, "ws"+strings.TrimPrefix(bare.URL, "http"), loadSockets)
 
-	var relayTokens, bareTokens int
-	var relayTime, bareTime time.Duration
+	var relayTokens, bareTokens, relayFrames, bareFrames, unmergedTokens, unmergedFrames int
+	var relayTime, bareTime, unmergedTime time.Duration
+	send := func(i int) any { return sendMessage("load", instances[i], "What is the capital of France?") }
 	b.ResetTimer()
 	for range b.N {
-		n, d := round(b, relay, func(i int) any { return sendMessage("load", instances[i], "What is the capital of France?") })
+		n, f, d := round(b, relay, send)
 		relayTokens += n
+		relayFrames += f
 		relayTime += d
-		n, d = round(b, bareConns, func(int) any { return map[string]any{"type": "ping"} })
+		n, f, d = round(b, unmerged, send)
+		unmergedTokens += n
+		unmergedFrames += f
+		unmergedTime += d
+		n, f, d = round(b, bareConns, func(int) any { return map[string]any{"type": "ping"} })
 		bareTokens += n
+		bareFrames += f
 		bareTime += d
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(relayFrames)/relayTime.Seconds(), "relay_frames/s")
+	b.ReportMetric(float64(bareFrames)/bareTime.Seconds(), "bare_frames/s")
 	relayRate := float64(relayTokens) / relayTime.Seconds()
 	bareRate := float64(bareTokens) / bareTime.Seconds()
 	b.ReportMetric(relayRate, "relay_tokens/s")
 	b.ReportMetric(bareRate, "bare_tokens/s")
+	unmergedRate := float64(unmergedTokens) / unmergedTime.Seconds()
 	b.ReportMetric(relayRate/bareRate, "relay/bare")
+	b.ReportMetric(unmergedRate, "unmerged_tokens/s")
+	b.ReportMetric(float64(unmergedFrames)/unmergedTime.Seconds(), "unmerged_frames/s")
+	b.ReportMetric(unmergedRate/bareRate, "unmerged/bare")
 	b.ReportMetric(float64(loadSockets)/(relayTime.Seconds()/float64(b.N)), "relay_runs/s")
-	for _, c := range append(relay, bareConns...) {
+	for _, c := range append(append(relay, unmerged...), bareConns...) {
 		_ = c.CloseNow()
 	}
 }
 
 // round has every socket send one request and read until run_finished. It
 // returns the token deltas delivered (a merged delta counts for every token
-// in it, known from its seq) and the wall time.
-func round(b *testing.B, conns []*websocket.Conn, req func(i int) any) (int, time.Duration) {
+// in it, known from its seq), the frames received and the wall time.
+func round(b *testing.B, conns []*websocket.Conn, req func(i int) any) (int, int, time.Duration) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	total := 0
+	total, frames := 0, 0
 	errs := make(chan error, len(conns))
 	start := time.Now()
 	for i, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n, err := runOne(c, req(i))
+			n, f, err := runOne(c, req(i))
 			if err != nil {
 				errs <- err
 				return
 			}
 			mu.Lock()
 			total += n
+			frames += f
 			mu.Unlock()
 		}()
 	}
@@ -108,38 +130,38 @@ func round(b *testing.B, conns []*websocket.Conn, req func(i int) any) (int, tim
 	for err := range errs {
 		b.Fatalf("load round: %v", err)
 	}
-	return total, d
+	return total, frames, d
 }
 
-func runOne(c *websocket.Conn, req any) (int, error) {
+func runOne(c *websocket.Conn, req any) (tokens, frames int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	data, _ := json.Marshal(req)
 	if err := c.Write(ctx, websocket.MessageText, data); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	tokens := 0
 	var prev int64
 	for {
 		_, msg, err := c.Read(ctx)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
+		frames++
 		var ev struct {
 			Type string `json:"type"`
 			Seq  int64  `json:"seq"`
 			Code string `json:"code"`
 		}
 		if err := json.Unmarshal(msg, &ev); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		switch ev.Type {
 		case wsapi.TypeError:
-			return 0, fmt.Errorf("error frame %s", msg)
+			return 0, 0, fmt.Errorf("error frame %s", msg)
 		case events.TypeSuperegoThinking, events.TypeSuperegoToken, events.TypeAssistantToken:
 			tokens += int(ev.Seq - prev)
 		case events.TypeRunFinished:
-			return tokens, nil
+			return tokens, frames, nil
 		}
 		if ev.Seq > 0 {
 			prev = ev.Seq
