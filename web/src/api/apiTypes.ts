@@ -290,6 +290,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a run
+         * @description A run's status, ids, decision, usage and timings, from the store.
+         */
+        get: operations["get-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a run's events
+         * @description The run's events as Server-Sent Events: `id:` is the event's seq, `event:` its type and `data:` the same JSON object the WebSocket sends. Events after `Last-Event-ID` (or `after_seq`) are replayed, then live ones follow; the stream ends after `run_finished`. 410 means the run's event log is no longer kept: read the run and its messages instead.
+         */
+        get: operations["stream-run-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sysprompts": {
         parameters: {
             query?: never;
@@ -418,6 +458,37 @@ export interface components {
              * @example https://example.com/errors/example
              */
             type: string;
+        };
+        Event: {
+            action?: string;
+            comparison_id?: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            decision?: string;
+            delta?: string;
+            error?: string;
+            flow_config_id?: string;
+            flow_instance_id?: string;
+            id?: string;
+            message?: components["schemas"]["Message"];
+            model?: string;
+            reason?: string;
+            request_id?: string;
+            resource?: string;
+            run_id?: string;
+            run_ids?: string[] | null;
+            /** Format: int64 */
+            seq?: number;
+            status?: string;
+            timings?: components["schemas"]["Timings"];
+            /** Format: date-time */
+            ts: string;
+            type: string;
+            usage?: components["schemas"]["Usage"];
+            user_message?: components["schemas"]["Message"];
+            /** Format: int64 */
+            version?: number;
         };
         FlowConfig: {
             assistant_model: string;
@@ -620,6 +691,24 @@ export interface components {
             demo: boolean;
             models: string[] | null;
             name: string;
+        };
+        Run: {
+            comparison_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            decision?: string;
+            error?: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            flow_config_id: string;
+            flow_instance_id: string;
+            id: string;
+            /** Format: int64 */
+            last_seq: number;
+            status: string;
+            timings: components["schemas"]["Timings"];
+            usage: components["schemas"]["Usage"];
+            user_message_id: string;
         };
         Sysprompt: {
             content: string;
@@ -2394,7 +2483,6 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
                 };
@@ -2516,6 +2604,82 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stream-run-events": {
+        parameters: {
+            query?: {
+                /** @description Only events with a larger seq */
+                after_seq?: number;
+            };
+            header?: {
+                /** @description Resume after this seq (sent by EventSource on reconnect); wins over after_seq */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of run events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": {
+                        data: components["schemas"]["Event"];
+                        /** @description The event's type, e.g. assistant_token. */
+                        event: string;
+                        /** @description The event's seq. */
+                        id: number;
+                    }[];
+                };
+            };
+            /** @description Error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -176,17 +176,7 @@ export function createRestClient(opts: RestOptions = {}) {
       messages: (id: string) => all((c) => client.GET('/api/flow-instances/{id}/messages', { params: { path: { id }, ...q(c) } })),
     },
     runs: {
-      // Not in the OpenAPI document (the run views live with the WebSocket).
-      get: async (id: string): Promise<Run> => {
-        const headers: Record<string, string> = { Accept: 'application/json' }
-        const t = token?.()
-        if (t) headers.Authorization = `Bearer ${t}`
-        const base = opts.baseUrl ?? ''
-        const res = await (opts.fetch ?? fetch)(`${base}/api/runs/${encodeURIComponent(id)}`, { headers })
-        const body = await res.json().catch(() => ({}))
-        if (!res.ok) throw new ApiError(res.status, body as Problem)
-        return body as Run
-      },
+      get: async (id: string): Promise<Run> => (await unwrap(client.GET('/api/runs/{id}', { params: idParam(id) }))).data,
     },
     models: async () => (await unwrap(client.GET('/api/models'))).data,
   }

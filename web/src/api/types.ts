@@ -27,20 +27,8 @@ export type FlowConfigWrite = S['FlowSpecInput']
 export type FlowTemplateWrite = S['FlowTemplateInput']
 export type FlowInstanceWrite = S['FlowInstanceInput']
 
-/** GET /api/runs/{id} (served next to the WebSocket, not in the OpenAPI document). */
-export interface Run {
-  id: string
-  flow_instance_id: string
-  flow_config_id: string
-  user_message_id: string
-  comparison_id?: string
-  status: string
-  decision?: string
-  error?: string
-  last_seq: number
-  created_at: string
-  finished_at?: string | null
-}
+/** GET /api/runs/{id}: a run's status, ids and timings. */
+export type Run = S['Run']
 
 /** A flow config (or template config) as an edit form holds it: every field present. */
 export interface FlowDraft {
