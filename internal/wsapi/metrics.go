@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/superego-lab/superego/internal/events"
 )
 
 // metrics are the WebSocket endpoint's Prometheus series. They are
@@ -23,6 +25,10 @@ type metrics struct {
 
 	peakMu sync.Mutex
 	peak   atomic.Int64
+
+	// Counters of the known frame types, resolved once: a label lookup per
+	// frame would cost a hash and a lock on the hot path.
+	outByType map[string]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -55,10 +61,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "superego_ws_send_queue_peak_frames", Help: "Largest number of frames ever pending in one socket's send queue.",
 		}),
 	}
+	m.outByType = make(map[string]prometheus.Counter)
+	for _, typ := range []string{
+		events.TypeAccepted, events.TypeRunStarted, events.TypeSuperegoStarted, events.TypeSuperegoThinking,
+		events.TypeSuperegoToken, events.TypeSuperegoDecision, events.TypeAssistantToken, events.TypeAssistantMessage,
+		events.TypeRunFinished, events.TypeResourceChanged, TypeError, TypePong,
+	} {
+		m.outByType[typ] = m.framesOut.WithLabelValues(typ)
+	}
 	if reg != nil {
 		reg.MustRegister(m.connections, m.framesIn, m.framesOut, m.errors, m.merged, m.dropped, m.slowCloses, m.queued, m.queuePeak)
 	}
 	return m
+}
+
+// frameOut counts one written frame.
+func (m *metrics) frameOut(typ string) {
+	if c, ok := m.outByType[typ]; ok {
+		c.Inc()
+		return
+	}
+	m.framesOut.WithLabelValues(typ).Inc()
 }
 
 // observeQueueLen records a socket's queue length for the peak gauge.

@@ -184,7 +184,7 @@ func (s *session) writeLoop() {
 			go s.drop()
 			return
 		}
-		s.h.m.framesOut.WithLabelValues(it.frameType()).Inc()
+		s.h.m.frameOut(it.frameType())
 	}
 }
 
