@@ -40,7 +40,10 @@ func (w *doneWatcher) scan(b []byte) {
 			w.long = false
 		case w.long:
 		case len(w.line) >= maxTerminatorLine:
-			w.long = true
+			// Trailing padding does not make a terminator line too long.
+			if c != ' ' && c != '\r' {
+				w.long = true
+			}
 		default:
 			w.line = append(w.line, c)
 		}

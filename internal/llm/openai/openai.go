@@ -165,7 +165,9 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 			if err := send(llm.KindReasoning, deltaReasoning(ch.Delta)); err != nil {
 				return err
 			}
-			for _, seg := range think.Feed(ch.Delta.Content) {
+			// A refusal is what the model says instead of an answer, so the
+			// user sees it as text.
+			for _, seg := range think.Feed(ch.Delta.Content + ch.Delta.Refusal) {
 				kind := llm.KindText
 				if seg.Reasoning {
 					kind = llm.KindReasoning

@@ -150,3 +150,33 @@ func TestDoneWatcher(t *testing.T) {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+func FuzzDoneWatcher(f *testing.F) {
+	f.Add("data: {}\n\ndata: [DONE]\n\n", uint8(1))
+	f.Add("data:[DONE]\r\n", uint8(3))
+	f.Add("data: [DONE]        \r\n", uint8(2))
+	f.Fuzz(func(t *testing.T, body string, step uint8) {
+		read := func(n int) bool {
+			var done atomic.Bool
+			w := &doneWatcher{rc: nopCloser{strings.NewReader(body)}, done: &done}
+			buf := make([]byte, n)
+			for {
+				if _, err := w.Read(buf); err != nil {
+					return done.Load()
+				}
+			}
+		}
+		// However the body is cut into reads, the verdict is the same, and
+		// it matches a line-by-line reading of the whole body.
+		whole := false
+		for _, l := range strings.Split(body, "\n") {
+			line := strings.TrimRight(l, "\r ")
+			if line == "data: [DONE]" || line == "data:[DONE]" {
+				whole = true
+			}
+		}
+		if got := read(int(step%9) + 1); got != whole {
+			t.Fatalf("body %q in reads of %d: done=%v, line scan says %v", body, step%9+1, got, whole)
+		}
+	})
+}
