@@ -122,8 +122,11 @@ describe('WebSocketClient', () => {
     expect(acc.run_ids).toEqual(['run1'])
     await vi.waitFor(() => expect(events.filter((e) => e.type === 'run_finished')).toHaveLength(1))
     expect(h.protocols[0]).toEqual(['superego.v1', 'superego.bearer.secret'])
-    // A finished run is no longer followed.
+    // A finished run is no longer followed…
     expect(c.followedRuns()).toEqual([])
+    // …but a view mounted later (a fork, a comparison column) still gets it.
+    expect(c.eventsForInstance('inst1').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(c.eventsForInstance('other')).toEqual([])
   })
 
   it('queues a request made before the socket is open', async () => {

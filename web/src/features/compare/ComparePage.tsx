@@ -6,6 +6,7 @@ import { Link, useNavigate, useParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useComparison, useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
 import type { FlowInstance } from '../../api/types'
+import { groupComparisons } from './groups'
 import { Composer } from '../../shared/Composer'
 import { TurnView } from '../../shared/TurnView'
 import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
@@ -41,38 +42,6 @@ export function ComparePage() {
       <section className="split-main">{comparisonId ? <ComparisonView key={comparisonId} comparisonId={comparisonId} /> : <NewComparison />}</section>
     </div>
   )
-}
-
-interface Group {
-  id: string
-  title: string
-  createdAt: string
-  instances: FlowInstance[]
-}
-
-/** Groups flow instances by comparison_id, newest comparison first. */
-export function groupComparisons(items: FlowInstance[]): Group[] {
-  const byId = new Map<string, Group>()
-  for (const i of items) {
-    if (!i.comparison_id) continue
-    let g = byId.get(i.comparison_id)
-    if (!g) {
-      g = { id: i.comparison_id, title: '', createdAt: i.created_at, instances: [] }
-      byId.set(i.comparison_id, g)
-    }
-    g.instances.push(i)
-    if (i.created_at < g.createdAt) g.createdAt = i.created_at
-  }
-  for (const g of byId.values()) g.title = g.instances[0]?.description || commonName(g.instances)
-  return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-}
-
-function commonName(items: FlowInstance[]): string {
-  const names = items.map((i) => i.name)
-  // Columns are named "<comparison> · <config>"; show the shared part once.
-  const prefixes = new Set(names.map((n) => n.split(' · ')[0]))
-  if (names.length > 1 && prefixes.size === 1 && names.every((n) => n.includes(' · '))) return [...prefixes][0]
-  return names.length ? names.join(' vs ') : 'Comparison'
 }
 
 function NewComparison() {
