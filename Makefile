@@ -6,6 +6,8 @@ BIN      := bin/superego
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+# Our packages: ./... minus Go files that npm packages ship under web/node_modules.
+PKGS      = $(shell $(GO) list ./... | grep -v /node_modules/)
 
 .PHONY: all build run test test-go test-web e2e lint bench openapi check-openapi web-deps web-build clean
 
@@ -59,12 +61,12 @@ check-openapi: web-deps
 ## lint: gofmt, go vet, golangci-lint (curated list in .golangci.yml), web lint
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
-	$(GO) run $(GOLANGCI) run ./...
+	$(GO) vet $(PKGS)
+	$(GO) run $(GOLANGCI) run $(PKGS)
 
 ## bench: Go benchmarks and the WebSocket load generator; see BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/... | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS) | tee bench.out
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html

@@ -111,7 +111,9 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		UI:       web.Handler(),
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
-	api.Handle("GET /api/ws", wsapi.New(wsapi.Config{
+	// The WebSocket checks the token itself: browsers cannot send an
+	// Authorization header, so it also accepts it as a subprotocol.
+	api.HandlePublic("GET /api/ws", wsapi.New(wsapi.Config{
 		APIToken:         c.APIToken,
 		AllowedOrigins:   c.AllowedOrigins,
 		MaxRunsPerSocket: c.MaxRunsPerSocket,
