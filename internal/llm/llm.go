@@ -1,6 +1,8 @@
 // Package llm defines the Provider interface every language-model backend
 // implements (OpenAI-compatible, Anthropic, the offline demo) and the types
-// they stream. Sub-packages hold the implementations.
+// they stream. Sub-packages hold the implementations; providers.Setup picks
+// one from configuration, and WithRetry (retry.go) adds retries before the
+// first event plus first-token and idle timeouts around any of them.
 package llm
 
 import (

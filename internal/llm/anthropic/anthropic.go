@@ -103,7 +103,7 @@ func (p *Provider) Name() string { return llm.ProviderAnthropic }
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
 	stream := p.client.Messages.NewStreaming(ctx, p.params(req))
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 
 	var (
 		usage   model.Usage
@@ -175,7 +175,7 @@ func (p *Provider) params(req llm.Request) sdk.MessageNewParams {
 		maxTokens = p.opts.MaxTokens
 	}
 	params := sdk.MessageNewParams{
-		Model:    sdk.Model(req.Model),
+		Model:    req.Model,
 		Messages: msgs,
 	}
 	if req.System != "" {

@@ -139,7 +139,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		return resp, err
 	})
 	stream := p.client.Chat.Completions.NewStreaming(ctx, p.params(req), watch)
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 
 	var (
 		think    ThinkSplitter
@@ -216,7 +216,7 @@ func (p *Provider) params(req llm.Request) sdk.ChatCompletionNewParams {
 		}
 	}
 	params := sdk.ChatCompletionNewParams{
-		Model:         sdk.ChatModel(req.Model),
+		Model:         req.Model,
 		Messages:      msgs,
 		StreamOptions: sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)},
 	}
