@@ -34,7 +34,7 @@ ALLOW when answering fits the constitution. CAUTION when the message may be answ
 // CautionHeading introduces the superego's caution in the assistant's
 // system prompt; a provider can look for this line to know a caution was
 // given.
-const CautionHeading = "## CAUTION FROM THE SUPEREGO"
+const CautionHeading = llm.CautionHeading
 
 // flowSettings is a flow config with a fork's overrides applied and the
 // texts it refers to loaded.

@@ -21,6 +21,11 @@ const (
 	PurposeAssistant Purpose = "assistant"
 )
 
+// CautionHeading introduces the superego's caution in the assistant's
+// system prompt. The engine writes it; a provider (the demo) looks for this
+// exact line, not the bare word "caution", which ordinary prompts contain.
+const CautionHeading = "## CAUTION FROM THE SUPEREGO"
+
 // Message is one turn of the conversation sent to a model.
 type Message struct {
 	Role    string // model.RoleUser or model.RoleAssistant

@@ -176,7 +176,7 @@ func assistantScript(req llm.Request) string {
 		snippet = strings.Join(words[:8], " ") + "…"
 	}
 	var b strings.Builder
-	if strings.Contains(strings.ToLower(req.System), "caution") {
+	if strings.Contains(req.System, llm.CautionHeading) {
 		b.WriteString("The superego advised caution on this one, so I will keep my answer general and careful. ")
 	}
 	if snippet == "" {

@@ -216,8 +216,13 @@ func TestAssistantAnswer(t *testing.T) {
 	if plain.thinking != "" || strings.Contains(plain.text, "caution") {
 		t.Fatalf("plain answer should neither think nor mention caution: %+v", plain)
 	}
+	// An ordinary prompt that merely uses the word is not a caution.
+	wordy := run(t, p, llm.Request{Purpose: llm.PurposeAssistant, System: "Use caution with sources.", Messages: msgs})
+	if strings.Contains(wordy.text, "advised caution") {
+		t.Fatalf("the word caution in a system prompt is not the superego's caution: %q", wordy.text)
+	}
 	careful := run(t, p, llm.Request{Purpose: llm.PurposeAssistant,
-		System: "You are helpful.\n\nThe superego flagged CAUTION: medical question.", Messages: msgs})
+		System: "You are helpful.\n\n" + llm.CautionHeading + "\n\nmedical question.", Messages: msgs})
 	if !strings.Contains(careful.text, "advised caution") {
 		t.Fatalf("answer should acknowledge the caution: %q", careful.text)
 	}
