@@ -24,8 +24,10 @@ func (s *session) handle(f Frame) {
 	case TypeRunParallel:
 		if f.ComparisonID != "" {
 			// How many columns the comparison has is only known once the
-			// engine started them; reserve the most there can be.
-			s.start(f, maxConfigs, func(ctx context.Context) (string, []model.Run, error) {
+			// engine started them; reserve the most there can be (or the
+			// whole limit, if lower: the socket then follows every column,
+			// overshooting the limit by at most the difference).
+			s.start(f, min(maxConfigs, s.h.cfg.MaxRunsPerSocket), func(ctx context.Context) (string, []model.Run, error) {
 				runs, err := s.h.eng.ContinueComparison(ctx, f.ComparisonID, f.Content)
 				return f.ComparisonID, runs, err
 			})
@@ -70,7 +72,7 @@ func (s *session) start(f Frame, slots int, run func(context.Context) (string, [
 	// accepted goes first; the followers read each run's log from seq 1,
 	// so nothing the runs emitted meanwhile is lost.
 	s.accept(f.RequestID, comparisonID, ids)
-	s.unreserve(slots - len(runs))
+	s.unreserve(slots - len(runs)) // negative when a comparison had more columns than reserved
 	for _, id := range ids {
 		sub, err := s.h.eng.Subscribe(s.ctx, id, 0)
 		if err != nil {
@@ -128,14 +130,18 @@ func (s *session) follow(runID string, sub *engine.Subscription, reserved bool) 
 	go func() {
 		defer s.work.Done()
 		defer sub.Close()
-		defer func() {
-			cancel()
+		defer cancel()
+		// release frees the run's slot; it runs before run_finished is
+		// queued, so a client that starts its next run on run_finished
+		// never finds the slot still taken.
+		release := func() {
 			s.mu.Lock()
 			if s.follows[runID] == fl {
 				delete(s.follows, runID)
 			}
 			s.mu.Unlock()
-		}()
+		}
+		defer release()
 		for {
 			batch, err := sub.Next(ctx)
 			if err != nil {
@@ -146,6 +152,9 @@ func (s *session) follow(runID string, sub *engine.Subscription, reserved bool) 
 				return
 			}
 			for _, ev := range batch {
+				if ev.Type == events.TypeRunFinished {
+					release()
+				}
 				if err := s.q.pushEvent(ctx, ev); err != nil {
 					return
 				}

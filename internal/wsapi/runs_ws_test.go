@@ -8,6 +8,7 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/wsapi"
 )
 
 func sendMessage(requestID, instanceID, content string) map[string]any {
@@ -251,5 +252,30 @@ func TestRunParallelInterleaves(t *testing.T) {
 	cfgs := map[string]bool{rest[acc.RunIDs[0]][0].FlowConfigID: true, rest[acc.RunIDs[1]][0].FlowConfigID: true}
 	if !cfgs[e.standard] || !cfgs[e.alt] {
 		t.Fatalf("configs %v", cfgs)
+	}
+}
+
+// A socket allowed fewer runs than a comparison can have columns still
+// continues its comparisons.
+func TestContinueComparisonWithLowRunLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 2}})
+	c := e.dial()
+	c.send(map[string]any{"type": "run_parallel", "request_id": "a", "flow_config_ids": []string{e.standard, e.alt}, "content": "first"})
+	acc := c.expect(events.TypeAccepted)
+	c.collect(acc.RunIDs...)
+	c.send(map[string]any{"type": "run_parallel", "request_id": "b", "comparison_id": acc.ComparisonID, "content": "second"})
+	acc2 := c.expect(events.TypeAccepted)
+	if len(acc2.RunIDs) != 2 {
+		t.Fatalf("accepted %+v", acc2.Event)
+	}
+	runs, _, _ := c.collect(acc2.RunIDs...)
+	for _, id := range acc2.RunIDs {
+		checkRun(t, runs[id], 0)
+	}
+	// Every slot is free again.
+	c.send(map[string]any{"type": "run_parallel", "request_id": "c", "flow_config_ids": []string{e.standard, e.alt}, "content": "third"})
+	if acc3 := c.expect(events.TypeAccepted); acc3.RequestID != "c" {
+		t.Fatalf("accepted %+v", acc3.Event)
 	}
 }
