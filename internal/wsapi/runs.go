@@ -182,10 +182,10 @@ func appendSSE(buf []byte, ev events.Event) []byte {
 // sseSchema describes the stream in the OpenAPI document: each message's
 // data is a run event.
 func sseSchema(api huma.API) *huma.Schema {
-	ev := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(events.Event{}), true, "RunEvent")
+	ev := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(events.Event{}), true, "Event")
 	return &huma.Schema{
 		Title:       "Server-Sent Events",
-		Description: "A sequence of SSE messages: `id: <seq>`, `event: <type>`, `data: <RunEvent JSON>`.",
+		Description: "A sequence of SSE messages: `id: <seq>`, `event: <type>`, `data: <Event JSON>` (the same object the WebSocket sends).",
 		Type:        huma.TypeArray,
 		Items: &huma.Schema{
 			Type: huma.TypeObject,
