@@ -8,6 +8,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 # Our packages: ./... minus Go files that npm packages ship under web/node_modules.
 PKGS      = $(shell $(GO) list ./... | grep -v /node_modules/)
+# Suites that run once per store (see internal/store/teststore).
+STORE_SUITES := ./internal/httpapi/ ./internal/wsapi/ ./internal/engine/
 
 .PHONY: all build run test test-go test-web e2e lint bench openapi check-openapi web-deps web-build clean
 

@@ -2,15 +2,12 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,40 +15,16 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/superego-lab/superego/internal/events"
-	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
-	"github.com/superego-lab/superego/internal/store/postgres"
-	"github.com/superego-lab/superego/internal/store/postgres/pgtest"
-	"github.com/superego-lab/superego/internal/store/sqlite"
+	"github.com/superego-lab/superego/internal/store/teststore"
 )
 
 // openTestStore is the one place that picks the database the API suite
-// runs on: a fresh, seeded SQLite file in a temp dir, or, when
-// SUPEREGO_TEST_DATABASE_URL is set, a fresh PostgreSQL database on that
-// server (created and dropped by pgtest).
+// runs on (teststore: SQLite by default, PostgreSQL when
+// SUPEREGO_TEST_STORE=postgres), seeded.
 func openTestStore(t testing.TB) store.Store {
 	t.Helper()
-	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-	var st store.Store
-	if os.Getenv(pgtest.EnvURL) != "" {
-		pg, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{}, quiet)
-		if err != nil {
-			t.Fatalf("open postgres store: %v", err)
-		}
-		st = pg
-	} else {
-		lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), quiet)
-		if err != nil {
-			t.Fatalf("open sqlite store: %v", err)
-		}
-		st = lite
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, quiet); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	return st
+	return teststore.Seeded(t)
 }
 
 // syncBuffer collects log output from concurrent requests.
