@@ -33,6 +33,7 @@ type config struct {
 
 	DBMaxConns         int
 	DBStatementTimeout time.Duration
+	RunLease           time.Duration
 
 	// Provider keys come from the environment only, never from flags, so
 	// they do not show in process listings.
@@ -105,6 +106,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, 5*time.Minute)
 	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
 	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
+	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
 
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -118,6 +120,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")
 	if c.DemoDelay < 0 {
 		return c, nil, errors.New("--demo-delay must not be negative")
+	}
+	if c.RunLease < 30*time.Millisecond {
+		return c, nil, fmt.Errorf("--run-lease must be at least 30ms, got %v", c.RunLease)
 	}
 	return c, fs.Args(), nil
 }

@@ -36,10 +36,13 @@ const apiVersion = "1.0.0"
 type app struct {
 	log     *slog.Logger
 	stopBus func()
-	store   store.Store
-	catalog *llm.Catalog
-	engine  *engine.Engine
-	handler http.Handler
+	// stopReplicas writes queued run events and stops following other
+	// replicas; after the engine's shutdown, before the store closes.
+	stopReplicas func()
+	store        store.Store
+	catalog      *llm.Catalog
+	engine       *engine.Engine
+	handler      http.Handler
 }
 
 // openStore opens SQLite under the data dir, or PostgreSQL when a database
@@ -86,12 +89,26 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		return fail(fmt.Errorf("provider: %w", err))
 	}
 
+	rep, stopReplicas, err := openReplicas(ctx, st, c.RunLease, log)
+	if err != nil {
+		return fail(fmt.Errorf("replicas: %w", err))
+	}
 	eng = engine.New(st, cat.Provider, engine.Config{
 		SuperegoModel:         cat.SuperegoModel,
 		AssistantModel:        cat.AssistantModel,
 		MaxConcurrentUpstream: c.MaxConcurrentUpstream,
 		RunTimeout:            c.RunTimeout,
+		Replicas:              rep,
 	}, log, reg)
+	fail = func(err error) (*app, error) {
+		_ = eng.Shutdown(ctx)
+		stopReplicas()
+		_ = st.Close()
+		return nil, err
+	}
+	// Runs left running by a crash are ended before this replica starts
+	// any; on PostgreSQL only those whose lease ran out, as the others
+	// belong to live replicas.
 	if n, err := eng.Recover(ctx); err != nil {
 		return fail(fmt.Errorf("recover runs: %w", err))
 	} else if n > 0 {
@@ -120,7 +137,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	}, eng, bus, log, reg))
 	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
-	return &app{log: log, stopBus: stopBus, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -144,6 +161,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	}
 	defer func() {
 		a.stopBus()
+		a.stopReplicas()
 		_ = a.store.Close()
 	}()
 

@@ -76,6 +76,9 @@ type Config struct {
 	// MaxLogs and MaxLogBytes bound the retained finished logs.
 	MaxLogs     int
 	MaxLogBytes int64
+	// Replicas, when set, makes run events durable and runs leased in the
+	// database shared with other replicas (PostgreSQL); nil on SQLite.
+	Replicas *Replicas
 }
 
 // DefaultConfig returns the defaults used for zero Config fields.
@@ -110,6 +113,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxLogBytes <= 0 {
 		c.MaxLogBytes = d.MaxLogBytes
 	}
+	c.Replicas = c.Replicas.withDefaults()
 	return c
 }
 
@@ -132,12 +136,21 @@ type Engine struct {
 	active  map[string]context.CancelCauseFunc // live runs by id
 	insts   map[string]*instanceLock
 	wg      sync.WaitGroup
+
+	rep       *Replicas     // nil on a single-process store
+	stopLease chan struct{} // closed by Shutdown to end the lease loop
+	leaseDone chan struct{} // closed when the lease loop has ended
 }
 
 // New returns an engine storing into st and calling provider. reg may be
-// nil, in which case no metrics are registered.
+// nil, in which case no metrics are registered. With cfg.Replicas set it
+// starts the lease loop, which Shutdown stops; an incomplete Replicas is a
+// programming error and panics.
 func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
 	cfg = cfg.withDefaults()
+	if err := cfg.Replicas.validate(); err != nil {
+		panic(err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -154,8 +167,13 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 		stopBase: stop,
 		active:   make(map[string]context.CancelCauseFunc),
 		insts:    make(map[string]*instanceLock),
+		rep:      cfg.Replicas,
 	}
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
+	if e.rep != nil {
+		e.stopLease, e.leaseDone = make(chan struct{}), make(chan struct{})
+		go e.leaseLoop(e.stopLease, e.leaseDone)
+	}
 	return e
 }
 
@@ -219,17 +237,22 @@ func (e *Engine) Run(ctx context.Context, runID string) (model.Run, error) {
 }
 
 // Subscribe returns the run's events with Seq > afterSeq, then live ones.
-// A stored run whose log is gone is ErrLogUnavailable.
+// A run not in this process's memory is read from the shared database when
+// there is one (Config.Replicas), whichever replica runs it; otherwise a
+// stored run whose log is gone is ErrLogUnavailable.
 func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*Subscription, error) {
+	if afterSeq < 0 {
+		afterSeq = 0
+	}
 	l, ok := e.logs.get(runID)
 	if !ok {
 		if _, err := e.Run(ctx, runID); err != nil {
 			return nil, err
 		}
+		if e.rep != nil {
+			return e.subscribeStored(runID, afterSeq), nil
+		}
 		return nil, fmt.Errorf("run %q: %w", runID, ErrLogUnavailable)
-	}
-	if afterSeq < 0 {
-		afterSeq = 0
 	}
 	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
 }
@@ -248,14 +271,31 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		e.wg.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		e.stopBase()
-		return nil
 	case <-ctx.Done():
-		e.stopBase()
-		return fmt.Errorf("engine shutdown: %w", ctx.Err())
+		err = fmt.Errorf("engine shutdown: %w", ctx.Err())
 	}
+	e.stopBase()
+	e.stopLeases()
+	return err
+}
+
+// stopLeases ends the lease loop, once. Runs still going after a timed-out
+// Shutdown lose their renewal and are interrupted by the other replicas.
+func (e *Engine) stopLeases() {
+	if e.rep == nil {
+		return
+	}
+	e.mu.Lock()
+	select {
+	case <-e.stopLease:
+	default:
+		close(e.stopLease)
+	}
+	e.mu.Unlock()
+	<-e.leaseDone
 }
 
 func (e *Engine) checkOpen() error {

@@ -89,6 +89,12 @@ type Subscription struct {
 	cursor int64 // seq of the last delivered event
 	closed chan struct{}
 	once   sync.Once
+
+	// A run held by no log of this process is read from the database.
+	remote       EventReader
+	remoteRun    string
+	remoteCtx    context.Context // cancelled by Close
+	remoteCancel context.CancelFunc
 }
 
 // Next blocks until at least one event after the cursor exists and returns
@@ -96,6 +102,9 @@ type Subscription struct {
 // ctx.Err() when ctx is done, and io.EOF once the run has finished and every
 // event was delivered (or after Close).
 func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
+	if s.remote != nil {
+		return s.nextRemote(ctx)
+	}
 	for {
 		l := s.log
 		l.mu.Lock()
@@ -123,7 +132,14 @@ func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
 }
 
 // Close ends the subscription; a blocked Next returns io.EOF.
-func (s *Subscription) Close() { s.once.Do(func() { close(s.closed) }) }
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		close(s.closed)
+		if s.remoteCancel != nil {
+			s.remoteCancel()
+		}
+	})
+}
 
 // logStore keeps the logs of live runs and, bounded by count and bytes, of
 // finished ones. Finished logs stay at least retention long unless the

@@ -68,6 +68,7 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 	if err != nil {
 		return nil, fmt.Errorf("store run: %w", err)
 	}
+	e.claim(ctx, run.ID)
 	j := &job{run: run, inst: inst, flow: flow, userMsg: user, log: newRunLog(run.ID), start: e.now()}
 	// Registered before the caller learns the id, so a Cancel can never
 	// miss a run that has not been launched yet.
@@ -102,13 +103,22 @@ func (e *Engine) launch(j *job) {
 }
 
 // emit stamps e with the run's identity and the next seq and appends it to
-// the run's log.
+// the run's log, and to the durable one when replicas share a database.
 func (e *Engine) emit(j *job, ev events.Event) events.Event {
+	ev = j.log.append(e.stamp(j, ev))
+	if e.rep != nil {
+		e.addEvent(ev)
+	}
+	return ev
+}
+
+// stamp sets the run's identity and the time on ev.
+func (e *Engine) stamp(j *job, ev events.Event) events.Event {
 	ev.TS = e.now().UTC()
 	ev.RunID = j.run.ID
 	ev.FlowInstanceID = j.run.FlowInstanceID
 	ev.FlowConfigID = j.run.FlowConfigID
-	return j.log.append(ev)
+	return ev
 }
 
 // execute carries a run from its start to its stored end.
@@ -209,12 +219,25 @@ func (e *Engine) finish(j *job, status, errText string) {
 	j.run.FinishedAt = &fin
 	sctx, cancel := e.storeCtx()
 	defer cancel()
+	last := e.stamp(j, events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
+	if e.rep != nil {
+		// The whole log, run_finished included, is stored before the
+		// status says the run ended: a replica that sees the status can
+		// then rely on finding every event.
+		last.Seq = j.run.LastSeq
+		e.addEvent(last)
+		if err := e.rep.Events.Flush(sctx); err != nil {
+			e.log.Error("store run events", "run_id", j.run.ID, "err", err)
+		}
+	}
 	if r, err := e.st.UpdateRun(sctx, j.run); err != nil {
 		e.log.Error("store finished run", "run_id", j.run.ID, "err", err)
 	} else {
 		j.run = r
 	}
-	e.emit(j, events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
+	// Appended after the status is stored, so a subscriber here that reads
+	// run_finished finds the run ended over REST too.
+	j.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
 }
 

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// DefaultLeaseTTL is how long a replica's claim on its runs lasts without
+// renewal when Replicas.LeaseTTL is zero.
+const DefaultLeaseTTL = 30 * time.Second
+
+// Replicas connects an engine to the other replicas sharing its database
+// (PostgreSQL). Without it (SQLite, one process) run events live only in
+// memory and nothing is leased.
+type Replicas struct {
+	// Owner names this replica on its runs' leases; unique per process.
+	Owner string
+	// LeaseTTL is how long a run stays claimed without renewal; leases are
+	// renewed, and other replicas' expired runs interrupted, every
+	// LeaseTTL/3. Zero means DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// Leases records which replica runs what (the PostgreSQL store).
+	Leases Leases
+	// Events makes run events durable in batches (a postgres.Batcher).
+	Events EventSink
+	// Follow reads a run's stored events after afterSeq, live, whichever
+	// replica runs it (a postgres.Tailer's Follow). Subscribe uses it for
+	// runs not in this process's memory.
+	Follow func(runID string, afterSeq int64) EventReader
+}
+
+// Leases are the run leases of the shared database.
+type Leases interface {
+	// ClaimRun records owner as the replica executing a running run.
+	ClaimRun(ctx context.Context, runID, owner string, ttl time.Duration) error
+	// RenewLeases extends every running run of owner to ttl from now.
+	RenewLeases(ctx context.Context, owner string, ttl time.Duration) (int, error)
+	// InterruptExpired ends the running runs whose lease ran out, keeping
+	// their partial text, and returns their ids.
+	InterruptExpired(ctx context.Context) ([]string, error)
+}
+
+// EventSink stores run events in batches.
+type EventSink interface {
+	// Add queues one event (with RunID and Seq) for the next batch.
+	Add(ctx context.Context, e events.Event) error
+	// Flush returns once everything added before it is stored.
+	Flush(ctx context.Context) error
+}
+
+// EventReader reads one run's stored events from a cursor onwards, with
+// the semantics of Subscription.Next (io.EOF after run_finished).
+type EventReader interface {
+	Next(ctx context.Context) ([]events.Event, error)
+}
+
+func (r *Replicas) withDefaults() *Replicas {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	return &c
+}
+
+// validate says what a Replicas value lacks.
+func (r *Replicas) validate() error {
+	switch {
+	case r == nil:
+		return nil
+	case r.Owner == "":
+		return errors.New("engine: Replicas.Owner is empty")
+	case r.Leases == nil || r.Events == nil || r.Follow == nil:
+		return errors.New("engine: Replicas needs Leases, Events and Follow")
+	}
+	return nil
+}
+
+// addEvent hands a run event to the durable log. A failure is logged, not
+// returned: the run goes on, and the in-memory log still serves this
+// replica's subscribers.
+func (e *Engine) addEvent(ev events.Event) {
+	sink := e.rep.Events
+	// The run's own context may be cancelled already (its last events are
+	// written after a cancel), so Add gets one of its own; it only waits
+	// when the batcher's queue is full.
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := sink.Add(ctx, ev); err != nil {
+		e.log.Error("queue run event", "run_id", ev.RunID, "seq", ev.Seq, "err", err)
+	}
+}
+
+// claim records this replica as the run's owner. Without a lease the
+// other replicas could not tell the run from one whose server died, so a
+// failure is logged loudly; the run still goes on.
+func (e *Engine) claim(ctx context.Context, runID string) {
+	if e.rep == nil {
+		return
+	}
+	if err := e.rep.Leases.ClaimRun(ctx, runID, e.rep.Owner, e.rep.LeaseTTL); err != nil {
+		e.log.Error("claim run lease", "run_id", runID, "err", err)
+	}
+}
+
+// leaseLoop renews this replica's leases and interrupts the runs of
+// replicas that stopped renewing theirs, every LeaseTTL/3, until stop.
+func (e *Engine) leaseLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(e.rep.LeaseTTL / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			e.sweep()
+		}
+	}
+}
+
+// sweep does one round of the lease loop.
+func (e *Engine) sweep() {
+	ctx, cancel := context.WithTimeout(context.Background(), e.rep.LeaseTTL/3)
+	defer cancel()
+	if _, err := e.rep.Leases.RenewLeases(ctx, e.rep.Owner, e.rep.LeaseTTL); err != nil {
+		e.log.Warn("renew run leases", "owner", e.rep.Owner, "err", err)
+	}
+	ids, err := e.rep.Leases.InterruptExpired(ctx)
+	if err != nil {
+		e.log.Warn("interrupt runs of stopped replicas", "err", err)
+		return
+	}
+	if len(ids) > 0 {
+		e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(len(ids)))
+		e.log.Warn("runs of a stopped replica marked interrupted", "count", len(ids), "run_ids", ids)
+	}
+}
+
+// subscribeStored follows a run this process does not hold in memory
+// through the shared database.
+func (e *Engine) subscribeStored(runID string, afterSeq int64) *Subscription {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Subscription{
+		remote:       e.rep.Follow(runID, afterSeq),
+		remoteRun:    runID,
+		closed:       make(chan struct{}),
+		remoteCtx:    ctx,
+		remoteCancel: cancel,
+	}
+}
+
+// nextRemote is Next for a subscription read from the database.
+func (s *Subscription) nextRemote(ctx context.Context) ([]events.Event, error) {
+	if s.remoteCtx.Err() != nil {
+		return nil, io.EOF
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.remoteCtx, cancel) // Close ends a blocked Next
+	defer stop()
+	evs, err := s.remote.Next(rctx)
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return evs, err
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case s.remoteCtx.Err() != nil:
+		return nil, io.EOF
+	case errors.Is(err, store.ErrNotFound):
+		// The run was deleted with its instance while being followed.
+		return nil, fmt.Errorf("run %q: %w (%w)", s.remoteRun, ErrRunNotFound, err)
+	}
+	return nil, err
+}

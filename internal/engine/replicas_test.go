@@ -1,0 +1,318 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
+	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/postgres"
+	"github.com/superego-lab/superego/internal/store/postgres/pgtest"
+)
+
+// replica is one engine on a PostgreSQL database shared with others, wired
+// as `superego serve` wires it: its own pool, batcher and tailer.
+type replica struct {
+	st      *postgres.Store
+	eng     *engine.Engine
+	batcher *postgres.Batcher
+	tailer  *postgres.Tailer
+}
+
+func newReplica(t *testing.T, url, owner string, ttl time.Duration, prov llm.Provider) *replica {
+	t.Helper()
+	ctx := t.Context()
+	st, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8}, nil)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	tailer, err := postgres.NewTailer(ctx, st, nil)
+	if err != nil {
+		t.Fatalf("tailer: %v", err)
+	}
+	t.Cleanup(tailer.Close)
+	b := postgres.NewBatcher(st, postgres.BatcherOptions{Interval: 10 * time.Millisecond}, nil)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = b.Close(ctx)
+	})
+	eng := engine.New(st, prov, engine.Config{Replicas: &engine.Replicas{
+		Owner: owner, LeaseTTL: ttl, Leases: st, Events: b,
+		Follow: func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
+	}}, nil, nil)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Shutdown(ctx)
+	})
+	return &replica{st: st, eng: eng, batcher: b, tailer: tailer}
+}
+
+// idle is a provider for replicas that only follow runs; it must not be
+// called.
+func idle() *scripted { return &scripted{} }
+
+// gated streams first, signals ready, waits for release (or the end of its
+// context), then streams rest.
+func gated(ready chan<- struct{}, release <-chan struct{}, first, rest []string) streamFunc {
+	return func(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+		for _, d := range first {
+			if err := emit(llm.Event{Kind: llm.KindText, Delta: d}); err != nil {
+				return err
+			}
+		}
+		close(ready)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, d := range rest {
+			if err := emit(llm.Event{Kind: llm.KindText, Delta: d}); err != nil {
+				return err
+			}
+		}
+		return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: 5, OutputTokens: len(first) + len(rest)}})
+	}
+}
+
+// seeded seeds the shared database and returns a new instance of the
+// standard flow (superego on).
+func seeded(t *testing.T, st store.Store) string {
+	t.Helper()
+	if err := seed.Apply(t.Context(), st, nil); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return must(st.CreateFlowInstance(t.Context(), model.FlowInstance{FlowConfigID: seed.FlowStandard, Name: "replicas"})).ID
+}
+
+// readUntil reads sub until stop says so or the log ends (io.EOF).
+func readUntil(t *testing.T, ctx context.Context, sub *engine.Subscription, stop func([]events.Event) bool) []events.Event {
+	t.Helper()
+	var all []events.Event
+	for !stop(all) {
+		evs, err := sub.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return all
+		}
+		if err != nil {
+			t.Fatalf("next after %v: %v", types(all), err)
+		}
+		all = append(all, evs...)
+	}
+	return all
+}
+
+func never([]events.Event) bool { return false }
+
+func count(evs []events.Event, typ string) int {
+	n := 0
+	for _, e := range evs {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// sameEvents compares two logs event by event as the wire would carry them.
+func sameEvents(t *testing.T, what string, got, want []events.Event) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d events %v, want %d %v", what, len(got), types(got), len(want), types(want))
+	}
+	for i := range got {
+		g, _ := json.Marshal(got[i])
+		w, _ := json.Marshal(want[i])
+		if string(g) != string(w) {
+			t.Fatalf("%s: event %d differs:\n got %s\nwant %s", what, i, g, w)
+		}
+	}
+}
+
+// TestResumeOnAnotherReplica: a run executed by one replica is followed
+// live, and resumed from the middle, through another, which receives
+// exactly the runner's log; the runner's lease is renewed while it runs,
+// so the other replica's sweeps leave the run alone.
+func TestResumeOnAnotherReplica(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	const ttl = 900 * time.Millisecond
+	ready, release := make(chan struct{}), make(chan struct{})
+	first, rest := []string{"Once ", "upon ", "a "}, []string{"time ", "there ", "was ", "a ", "replica."}
+	prov := &scripted{superego: say("Looks fine.", "DECISION: ALLOW"), assistant: gated(ready, release, first, rest)}
+	a := newReplica(t, url, "replica-a", ttl, prov)
+	b := newReplica(t, url, "replica-b", ttl, idle())
+	inst := seeded(t, a.st)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+	defer cancel()
+
+	if _, err := b.eng.Subscribe(ctx, "no-such-run", 0); !errors.Is(err, engine.ErrRunNotFound) {
+		t.Fatalf("subscribe to an unknown run on b: %v, want ErrRunNotFound", err)
+	}
+	run, err := a.eng.Send(ctx, inst, "Tell me a story.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	// b holds no log of the run: it follows the stored one, live.
+	live, err := b.eng.Subscribe(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatalf("subscribe on b: %v", err)
+	}
+	defer live.Close()
+	before := readUntil(t, ctx, live, func(evs []events.Event) bool {
+		return count(evs, events.TypeAssistantToken) == len(first)
+	})
+	mid := before[len(before)-2].Seq // resume point: before the last token read
+
+	// A subscription closed while waiting ends with io.EOF.
+	closing, err := b.eng.Subscribe(ctx, run.ID, before[len(before)-1].Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go closing.Close()
+	if evs, err := closing.Next(ctx); !errors.Is(err, io.EOF) {
+		t.Fatalf("next on a closed subscription: %v %v, want io.EOF", types(evs), err)
+	}
+
+	// Hold the run until its lease was renewed past its first term, so
+	// b's sweeps have had every chance to take it for a dead replica's.
+	waitFor(t, ctx, func() bool {
+		var renewed bool
+		err := a.st.Pool().QueryRow(ctx,
+			`SELECT lease_until > created_at + 2 * $2::interval FROM runs WHERE id = $1`,
+			run.ID, fmt.Sprintf("%d milliseconds", ttl.Milliseconds())).Scan(&renewed)
+		if err != nil {
+			t.Fatalf("read lease: %v", err)
+		}
+		return renewed
+	})
+	resumed, err := b.eng.Subscribe(ctx, run.ID, mid)
+	if err != nil {
+		t.Fatalf("resume on b: %v", err)
+	}
+	defer resumed.Close()
+	close(release)
+
+	all := append(before, readUntil(t, ctx, live, never)...)
+	want := waitRun(t, ctx, a.eng, run.ID)
+	if want.Status != model.RunCompleted {
+		t.Fatalf("run ended %s (%s), want completed", want.Status, want.Error)
+	}
+	local, err := a.eng.Subscribe(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	runnerLog := readUntil(t, ctx, local, never)
+	checkSeq(t, runnerLog, 0)
+	sameEvents(t, "live follow on b", all, runnerLog)
+	sameEvents(t, "resume on b", readUntil(t, ctx, resumed, never), runnerLog[mid:])
+
+	answer := lastMessage(t, b.st, inst)
+	if answer.Role != model.RoleAssistant || answer.Status != model.MessageComplete {
+		t.Fatalf("last message: %s %s", answer.Role, answer.Status)
+	}
+	if got := joinDeltas(all, events.TypeAssistantToken); got != answer.Content || got == "" {
+		t.Fatalf("deltas %q, stored answer %q", got, answer.Content)
+	}
+	if stored := must(b.eng.Run(ctx, run.ID)); stored.Status != model.RunCompleted || stored.LastSeq != all[len(all)-1].Seq {
+		t.Fatalf("stored run %s last_seq %d; log ends at %d", stored.Status, stored.LastSeq, all[len(all)-1].Seq)
+	}
+}
+
+// TestDeadReplicasRunIsInterrupted: when the replica running a run stops
+// renewing its lease (here: its database connections are gone, as when
+// the process dies), another replica marks the run interrupted once the
+// lease runs out, keeping the partial answer, and its followers see the
+// log end.
+func TestDeadReplicasRunIsInterrupted(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	const ttl = 600 * time.Millisecond
+	ready := make(chan struct{})
+	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(ready, "Once ", "upon ", "a ")}
+	a := newReplica(t, url, "replica-a", ttl, prov)
+	b := newReplica(t, url, "replica-b", ttl, idle())
+	inst := seeded(t, a.st)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+	defer cancel()
+
+	run, err := a.eng.Send(ctx, inst, "Tell me a story.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	sub, err := b.eng.Subscribe(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	seen := readUntil(t, ctx, sub, func(evs []events.Event) bool { return count(evs, events.TypeAssistantToken) == 3 })
+
+	// a dies: nothing it does reaches the database any more.
+	a.tailer.Close()
+	_ = a.st.Close()
+
+	seen = append(seen, readUntil(t, ctx, sub, never)...)
+	checkSeq(t, seen, 0)
+	last := seen[len(seen)-1]
+	if last.Type != events.TypeRunFinished || last.Status != model.RunInterrupted {
+		t.Fatalf("log on b ends with %s %s, want run_finished interrupted", last.Type, last.Status)
+	}
+	stored := must(b.eng.Run(ctx, run.ID))
+	if stored.Status != model.RunInterrupted || stored.Error == "" || stored.FinishedAt == nil {
+		t.Fatalf("stored run: %+v", stored)
+	}
+	answer := lastMessage(t, b.st, inst)
+	if answer.Role != model.RoleAssistant || answer.Status != model.MessageInterrupted || answer.Content != "Once upon a " {
+		t.Fatalf("answer: %s %s %q, want the interrupted partial text", answer.Role, answer.Status, answer.Content)
+	}
+}
+
+// waitRun polls the stored run until it has finished.
+func waitRun(t *testing.T, ctx context.Context, eng *engine.Engine, runID string) model.Run {
+	t.Helper()
+	var r model.Run
+	waitFor(t, ctx, func() bool {
+		r = must(eng.Run(ctx, runID))
+		return model.Finished(r.Status)
+	})
+	return r
+}
+
+// waitFor polls cond until it holds, failing the test when ctx ends first.
+func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("condition not met: %v", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// lastMessage returns the newest stored message of an instance.
+func lastMessage(t *testing.T, st store.Store, instanceID string) model.Message {
+	t.Helper()
+	msgs, _, err := st.ListMessages(t.Context(), instanceID, store.Page{Limit: 200})
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("list messages: %d, %v", len(msgs), err)
+	}
+	return msgs[len(msgs)-1]
+}
