@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
-	"github.com/superego-lab/superego/internal/store/sqlite"
+	"github.com/superego-lab/superego/internal/store/teststore"
 	"github.com/superego-lab/superego/internal/wsapi"
 )
 
@@ -60,17 +59,12 @@ type envOpts struct {
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	// A fresh store with the first-start seed (constitutions default,
+	// strict and none; configs standard and no-superego; the "Default
+	// Session"): SQLite in a temp dir, or PostgreSQL when the suite runs
+	// with SUPEREGO_TEST_STORE=postgres.
+	st := teststore.Seeded(t)
 	e := &env{t: t, st: st, bus: events.NewLocalBus(), reg: prometheus.NewRegistry()}
-	// The first-start seed: constitutions default/strict/none, configs
-	// standard (superego on) and no-superego, the "Default Session".
-	if err := seed.Apply(ctx, st, nil); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
 	e.standard, e.noSuperego, e.instance = seed.FlowStandard, seed.FlowNoSuperego, seed.InstanceDefault
 	// A third config with another constitution and system prompt.
 	sp := must(st.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "terse"}, Name: "Terse", Content: "You answer tersely."}))
