@@ -111,6 +111,7 @@ type Handler struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closed   bool
+	active   sync.WaitGroup // sessions still being served
 
 	unsubscribe func()
 	fanoutDone  chan struct{}
@@ -157,8 +158,9 @@ func (h *Handler) fanout(ch <-chan events.Event) {
 	}
 }
 
-// Close stops the bus fan-out and closes every socket with 1001 (going
-// away). Runs keep going; clients resume them after reconnecting.
+// Close stops the bus fan-out, closes every socket with 1001 (going away)
+// and returns once every socket is done. Runs keep going; clients resume
+// them after reconnecting.
 func (h *Handler) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -184,6 +186,7 @@ func (h *Handler) Close() {
 		}()
 	}
 	wg.Wait()
+	h.active.Wait()
 }
 
 // ServeHTTP authenticates, upgrades and serves one socket until it closes.
@@ -230,6 +233,7 @@ func (h *Handler) register(s *session) bool {
 		return false
 	}
 	h.sessions[s] = struct{}{}
+	h.active.Add(1)
 	h.m.connections.Inc()
 	return true
 }
@@ -239,6 +243,7 @@ func (h *Handler) unregister(s *session) {
 	defer h.mu.Unlock()
 	delete(h.sessions, s)
 	h.m.connections.Dec()
+	h.active.Done()
 }
 
 // authorized checks the API token from the Authorization header or the
