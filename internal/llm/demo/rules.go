@@ -196,7 +196,7 @@ func superegoScript(req llm.Request) (thinking, reply string) {
 	}
 	for i, h := range hs {
 		if h.gist != "" {
-			fmt.Fprintf(&th, "Section %d, %q, says: %s I hold the user's message up against it.\n", i+1, h.title, h.gist)
+			fmt.Fprintf(&th, "Section %d, %q, reads: \"%s\" I hold the user's message up against it.\n", i+1, h.title, h.gist)
 		} else {
 			fmt.Fprintf(&th, "Section %d, %q: I hold the user's message up against it.\n", i+1, h.title)
 		}
