@@ -315,6 +315,8 @@ func validateContent(content string) error {
 		return fmt.Errorf("%w: content is %d bytes; the limit is %d", ErrInvalid, len(content), MaxContentBytes)
 	case !utf8.ValidString(content):
 		return fmt.Errorf("%w: content is not valid UTF-8", ErrInvalid)
+	case strings.IndexByte(content, 0) >= 0:
+		return fmt.Errorf("%w: content must not contain NUL characters", ErrInvalid)
 	}
 	return nil
 }

@@ -299,13 +299,21 @@ func TestHistoryTrimmedFromTheOldestEnd(t *testing.T) {
 }
 
 // TestDeltasRebuildTheStoredAnswerExactly streams awkward pieces — empty
-// ones, multi-byte characters, lone combining marks, CR/LF, NUL, a long
-// run — and checks the stored message is their exact concatenation.
+// ones, multi-byte characters, lone combining marks, CR/LF, a long run —
+// and checks the stored message is their exact concatenation. NUL and
+// invalid UTF-8, which PostgreSQL cannot store, arrive as U+FFFD on every
+// store.
 func TestDeltasRebuildTheStoredAnswerExactly(t *testing.T) {
 	t.Parallel()
-	deltas := []string{"", "Grüße ", "", "日本", "語\r\n", "e", "\u0301", " 🙂", "\x00", "tab\t", strings.Repeat("long ", 2000), "", "end."}
+	deltas := []string{"", "Grüße ", "", "日本", "語\r\n", "e", "\u0301", " 🙂", "\x00", "bad \xff", "tab\t", strings.Repeat("long ", 2000), "", "end."}
 	var want strings.Builder
 	for _, d := range deltas {
+		switch d {
+		case "\x00":
+			d = "\uFFFD"
+		case "bad \xff":
+			d = "bad \uFFFD"
+		}
 		want.WriteString(d)
 	}
 	p := &scripted{assistant: func(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +15,8 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
-	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
-	"github.com/superego-lab/superego/internal/store/sqlite"
+	"github.com/superego-lab/superego/internal/store/teststore"
 )
 
 // streamFunc is one scripted upstream call.
@@ -104,7 +102,8 @@ func pieces(s string) []string {
 	return out
 }
 
-// fixture is a seeded SQLite store in a temp dir, plus flows of its own
+// fixture is a seeded store (SQLite, or PostgreSQL with
+// SUPEREGO_TEST_STORE=postgres; see teststore), plus flows of its own
 // with short, recognisable texts, and an engine on top.
 type fixture struct {
 	st   store.Store
@@ -130,14 +129,7 @@ const (
 func newFixture(t *testing.T, prov *scripted, cfg engine.Config, reg prometheus.Registerer) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "superego.db"), nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, nil); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	st := teststore.Seeded(t)
 	f := &fixture{st: st, prov: prov}
 	c := must(st.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: "test-rules"}, Name: "Test rules", Content: constitutionText}))
 	// A second version, so tests can see that the current one is recorded.

@@ -300,7 +300,7 @@ func TestBadInputsAreRefusedAndStoreNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		content string
-	}{{"empty", ""}, {"blank", " \n\t"}, {"invalid utf-8", "bad \xff byte"}, {"too long", strings.Repeat("a", engine.MaxContentBytes+1)}} {
+	}{{"empty", ""}, {"blank", " \n\t"}, {"invalid utf-8", "bad \xff byte"}, {"NUL", "a\x00b"}, {"too long", strings.Repeat("a", engine.MaxContentBytes+1)}} {
 		if _, err := f.eng.Send(ctx, f.instance, tc.content); !errors.Is(err, engine.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", tc.name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
@@ -43,6 +44,7 @@ func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)
 	var c call
 	t0 := e.now()
 	err := e.prov.Stream(ctx, req, func(ev llm.Event) error {
+		ev.Delta = cleanText(ev.Delta)
 		switch ev.Kind {
 		case llm.KindReasoning, llm.KindText:
 			if !c.gotToken && ev.Delta != "" {
@@ -67,6 +69,19 @@ func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)
 		err = context.Cause(ctx)
 	}
 	return c, err
+}
+
+// cleanText makes upstream text storable everywhere: PostgreSQL text
+// holds neither NUL nor invalid UTF-8, so both become U+FFFD on every
+// store alike, and the deltas still add up to exactly the stored text.
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	return s
 }
 
 // superegoOutcome is the verdict of the superego step.
