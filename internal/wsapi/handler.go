@@ -52,8 +52,9 @@ type Config struct {
 	SendQueue int
 	// MergeLimit caps the text of one merged delta frame in bytes (32 KiB).
 	MergeLimit int
-	// WriteTimeout bounds each ping (until its pong) and close handshake
-	// (10s).
+	// WriteTimeout bounds each server ping until its pong (10s); a peer
+	// that misses it is dropped. (Close handshakes are bounded by
+	// coder/websocket itself, 5 s per step.)
 	WriteTimeout time.Duration
 	// PingInterval is how often the server pings an idle socket to detect
 	// dead peers (30s).
