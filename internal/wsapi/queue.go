@@ -70,7 +70,8 @@ type sendQueue struct {
 	items     []*item
 	lastByRun map[string]*item // the newest pending item of each run
 	ready     chan struct{}    // signalled (1-buffered) when an item is added
-	space     chan struct{}    // closed and replaced whenever a slot frees up
+	space     chan struct{}    // closed and replaced when a slot frees up and someone waits
+	waiting   bool             // a producer waits on space
 	closed    bool
 	stallGen  uint64 // guards against a stale stall timer
 	stalled   bool
@@ -145,6 +146,7 @@ func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
 			return errQueueClosed
 		}
 		q.armStallLocked()
+		q.waiting = true
 		space := q.space
 		q.mu.Unlock()
 		select {
@@ -218,8 +220,11 @@ func (q *sendQueue) pop(ctx context.Context, tick <-chan time.Time) (*item, erro
 				// merely behind for a while.
 				q.stalled = false
 			}
-			close(q.space)
-			q.space = make(chan struct{})
+			if q.waiting {
+				close(q.space)
+				q.space = make(chan struct{})
+				q.waiting = false
+			}
 			q.mu.Unlock()
 			q.m.queued.Dec()
 			return it, nil
