@@ -202,9 +202,13 @@ func report(w io.Writer, results []result, elapsed time.Duration, o options) err
 			}
 		}
 	}
-	fmt.Fprintf(w, "sockets %d, runs %d, failed sockets %d, elapsed %s\n", o.sockets, len(total), failed, elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "tokens %d (%.0f/s), frames %d (%.0f/s)\n", tokens, float64(tokens)/elapsed.Seconds(), frames, float64(frames)/elapsed.Seconds())
-	fmt.Fprintf(w, "first token p50 %s p99 %s; run p50 %s p99 %s\n", pct(first, 50), pct(first, 99), pct(total, 50), pct(total, 99))
+	var b strings.Builder
+	fmt.Fprintf(&b, "sockets %d, runs %d, failed sockets %d, elapsed %s\n", o.sockets, len(total), failed, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "tokens %d (%.0f/s), frames %d (%.0f/s)\n", tokens, float64(tokens)/elapsed.Seconds(), frames, float64(frames)/elapsed.Seconds())
+	fmt.Fprintf(&b, "first token p50 %s p99 %s; run p50 %s p99 %s\n", pct(first, 50), pct(first, 99), pct(total, 50), pct(total, 99))
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
 	if firstErr != nil {
 		return fmt.Errorf("%d sockets failed, first: %w", failed, firstErr)
 	}

@@ -64,28 +64,32 @@ type sendQueue struct {
 	mergeMax     int
 	drainTimeout time.Duration
 	onStall      func()
-	m            *metrics
+	// startWriter is called, with the lock held, when a frame arrives and
+	// no writer is running; the writer then runs until the queue is empty.
+	// An idle socket thus keeps no writer goroutine.
+	startWriter func()
+	m           *metrics
 
 	mu        sync.Mutex
 	items     []*item
 	lastByRun map[string]*item // the newest pending item of each run
-	ready     chan struct{}    // signalled (1-buffered) when an item is added
 	space     chan struct{}    // closed and replaced when a slot frees up and someone waits
 	waiting   bool             // a producer waits on space
 	closed    bool
+	writing   bool   // a writer is running
 	stallGen  uint64 // guards against a stale stall timer
 	stalled   bool
 }
 
-func newSendQueue(limit, mergeMax int, drainTimeout time.Duration, onStall func(), m *metrics) *sendQueue {
+func newSendQueue(limit, mergeMax int, drainTimeout time.Duration, onStall, startWriter func(), m *metrics) *sendQueue {
 	return &sendQueue{
 		limit:        limit,
 		mergeMax:     mergeMax,
 		drainTimeout: drainTimeout,
 		onStall:      onStall,
+		startWriter:  startWriter,
 		m:            m,
 		lastByRun:    make(map[string]*item),
-		ready:        make(chan struct{}, 1),
 		space:        make(chan struct{}),
 	}
 }
@@ -130,14 +134,14 @@ func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
 			if it.ev.RunID != "" && it.other == nil {
 				q.lastByRun[it.ev.RunID] = it
 			}
+			if !q.writing && q.startWriter != nil {
+				q.writing = true
+				q.startWriter()
+			}
 			n := len(q.items)
 			q.mu.Unlock()
 			q.m.queued.Inc()
 			q.m.observeQueueLen(n)
-			select {
-			case q.ready <- struct{}{}:
-			default:
-			}
 			return nil
 		}
 		if !wait {
@@ -194,50 +198,43 @@ func (q *sendQueue) armStallLocked() {
 	})
 }
 
-// pop returns the oldest pending item, waiting until there is one or ctx
-// is done. A tick while waiting returns (nil, nil) so the writer can ping
-// an idle peer without a goroutine of its own.
-func (q *sendQueue) pop(ctx context.Context, tick <-chan time.Time) (*item, error) {
-	for {
-		q.mu.Lock()
-		if q.closed {
-			q.mu.Unlock()
-			return nil, errQueueClosed
-		}
-		if len(q.items) > 0 {
-			it := q.items[0]
-			q.items[0] = nil
-			q.items = q.items[1:]
-			if len(q.items) == 0 {
-				q.items = q.items[:0:0] // let the backing array go
-			}
-			if q.lastByRun[it.ev.RunID] == it {
-				delete(q.lastByRun, it.ev.RunID)
-			}
-			if len(q.items) == 0 {
-				// Caught up: only a client that never drains its queue
-				// for drainTimeout counts as stalled, not one that is
-				// merely behind for a while.
-				q.stalled = false
-			}
-			if q.waiting {
-				close(q.space)
-				q.space = make(chan struct{})
-				q.waiting = false
-			}
-			q.mu.Unlock()
-			q.m.queued.Dec()
-			return it, nil
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.ready:
-		case <-tick:
-			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+// next returns the oldest pending item, or false when the queue is empty
+// or closed, in which case the writer must stop: the next push starts a new
+// one.
+func (q *sendQueue) next() (*item, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || len(q.items) == 0 {
+		q.writing = false
+		return nil, false
 	}
+	it := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	if len(q.items) == 0 {
+		q.items = q.items[:0:0] // let the backing array go
+		// Caught up: only a client that never drains its queue for
+		// drainTimeout counts as stalled, not one that is merely behind
+		// for a while.
+		q.stalled = false
+	}
+	if q.lastByRun[it.ev.RunID] == it {
+		delete(q.lastByRun, it.ev.RunID)
+	}
+	if q.waiting {
+		close(q.space)
+		q.space = make(chan struct{})
+		q.waiting = false
+	}
+	q.m.queued.Dec()
+	return it, true
+}
+
+// busy reports whether frames are pending or being written.
+func (q *sendQueue) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.writing
 }
 
 // close discards what is still pending (the client can resume it) and wakes

@@ -16,20 +16,19 @@ func tok(run string, seq int64, typ, delta string) events.Event {
 func drain(t *testing.T, q *sendQueue) []events.Event {
 	t.Helper()
 	var out []events.Event
-	for q.len() > 0 {
-		it, err := q.pop(t.Context(), nil)
-		if err != nil {
-			t.Fatal(err)
+	for {
+		it, ok := q.next()
+		if !ok {
+			return out
 		}
 		out = append(out, it.payload().(events.Event))
 	}
-	return out
 }
 
 func TestQueueMergesPendingDeltasOfOneRunAndType(t *testing.T) {
 	t.Parallel()
 	m := newMetrics(nil)
-	q := newSendQueue(16, 1<<10, 0, nil, m)
+	q := newSendQueue(16, 1<<10, 0, nil, nil, m)
 	ctx := context.Background()
 	for _, ev := range []events.Event{
 		tok("a", 1, events.TypeRunStarted, ""),
@@ -72,7 +71,7 @@ func TestQueueMergesPendingDeltasOfOneRunAndType(t *testing.T) {
 func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 	t.Parallel()
 	stalled := make(chan struct{})
-	q := newSendQueue(2, 4, time.Millisecond, func() { close(stalled) }, newMetrics(nil))
+	q := newSendQueue(2, 4, time.Millisecond, func() { close(stalled) }, nil, newMetrics(nil))
 	ctx := context.Background()
 	_ = q.pushEvent(ctx, tok("a", 1, events.TypeAssistantToken, "abc"))
 	_ = q.pushEvent(ctx, tok("a", 2, events.TypeAssistantToken, "d"))  // 4 bytes: fits
@@ -90,7 +89,7 @@ func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 		t.Fatalf("blocked push returned %v", err)
 	}
 	// Popping makes room; a notice is refused while full, not waited for.
-	q2 := newSendQueue(1, 4, 0, nil, newMetrics(nil))
+	q2 := newSendQueue(1, 4, 0, nil, nil, newMetrics(nil))
 	_ = q2.pushEvent(ctx, tok("a", 1, events.TypeRunStarted, ""))
 	if q2.offerNotice(events.ResourceChanged("constitutions", "updated", "x", 2)) {
 		t.Fatal("notice accepted by a full queue")
@@ -99,7 +98,7 @@ func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 	if err := q2.pushEvent(ctx, tok("a", 2, events.TypeRunFinished, "")); !errors.Is(err, errQueueClosed) {
 		t.Fatalf("push after close: %v", err)
 	}
-	if _, err := q2.pop(ctx, nil); !errors.Is(err, errQueueClosed) {
-		t.Fatalf("pop after close: %v", err)
+	if _, ok := q2.next(); ok {
+		t.Fatal("next after close returned an item")
 	}
 }

@@ -28,8 +28,10 @@ type session struct {
 	reserved int                // slots held by requests still starting runs
 
 	work      sync.WaitGroup // request handlers and followers
+	writers   sync.WaitGroup // the writer, while one runs
 	closeOnce sync.Once
 	pinging   atomic.Bool
+	pingTimer *time.Timer
 }
 
 // follow is one run the socket relays. Replaced (by a resume of the same run)
@@ -48,24 +50,43 @@ func newSession(h *Handler, conn *websocket.Conn, parent context.Context) *sessi
 		bucket:  newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 		follows: make(map[string]*follow),
 	}
-	s.q = newSendQueue(h.cfg.SendQueue, h.cfg.MergeLimit, h.cfg.DrainTimeout, s.stalled, h.m)
+	s.q = newSendQueue(h.cfg.SendQueue, h.cfg.MergeLimit, h.cfg.DrainTimeout, s.stalled, s.startWriter, h.m)
 	return s
 }
 
 // serve runs the socket until it closes. Followers and pending requests are
 // stopped with it; the runs themselves go on in the engine.
 func (s *session) serve() {
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.writeLoop()
-	}()
+	s.pingTimer = time.AfterFunc(s.h.cfg.PingInterval, s.pingTick)
 	s.readLoop()
 	s.cancel()
 	s.q.close()
 	s.work.Wait()
-	<-writerDone
+	s.writers.Wait()
+	s.pingTimer.Stop()
 	s.closeWith(websocket.StatusNormalClosure, "")
+}
+
+// startWriter is the queue's callback (called with its lock held, so the
+// writer is counted before close can wait for it).
+func (s *session) startWriter() {
+	s.writers.Add(1)
+	go func() {
+		defer s.writers.Done()
+		s.writeLoop()
+	}()
+}
+
+// pingTick pings an idle peer to find out whether it is still there; a busy
+// socket's writes time out on their own.
+func (s *session) pingTick() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	if !s.q.busy() {
+		s.startPing()
+	}
+	s.pingTimer.Reset(s.h.cfg.PingInterval)
 }
 
 // closeWith closes the socket once with a status; later calls do nothing.
@@ -147,19 +168,13 @@ func (s *session) logReadEnd(err error) {
 	}
 }
 
-// writeLoop writes queued frames, each with a timeout, and pings the peer
-// when the socket is idle (a busy socket's writes time out on their own).
+// writeLoop writes queued frames, each with a timeout, until the queue is
+// empty or closed.
 func (s *session) writeLoop() {
-	ping := time.NewTicker(s.h.cfg.PingInterval)
-	defer ping.Stop()
 	for {
-		it, err := s.q.pop(s.ctx, ping.C)
-		if err != nil {
+		it, ok := s.q.next()
+		if !ok {
 			return
-		}
-		if it == nil {
-			s.startPing()
-			continue
 		}
 		data, err := json.Marshal(it.payload())
 		if err != nil {
