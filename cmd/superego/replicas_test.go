@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store/postgres/pgtest"
+)
+
+// TestReplicasShareOneDatabase runs two `superego serve` processes on one
+// fresh PostgreSQL database and checks what a load balancer in front of
+// them relies on: a write on one is read and notified on the other; a run
+// started on one is resumed on the other after a disconnect with exactly
+// the stored text; and a run whose process is killed ends interrupted, its
+// partial text kept, once its lease runs out.
+func TestReplicasShareOneDatabase(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)                                           // a database of its own: NOTIFY channels are per database
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // safety net only
+	defer cancel()
+	args := []string{"--database-url", url, "--run-lease", "2s", "--demo-delay", "15ms"}
+	a := startServer(t, t.TempDir(), args...)
+	b := startServer(t, t.TempDir(), args...)
+
+	t.Run("health reports the database", func(t *testing.T) {
+		for _, s := range []*server{a, b} {
+			var h struct{ Status, Database string }
+			if code := getJSON(t, s.url+"/api/health", &h); code != http.StatusOK || h.Database != "ok" {
+				t.Fatalf("health: %d %+v", code, h)
+			}
+		}
+	})
+
+	t.Run("a write on one replica is read and notified on the other", func(t *testing.T) {
+		wsB := dialWS(t, ctx, b)
+		var c struct {
+			ID      string `json:"id"`
+			Content string `json:"content"`
+			Version int    `json:"version"`
+		}
+		postJSON(t, a.url+"/api/constitutions", map[string]any{"name": "Replicated", "content": "# Shared\nOne database.\n"}, &c)
+		var got struct {
+			Content string `json:"content"`
+		}
+		if code := getJSON(t, b.url+"/api/constitutions/"+c.ID, &got); code != http.StatusOK || got.Content != c.Content {
+			t.Fatalf("read on b: %d %q, want %q", code, got.Content, c.Content)
+		}
+		for {
+			ev := wsB.read(t, ctx)
+			if ev.Type == events.TypeResourceChanged && ev.ID == c.ID {
+				if ev.Resource != "constitution" || ev.Action != events.ActionCreated || ev.Version != c.Version {
+					t.Fatalf("notification on b: %+v", ev)
+				}
+				break
+			}
+		}
+	})
+
+	inst := newInstance(t, a)
+
+	t.Run("a run started on one replica is resumed on the other", func(t *testing.T) {
+		wsA := dialWS(t, ctx, a)
+		runID := wsA.send(t, ctx, map[string]any{"type": "send_message", "request_id": "r1", "flow_instance_id": inst, "content": "What is a good name for a cat?"})
+		before := wsA.readUntil(t, ctx, func(ev events.Event) bool {
+			return ev.Type == events.TypeAssistantToken && ev.Seq > 0 && countAssistant(wsA.seen) >= 3
+		})
+		wsA.close() // the client drops mid-answer
+		last := before[len(before)-1].Seq
+
+		wsB := dialWS(t, ctx, b)
+		if got := wsB.send(t, ctx, map[string]any{"type": "resume", "request_id": "r2", "run_id": runID, "after_seq": last}); got != runID {
+			t.Fatalf("resume accepted %q, want %q", got, runID)
+		}
+		after := wsB.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+		prev := last
+		for _, ev := range after {
+			// Deltas a slow socket merged carry the last merged seq, so
+			// seqs may skip, but never repeat or go back.
+			if ev.RunID != runID || ev.Seq <= prev {
+				t.Fatalf("event %s seq %d of run %s after seq %d", ev.Type, ev.Seq, ev.RunID, prev)
+			}
+			prev = ev.Seq
+		}
+		if fin := after[len(after)-1]; fin.Status != model.RunCompleted {
+			t.Fatalf("run ended %s: %s", fin.Status, fin.Error)
+		}
+		text := joinAssistant(before) + joinAssistant(after)
+		answer := lastMessage(t, b, inst)
+		if answer.Status != model.MessageComplete || answer.RunID != runID || text != answer.Content {
+			t.Fatalf("streamed %q, stored %q (%s)", text, answer.Content, answer.Status)
+		}
+		var run model.Run
+		if code := getJSON(t, b.url+"/api/runs/"+runID, &run); code != http.StatusOK || run.LastSeq != prev {
+			t.Fatalf("run on b: %d last_seq %d, stream ended at %d", code, run.LastSeq, prev)
+		}
+	})
+
+	t.Run("a killed replica's run ends interrupted with its partial text", func(t *testing.T) {
+		wsA := dialWS(t, ctx, a)
+		runID := wsA.send(t, ctx, map[string]any{"type": "send_message", "request_id": "r3", "flow_instance_id": inst, "content": "Tell me about the sea."})
+		wsA.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsA.seen) >= 1 })
+		// Follow it on b too: what b reads comes from the database, so it
+		// is text the kill cannot take back.
+		wsB := dialWS(t, ctx, b)
+		wsB.send(t, ctx, map[string]any{"type": "resume", "request_id": "r4", "run_id": runID, "after_seq": 0})
+		durable := wsB.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsB.seen) >= 3 })
+		if err := a.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-a.exited
+
+		rest := wsB.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+		if fin := rest[len(rest)-1]; fin.Status != model.RunInterrupted {
+			t.Fatalf("follower on b saw the run end %s, want interrupted", fin.Status)
+		}
+		var run model.Run
+		if code := getJSON(t, b.url+"/api/runs/"+runID, &run); code != http.StatusOK || run.Status != model.RunInterrupted || run.Error == "" {
+			t.Fatalf("run on b: %d %+v", code, run)
+		}
+		// The stored answer holds at least every delta stored before the
+		// kill (the message row may hold a little more: it is written on
+		// its own schedule).
+		answer := lastMessage(t, b, inst)
+		stored := joinAssistant(append(durable, rest...))
+		if answer.RunID != runID || answer.Status != model.MessageInterrupted || joinAssistant(durable) == "" ||
+			!strings.HasPrefix(answer.Content, stored) {
+			t.Fatalf("answer %s %q; b read %q", answer.Status, answer.Content, stored)
+		}
+	})
+}
+
+// TestHealthReportsAnUnreachableDatabase: when the database goes away under
+// a running server, /api/health answers 503 "unreachable".
+func TestHealthReportsAnUnreachableDatabase(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	s := startServer(t, t.TempDir(), "--database-url", url)
+	var h struct{ Status, Database string }
+	if code := getJSON(t, s.url+"/api/health", &h); code != http.StatusOK || h.Database != "ok" {
+		t.Fatalf("health: %d %+v", code, h)
+	}
+	// Dropping the database ends the server's sessions and refuses new ones.
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	name := url[strings.LastIndex(url, "/")+1:]
+	if i := strings.IndexByte(name, '?'); i >= 0 {
+		name = name[:i]
+	}
+	if _, err := conn.Exec(ctx, "DROP DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(s.url + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	h = struct{ Status, Database string }{}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || h.Database != "unreachable" || h.Status != "unavailable" {
+		t.Fatalf("health without a database: %d %+v", resp.StatusCode, h)
+	}
+}
+
+// wsClient is a WebSocket client of one server that keeps every run event
+// it read.
+type wsClient struct {
+	c    *websocket.Conn
+	seen []events.Event
+}
+
+func dialWS(t *testing.T, ctx context.Context, s *server) *wsClient {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/api/ws",
+		&websocket.DialOptions{Subprotocols: []string{"superego.v1"}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", s.url, err)
+	}
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return &wsClient{c: c}
+}
+
+func (w *wsClient) close() { _ = w.c.Close(websocket.StatusNormalClosure, "") }
+
+// read returns the next frame as an event, failing on an error frame.
+func (w *wsClient) read(t *testing.T, ctx context.Context) events.Event {
+	t.Helper()
+	_, b, err := w.c.Read(ctx)
+	if err != nil {
+		t.Fatalf("websocket read: %v", err)
+	}
+	var ev events.Event
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("frame %s: %v", b, err)
+	}
+	if ev.Type == "error" {
+		t.Fatalf("error frame: %s", b)
+	}
+	return ev
+}
+
+// send writes a request and returns the first run id of its accepted reply.
+func (w *wsClient) send(t *testing.T, ctx context.Context, req map[string]any) string {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	if err := w.c.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatalf("websocket write: %v", err)
+	}
+	for {
+		ev := w.read(t, ctx)
+		if ev.Type == events.TypeAccepted && ev.RequestID == req["request_id"] {
+			if len(ev.RunIDs) == 0 {
+				t.Fatalf("accepted without runs: %+v", ev)
+			}
+			return ev.RunIDs[0]
+		}
+		w.keep(ev)
+	}
+}
+
+func (w *wsClient) keep(ev events.Event) {
+	if ev.RunID != "" {
+		w.seen = append(w.seen, ev)
+	}
+}
+
+// readUntil reads run events until stop holds for one, and returns those
+// read by this call (stop's event included).
+func (w *wsClient) readUntil(t *testing.T, ctx context.Context, stop func(events.Event) bool) []events.Event {
+	t.Helper()
+	from := len(w.seen)
+	for {
+		ev := w.read(t, ctx)
+		if ev.RunID == "" {
+			continue // resource_changed and the like
+		}
+		w.keep(ev)
+		if stop(ev) {
+			return w.seen[from:]
+		}
+	}
+}
+
+func countAssistant(evs []events.Event) int {
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == events.TypeAssistantToken {
+			n++
+		}
+	}
+	return n
+}
+
+func joinAssistant(evs []events.Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		if ev.Type == events.TypeAssistantToken {
+			b.WriteString(ev.Delta)
+		}
+	}
+	return b.String()
+}
+
+func postJSON(t *testing.T, url string, body, out any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, got)
+	}
+	if err := json.Unmarshal(got, out); err != nil {
+		t.Fatalf("POST %s: %v: %s", url, err, got)
+	}
+}
+
+// newInstance creates a conversation on the standard flow (superego on).
+func newInstance(t *testing.T, s *server) string {
+	t.Helper()
+	var inst struct {
+		ID string `json:"id"`
+	}
+	postJSON(t, s.url+"/api/flow-instances", map[string]any{"flow_config_id": "standard", "name": "Across replicas"}, &inst)
+	return inst.ID
+}
+
+// lastMessage returns the newest message of an instance, read over REST.
+func lastMessage(t *testing.T, s *server, instanceID string) model.Message {
+	t.Helper()
+	var list struct {
+		Items []model.Message `json:"items"`
+	}
+	if code := getJSON(t, s.url+"/api/flow-instances/"+instanceID+"/messages?limit=200", &list); code != http.StatusOK || len(list.Items) == 0 {
+		t.Fatalf("messages: %d, %d items", code, len(list.Items))
+	}
+	return list.Items[len(list.Items)-1]
+}
+
+func TestRunLeaseFlag(t *testing.T) {
+	t.Parallel()
+	c, _, err := parseConfig("serve", nil, envOf(nil), io.Discard, nil)
+	if err != nil || c.RunLease != 30*time.Second {
+		t.Fatalf("default run lease: %v, %v", c.RunLease, err)
+	}
+	c, _, err = parseConfig("serve", nil, envOf(map[string]string{"SUPEREGO_RUN_LEASE": "2s"}), io.Discard, nil)
+	if err != nil || c.RunLease != 2*time.Second {
+		t.Fatalf("SUPEREGO_RUN_LEASE=2s: %v, %v", c.RunLease, err)
+	}
+	for _, bad := range [][]string{{"--run-lease", "0"}, {"--run-lease", "-1s"}, {"--run-lease", "soon"}} {
+		if _, _, err := parseConfig("serve", bad, envOf(nil), io.Discard, nil); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, _, err := parseConfig("serve", nil, envOf(map[string]string{"SUPEREGO_RUN_LEASE": "soon"}), io.Discard, nil); err == nil ||
+		!strings.Contains(err.Error(), "SUPEREGO_RUN_LEASE") {
+		t.Errorf("bad SUPEREGO_RUN_LEASE: %v", err)
+	}
+}
