@@ -207,8 +207,10 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	if err != nil {
 		return model.Run{}, err
 	}
+	// Copy before launching: the run's goroutine owns j.run from then on.
+	run := j.run
 	e.launch(j)
-	return j.run, nil
+	return run, nil
 }
 
 // Cancel stops a live run and its upstream request. A run that already

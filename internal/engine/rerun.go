@@ -59,8 +59,10 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	if err != nil {
 		return model.Run{}, err
 	}
+	// Copy before launching: the run's goroutine owns j.run from then on.
+	run := j.run
 	e.launch(j)
-	return j.run, nil
+	return run, nil
 }
 
 // checkOverrides makes sure the objects a rerun names exist.
