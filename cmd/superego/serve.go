@@ -36,6 +36,7 @@ const apiVersion = "1.0.0"
 type app struct {
 	log     *slog.Logger
 	stopBus func()
+	ws      *wsapi.Handler
 	// stopReplicas writes queued run events and stops following other
 	// replicas; after the engine's shutdown, before the store closes.
 	stopReplicas func()
@@ -130,14 +131,15 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	wsapi.RegisterRuns(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
-	api.HandlePublic("GET /api/ws", wsapi.New(wsapi.Config{
+	ws := wsapi.New(wsapi.Config{
 		APIToken:         c.APIToken,
 		AllowedOrigins:   c.AllowedOrigins,
 		MaxRunsPerSocket: c.MaxRunsPerSocket,
-	}, eng, bus, log, reg))
+	}, eng, bus, log, reg)
+	api.HandlePublic("GET /api/ws", ws)
 	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
-	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -192,6 +194,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	// Sockets get a 1001 "going away" close and can resume elsewhere.
+	a.ws.Close()
 	cancelBase()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
