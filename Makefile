@@ -66,9 +66,9 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run $(GOLANGCI) run $(PKGS)
 
-## bench: Go benchmarks and the WebSocket load generator; see BENCHMARKS.md
+## bench: every benchmark beside its same-run baseline; raw output goes into BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS) | tee bench.out
+	bash scripts/bench.sh
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html
