@@ -82,6 +82,7 @@ func openReplicas(ctx context.Context, st store.Store, lease time.Duration, log 
 		Leases:   pg,
 		Events:   batcher,
 		Follow:   func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
+		OnCancel: tailer.OnCancel,
 	}, stop, nil
 }
 

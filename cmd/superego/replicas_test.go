@@ -22,8 +22,9 @@ import (
 // fresh PostgreSQL database and checks what a load balancer in front of
 // them relies on: a write on one is read and notified on the other; a run
 // started on one is resumed on the other after a disconnect with exactly
-// the stored text; and a run whose process is killed ends interrupted, its
-// partial text kept, once its lease runs out.
+// the stored text, and cancelled through the other; and a run whose
+// process is killed ends interrupted, its partial text kept, once its
+// lease runs out.
 func TestReplicasShareOneDatabase(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)                                           // a database of its own: NOTIFY channels are per database
@@ -103,6 +104,24 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		var run model.Run
 		if code := getJSON(t, b.url+"/api/runs/"+runID, &run); code != http.StatusOK || run.LastSeq != prev {
 			t.Fatalf("run on b: %d last_seq %d, stream ended at %d", code, run.LastSeq, prev)
+		}
+	})
+
+	t.Run("a cancel sent to the other replica stops the run", func(t *testing.T) {
+		wsA := dialWS(t, ctx, a)
+		runID := wsA.send(t, ctx, map[string]any{"type": "send_message", "request_id": "c1", "flow_instance_id": inst, "content": "Tell me about the moon."})
+		wsA.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsA.seen) >= 2 })
+		wsB := dialWS(t, ctx, b)
+		if got := wsB.send(t, ctx, map[string]any{"type": "cancel", "request_id": "c2", "run_id": runID}); got != runID {
+			t.Fatalf("cancel accepted %q, want %q", got, runID)
+		}
+		evs := wsA.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+		if fin := evs[len(evs)-1]; fin.Status != model.RunCancelled {
+			t.Fatalf("run ended %s, want cancelled", fin.Status)
+		}
+		answer := lastMessage(t, b, inst)
+		if answer.RunID != runID || answer.Status != model.MessageCancelled || answer.Content != joinAssistant(wsA.seen) {
+			t.Fatalf("answer %s %q; streamed %q", answer.Status, answer.Content, joinAssistant(wsA.seen))
 		}
 	})
 

@@ -171,6 +171,7 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 	}
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
 	if e.rep != nil {
+		e.rep.OnCancel(e.cancelHere)
 		e.stopLease, e.leaseDone = make(chan struct{}), make(chan struct{})
 		go e.leaseLoop(e.stopLease, e.leaseDone)
 	}
@@ -214,7 +215,9 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 }
 
 // Cancel stops a live run and its upstream request. A run that already
-// finished is left as it is (nil); an unknown one is ErrRunNotFound.
+// finished is left as it is (nil); an unknown one is ErrRunNotFound. With
+// Config.Replicas, a run executed by another replica is cancelled there;
+// the run's log shows when that happened.
 func (e *Engine) Cancel(runID string) error {
 	e.mu.Lock()
 	cancel, ok := e.active[runID]
@@ -223,10 +226,11 @@ func (e *Engine) Cancel(runID string) error {
 		cancel(errCancelledByUser)
 		return nil
 	}
-	if _, err := e.Run(context.Background(), runID); err != nil {
+	run, err := e.Run(context.Background(), runID)
+	if err != nil {
 		return err
 	}
-	return nil
+	return e.cancelElsewhere(run)
 }
 
 // Run returns the stored state of a run.

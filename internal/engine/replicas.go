@@ -34,6 +34,10 @@ type Replicas struct {
 	// replica runs it (a postgres.Tailer's Follow). Subscribe uses it for
 	// runs not in this process's memory.
 	Follow func(runID string, afterSeq int64) EventReader
+	// OnCancel registers the function called with each run id another
+	// replica asks to cancel (Leases.RequestCancel); the engine registers
+	// its handler once, in New (a postgres.Tailer's OnCancel).
+	OnCancel func(handle func(runID string))
 }
 
 // Leases are the run leases of the shared database.
@@ -45,6 +49,8 @@ type Leases interface {
 	// InterruptExpired ends the running runs whose lease ran out, keeping
 	// their partial text, and returns their ids.
 	InterruptExpired(ctx context.Context) ([]string, error)
+	// RequestCancel asks whichever replica executes runID to cancel it.
+	RequestCancel(ctx context.Context, runID string) error
 }
 
 // EventSink stores run events in batches.
@@ -79,8 +85,8 @@ func (r *Replicas) validate() error {
 		return nil
 	case r.Owner == "":
 		return errors.New("engine: Replicas.Owner is empty")
-	case r.Leases == nil || r.Events == nil || r.Follow == nil:
-		return errors.New("engine: Replicas needs Leases, Events and Follow")
+	case r.Leases == nil || r.Events == nil || r.Follow == nil || r.OnCancel == nil:
+		return errors.New("engine: Replicas needs Leases, Events, Follow and OnCancel")
 	}
 	return nil
 }
@@ -109,6 +115,32 @@ func (e *Engine) claim(ctx context.Context, runID string) {
 	}
 	if err := e.rep.Leases.ClaimRun(ctx, runID, e.rep.Owner, e.rep.LeaseTTL); err != nil {
 		e.log.Error("claim run lease", "run_id", runID, "err", err)
+	}
+}
+
+// cancelElsewhere relays a cancel to the replica executing a run this one
+// does not hold. Only running runs are relayed: a finished one has nothing
+// to cancel.
+func (e *Engine) cancelElsewhere(run model.Run) error {
+	if e.rep == nil || run.Status != model.RunRunning {
+		return nil
+	}
+	ctx, cancel := e.storeCtx()
+	defer cancel()
+	if err := e.rep.Leases.RequestCancel(ctx, run.ID); err != nil {
+		return fmt.Errorf("cancel run %q on the replica running it: %w", run.ID, err)
+	}
+	return nil
+}
+
+// cancelHere cancels a live run of this replica on another's request;
+// requests for runs it does not hold are for other replicas.
+func (e *Engine) cancelHere(runID string) {
+	e.mu.Lock()
+	cancel, ok := e.active[runID]
+	e.mu.Unlock()
+	if ok {
+		cancel(errCancelledByUser)
 	}
 }
 

@@ -49,7 +49,8 @@ func newReplica(t *testing.T, url, owner string, ttl time.Duration, prov llm.Pro
 	})
 	eng := engine.New(st, prov, engine.Config{Replicas: &engine.Replicas{
 		Owner: owner, LeaseTTL: ttl, Leases: st, Events: b,
-		Follow: func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
+		Follow:   func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
+		OnCancel: tailer.OnCancel,
 	}}, nil, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -315,4 +316,51 @@ func lastMessage(t *testing.T, st store.Store, instanceID string) model.Message 
 		t.Fatalf("list messages: %d, %v", len(msgs), err)
 	}
 	return msgs[len(msgs)-1]
+}
+
+// TestCancelOnAnotherReplica: a cancel sent to a replica that does not run
+// the run reaches the one that does, which stops it and keeps the partial
+// answer.
+func TestCancelOnAnotherReplica(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	ready := make(chan struct{})
+	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(ready, "Once ", "upon ")}
+	a := newReplica(t, url, "replica-a", 30*time.Second, prov)
+	b := newReplica(t, url, "replica-b", 30*time.Second, idle())
+	inst := seeded(t, a.st)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+	defer cancel()
+
+	run, err := a.eng.Send(ctx, inst, "Tell me a story.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	sub, err := b.eng.Subscribe(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := b.eng.Cancel(run.ID); err != nil {
+		t.Fatalf("cancel on b: %v", err)
+	}
+	evs := readUntil(t, ctx, sub, never)
+	checkSeq(t, evs, 0)
+	if last := evs[len(evs)-1]; last.Type != events.TypeRunFinished || last.Status != model.RunCancelled {
+		t.Fatalf("log ends with %s %s, want run_finished cancelled", last.Type, last.Status)
+	}
+	answer := lastMessage(t, b.st, inst)
+	if answer.Status != model.MessageCancelled || answer.Content != "Once upon " {
+		t.Fatalf("answer %s %q, want the cancelled partial text", answer.Status, answer.Content)
+	}
+	// A finished run has nothing left to cancel, wherever it is asked.
+	for _, r := range []*replica{a, b} {
+		if err := r.eng.Cancel(run.ID); err != nil {
+			t.Errorf("cancel of a finished run: %v", err)
+		}
+	}
+	if err := b.eng.Cancel("no-such-run"); !errors.Is(err, engine.ErrRunNotFound) {
+		t.Errorf("cancel of an unknown run: %v", err)
+	}
 }

@@ -23,13 +23,15 @@ const tailPoll = 2 * time.Second
 
 // Tailer lets any replica follow a run's stored events live, whichever
 // replica executes it. One listener connection per process wakes the
-// followers of the runs that AppendRunEvents reports.
+// followers of the runs that AppendRunEvents reports, and hears the cancel
+// requests of RequestCancel.
 type Tailer struct {
 	s   *Store
 	log *slog.Logger
 
-	mu      sync.Mutex
-	waiters map[string]map[chan struct{}]struct{}
+	mu       sync.Mutex
+	waiters  map[string]map[chan struct{}]struct{}
+	onCancel func(runID string) // see OnCancel
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -71,6 +73,10 @@ func NewTailer(ctx context.Context, s *Store, log *slog.Logger) (*Tailer, error)
 		readyOnce.Do(func() { close(ready) })
 		t.wakeAll() // anything may have happened while disconnected
 	}})
+	l.Handle(RunCancelChannel, pgxlisten.HandlerFunc(func(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+		t.cancelRequested(strings.TrimSpace(n.Payload))
+		return nil
+	}))
 	go func() {
 		defer close(t.done)
 		_ = l.Listen(lctx)
