@@ -23,8 +23,10 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
-    // Keep dist/.keep so the Go embed pattern compiles on a clean clone.
-    emptyOutDir: false,
+    // Old hashed bundles must not pile up in the binary. dist/.keep (which
+    // lets the Go embed pattern compile on a clean clone) comes back from
+    // public/.keep on every build.
+    emptyOutDir: true,
     sourcemap: false,
     // One bundle for a locally served tool; the Markdown stack makes it ~530 kB.
     chunkSizeWarningLimit: 800,

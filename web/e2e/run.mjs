@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { startProxy } from './proxy.mjs'
 import { freePort, startServer } from './server.mjs'
 import { scenarios } from './scenarios.mjs'
 
@@ -57,6 +58,8 @@ const ctx = {
     if (betweenFn) await betweenFn()
     server = await startServer({ bin, port, dataDir, logPath })
   },
+  /** A proxy to the server whose connections the test can cut. */
+  proxy: (targetPort = port) => startProxy(targetPort),
   /** JSON from the REST API. */
   async api(p, init) {
     const res = await fetch(server.base + p, init)

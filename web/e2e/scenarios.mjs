@@ -379,4 +379,48 @@ export const scenarios = [
       assert((await fetch(`${base}/api/flow-configs/${cfgId}`)).status === 404, 'the config is deleted')
     },
   },
+  {
+    n: 9,
+    name: 'the network drops mid-answer (server stays up): the UI resumes from its last seq and shows the complete answer',
+    async run({ page, shot, api, proxy }) {
+      const px = await proxy()
+      const viaProxy = `http://127.0.0.1:${px.port}`
+      const resumes = []
+      page.on('websocket', (ws) =>
+        ws.on('framesent', (f) => {
+          try {
+            const m = JSON.parse(String(f.payload))
+            if (m.type === 'resume') resumes.push(m)
+          } catch {
+            // not JSON
+          }
+        }),
+      )
+      try {
+        const id = await newChat(page, viaProxy, 'E2E network drop')
+        await send(page, 'Tell me a calm story about the tide.')
+        const turn = await lastTurn(page)
+        await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
+        const runId = await turn.getAttribute('data-run-id')
+        px.cut()
+        await page.waitForSelector(`${tid('connection-state')}[data-state="reconnecting"]`)
+        await shot('offline')
+        px.restore()
+        await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`, { timeout: 30_000 })
+        await waitSettled(turn, 'completed')
+        const resume = resumes.find((r) => r.run_id === runId)
+        assert(resume && resume.after_seq > 0, `resumed the run from a seq > 0 (${JSON.stringify(resumes)})`)
+        const msgs = await api(`/api/flow-instances/${id}/messages`)
+        const stored = msgs.items.find((m) => m.role === 'assistant')
+        assert(stored && stored.status === 'complete', 'the run completed on the server')
+        const text = (await turn.locator(tid('assistant-message')).innerText()).trim().replace(/\s+/g, ' ')
+        assert(text === stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim(), `the complete answer is shown ("${text.slice(-50)}")`)
+        assert((await page.locator(tid('turn')).count()) === 1, 'one turn, nothing duplicated by the replay')
+        console.log(`     (resumed ${runId} after seq ${resume.after_seq})`)
+        await shot('resumed-complete')
+      } finally {
+        await px.close()
+      }
+    },
+  },
 ]
