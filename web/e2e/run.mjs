@@ -58,6 +58,12 @@ const ctx = {
     if (betweenFn) await betweenFn()
     server = await startServer({ bin, port, dataDir, logPath })
   },
+  /** Another server (own port and data dir) with extra flags; the caller stops it. */
+  async spawnServer(extraArgs) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'superego-e2e-extra-'))
+    const srv = await startServer({ bin, port: await freePort(), dataDir: dir, logPath, extraArgs })
+    return { ...srv, stop: async (sig) => { await srv.stop(sig); rmSync(dir, { recursive: true, force: true }) } }
+  },
   /** A proxy to the server whose connections the test can cut. */
   proxy: (targetPort = port) => startProxy(targetPort),
   /** JSON from the REST API. */

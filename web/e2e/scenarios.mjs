@@ -423,4 +423,25 @@ export const scenarios = [
       }
     },
   },
+  {
+    n: 10,
+    name: 'a server with --api-token: the UI asks for the token once, then REST and WebSocket work',
+    async run({ page, shot, spawnServer }) {
+      const srv = await spawnServer(['--api-token', 'e2e-secret-token'])
+      try {
+        await page.goto(`${srv.base}/constitutions`)
+        await page.waitForSelector(tid('token-dialog'))
+        assert((await page.locator(`${tid('list-item')}`).count()) === 0, 'nothing is listed without the token')
+        await shot('token-asked')
+        await page.fill(tid('token-input'), 'e2e-secret-token')
+        await page.press(tid('token-input'), 'Enter')
+        await page.waitForSelector(`${tid('list-item')}[data-id="default"]`)
+        await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
+        assert((await page.locator(tid('token-dialog')).count()) === 0, 'no dialog once the token is known')
+        await shot('token-accepted')
+      } finally {
+        await srv.stop('SIGTERM')
+      }
+    },
+  },
 ]

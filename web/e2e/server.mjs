@@ -21,12 +21,13 @@ export function freePort() {
  * Runs `superego serve` on addr with dataDir and the demo provider, logging
  * to logPath, and resolves once GET /api/health answers.
  */
-export async function startServer({ bin, port, dataDir, logPath, demoDelay = '20ms' }) {
+export async function startServer({ bin, port, dataDir, logPath, demoDelay = '20ms', extraArgs = [], env: extraEnv = {} }) {
   const log = createWriteStream(logPath, { flags: 'a' })
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo-delay', demoDelay]
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo-delay', demoDelay, ...extraArgs]
   const env = { ...process.env }
   // The demo provider must answer, whatever keys the developer has set.
   for (const k of ['OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'SUPEREGO_PROVIDER', 'SUPEREGO_DATABASE_URL', 'SUPEREGO_API_TOKEN']) delete env[k]
+  Object.assign(env, extraEnv)
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout.pipe(log, { end: false })
   child.stderr.pipe(log, { end: false })
@@ -40,7 +41,8 @@ export async function startServer({ bin, port, dataDir, logPath, demoDelay = '20
     if (exited) throw new Error(`superego exited during start-up (${JSON.stringify(exited)}); see ${logPath}`)
     try {
       const res = await fetch(`${base}/api/health`)
-      if (res.ok) break
+      // Up is up: with --api-token even health may want the token.
+      if (res.ok || res.status === 401) break
     } catch {
       // not listening yet
     }

@@ -2,13 +2,14 @@
 // server state fresh: every resource_changed event invalidates the queries of
 // that resource, so all open tabs follow each other's edits.
 
-import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query'
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type ReactNode } from 'react'
 import { ClientsContext, useSocket, type Clients } from '../api/context'
 import { familyOf, qk } from '../api/queryKeys'
 import { ApiError, createRestClient } from '../api/restClient'
 import { defaultSocketURL, WebSocketClient } from '../api/websocketClient'
 import { readToken } from './token'
+import { TokenDialog } from './TokenDialog'
 
 function makeClients(): Clients {
   const token = readToken()
@@ -18,8 +19,13 @@ function makeClients(): Clients {
   }
 }
 
-function makeQueryClient(): QueryClient {
+function makeQueryClient(onUnauthorized: () => void): QueryClient {
+  const onError = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) onUnauthorized()
+  }
   return new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -33,7 +39,8 @@ function makeQueryClient(): QueryClient {
 
 export function Providers({ children }: { children: ReactNode }) {
   const [clients] = useState(makeClients)
-  const [queryClient] = useState(makeQueryClient)
+  const [needToken, setNeedToken] = useState(false)
+  const [queryClient] = useState(() => makeQueryClient(() => setNeedToken(true)))
   useEffect(() => {
     clients.socket.connect()
     return () => clients.socket.close()
@@ -43,6 +50,7 @@ export function Providers({ children }: { children: ReactNode }) {
       <QueryClientProvider client={queryClient}>
         <LiveUpdates />
         {children}
+        {needToken && <TokenDialog />}
       </QueryClientProvider>
     </ClientsContext.Provider>
   )

@@ -17,3 +17,12 @@ export function readToken(): string | null {
     return null
   }
 }
+
+/** Keeps a token for the next page load. */
+export function saveToken(token: string): void {
+  try {
+    localStorage.setItem(key, token)
+  } catch {
+    // storage disabled: the token cannot persist
+  }
+}
