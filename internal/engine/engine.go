@@ -46,6 +46,7 @@ var (
 var (
 	errCancelledByUser = errors.New("cancelled by user")
 	errShuttingDown    = errors.New("server shutting down")
+	errLeaseLost       = errors.New("another replica took this run for one whose server had stopped")
 )
 
 // MaxContentBytes bounds one user message.

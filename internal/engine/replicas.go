@@ -164,8 +164,11 @@ func (e *Engine) leaseLoop(stop <-chan struct{}, done chan<- struct{}) {
 func (e *Engine) sweep() {
 	ctx, cancel := context.WithTimeout(context.Background(), e.rep.LeaseTTL/3)
 	defer cancel()
-	if _, err := e.rep.Leases.RenewLeases(ctx, e.rep.Owner, e.rep.LeaseTTL); err != nil {
+	n, err := e.rep.Leases.RenewLeases(ctx, e.rep.Owner, e.rep.LeaseTTL)
+	if err != nil {
 		e.log.Warn("renew run leases", "owner", e.rep.Owner, "err", err)
+	} else if n < e.activeCount() {
+		e.dropLostRuns(ctx)
 	}
 	ids, err := e.rep.Leases.InterruptExpired(ctx)
 	if err != nil {
@@ -176,6 +179,48 @@ func (e *Engine) sweep() {
 		e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(len(ids)))
 		e.log.Warn("runs of a stopped replica marked interrupted", "count", len(ids), "run_ids", ids)
 	}
+}
+
+func (e *Engine) activeCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.active)
+}
+
+// dropLostRuns stops the live runs another replica has already ended: when
+// this replica could not renew its leases in time (a long database outage,
+// a stalled process), the others marked its runs interrupted, and going on
+// would only fight over them. (Runs that just finished here also miss from
+// the renewal; cancelling those is harmless.)
+func (e *Engine) dropLostRuns(ctx context.Context) {
+	e.mu.Lock()
+	live := make(map[string]context.CancelCauseFunc, len(e.active))
+	for id, cancel := range e.active {
+		live[id] = cancel
+	}
+	e.mu.Unlock()
+	for id, cancel := range live {
+		r, err := e.st.GetRun(ctx, id)
+		if err != nil {
+			continue // not stored yet, or the database is away: next sweep
+		}
+		if model.Finished(r.Status) {
+			cancel(errLeaseLost)
+		}
+	}
+}
+
+// endedElsewhere returns the stored run when another replica has already
+// ended it (see dropLostRuns), so finish does not overwrite that end.
+func (e *Engine) endedElsewhere(ctx context.Context, runID string) (model.Run, bool) {
+	if e.rep == nil {
+		return model.Run{}, false
+	}
+	r, err := e.st.GetRun(ctx, runID)
+	if err != nil || !model.Finished(r.Status) {
+		return model.Run{}, false
+	}
+	return r, true
 }
 
 // subscribeStored follows a run this process does not hold in memory

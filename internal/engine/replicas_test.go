@@ -364,3 +364,47 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 		t.Errorf("cancel of an unknown run: %v", err)
 	}
 }
+
+// TestRunTakenOverIsNotOverwritten: when a live replica's lease on a run
+// lapses anyway (here its renewals are made to miss the run, as a long
+// database outage would), another replica interrupts the run; the runner
+// then stops it and keeps that end rather than overwriting it.
+func TestRunTakenOverIsNotOverwritten(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	const ttl = 600 * time.Millisecond
+	ready := make(chan struct{})
+	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(ready, "Once ", "upon ")}
+	a := newReplica(t, url, "replica-a", ttl, prov)
+	b := newReplica(t, url, "replica-b", ttl, idle())
+	inst := seeded(t, a.st)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+	defer cancel()
+
+	run, err := a.eng.Send(ctx, inst, "Tell me a story.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	local, err := a.eng.Subscribe(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	// a's renewals no longer find the run: its lease runs out.
+	if _, err := a.st.Pool().Exec(ctx, `UPDATE runs SET owner = 'lost' WHERE id = $1`, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs := readUntil(t, ctx, local, never)
+	checkSeq(t, evs, 0)
+	if last := evs[len(evs)-1]; last.Type != events.TypeRunFinished || last.Status != model.RunInterrupted {
+		t.Fatalf("a's log ends with %s %s, want run_finished interrupted", last.Type, last.Status)
+	}
+	if stored := must(a.eng.Run(ctx, run.ID)); stored.Status != model.RunInterrupted {
+		t.Fatalf("stored run %s, want interrupted kept", stored.Status)
+	}
+	answer := lastMessage(t, b.st, inst)
+	if answer.Status != model.MessageInterrupted || answer.Content != "Once upon " {
+		t.Fatalf("answer %s %q, want the partial text", answer.Status, answer.Content)
+	}
+}

@@ -181,11 +181,15 @@ func (e *Engine) steps(ctx context.Context, j *job) (string, string) {
 }
 
 // endStatus maps the error that ended a run to its status: cancelled when
-// a user or shutdown cancelled it, failed otherwise (including timeouts).
+// a user or shutdown cancelled it, interrupted when another replica took
+// it over, failed otherwise (including timeouts).
 func endStatus(ctx context.Context, err error) (string, string) {
 	if cause := context.Cause(ctx); cause != nil {
 		if errors.Is(cause, errCancelledByUser) || errors.Is(cause, errShuttingDown) {
 			return model.RunCancelled, cause.Error()
+		}
+		if errors.Is(cause, errLeaseLost) {
+			return model.RunInterrupted, cause.Error()
 		}
 		return model.RunFailed, cause.Error()
 	}
@@ -220,6 +224,15 @@ func (e *Engine) finish(j *job, status, errText string) {
 	sctx, cancel := e.storeCtx()
 	defer cancel()
 	last := e.stamp(j, events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
+	if r, ok := e.endedElsewhere(sctx, j.run.ID); ok {
+		// Its stored log already ends with the other replica's
+		// run_finished; this replica's readers get the same end.
+		e.log.Warn("run ended by another replica; its end is kept", "run_id", r.ID, "status", r.Status)
+		j.run = r
+		last.Status, last.Error = r.Status, r.Error
+		j.log.append(last) // counted by the replica that ended it
+		return
+	}
 	if e.rep != nil {
 		// The whole log, run_finished included, is stored before the
 		// status says the run ended: a replica that sees the status can

@@ -237,8 +237,11 @@ func (e *Engine) saveMessage(j *job, m model.Message) model.Message {
 
 // messageStatus maps a run's end status to its last message's status.
 func messageStatus(runStatus string) string {
-	if runStatus == model.RunCancelled {
+	switch runStatus {
+	case model.RunCancelled:
 		return model.MessageCancelled
+	case model.RunInterrupted:
+		return model.MessageInterrupted
 	}
 	return model.MessageFailed
 }
