@@ -34,7 +34,9 @@ func Slugify(name string) string {
 		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(r)
 			dash = false
-		case r == '_':
+		case r == '_' && b.Len() > 0:
+			// Kept inside a name; a leading one would make the id
+			// invalid, so it is skipped like any other separator.
 			b.WriteRune(r)
 			dash = false
 		default:

@@ -33,6 +33,8 @@ func TestSlugify(t *testing.T) {
 		"Strict":                 "strict",
 		"snake_case name":        "snake_case-name",
 		"v2.1 (draft)":           "v2-1-draft",
+		"_private notes":         "private-notes",
+		"__init__":               "init",
 		"-- dashes --":           "dashes",
 		"!!!":                    "",
 		"日本語":                    "",
