@@ -42,7 +42,7 @@ func (it *item) payload() any {
 		ev.Delta = string(it.delta)
 		return ev
 	}
-	return it.ev
+	return wireEvent(it.ev)
 }
 
 // sendQueue is one socket's bounded queue of frames waiting for the writer.

@@ -166,7 +166,7 @@ func streamSSE(hctx huma.Context, sub *engine.Subscription) {
 // appendSSE encodes one event as an SSE message. JSON never contains a raw
 // newline, so data fits on one line.
 func appendSSE(buf []byte, ev events.Event) []byte {
-	data, err := json.Marshal(ev)
+	data, err := json.Marshal(wireEvent(ev))
 	if err != nil {
 		return buf
 	}

@@ -1,0 +1,75 @@
+package wsapi
+
+import (
+	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// events.Event leaves empty fields out of its JSON, which suits most frame
+// types: their fields are never empty. A few types have fields that are
+// legitimately empty and that DESIGN.md section 4 still names, so a client
+// may read them without checking for their presence: an ALLOW decision's
+// reason and a successful run's error. wireEvent gives those types a shape
+// of their own in which every field of their table row is present (an empty
+// string when it does not apply); the others are sent as they are. Inside
+// timings, a step that did not run (no superego, no assistant token) stays
+// left out, as everywhere in the API: a zero would read as "took 0 ms". The
+// WebSocket and the SSE stream both encode through wireEvent.
+
+// runHead is the part every run event shares.
+type runHead struct {
+	Type           string    `json:"type"`
+	TS             time.Time `json:"ts"`
+	RunID          string    `json:"run_id"`
+	FlowInstanceID string    `json:"flow_instance_id"`
+	FlowConfigID   string    `json:"flow_config_id"`
+	Seq            int64     `json:"seq"`
+}
+
+type decisionFrame struct {
+	runHead
+	Decision model.Decision `json:"decision"`
+	Reason   string         `json:"reason"`
+	Message  *model.Message `json:"message"`
+}
+
+type finishedFrame struct {
+	runHead
+	Status  string        `json:"status"`
+	Error   string        `json:"error"`
+	Usage   model.Usage   `json:"usage"`
+	Timings model.Timings `json:"timings"`
+}
+
+type resourceFrame struct {
+	Type     string    `json:"type"`
+	TS       time.Time `json:"ts"`
+	Resource string    `json:"resource"`
+	Action   string    `json:"action"`
+	ID       string    `json:"id"`
+	Version  int       `json:"version"`
+}
+
+// wireEvent returns the value to encode for ev (see above).
+func wireEvent(ev events.Event) any {
+	head := runHead{Type: ev.Type, TS: ev.TS, RunID: ev.RunID, FlowInstanceID: ev.FlowInstanceID,
+		FlowConfigID: ev.FlowConfigID, Seq: ev.Seq}
+	switch ev.Type {
+	case events.TypeSuperegoDecision:
+		return decisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Message: ev.Message}
+	case events.TypeRunFinished:
+		f := finishedFrame{runHead: head, Status: ev.Status, Error: ev.Error}
+		if ev.Usage != nil {
+			f.Usage = *ev.Usage
+		}
+		if ev.Timings != nil {
+			f.Timings = *ev.Timings
+		}
+		return f
+	case events.TypeResourceChanged:
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version}
+	}
+	return ev
+}
