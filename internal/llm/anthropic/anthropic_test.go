@@ -221,3 +221,59 @@ func TestStallAndCancel(t *testing.T) {
 		<-up.ClientGone
 	})
 }
+
+// TestRetriedBeforeFirstToken covers the two retryable faults before the
+// first token: 429 with the Retry-After the API sends (waited exactly),
+// and a 500; each is followed by a good stream.
+func TestRetriedBeforeFirstToken(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		first     llmtest.Reply
+		wantDelay time.Duration // 0: the backoff's own delay
+	}{
+		{"429 with Retry-After", llmtest.Reply{Status: 429, Body: llmtest.Fixture(t, "error_429.json"),
+			Header: map[string]string{"Retry-After": "7", "Anthropic-Ratelimit-Input-Tokens-Remaining": "0"}}, 7 * time.Second},
+		{"500", llmtest.Reply{Status: 500, Body: llmtest.Fixture(t, "error_500.json")}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			up := llmtest.New(t, c.first, llmtest.Reply{Body: llmtest.Fixture(t, "thinking_text_usage.sse")})
+			var delays []time.Duration
+			opts := fastRetry()
+			opts.Wait = func(ctx context.Context, d time.Duration) error {
+				delays = append(delays, d)
+				return ctx.Err()
+			}
+			var got llmtest.Collected
+			if err := llm.WithRetry(newProvider(t, up), opts).Stream(context.Background(), request(true), got.Emit); err != nil {
+				t.Fatalf("Stream: %v", err)
+			}
+			if up.Calls() != 2 || len(delays) != 1 {
+				t.Fatalf("%d calls, delays %v; want 2 calls and one wait", up.Calls(), delays)
+			}
+			if c.wantDelay > 0 && delays[0] != c.wantDelay {
+				t.Fatalf("waited %v, want the %v the API asked for", delays[0], c.wantDelay)
+			}
+			if got.Text != "Harmless request.\n\nDECISION: ALLOW" || len(got.Usage) != 1 {
+				t.Fatalf("text %q usage %v after the retry", got.Text, got.Usage)
+			}
+		})
+	}
+}
+
+// TestRetriesRunOut: when every attempt fails the error names the status
+// and the API's own message.
+func TestRetriesRunOut(t *testing.T) {
+	t.Parallel()
+	up := llmtest.New(t, llmtest.Reply{Status: 500, Body: llmtest.Fixture(t, "error_500.json")})
+	err := llm.WithRetry(newProvider(t, up), fastRetry()).Stream(context.Background(), request(false), (&llmtest.Collected{}).Emit)
+	var ue *llm.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != 500 || ue.Attempts != 3 || up.Calls() != 3 {
+		t.Fatalf("err %v after %d calls, want a 500 after 3 attempts", err, up.Calls())
+	}
+	if !strings.Contains(err.Error(), "Internal server error") || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("error should carry status and message: %v", err)
+	}
+}
