@@ -63,6 +63,11 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 		}
 		return &huma.ErrorModel{Title: http.StatusText(em.Status), Status: em.Status, Detail: internalDetail(ctx.Context())}, nil
 	}
+	if em.Status == http.StatusRequestEntityTooLarge {
+		// Huma states its own limit, which is one byte over ours (see
+		// humaConfig); say what limitBody says.
+		em.Detail = tooLarge(a.cfg.BodyLimit)
+	}
 	for _, d := range em.Errors {
 		if d == nil {
 			continue
@@ -96,6 +101,11 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 		}
 	}
 	return em, nil
+}
+
+// tooLarge is the detail of every 413.
+func tooLarge(limit int64) string {
+	return fmt.Sprintf("request body is larger than the limit of %d bytes", limit)
 }
 
 // target names what a handler was doing, for error messages and the

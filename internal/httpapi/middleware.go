@@ -266,8 +266,7 @@ func bearerToken(h string) (string, bool) {
 func (a *API) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > a.cfg.BodyLimit {
-			writeProblem(w, r, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("request body is larger than the limit of %d bytes", a.cfg.BodyLimit))
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, tooLarge(a.cfg.BodyLimit))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
