@@ -72,6 +72,15 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 		if d == nil {
 			continue
 		}
+		if name, ok := missingProperty(d.Message); ok {
+			// Huma reports a missing property at its parent object and
+			// echoes the parent; name the field itself, so a client can
+			// show the error next to it, like every other field error.
+			d.Location += "." + name
+			d.Message = "required property is missing"
+			d.Value = nil
+			continue
+		}
 		switch v := d.Value.(type) {
 		case nil, bool, float64, int, int64:
 		case string:
@@ -106,6 +115,17 @@ func (a *API) sanitizeError(ctx huma.Context, _ string, v any) (any, error) {
 // tooLarge is the detail of every 413.
 func tooLarge(limit int64) string {
 	return fmt.Sprintf("request body is larger than the limit of %d bytes", limit)
+}
+
+// missingProperty extracts the property name from Huma's "expected
+// required property X to be present".
+func missingProperty(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "expected required property ")
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutSuffix(rest, " to be present")
+	return name, ok && name != "" && !strings.ContainsAny(name, " .")
 }
 
 // target names what a handler was doing, for error messages and the

@@ -87,8 +87,8 @@ func TestFlowConfigs(t *testing.T) {
 		{name: "unknown field", method: "POST", path: "/api/flow-configs",
 			body: base(map[string]any{"temperature": 0.2}), status: 422, field: "body.temperature"},
 		{name: "malformed", method: "POST", path: "/api/flow-configs", body: `{"name": "x" "constitution_id": "default"}`, status: 400},
-		{name: "missing sysprompt_id", method: "POST", path: "/api/flow-configs", body: without("sysprompt_id"), status: 422},
-		{name: "missing name", method: "POST", path: "/api/flow-configs", body: without("name"), status: 422},
+		{name: "missing sysprompt_id", method: "POST", path: "/api/flow-configs", body: without("sysprompt_id"), status: 422, field: "body.sysprompt_id"},
+		{name: "missing name", method: "POST", path: "/api/flow-configs", body: without("name"), status: 422, field: "body.name"},
 		{name: "no event for failures", method: "GET", path: "/api/flow-configs", status: 200,
 			check: func(t *testing.T, _ resp) { noEvent(t, ev) }},
 
@@ -107,7 +107,7 @@ func TestFlowConfigs(t *testing.T) {
 				}
 				wantEvent(t, ev, "flow_config", "updated", id, 2)
 			}},
-		{name: "replace missing required", method: "PUT", path: "/api/flow-configs/{id}", body: without("constitution_id"), status: 422},
+		{name: "replace missing required", method: "PUT", path: "/api/flow-configs/{id}", body: without("constitution_id"), status: 422, field: "body.constitution_id"},
 		{name: "replace bad reference", method: "PUT", path: "/api/flow-configs/{id}",
 			body: base(map[string]any{"sysprompt_id": "ghost"}), status: 422, field: "body.sysprompt_id"},
 		{name: "replace stale", method: "PUT", path: "/api/flow-configs/{id}", hdr: []string{"If-Match", `"1"`}, body: base(nil), status: 412},

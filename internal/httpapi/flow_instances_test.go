@@ -97,7 +97,7 @@ func TestFlowInstances(t *testing.T) {
 		{name: "read-only overrides", method: "POST", path: "/api/flow-instances",
 			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "x", "overrides": map[string]any{}}, status: 422, field: "body.overrides"},
 		{name: "missing name", method: "POST", path: "/api/flow-instances",
-			body: map[string]any{"flow_config_id": seed.FlowStandard}, status: 422},
+			body: map[string]any{"flow_config_id": seed.FlowStandard}, status: 422, field: "body.name"},
 		{name: "malformed", method: "POST", path: "/api/flow-instances", body: `{"flow_config_id": 'x'}`, status: 400},
 		{name: "rename", method: "PUT", path: "/api/flow-instances/{id}", hdr: []string{"If-Match", `"1"`},
 			body: map[string]any{"flow_config_id": seed.FlowNoSuperego, "name": "Renamed"}, status: 200,
@@ -111,7 +111,7 @@ func TestFlowInstances(t *testing.T) {
 			}},
 		{name: "rename stale", method: "PUT", path: "/api/flow-instances/{id}", hdr: []string{"If-Match", `"1"`},
 			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "Lost"}, status: 412},
-		{name: "rename missing field", method: "PUT", path: "/api/flow-instances/{id}", body: map[string]any{"name": "Lost"}, status: 422},
+		{name: "rename missing field", method: "PUT", path: "/api/flow-instances/{id}", body: map[string]any{"name": "Lost"}, status: 422, field: "body.flow_config_id"},
 		{name: "rename bad config", method: "PUT", path: "/api/flow-instances/{id}",
 			body: map[string]any{"flow_config_id": "ghost", "name": "Lost"}, status: 422, field: "body.flow_config_id"},
 		{name: "nothing lost", method: "GET", path: "/api/flow-instances/{id}", status: 200, check: func(t *testing.T, r resp) {

@@ -72,8 +72,8 @@ func TestFlowTemplates(t *testing.T) {
 			body:   tmpl(map[string]any{"config": map[string]any{"name": "\x00", "constitution_id": "default", "sysprompt_id": "assistant_default"}}),
 			status: 422, field: "body.config.name"},
 		{name: "config missing field", method: "POST", path: "/api/flow-templates",
-			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "default"}}), status: 422},
-		{name: "missing config", method: "POST", path: "/api/flow-templates", body: map[string]any{"name": "x"}, status: 422},
+			body: tmpl(map[string]any{"config": map[string]any{"constitution_id": "default"}}), status: 422, field: "body.config.sysprompt_id"},
+		{name: "missing config", method: "POST", path: "/api/flow-templates", body: map[string]any{"name": "x"}, status: 422, field: "body.config"},
 		{name: "client id", method: "POST", path: "/api/flow-templates", body: tmpl(map[string]any{"id": "mine"}), status: 422, field: "body.id"},
 		{name: "malformed", method: "POST", path: "/api/flow-templates", body: `{"name": "x", "config": {`, status: 400},
 		{name: "make it default", method: "PUT", path: "/api/flow-templates/{id}", hdr: []string{"If-Match", `"1"`},
@@ -91,7 +91,7 @@ func TestFlowTemplates(t *testing.T) {
 				wantEvent(t, ev, "flow_template", "updated", seed.FlowStandard, std.Version)
 			}},
 		{name: "replace stale", method: "PUT", path: "/api/flow-templates/{id}", hdr: []string{"If-Match", `"1"`}, body: tmpl(nil), status: 412},
-		{name: "replace missing name", method: "PUT", path: "/api/flow-templates/{id}", body: map[string]any{"config": cfg}, status: 422},
+		{name: "replace missing name", method: "PUT", path: "/api/flow-templates/{id}", body: map[string]any{"config": cfg}, status: 422, field: "body.name"},
 		{name: "replace missing", method: "PUT", path: "/api/flow-templates/nope", body: tmpl(nil), status: 404},
 
 		{name: "instantiate named", method: "POST", path: "/api/flow-templates/{id}/instantiate", body: map[string]any{"name": "Trial 1"}, status: 201,

@@ -65,7 +65,7 @@ func TestSysprompts(t *testing.T) {
 		{name: "create read-only protected", method: "POST", path: "/api/sysprompts",
 			body: map[string]any{"name": "x", "content": "x", "protected": false}, status: 422, field: "body.protected"},
 		{name: "create missing content", method: "POST", path: "/api/sysprompts",
-			body: map[string]any{"name": "x"}, status: 422},
+			body: map[string]any{"name": "x"}, status: 422, field: "body.content"},
 		{name: "replace", method: "PUT", path: "/api/sysprompts/terse", hdr: []string{"If-Match", `"1"`},
 			body: map[string]any{"name": "Terse", "content": "Answer in one line."}, status: 200,
 			check: func(t *testing.T, r resp) {
@@ -79,7 +79,7 @@ func TestSysprompts(t *testing.T) {
 		{name: "replace stale", method: "PUT", path: "/api/sysprompts/terse", hdr: []string{"If-Match", `"1"`},
 			body: map[string]any{"name": "Lost", "content": "lost"}, status: 412},
 		{name: "replace missing name", method: "PUT", path: "/api/sysprompts/terse",
-			body: map[string]any{"content": "lost"}, status: 422},
+			body: map[string]any{"content": "lost"}, status: 422, field: "body.name"},
 		{name: "replace missing", method: "PUT", path: "/api/sysprompts/nope",
 			body: map[string]any{"name": "x", "content": "x"}, status: 404},
 		{name: "nothing lost", method: "GET", path: "/api/sysprompts/terse", status: 200, check: func(t *testing.T, r resp) {
