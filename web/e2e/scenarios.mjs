@@ -1,61 +1,7 @@
-// The seven end-to-end scenarios of the web UI issue. Each gets a fresh
-// browser context and the shared server; `state` carries ids between them.
+// The end-to-end scenarios: the seven of the web UI issue (1–7) and three more (8–10).
+// Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
-const T = 20_000
-
-/** Polls fn until it returns a truthy value; fails with msg after timeout. */
-async function until(fn, msg, timeout = T) {
-  const deadline = Date.now() + timeout
-  let last
-  for (;;) {
-    try {
-      last = await fn()
-      if (last) return last
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${msg} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`)
-}
-
-const tid = (id) => `[data-testid="${id}"]`
-
-/** Creates a conversation from the default template through the UI and opens it. */
-async function newChat(page, base, name) {
-  await page.goto(`${base}/chat`)
-  await page.click(tid('new-chat-button'))
-  await page.fill(tid('new-chat-name'), name)
-  await page.click(tid('create-chat-button'))
-  await page.waitForURL(/\/chat\/[a-z0-9]/)
-  await page.waitForSelector(tid('conversation'))
-  return page.url().split('/chat/')[1]
-}
-
-async function send(page, text) {
-  await page.fill(tid('composer-input'), text)
-  await page.press(tid('composer-input'), 'Enter')
-}
-
-async function lastTurn(page) {
-  const turns = page.locator(tid('turn'))
-  await until(async () => (await turns.count()) > 0, 'a turn appears')
-  return turns.last()
-}
-
-async function waitSettled(turn, status) {
-  await until(async () => {
-    const s = await turn.getAttribute('data-status')
-    return s !== 'running' && s !== 'unknown' ? s : null
-  }, `turn settles${status ? ` as ${status}` : ''}`)
-  const s = await turn.getAttribute('data-status')
-  if (status) assert(s === status, `turn status is ${status}, got ${s}`)
-  return s
-}
+import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
 export const scenarios = [
   {

@@ -1,0 +1,57 @@
+// Helpers shared by the end-to-end scenarios.
+
+export const T = 20_000
+
+/** Polls fn until it returns a truthy value; fails with msg after timeout. */
+export async function until(fn, msg, timeout = T) {
+  const deadline = Date.now() + timeout
+  let last
+  for (;;) {
+    try {
+      last = await fn()
+      if (last) return last
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${msg} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`)
+}
+
+export const tid = (id) => `[data-testid="${id}"]`
+
+/** Creates a conversation from the default template through the UI and opens it. */
+export async function newChat(page, base, name) {
+  await page.goto(`${base}/chat`)
+  await page.click(tid('new-chat-button'))
+  await page.fill(tid('new-chat-name'), name)
+  await page.click(tid('create-chat-button'))
+  await page.waitForURL(/\/chat\/[a-z0-9]/)
+  await page.waitForSelector(tid('conversation'))
+  return page.url().split('/chat/')[1]
+}
+
+export async function send(page, text) {
+  await page.fill(tid('composer-input'), text)
+  await page.press(tid('composer-input'), 'Enter')
+}
+
+export async function lastTurn(page) {
+  const turns = page.locator(tid('turn'))
+  await until(async () => (await turns.count()) > 0, 'a turn appears')
+  return turns.last()
+}
+
+export async function waitSettled(turn, status) {
+  await until(async () => {
+    const s = await turn.getAttribute('data-status')
+    return s !== 'running' && s !== 'unknown' ? s : null
+  }, `turn settles${status ? ` as ${status}` : ''}`)
+  const s = await turn.getAttribute('data-status')
+  if (status) assert(s === status, `turn status is ${status}, got ${s}`)
+  return s
+}
