@@ -37,11 +37,17 @@ func TestInternalErrorIsGeneric(t *testing.T) {
 	}
 	r = s.do(t, "POST", "/api/constitutions", map[string]any{"name": "x", "content": "x"})
 	r.problem(t, 500)
+	s.do(t, "GET", "/api/constitutions/default/versions", nil).problem(t, 500)
+	if r := s.do(t, "GET", "/api/health", nil); r.status != 503 {
+		t.Errorf("health with a closed database: %s", r)
+	}
 
 	m := s.do(t, "GET", "/metrics", nil)
 	for _, want := range []string{
 		`superego_db_errors_total{operation="constitution.get"} 1`,
 		`superego_db_errors_total{operation="constitution.create"} 1`,
+		`superego_db_errors_total{operation="constitution.list_versions"} 1`,
+		`superego_db_errors_total{operation="database.ping"} 1`,
 		`superego_http_requests_total{route="GET /api/constitutions/{id}",status="500"} 1`,
 	} {
 		if !strings.Contains(string(m.body), want) {
@@ -55,11 +61,23 @@ func TestMetrics(t *testing.T) {
 	t.Run("own registry", func(t *testing.T) {
 		t.Parallel()
 		s := seeded(t)
+		// Before any error the database error series exist at zero, so
+		// a rate() over them means "none" rather than "no data".
+		m := s.do(t, "GET", "/metrics", nil)
+		for _, want := range []string{
+			`superego_db_errors_total{operation="constitution.get"} 0`,
+			`superego_db_errors_total{operation="flow_instance.list"} 0`,
+			`superego_db_errors_total{operation="database.ping"} 0`,
+		} {
+			if !strings.Contains(string(m.body), want) {
+				t.Errorf("fresh metrics lack %s", want)
+			}
+		}
 		s.do(t, "GET", "/api/constitutions/default", nil)
 		s.do(t, "GET", "/api/constitutions/strict", nil)
 		s.do(t, "GET", "/api/constitutions/nope", nil)
 		s.do(t, "GET", "/api/no-such-route/x", nil)
-		m := s.do(t, "GET", "/metrics", nil)
+		m = s.do(t, "GET", "/metrics", nil)
 		if m.status != 200 {
 			t.Fatal(m)
 		}

@@ -191,7 +191,7 @@ func (a *API) fail(ctx context.Context, t target, err error) error {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return huma.NewError(statusClientClosed, "request cancelled")
 	}
-	a.metrics.dbErrors.WithLabelValues(strings.ReplaceAll(t.kind, " ", "_") + "." + t.op).Inc()
+	a.metrics.dbErrors.WithLabelValues(dbOperation(t.kind, t.op)).Inc()
 	return huma.NewError(http.StatusInternalServerError, internalDetail(ctx))
 }
 

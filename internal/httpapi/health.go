@@ -52,7 +52,7 @@ func (a *API) registerHealth() {
 			if ri := infoFrom(ctx); ri != nil {
 				ri.err = err
 			}
-			a.metrics.dbErrors.WithLabelValues("ping").Inc()
+			a.metrics.dbErrors.WithLabelValues(dbOperation("database", "ping")).Inc()
 			return &healthOutput{Status: http.StatusServiceUnavailable, Body: Health{Status: "unavailable", Database: "unreachable"}}, nil
 		}
 		return &healthOutput{Status: http.StatusOK, Body: Health{Status: "ok", Database: "ok"}}, nil

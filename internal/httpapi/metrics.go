@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +36,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.requests = register(reg, m.requests)
 	m.latency = register(reg, m.latency)
 	m.dbErrors = register(reg, m.dbErrors)
+	// A counter that has never been incremented is absent from /metrics,
+	// and an alert on its rate cannot tell "no errors" from "no data".
+	// Start the common operations at zero; rarer ones appear on first use.
+	for _, kind := range []string{"constitution", "sysprompt", "flow config", "flow template", "flow instance"} {
+		for _, op := range []string{"list", "get", "create", "update", "delete"} {
+			m.dbErrors.WithLabelValues(dbOperation(kind, op))
+		}
+	}
+	m.dbErrors.WithLabelValues(dbOperation("database", "ping"))
 	return m
+}
+
+// dbOperation is the operation label of superego_db_errors_total, such as
+// "flow_config.list_messages": kind and operation, no spaces.
+func dbOperation(kind, op string) string {
+	return strings.ReplaceAll(kind, " ", "_") + "." + strings.ReplaceAll(op, " ", "_")
 }
 
 // register adds c to reg, or reuses the collector already registered under
