@@ -14,6 +14,7 @@ import (
 	"github.com/superego-lab/superego/internal/llm/openai"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
+	"github.com/superego-lab/superego/internal/store"
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
 
@@ -46,12 +47,12 @@ func upstreamEngine(t testing.TB, replies ...llmtest.Reply) (*engine.Engine, *ll
 
 // noSuperegoInstance returns a new instance on the seeded flow without a
 // superego, so the upstream is only asked for the answer.
-func noSuperegoInstance(t testing.TB, st *sqlite.Store) string {
+func noSuperegoInstance(t testing.TB, st store.Store) string {
 	return instanceOn(t, st, seed.FlowNoSuperego)
 }
 
 // instanceOn returns a new instance on a flow config.
-func instanceOn(t testing.TB, st *sqlite.Store, configID string) string {
+func instanceOn(t testing.TB, st store.Store, configID string) string {
 	t.Helper()
 	inst, err := st.CreateFlowInstance(context.Background(), model.FlowInstance{FlowConfigID: configID, Name: "bench"})
 	if err != nil {

@@ -166,7 +166,22 @@ func (b *Batcher) loop(ctx context.Context) {
 		case <-tick.C:
 			_ = write()
 		case reply := <-b.flushes:
-			reply <- write()
+			// Runs finishing together each ask for a flush; one write
+			// answers every request already waiting.
+			replies := []chan error{reply}
+		more:
+			for {
+				select {
+				case r := <-b.flushes:
+					replies = append(replies, r)
+				default:
+					break more
+				}
+			}
+			err := write()
+			for _, r := range replies {
+				r <- err
+			}
 		case <-ctx.Done():
 			_ = write()
 			return
