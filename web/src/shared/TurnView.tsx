@@ -2,7 +2,7 @@
 // (constitution, live thinking, decision and reason) and the assistant's
 // answer as Markdown, with model/tokens/timings on demand.
 
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
 import { Markdown } from './Markdown'
@@ -27,6 +27,12 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
   const running = turn.status === 'running'
   const s = turn.superego
   const a = turn.assistant
+  const thinkingRef = useRef<HTMLPreElement>(null)
+  // Keep the newest reasoning in view while it streams.
+  useEffect(() => {
+    const el = thinkingRef.current
+    if (el && s?.streaming) el.scrollTop = el.scrollHeight
+  }, [s?.thinking, s?.streaming])
   return (
     <article className={`turn${compact ? ' turn-compact' : ''}`} data-testid="turn" data-status={turn.status} data-run-id={turn.runId ?? ''}>
       {turn.user && (
@@ -63,7 +69,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
                 {s.streaming ? 'Thinking…' : 'Thinking'}
                 <span className="muted"> · {s.thinking.length} chars</span>
               </summary>
-              <pre className="thinking-text" data-testid="thinking-text">
+              <pre className="thinking-text" data-testid="thinking-text" ref={thinkingRef}>
                 {s.thinking}
                 {s.streaming && <span className="caret" />}
               </pre>

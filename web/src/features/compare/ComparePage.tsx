@@ -73,7 +73,9 @@ function NewComparison() {
             <input type="checkbox" checked={chosen.includes(c.id)} onChange={() => toggle(c.id)} data-testid={`compare-config-${c.id}`} />
             <span>
               <strong>{c.name}</strong>
-              <span className="muted"> {c.superego_enabled ? c.constitution_id : 'superego off'}</span>
+              <span className="muted small config-chip-meta">
+                {c.id} · {c.superego_enabled ? c.constitution_id : 'superego off'}
+              </span>
             </span>
           </label>
         ))}

@@ -26,7 +26,7 @@ export function FlowConfigsPage() {
         title="Flow configs"
         base="/flow-configs"
         testId="flow-config-list"
-        items={list.data?.map((c) => ({ id: c.id, name: c.name, meta: `${c.superego_enabled ? c.constitution_id : 'superego off'} · v${c.version}` }))}
+        items={list.data?.map((c) => ({ id: c.id, name: c.name, meta: `${c.id} · ${c.superego_enabled ? c.constitution_id : 'superego off'} · v${c.version}` }))}
         selectedId={creating ? undefined : id}
         error={list.error}
         onNew={() => setCreating(true)}
