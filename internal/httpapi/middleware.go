@@ -108,8 +108,9 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe assigns the request id, measures the request and writes the one
-// log line of a failed request, with id, method, path and status.
+// observe assigns the request id, measures the request and writes its log
+// line, with id, method, path and status: "request failed" at info or above
+// for a failure, "request" at debug for a success.
 func (a *API) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -130,16 +131,20 @@ func (a *API) observe(next http.Handler) http.Handler {
 		if !sw.written {
 			status = http.StatusOK
 		}
-		a.metrics.observe(a.routeOf(r), status, time.Since(start))
-		if status < 400 && ri.err == nil {
-			return
-		}
+		elapsed := time.Since(start)
+		a.metrics.observe(a.routeOf(r), status, elapsed)
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
+		}
+		if status < 400 && ri.err == nil {
+			// Successes are an access log for --log-level debug only, so
+			// that at info a log line means something went wrong.
+			a.log.LogAttrs(r.Context(), slog.LevelDebug, "request", attrs...)
+			return
 		}
 		if ri.detail != "" {
 			attrs = append(attrs, slog.String("detail", ri.detail))

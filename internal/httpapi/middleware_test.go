@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,6 +99,34 @@ func TestRequestIDAndLogLine(t *testing.T) {
 	r.problem(t, 400)
 	if lines := s.logs.linesWith("request_id=trace-400"); len(lines) != 1 || !strings.Contains(lines[0], "status=400") {
 		t.Errorf("log lines for a 400: %q", lines)
+	}
+	if lines := s.logs.linesWith("client-id.42"); len(lines) != 0 {
+		t.Errorf("a success logged at info: %q", lines)
+	}
+}
+
+// At debug level every request has its line, successes included, so a
+// request id quoted from a response can be found in the log.
+func TestDebugAccessLog(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	api := New(Config{}, Deps{
+		Store: openTestStore(t),
+		Log:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	s := &testServer{api: api, srv: srv, logs: logs}
+
+	s.do(t, "GET", "/api/constitutions/default", nil, "X-Request-Id", "trace-ok")
+	lines := logs.linesWith("request_id=trace-ok")
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines for one request: %q", len(lines), lines)
+	}
+	for _, want := range []string{"level=DEBUG", `msg=request `, "method=GET", "path=/api/constitutions/default", "status=200", "duration="} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("log line lacks %s: %s", want, lines[0])
+		}
 	}
 }
 
