@@ -5,6 +5,11 @@
 // that any number of subscribers can read from any sequence number, while
 // the run goes on whether anyone listens or not.
 //
+// On a database shared by several replicas (Config.Replicas), each run's
+// events are also stored in batches and the run is leased to this
+// replica: any replica can then subscribe to it, cancel it, or — once the
+// lease of a replica that died runs out — mark it interrupted.
+//
 // Timings: a run's superego_ms is the superego step (including any wait
 // for an upstream slot), first_token_ms runs from the moment the run was
 // stored to the first assistant token — what the user waits — and
