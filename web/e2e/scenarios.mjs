@@ -1,4 +1,4 @@
-// The end-to-end scenarios: the seven of the web UI issue (1–7) and three more (8–10).
+// The end-to-end scenarios: the seven of the web UI issue (1–7) and four more (8–11).
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
@@ -388,6 +388,34 @@ export const scenarios = [
       } finally {
         await srv.stop('SIGTERM')
       }
+    },
+  },
+  {
+    n: 11,
+    name: 'Shift+Enter makes a new line, Enter sends, Stop cancels the run and keeps the partial answer',
+    async run({ page, base, shot, api }) {
+      const id = await newChat(page, base, 'E2E stop')
+      const box = page.locator(tid('composer-input'))
+      await box.click()
+      await page.keyboard.type('First line')
+      await page.keyboard.press('Shift+Enter')
+      await page.keyboard.type('second line of a long question')
+      assert((await box.inputValue()) === 'First line\nsecond line of a long question', 'Shift+Enter inserted a newline')
+      await page.keyboard.press('Enter')
+      const turn = await lastTurn(page)
+      assert((await turn.locator(tid('user-message')).innerText()).includes('second line'), 'sent with both lines')
+      await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
+      await turn.locator(tid('stop-button')).click()
+      await waitSettled(turn, 'cancelled')
+      assert(await turn.locator(tid('status-note')).isVisible(), 'the cancellation is shown')
+      await shot('stopped')
+      const msgs = await api(`/api/flow-instances/${id}/messages`)
+      const user = msgs.items.find((m) => m.role === 'user')
+      assert(user.content === 'First line\nsecond line of a long question', 'the stored message has the newline')
+      const a = msgs.items.find((m) => m.role === 'assistant')
+      assert(a && a.status === 'cancelled', `the stored answer is cancelled (${a?.status})`)
+      const shown = (await turn.locator(tid('assistant-message')).innerText()).trim().replace(/\s+/g, ' ')
+      assert(shown === a.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim() || (a.content === '' && shown.startsWith('No text')), 'the UI shows the stored partial answer')
     },
   },
 ]
