@@ -162,3 +162,92 @@ func testPagination(t *testing.T, f Factory) {
 		return ids(items, next, err, func(v model.ConstitutionVersion) string { return fmt.Sprint(v.Version) })
 	}, wantVersions)
 }
+
+// testPaginationWhileWriting creates objects between the pages of a walk,
+// as other users do while someone scrolls. Every object that existed when
+// the walk began must appear exactly once (an offset-based cursor would
+// repeat items after an insert at the front, or skip some after one at the
+// back).
+func testPaginationWhileWriting(t *testing.T, f Factory) {
+	s := open(t, f)
+	ctx := t.Context()
+	mustConstitution(t, s, "c")
+	mustSysprompt(t, s, "p")
+	cfg := mustConfig(t, s, "cfg", "c", "p")
+
+	var before []string
+	for k := range 10 {
+		before = append(before, mustInstance(t, s, model.FlowInstance{FlowConfigID: cfg.ID, Name: fmt.Sprint(k)}).ID)
+	}
+	seen := map[string]int{}
+	p := store.Page{Limit: 3}
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("flow instances: the cursor does not advance")
+		}
+		items, next, err := s.ListFlowInstances(ctx, store.InstanceFilter{}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range items {
+			seen[i.ID]++
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+		// A newer instance lands before the cursor (newest first).
+		mustInstance(t, s, model.FlowInstance{FlowConfigID: cfg.ID, Name: "new"})
+	}
+	for _, id := range before {
+		if seen[id] != 1 {
+			t.Errorf("flow instance %s seen %d times, want once", id, seen[id])
+		}
+	}
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("flow instance %s seen %d times", id, n)
+		}
+	}
+
+	// Id-ordered lists: inserts on both sides of the cursor. Those behind it
+	// are not seen; those ahead of it are, once.
+	for _, id := range []string{"m1", "m3", "m5", "m7"} {
+		mustConstitution(t, s, id)
+	}
+	seen = map[string]int{}
+	p = store.Page{Limit: 2}
+	// After each page one id behind the cursor and one ahead of it.
+	inserts := [][2]string{{"a0", "z9"}, {"b0", "y9"}}
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("constitutions: the cursor does not advance")
+		}
+		items, next, err := s.ListConstitutions(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range items {
+			seen[c.ID]++
+		}
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+		if len(inserts) > 0 {
+			mustConstitution(t, s, inserts[0][0])
+			mustConstitution(t, s, inserts[0][1])
+			inserts = inserts[1:]
+		}
+	}
+	for _, id := range []string{"c", "m1", "m3", "m5", "m7", "z9", "y9"} {
+		if seen[id] != 1 {
+			t.Errorf("constitution %s seen %d times, want once (seen: %v)", id, seen[id], seen)
+		}
+	}
+	for _, id := range []string{"a0", "b0"} {
+		if seen[id] != 0 {
+			t.Errorf("constitution %s, created behind the cursor, seen %d times", id, seen[id])
+		}
+	}
+}

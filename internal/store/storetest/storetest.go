@@ -37,6 +37,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Messages", func(t *testing.T) { testMessages(t, f) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, f) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, f) })
+	t.Run("PaginationWhileWriting", func(t *testing.T) { testPaginationWhileWriting(t, f) })
 	t.Run("Seeded", func(t *testing.T) { testSeeded(t, f) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, f) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, f) })
