@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -93,5 +94,82 @@ func TestRunVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "superego ") {
 		t.Fatalf("stdout = %q", out.String())
+	}
+}
+
+// TestParseConfigDesignNames pins the flag and environment names of
+// DESIGN.md section 6: each variable sets its field, and the flag wins.
+func TestParseConfigDesignNames(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		flag, env string
+		get       func(config) string
+	}{
+		{"addr", "SUPEREGO_ADDR", func(c config) string { return c.Addr }},
+		{"data-dir", "SUPEREGO_DATA_DIR", func(c config) string { return c.DataDir }},
+		{"database-url", "SUPEREGO_DATABASE_URL", func(c config) string { return c.DatabaseURL }},
+		{"provider", "SUPEREGO_PROVIDER", func(c config) string { return c.Provider }},
+		{"base-url", "SUPEREGO_BASE_URL", func(c config) string { return c.BaseURL }},
+		{"superego-model", "SUPEREGO_SUPEREGO_MODEL", func(c config) string { return c.SuperegoModel }},
+		{"assistant-model", "SUPEREGO_ASSISTANT_MODEL", func(c config) string { return c.AssistantModel }},
+		{"api-token", "SUPEREGO_API_TOKEN", func(c config) string { return c.APIToken }},
+		{"demo-delay", "SUPEREGO_DEMO_DELAY", func(c config) string { return c.DemoDelay.String() }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			fromEnv, fromFlag := "env-value", "flag-value"
+			if tc.flag == "demo-delay" {
+				fromEnv, fromFlag = "7ms", "9ms"
+			}
+			env := envOf(map[string]string{tc.env: fromEnv})
+			c, _, err := parseConfig("serve", nil, env, io.Discard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.get(c); got != fromEnv {
+				t.Errorf("%s=%s gave %q", tc.env, fromEnv, got)
+			}
+			c, _, err = parseConfig("serve", []string{"--" + tc.flag, fromFlag}, env, io.Discard, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.get(c); got != fromFlag {
+				t.Errorf("--%s %s with %s set gave %q", tc.flag, fromFlag, tc.env, got)
+			}
+		})
+	}
+}
+
+// TestRunOpenAPI: the document is the same on every run, so the committed
+// copy can be compared byte for byte.
+func TestRunOpenAPI(t *testing.T) {
+	t.Parallel()
+	var first string
+	for k := range 2 {
+		var out strings.Builder
+		if code := run(t.Context(), []string{"openapi"}, &out, io.Discard, envOf(nil)); code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+		var doc struct {
+			OpenAPI string         `json:"openapi"`
+			Paths   map[string]any `json:"paths"`
+		}
+		if err := json.Unmarshal([]byte(out.String()), &doc); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+			t.Errorf("openapi = %q, want 3.1", doc.OpenAPI)
+		}
+		for _, p := range []string{"/api/constitutions", "/api/constitutions/{id}/versions/{n}", "/api/flow-templates/{id}/instantiate", "/api/flow-instances/{id}/messages", "/api/health", "/api/models"} {
+			if doc.Paths[p] == nil {
+				t.Errorf("path %s missing", p)
+			}
+		}
+		if k == 0 {
+			first = out.String()
+		} else if out.String() != first {
+			t.Error("two runs printed different documents")
+		}
 	}
 }
