@@ -21,7 +21,10 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   const { conv, isLoading, error } = useConversation(instanceId)
   const [sendError, setSendError] = useState<unknown>(null)
   const [rerunOf, setRerunOf] = useState<Message | null>(null)
-  const bottom = useRef<HTMLDivElement>(null)
+  const scroller = useRef<HTMLDivElement>(null)
+  // Follow the stream only while the reader is at the bottom; scrolling up
+  // to read something stops the view from jumping away.
+  const stick = useRef(true)
 
   const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
   const running = conv.turns.filter((t) => t.status === 'running' && t.runId)
@@ -31,11 +34,13 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
 
   const lastText = conv.turns.length ? (conv.turns[conv.turns.length - 1].assistant?.text.length ?? 0) : 0
   useEffect(() => {
-    bottom.current?.scrollIntoView?.({ block: 'end' })
+    const el = scroller.current
+    if (el && stick.current) el.scrollTop = el.scrollHeight
   }, [conv.turns.length, lastText])
 
   const send = async (content: string) => {
     setSendError(null)
+    stick.current = true
     try {
       await socket.request({ type: 'send_message', flow_instance_id: instanceId, content })
     } catch (e) {
@@ -73,13 +78,20 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         </div>
       </header>
       <ErrorNote error={instance.error ?? error} />
-      <div className="turns" data-testid="turns">
+      <div
+        className="turns"
+        data-testid="turns"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80
+        }}
+      >
         {isLoading && <p className="muted pad">Loading…</p>}
         {!isLoading && conv.turns.length === 0 && <p className="muted pad">No messages yet. Say something to start.</p>}
         {conv.turns.map((t) => (
           <TurnView key={t.key} turn={t} constitutionName={nameOf} onRerun={setRerunOf} onStop={(id) => socket.cancel(id)} />
         ))}
-        <div ref={bottom} />
       </div>
       <ErrorNote error={sendError} testId="send-error" />
       <Composer onSend={send} busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
