@@ -33,6 +33,7 @@ type InUseError struct {
 	RefBy    []string // "flow-config:abc", "flow-instance:xyz", ...
 }
 
+// Error names the object and everything that still refers to it.
 func (e *InUseError) Error() string {
 	return fmt.Sprintf("%s %q is still referenced by %s", e.Resource, e.ID, strings.Join(e.RefBy, ", "))
 }
@@ -47,6 +48,7 @@ type RefError struct {
 	ID    string
 }
 
+// Error names the field and the id it pointed at.
 func (e *RefError) Error() string {
 	return fmt.Sprintf("%s: %q does not exist", e.Field, e.ID)
 }
