@@ -10,7 +10,7 @@
 // Prints one line per scenario and finally "N passed, N failed"; exits
 // non-zero when anything failed.
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,13 +31,33 @@ const logPath = path.join(shotsDir, 'server.log')
 console.log(`screenshots: ${shotsDir}`)
 console.log(`binary: ${bin}  data dir: ${dataDir}`)
 
+if (!existsSync(bin)) {
+  console.log(`FAIL no superego binary at ${bin}: build it with \`make build\` (or go build -tags ui -o bin/superego ./cmd/superego), or set SUPEREGO_BIN`)
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
 const port = await freePort()
-let server = await startServer({ bin, port, dataDir, logPath })
+let server
+try {
+  server = await startServer({ bin, port, dataDir, logPath })
+} catch (e) {
+  console.log(`FAIL the server did not start: ${e.message}`)
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+let browser
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+} catch (e) {
+  console.log(`FAIL Chromium did not start (install Debian's chromium, or set CHROMIUM_PATH): ${e.message.split('\n')[0]}`)
+  await server.stop('SIGTERM')
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
 
 let shotCounter = 0
 const ctx = {
