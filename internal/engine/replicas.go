@@ -108,7 +108,9 @@ func (e *Engine) addEvent(ev events.Event) {
 
 // claim records this replica as the run's owner. Without a lease the
 // other replicas could not tell the run from one whose server died, so a
-// failure is logged loudly; the run still goes on.
+// failure is logged loudly; the run still goes on. (If it failed because a
+// replica starting up had already interrupted the unclaimed run, the next
+// sweep's dropLostRuns stops it.)
 func (e *Engine) claim(ctx context.Context, runID string) {
 	if e.rep == nil {
 		return
