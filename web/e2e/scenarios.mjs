@@ -50,7 +50,7 @@ export const scenarios = [
   },
   {
     n: 2,
-    name: 'a message the demo blocks shows BLOCK and no answer',
+    name: 'a message the demo blocks shows BLOCK and no answer (and one it cautions shows CAUTION with an answer)',
     async run({ page, base, shot, state, api }) {
       const id = await newChat(page, base, 'E2E block')
       state.blockInstance = id
@@ -66,6 +66,14 @@ export const scenarios = [
       assert(!msgs.items.some((m) => m.role === 'assistant'), 'no assistant message stored')
       state.blockedMessageId = msgs.items.find((m) => m.role === 'user')?.id
       await shot('blocked')
+      // CAUTION: the answer comes, with the superego's reason on the card.
+      await send(page, 'What medication dose is right for a headache?')
+      const caution = page.locator(tid('turn')).nth(1)
+      await waitSettled(caution, 'completed')
+      assert((await caution.locator(tid('decision-badge')).getAttribute('data-decision')) === 'CAUTION', 'decision is CAUTION')
+      assert((await caution.locator(tid('decision-reason')).innerText()).trim().length > 0, 'a reason is shown for CAUTION')
+      assert((await caution.locator(tid('assistant-message')).innerText()).trim().length > 20, 'CAUTION still answers')
+      await shot('caution')
     },
   },
   {
@@ -133,8 +141,8 @@ export const scenarios = [
     async run({ page, base, shot, state, api }) {
       if (!state.blockInstance) await scenarios.find((s) => s.n === 2).run({ page, base, shot, state, api })
       await page.goto(`${base}/chat/${state.blockInstance}`)
-      const turn = await lastTurn(page)
-      await waitSettled(turn, 'blocked')
+      const turn = page.locator(`${tid('turn')}[data-status="blocked"]`).first()
+      await turn.waitFor({ timeout: T })
       await turn.locator(tid('rerun-button')).click()
       await page.waitForSelector(tid('rerun-dialog'))
       await page.selectOption(tid('rerun-constitution'), 'none')
@@ -155,7 +163,8 @@ export const scenarios = [
       assert(inst.parent_instance_id === state.blockInstance, 'REST agrees on the parent')
       // The original is untouched.
       const orig = await api(`/api/flow-instances/${state.blockInstance}/messages`)
-      assert(!orig.items.some((m) => m.role === 'assistant'), 'the original still has no answer')
+      const blockedRun = orig.items.find((m) => m.id === state.blockedMessageId)?.run_id
+      assert(blockedRun && !orig.items.some((m) => m.role === 'assistant' && m.run_id === blockedRun), 'the original blocked turn still has no answer')
       await shot('fork-answered')
     },
   },
