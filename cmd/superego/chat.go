@@ -13,7 +13,6 @@ import (
 
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/events"
-	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/llm/providers"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
@@ -48,16 +47,20 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := seed.Apply(ctx, st, log); err != nil {
 		return err
 	}
-	cat, err := providers.Setup(llm.Config{
-		Provider: c.Provider, BaseURL: c.BaseURL, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel,
-		DemoDelay: c.DemoDelay, OpenAIKey: c.OpenAIKey, OpenRouterKey: c.OpenRouterKey, AnthropicKey: c.AnthropicKey,
-	}, log)
+	cat, err := providers.Setup(providerConfig(c, nil), log)
 	if err != nil {
 		return err
 	}
+	// On PostgreSQL the run is leased and its events stored like a
+	// server's, so a server replica can follow or resume it.
+	rep, stopReplicas, err := openReplicas(ctx, st, c.RunLease, log)
+	if err != nil {
+		return err
+	}
+	defer stopReplicas()
 	eng := engine.New(st, cat.Provider, engine.Config{
 		SuperegoModel: cat.SuperegoModel, AssistantModel: cat.AssistantModel,
-		MaxConcurrentUpstream: 1, RunTimeout: c.RunTimeout,
+		MaxConcurrentUpstream: 1, RunTimeout: c.RunTimeout, Replicas: rep,
 	}, log, prometheus.NewRegistry())
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -58,6 +58,22 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (store.Store, er
 	return sqlite.Open(ctx, filepath.Join(c.DataDir, "superego.db"), log)
 }
 
+// providerConfig is the model-provider part of the config; onRetry counts
+// retries (may be nil).
+func providerConfig(c config, onRetry func(provider string)) llm.Config {
+	return llm.Config{
+		Provider:       c.Provider,
+		BaseURL:        c.BaseURL,
+		SuperegoModel:  c.SuperegoModel,
+		AssistantModel: c.AssistantModel,
+		DemoDelay:      c.DemoDelay,
+		OpenAIKey:      c.OpenAIKey,
+		OpenRouterKey:  c.OpenRouterKey,
+		AnthropicKey:   c.AnthropicKey,
+		OnRetry:        onRetry,
+	}
+}
+
 // newApp wires store, providers, engine and the HTTP surface.
 func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Registry) (*app, error) {
 	st, err := openStore(ctx, c, log)
@@ -75,17 +91,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	// Retries happen inside the provider, which is built before the engine
 	// that counts them; eng is set before any run can start.
 	var eng *engine.Engine
-	cat, err := providers.Setup(llm.Config{
-		Provider:       c.Provider,
-		BaseURL:        c.BaseURL,
-		SuperegoModel:  c.SuperegoModel,
-		AssistantModel: c.AssistantModel,
-		DemoDelay:      c.DemoDelay,
-		OpenAIKey:      c.OpenAIKey,
-		OpenRouterKey:  c.OpenRouterKey,
-		AnthropicKey:   c.AnthropicKey,
-		OnRetry:        func(p string) { eng.CountRetry(p) },
-	}, log)
+	cat, err := providers.Setup(providerConfig(c, func(p string) { eng.CountRetry(p) }), log)
 	if err != nil {
 		return fail(fmt.Errorf("provider: %w", err))
 	}
