@@ -230,6 +230,41 @@ func (q *sendQueue) next() (*item, bool) {
 	return it, true
 }
 
+// dropRun removes the pending frames of one run (used when a resume
+// replaces the socket's follow of it, whose replay sends them again) and
+// wakes producers waiting for space.
+func (q *sendQueue) dropRun(runID string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	kept := q.items[:0]
+	for _, it := range q.items {
+		if it.other == nil && it.ev.RunID == runID {
+			continue
+		}
+		kept = append(kept, it)
+	}
+	n := len(q.items) - len(kept)
+	clear(q.items[len(kept):])
+	q.items = kept
+	delete(q.lastByRun, runID)
+	if n == 0 {
+		return
+	}
+	q.m.queued.Sub(float64(n))
+	q.m.dropped.WithLabelValues("resumed").Add(float64(n))
+	if len(q.items) == 0 {
+		q.stalled = false
+	}
+	if q.waiting {
+		close(q.space)
+		q.space = make(chan struct{})
+		q.waiting = false
+	}
+}
+
 // busy reports whether frames are pending or being written.
 func (q *sendQueue) busy() bool {
 	q.mu.Lock()

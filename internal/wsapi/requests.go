@@ -84,26 +84,43 @@ func (s *session) start(f Frame, slots int, run func(context.Context) (string, [
 	}
 }
 
-// resume follows a run from after_seq, replacing this socket's current
-// follow of the same run if there is one.
+// resume follows a run from after_seq. When this socket already follows
+// the run, that follow is stopped and its frames still waiting in the send
+// queue are dropped before accepted is queued: the replay sends them again,
+// so keeping them would duplicate them, and a replayed delta could merge
+// into one of them out of order. Frames of the run that arrive before the
+// accepted are therefore the old follow's (already on their way); from the
+// accepted on, the client gets exactly the events after after_seq.
 func (s *session) resume(f Frame) {
 	s.mu.Lock()
-	_, replacing := s.follows[f.RunID]
+	// A follow frees its slot just before it queues run_finished, so it
+	// may still be pushing while it no longer holds one.
+	old, holdsSlot := s.live[f.RunID], s.follows[f.RunID] != nil
 	s.mu.Unlock()
-	if !replacing && !s.reserve(1) {
+	if !holdsSlot && !s.reserve(1) {
 		s.sendError(&FrameError{RequestID: f.RequestID, Code: CodeTooManyRuns, Message: tooManyRunsMessage(s.h.cfg.MaxRunsPerSocket)})
 		return
 	}
 	sub, err := s.h.eng.Subscribe(s.ctx, f.RunID, f.AfterSeq)
 	if err != nil {
-		if !replacing {
+		if !holdsSlot {
 			s.unreserve(1)
 		}
 		s.sendError(s.engineError(f, err))
 		return
 	}
+	if old != nil {
+		old.cancel()
+		<-old.done // it pushes nothing more, and its slot is free
+		s.q.dropRun(f.RunID)
+	}
+	if holdsSlot && !s.reserve(1) { // the old slot was taken meanwhile
+		sub.Close()
+		s.sendError(&FrameError{RequestID: f.RequestID, Code: CodeTooManyRuns, Message: tooManyRunsMessage(s.h.cfg.MaxRunsPerSocket)})
+		return
+	}
 	s.accept(f.RequestID, "", []string{f.RunID})
-	s.follow(f.RunID, sub, !replacing)
+	s.follow(f.RunID, sub, true)
 }
 
 func (s *session) accept(requestID, comparisonID string, runIDs []string) {
@@ -115,12 +132,13 @@ func (s *session) accept(requestID, comparisonID string, runIDs []string) {
 // reserved says whether a slot was reserved for it.
 func (s *session) follow(runID string, sub *engine.Subscription, reserved bool) {
 	ctx, cancel := context.WithCancel(s.ctx)
-	fl := &follow{cancel: cancel}
+	fl := &follow{cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
-	if old := s.follows[runID]; old != nil {
+	if old := s.live[runID]; old != nil {
 		old.cancel()
 	}
 	s.follows[runID] = fl
+	s.live[runID] = fl
 	if reserved {
 		s.reserved--
 	}
@@ -129,6 +147,14 @@ func (s *session) follow(runID string, sub *engine.Subscription, reserved bool) 
 	s.work.Add(1)
 	go func() {
 		defer s.work.Done()
+		defer func() { // last: after release and the final push
+			s.mu.Lock()
+			if s.live[runID] == fl {
+				delete(s.live, runID)
+			}
+			s.mu.Unlock()
+			close(fl.done)
+		}()
 		defer sub.Close()
 		defer cancel()
 		// release frees the run's slot; it runs before run_finished is

@@ -3,6 +3,7 @@ package wsapi_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -172,4 +173,60 @@ func TestResumeErrors(t *testing.T) {
 	if f := c.expect(wsapi.TypePong); f.RequestID != "still-there" {
 		t.Fatalf("pong = %+v", f)
 	}
+}
+
+// TestResumeOnTheSameSocket resumes a run the socket is still following
+// while frames of it wait unsent in the socket's queue. Those frames must
+// not reach the client after the resume's accepted (they would duplicate
+// the replay), nor may replayed deltas merge into them (the text would come
+// out of order): after accepted the client gets exactly the events after
+// after_seq.
+func TestResumeOnTheSameSocket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{
+		prov:        &scripted{pieces: words(slowPieces)},
+		tinyBuffers: true,
+		ws:          wsapi.Config{SendQueue: 4, DrainTimeout: 5 * time.Minute, WriteTimeout: 5 * time.Minute},
+	})
+	c := tinyClient(e)
+	c.send(sendMessage("first", e.instance, "Talk a lot"))
+	runID := c.expect(events.TypeAccepted).RunIDs[0]
+	var before []events.Event
+	for len(before) == 0 || before[len(before)-1].Type != events.TypeAssistantToken {
+		if f := c.read(); f.RunID == runID {
+			before = append(before, f.Event)
+		}
+	}
+	checkRun(t, before, 0)
+	afterSeq := before[len(before)-1].Seq
+	// Read nothing more until the run has finished: the rest of it backs up
+	// in the socket's queue.
+	e.waitRun(runID)
+	if e.metric("superego_ws_send_queue_frames") == 0 {
+		t.Fatal("nothing is pending for the socket: the test did not back the server up")
+	}
+
+	c.send(map[string]any{"type": "resume", "request_id": "again", "run_id": runID, "after_seq": afterSeq})
+	// Frames of the run that were already on their way arrive before the
+	// accepted; they belong to the replaced follow.
+	for {
+		f := c.read()
+		if f.Type == events.TypeAccepted && f.RequestID == "again" {
+			break
+		}
+	}
+	runs, _, _ := c.collect(runID)
+	after := runs[runID]
+	checkRun(t, after, afterSeq)
+	got := text(before, events.TypeAssistantToken) + text(after, events.TypeAssistantToken)
+	if want := strings.Join(words(slowPieces), ""); got != want {
+		t.Fatalf("text before the resume plus the replay is %d bytes, want %d (start %q)", len(got), len(want), truncateForLog(text(after, events.TypeAssistantToken)))
+	}
+}
+
+func truncateForLog(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
 }

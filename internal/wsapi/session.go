@@ -24,7 +24,8 @@ type session struct {
 	bucket tokenBucket
 
 	mu       sync.Mutex
-	follows  map[string]*follow // by run id
+	follows  map[string]*follow // by run id, while the run holds a slot
+	live     map[string]*follow // by run id, until the follow's goroutine ends
 	reserved int                // slots held by requests still starting runs
 
 	work      sync.WaitGroup // request handlers and followers
@@ -38,6 +39,7 @@ type session struct {
 // or finished follows are told apart by pointer.
 type follow struct {
 	cancel context.CancelFunc
+	done   chan struct{} // closed when the follow's goroutine has ended
 }
 
 func newSession(h *Handler, conn *websocket.Conn, parent context.Context) *session {
@@ -49,6 +51,7 @@ func newSession(h *Handler, conn *websocket.Conn, parent context.Context) *sessi
 		cancel:  cancel,
 		bucket:  newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst),
 		follows: make(map[string]*follow),
+		live:    make(map[string]*follow),
 	}
 	s.q = newSendQueue(h.cfg.SendQueue, h.cfg.MergeLimit, h.cfg.DrainTimeout, s.stalled, s.startWriter, h.m)
 	return s
