@@ -280,7 +280,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Configured providers and models */
+        /**
+         * Configured providers and models
+         * @description The provider in use, its default superego and assistant models, and whether it is the offline demo (whose answers come from fixed rules, not a model).
+         */
         get: operations["get-models"];
         put?: never;
         post?: never;
@@ -670,27 +673,23 @@ export interface components {
             updated_at: string;
             usage: components["schemas"]["Usage"];
         };
-        ModelsInfo: {
-            /** @description Model used for the assistant step unless a flow config overrides it. */
-            assistant_model: string;
-            /** @description True when the offline demo provider is in use: its answers come from fixed rules, not a model. */
+        ModelInfo: {
             demo: boolean;
-            /** @description Name of the provider in use. */
+            id: string;
             provider: string;
-            /** @description Every configured provider. */
-            providers: components["schemas"]["ProviderInfo"][] | null;
-            /** @description Model used for the superego step unless a flow config overrides it. */
-            superego_model: string;
+            roles: string[] | null;
+        };
+        ModelsInfo: {
+            default_assistant_model: string;
+            default_superego_model: string;
+            demo: boolean;
+            models: components["schemas"]["ModelInfo"][] | null;
+            provider: string;
         };
         Overrides: {
             constitution_id?: string;
             superego_enabled?: boolean;
             sysprompt_id?: string;
-        };
-        ProviderInfo: {
-            demo: boolean;
-            models: string[] | null;
-            name: string;
         };
         Run: {
             comparison_id?: string;

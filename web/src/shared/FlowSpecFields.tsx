@@ -18,9 +18,7 @@ export const emptySpec: FlowDraft = {
 
 export function modelNames(m?: ModelsInfo): string[] {
   if (!m) return []
-  const names = new Set<string>(m.models ?? [])
-  for (const p of m.providers ?? []) for (const n of p.models ?? []) names.add(n)
-  return [...names]
+  return [...new Set((m.models ?? []).map((x) => x.id))]
 }
 
 export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: FlowDraft; onChange: (s: FlowDraft) => void; error: unknown; prefix?: string }) {
@@ -28,8 +26,8 @@ export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: F
   const sysprompts = useSysprompts()
   const models = useModels()
   const m = models.data as ModelsInfo | undefined
-  const defSuperego = m?.default_superego_model ?? m?.superego_model
-  const defAssistant = m?.default_assistant_model ?? m?.assistant_model
+  const defSuperego = m?.default_superego_model
+  const defAssistant = m?.default_assistant_model
   const err = (f: string) => fieldError(error, prefix + f)
   return (
     <>
