@@ -308,3 +308,23 @@ func FuzzPieces(f *testing.F) {
 		}
 	})
 }
+
+// TestThinkingQuotesWholeSentences: constitutions are hard-wrapped, so the
+// gist of a section joins its paragraph's lines; a quote is a whole first
+// sentence, or visibly cut with an ellipsis, never a line ending mid-phrase.
+func TestThinkingQuotesWholeSentences(t *testing.T) {
+	t.Parallel()
+	c := "# Wrapped\n\nThis constitution guides the superego: a reviewer that reads each user\nmessage before the assistant answers. More text follows.\n\n" +
+		"## Long\n\nOne two three four five six seven eight nine ten eleven twelve thirteen fourteen\nfifteen sixteen seventeen eighteen nineteen twenty twentyone, and so on\n\nSecond paragraph.\n"
+	r := run(t, New(Options{}), llm.Request{Purpose: llm.PurposeSuperego, System: superegoPrompt(c),
+		Messages: []llm.Message{{Role: model.RoleUser, Content: "hello"}}})
+	if !strings.Contains(r.thinking, `reads: "This constitution guides the superego: a reviewer that reads each user message before the assistant answers."`) {
+		t.Fatalf("the first sentence across the wrapped lines is not quoted whole:\n%s", r.thinking)
+	}
+	if !strings.Contains(r.thinking, `reads: "One two three four five six seven eight nine ten eleven twelve…"`) {
+		t.Fatalf("a long first sentence is not cut with an ellipsis:\n%s", r.thinking)
+	}
+	if strings.Contains(r.thinking, "Second paragraph") || strings.Contains(r.thinking, "More text") {
+		t.Fatalf("the gist went past the first sentence of the first paragraph:\n%s", r.thinking)
+	}
+}

@@ -123,43 +123,70 @@ func hasMarker(line, marker string) bool {
 	return rest == "" || !unicode.IsLetter(rune(rest[0]))
 }
 
-// section is one heading of a constitution and the first line of its body.
+// section is one heading of a constitution and the gist of the first
+// paragraph under it.
 type section struct {
 	title, gist string
 }
 
 // headings lists the Markdown ATX headings of a constitution in order, each
-// with the first line of text under it, skipping fenced code blocks.
+// with the gist of the first paragraph under it (its lines joined, since
+// constitutions are often hard-wrapped), skipping fenced code blocks.
 func headings(constitution string) []section {
 	var out []section
+	var para []string // first paragraph of the newest section so far
+	paraDone := false
+	flush := func() {
+		if n := len(out); n > 0 && out[n-1].gist == "" && len(para) > 0 {
+			out[n-1].gist = gist(strings.Join(para, " "))
+		}
+		para, paraDone = nil, false
+	}
 	inFence := false
 	for _, l := range strings.Split(constitution, "\n") {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
 			inFence = !inFence
+			paraDone = paraDone || len(para) > 0
 			continue
 		}
-		if inFence || t == "" {
+		if inFence {
+			continue
+		}
+		if t == "" {
+			paraDone = paraDone || len(para) > 0
 			continue
 		}
 		level := len(t) - len(strings.TrimLeft(t, "#"))
 		isHeading := level >= 1 && level <= 6 && level < len(t) && t[level] == ' '
 		if !isHeading {
-			if n := len(out); n > 0 && out[n-1].gist == "" {
-				out[n-1].gist = gist(t)
+			if len(out) > 0 && !paraDone {
+				para = append(para, t)
 			}
 			continue
 		}
 		if h := strings.TrimSpace(strings.TrimRight(t[level:], "# ")); h != "" {
+			flush()
 			out = append(out, section{title: h})
 		}
 	}
+	flush()
 	return out
 }
 
-// gist shortens a line to its first dozen words.
-func gist(line string) string {
-	w := strings.Fields(line)
+// gist shortens a paragraph to its first sentence when that is short, else
+// to its first dozen words and an ellipsis, so a quote never stops
+// mid-sentence without saying so.
+func gist(para string) string {
+	w := strings.Fields(para)
+	for i, word := range w {
+		if i >= 20 {
+			break
+		}
+		if strings.HasSuffix(word, ".") || strings.HasSuffix(word, "!") || strings.HasSuffix(word, "?") {
+			return strings.Join(w[:i+1], " ")
+		}
+	}
 	if len(w) > 12 {
 		return strings.Join(w[:12], " ") + "…"
 	}
