@@ -17,9 +17,8 @@ export type FlowInstance = S['FlowInstance']
 export type Overrides = S['Overrides']
 export type InstantiateResult = S['Instantiated']
 export type Problem = S['ErrorModel']
-/** GET /api/models; read tolerantly (older servers named the defaults differently). */
-export type ModelsInfo = S['ModelsInfo'] &
-  Partial<{ default_superego_model: string; default_assistant_model: string; models: string[] }>
+/** GET /api/models: the provider in use, whether it is the offline demo, and its models. */
+export type ModelsInfo = S['ModelsInfo']
 
 export type ConstitutionWrite = S['ConstitutionCreateInput']
 export type SyspromptWrite = S['SyspromptCreateInput']

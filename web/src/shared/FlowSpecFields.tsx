@@ -25,7 +25,7 @@ export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: F
   const constitutions = useConstitutions()
   const sysprompts = useSysprompts()
   const models = useModels()
-  const m = models.data as ModelsInfo | undefined
+  const m = models.data
   const defSuperego = m?.default_superego_model
   const defAssistant = m?.default_assistant_model
   const err = (f: string) => fieldError(error, prefix + f)
