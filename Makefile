@@ -36,9 +36,14 @@ test: check-openapi test-go test-web e2e
 
 test-go:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
-	@test -n "$$SUPEREGO_TEST_DATABASE_URL" || echo "NOTE: SUPEREGO_TEST_DATABASE_URL is not set, so the PostgreSQL suites are skipped (CI runs them)."
-	$(GO) test -race -count=1 ./...
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+	@if [ -n "$$SUPEREGO_TEST_DATABASE_URL" ]; then \
+	  echo "== the REST, WebSocket and engine suites again, on PostgreSQL"; \
+	  SUPEREGO_TEST_STORE=postgres $(GO) test -race -count=1 $(STORE_SUITES); \
+	else \
+	  echo "NOTE: SUPEREGO_TEST_DATABASE_URL is not set: the PostgreSQL suites were NOT run (CI runs them)."; \
+	fi
 
 test-web: web-deps
 	cd web && npm run typecheck && npm run lint && npm run test
