@@ -51,7 +51,7 @@ func recordWait(delays *[]time.Duration) func(context.Context, time.Duration) er
 	}
 }
 
-func collect(p Provider, ctx context.Context) (string, error) {
+func collect(ctx context.Context, p Provider) (string, error) {
 	var b strings.Builder
 	err := p.Stream(ctx, Request{}, func(ev Event) error { b.WriteString(ev.Delta); return nil })
 	return b.String(), err
@@ -64,7 +64,7 @@ func TestRetryBackoffGrowsAndGivesUp(t *testing.T) {
 	retries := 0
 	p := WithRetry(s, RetryOptions{MaxAttempts: 4, BaseDelay: 100 * time.Millisecond, MaxDelay: 300 * time.Millisecond,
 		Wait: recordWait(&delays), OnRetry: func(string) { retries++ }})
-	_, err := collect(p, context.Background())
+	_, err := collect(context.Background(), p)
 	var ue *UpstreamError
 	if !errors.As(err, &ue) || ue.Attempts != 4 || s.calls != 4 || retries != 3 {
 		t.Fatalf("err %v, %d calls, %d retries", err, s.calls, retries)
@@ -90,7 +90,7 @@ func TestRetryHonoursRetryAfterAndItsCap(t *testing.T) {
 	s := &scripted{steps: []step{{err: &UpstreamError{Status: 429, RetryAfter: 3 * time.Second}}, {emit: []string{"ok"}}}}
 	var delays []time.Duration
 	p := WithRetry(s, RetryOptions{Wait: recordWait(&delays)})
-	if text, err := collect(p, context.Background()); err != nil || text != "ok" {
+	if text, err := collect(context.Background(), p); err != nil || text != "ok" {
 		t.Fatalf("text %q err %v", text, err)
 	}
 	if len(delays) != 1 || delays[0] != 3*time.Second {
@@ -100,7 +100,7 @@ func TestRetryHonoursRetryAfterAndItsCap(t *testing.T) {
 	s = &scripted{steps: []step{{err: &UpstreamError{Status: 429, RetryAfter: time.Hour}}}}
 	delays = nil
 	p = WithRetry(s, RetryOptions{MaxRetryAfter: time.Minute, Wait: recordWait(&delays)})
-	_, err := collect(p, context.Background())
+	_, err := collect(context.Background(), p)
 	if s.calls != 1 || len(delays) != 0 || err == nil {
 		t.Fatalf("a Retry-After beyond the cap should end at once: calls %d delays %v err %v", s.calls, delays, err)
 	}
@@ -110,7 +110,7 @@ func TestNoRetryAfterFirstEvent(t *testing.T) {
 	t.Parallel()
 	s := &scripted{steps: []step{{emit: []string{"half"}, err: &UpstreamError{Status: 502}}}}
 	p := WithRetry(s, RetryOptions{Wait: recordWait(new([]time.Duration))})
-	text, err := collect(p, context.Background())
+	text, err := collect(context.Background(), p)
 	if s.calls != 1 || text != "half" || err == nil {
 		t.Fatalf("calls %d text %q err %v", s.calls, text, err)
 	}
@@ -121,7 +121,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 	for _, e := range []error{&UpstreamError{Status: 400}, &UpstreamError{Status: 401}, &UpstreamError{Status: 404},
 		&StreamError{Provider: "x", Err: ErrMalformedStream}, errors.New("something odd")} {
 		s := &scripted{steps: []step{{err: e}}}
-		_, err := collect(WithRetry(s, RetryOptions{Wait: recordWait(new([]time.Duration))}), context.Background())
+		_, err := collect(context.Background(), WithRetry(s, RetryOptions{Wait: recordWait(new([]time.Duration))}))
 		if s.calls != 1 || err == nil {
 			t.Errorf("%v: %d calls, err %v", e, s.calls, err)
 		}
@@ -153,7 +153,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 		cancel()
 		return waitTimer(ctx, d) // the real timer wait must give way to ctx
 	}})
-	_, err := collect(p, ctx)
+	_, err := collect(ctx, p)
 	if !errors.Is(err, context.Canceled) || s.calls != 1 {
 		t.Fatalf("err %v calls %d", err, s.calls)
 	}
@@ -162,13 +162,13 @@ func TestCancelDuringBackoff(t *testing.T) {
 func TestTimeouts(t *testing.T) {
 	t.Parallel()
 	s := &scripted{steps: []step{{block: true}}}
-	_, err := collect(WithRetry(s, RetryOptions{FirstTokenTimeout: 5 * time.Millisecond}), context.Background())
+	_, err := collect(context.Background(), WithRetry(s, RetryOptions{FirstTokenTimeout: 5 * time.Millisecond}))
 	if !errors.Is(err, ErrFirstTokenTimeout) || s.calls != 1 {
 		t.Fatalf("err %v calls %d, want one ErrFirstTokenTimeout", err, s.calls)
 	}
 
 	s = &scripted{steps: []step{{emit: []string{"a"}, block: true}}}
-	_, err = collect(WithRetry(s, RetryOptions{FirstTokenTimeout: -1, IdleTimeout: 5 * time.Millisecond}), context.Background())
+	_, err = collect(context.Background(), WithRetry(s, RetryOptions{FirstTokenTimeout: -1, IdleTimeout: 5 * time.Millisecond}))
 	if !errors.Is(err, ErrStallTimeout) {
 		t.Fatalf("err %v, want ErrStallTimeout", err)
 	}

@@ -218,7 +218,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.cfg.ReadLimit)
 
-	s := newSession(h, conn, r.Context())
+	s := newSession(r.Context(), h, conn)
 	if !h.register(s) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return

@@ -205,8 +205,8 @@ func (s *session) unreserve(n int) {
 	s.reserved -= n
 }
 
-func tooManyRunsMessage(max int) string {
-	return "this socket already follows the most runs it may (" + strconv.Itoa(max) + "); wait for one to finish"
+func tooManyRunsMessage(limit int) string {
+	return "this socket already follows the most runs it may (" + strconv.Itoa(limit) + "); wait for one to finish"
 }
 
 // engineError maps an engine or store error to an error frame. Only the

@@ -42,7 +42,7 @@ type follow struct {
 	done   chan struct{} // closed when the follow's goroutine has ended
 }
 
-func newSession(h *Handler, conn *websocket.Conn, parent context.Context) *session {
+func newSession(parent context.Context, h *Handler, conn *websocket.Conn) *session {
 	ctx, cancel := context.WithCancel(parent)
 	s := &session{
 		h:       h,

@@ -40,7 +40,7 @@ func newProvider(t *testing.T, up *llmtest.Upstream) *Provider {
 
 func fastRetry() llm.RetryOptions {
 	return llm.RetryOptions{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond,
-		Wait: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
+		Wait: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
 }
 
 func TestThinkingTextUsage(t *testing.T) {
