@@ -206,8 +206,11 @@ type wsClient struct {
 
 func dialWS(t *testing.T, ctx context.Context, s *server) *wsClient {
 	t.Helper()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/api/ws",
+	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/api/ws",
 		&websocket.DialOptions{Subprotocols: []string{"superego.v1"}})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
 	if err != nil {
 		t.Fatalf("dial %s: %v", s.url, err)
 	}

@@ -96,6 +96,15 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		return fail(fmt.Errorf("provider: %w", err))
 	}
 
+	bus, stopBus, err := openBus(ctx, st, log)
+	if err != nil {
+		return fail(err)
+	}
+	fail = func(err error) (*app, error) {
+		stopBus()
+		_ = st.Close()
+		return nil, err
+	}
 	rep, stopReplicas, err := openReplicas(ctx, st, c.RunLease, log)
 	if err != nil {
 		return fail(fmt.Errorf("replicas: %w", err))
@@ -106,10 +115,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		MaxConcurrentUpstream: c.MaxConcurrentUpstream,
 		RunTimeout:            c.RunTimeout,
 		Replicas:              rep,
+		Bus:                   bus,
 	}, log, reg)
 	fail = func(err error) (*app, error) {
 		_ = eng.Shutdown(ctx)
 		stopReplicas()
+		stopBus()
 		_ = st.Close()
 		return nil, err
 	}
@@ -122,10 +133,6 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
 	}
 
-	bus, stopBus, err := openBus(ctx, st, log)
-	if err != nil {
-		return fail(err)
-	}
 	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: apiVersion}, httpapi.Deps{
 		Store:    st,
 		Bus:      bus,

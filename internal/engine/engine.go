@@ -28,6 +28,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -85,6 +86,17 @@ type Config struct {
 	// Replicas, when set, makes run events durable and runs leased in the
 	// database shared with other replicas (PostgreSQL); nil on SQLite.
 	Replicas *Replicas
+	// Bus, when set, hears a resource_changed for every flow instance the
+	// engine creates (comparison columns, forks), as REST writes announce
+	// theirs, so every open client lists them at once.
+	Bus events.Bus
+}
+
+// announce publishes the creation of a flow instance the engine made.
+func (e *Engine) announce(ctx context.Context, inst model.FlowInstance) {
+	if e.cfg.Bus != nil {
+		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", events.ActionCreated, inst.ID, inst.Version))
+	}
 }
 
 // DefaultConfig returns the defaults used for zero Config fields.

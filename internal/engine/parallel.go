@@ -57,6 +57,7 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 			e.abandon(jobs, err)
 			return "", nil, fmt.Errorf("create flow instance for config %q: %w", c.ID, err)
 		}
+		e.announce(ctx, inst)
 		j, err := e.prepare(ctx, inst, content, nil)
 		if err != nil {
 			e.abandon(jobs, err)

@@ -46,6 +46,7 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	if err != nil {
 		return model.Run{}, fmt.Errorf("fork flow instance: %w", err)
 	}
+	e.announce(ctx, fork)
 	// The fork already holds a copy of the message: run that copy rather
 	// than storing the text a second time.
 	copied, err := e.lastMessage(ctx, fork.ID)
