@@ -213,3 +213,48 @@ func TestSetupEndToEnd(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestKeysStayOutOfRetryLogsAndErrors: an upstream that echoes the key in
+// its error messages (as gateways and proxies do) must not get it into the
+// retry log lines or the final error, for either SDK-based provider.
+func TestKeysStayOutOfRetryLogsAndErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, key string
+		cfg       func(base string) llm.Config
+		body      string
+	}{
+		{"openrouter", orKey, func(base string) llm.Config { return llm.Config{OpenRouterKey: orKey, BaseURL: base + "/api/v1"} },
+			`{"error":{"message":"upstream refused key ` + orKey + ` (Bearer ` + orKey + `)","code":503}}`},
+		{"anthropic", antKey, func(base string) llm.Config { return llm.Config{AnthropicKey: antKey, BaseURL: base} },
+			`{"type":"error","error":{"type":"api_error","message":"bad x-api-key: ` + antKey + `"}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			up := llmtest.New(t, llmtest.Reply{Status: 503, Header: map[string]string{"Retry-After": "0"}, Body: []byte(c.body)})
+			var logs bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cfg := c.cfg(up.URL)
+			cfg.MaxAttempts, cfg.RetryBaseDelay = 2, time.Millisecond
+			cat, err := Setup(cfg, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cat.Provider.Stream(context.Background(), llm.Request{Model: "m", Messages: []llm.Message{{Role: model.RoleUser, Content: "hi"}}},
+				(&llmtest.Collected{}).Emit)
+			if err == nil || up.Calls() != 2 {
+				t.Fatalf("err %v after %d calls, want a failure after a retry", err, up.Calls())
+			}
+			if !strings.Contains(logs.String(), "retrying upstream call") {
+				t.Fatalf("no retry log line: %s", logs.String())
+			}
+			if !strings.Contains(err.Error(), "[redacted]") {
+				t.Errorf("the provider's message should still be shown, with the key redacted: %v", err)
+			}
+			if strings.Contains(logs.String(), c.key) || strings.Contains(err.Error(), c.key) {
+				t.Fatalf("the key leaked:\nerror: %v\nlogs: %s", err, logs.String())
+			}
+		})
+	}
+}
