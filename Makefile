@@ -66,10 +66,11 @@ check-openapi: web-deps
 	@echo "openapi: api/openapi.json and web/src/api/apiTypes.ts are current"
 
 ## lint: gofmt, go vet, golangci-lint (curated list in .golangci.yml), web lint
-lint:
+lint: web-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
-	$(GO) run $(GOLANGCI) run $(PKGS)
+	$(GO) run $(GOLANGCI) run $(shell $(GO) list -f '{{.Dir}}' ./... | grep -v /node_modules/)
+	cd web && npm run lint
 
 ## bench: every benchmark beside its same-run baseline; raw output goes into BENCHMARKS.md
 bench:

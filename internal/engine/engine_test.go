@@ -47,7 +47,7 @@ func TestAllowStoresEverythingAndStreamsInOrder(t *testing.T) {
 	if user.Content != "What is the capital of France?" || user.ID != run.UserMessageID {
 		t.Errorf("user message = %+v", user)
 	}
-	if !(user.Position < sup.Position && sup.Position < asst.Position) {
+	if user.Position >= sup.Position || sup.Position >= asst.Position {
 		t.Errorf("positions user %d superego %d assistant %d", user.Position, sup.Position, asst.Position)
 	}
 	if sup.Decision != model.DecisionAllow || sup.Thinking != "Checking honesty.\nNothing wrong." ||
