@@ -4,9 +4,10 @@
 //
 // Reasoning is read from three places, because servers disagree on where
 // it goes: the delta's "reasoning" field (OpenRouter, recent vLLM), its
-// "reasoning_content" field (DeepSeek, older vLLM, many gateways), and
-// <think>…</think> in the content (local reasoning models), with tags that
-// may be split across chunks. Usage comes from the final chunk, requested
+// "reasoning_content" field (DeepSeek, older vLLM, many gateways), and a
+// <think>…</think> block opening the content (local reasoning models), with
+// tags that may be split across chunks; a "<think>" later in the answer is
+// text. Usage comes from the final chunk, requested
 // with stream_options.include_usage.
 //
 // The SDK's own retries are off: llm.WithRetry is the single retry point.

@@ -14,16 +14,26 @@ type Segment struct {
 	Text      string
 }
 
-// ThinkSplitter separates <think>…</think> reasoning from visible text in
-// a content stream whose chunks may cut a tag anywhere ("<thi" + "nk>").
-// It holds back only the shortest tail that could still become a tag, so
-// text is released as soon as it cannot be part of one. Leading whitespace
-// of the visible text (typically the blank line after </think>) is
-// dropped. The zero value is ready to use.
+// States of a ThinkSplitter.
+const (
+	thinkStart = iota // nothing but whitespace seen yet
+	thinkInside
+	thinkAfter // the block closed; skipping the whitespace after it
+	thinkText  // visible text: everything from here on is text
+)
+
+// ThinkSplitter separates a <think>…</think> reasoning block from visible
+// text in a content stream whose chunks may cut a tag anywhere ("<thi" +
+// "nk>"). Local reasoning models open their content with such a block, so
+// only a block at the very start (after white space) counts: once visible
+// text has begun, "<think>" is just text — an answer that talks about the
+// tag must not vanish into reasoning, nor a superego's decision line with
+// it. Only a tail that could still become the awaited tag is held back.
+// White space before the block and between it and the text is dropped, as
+// is leading white space of the text. The zero value is ready to use.
 type ThinkSplitter struct {
-	inThink     bool
-	pending     string // held-back tail that may be the start of a tag
-	textStarted bool
+	state   int
+	pending string // held-back tail that may be the start of a tag
 }
 
 // Feed takes the next chunk of content and returns the segments that are
@@ -33,49 +43,57 @@ func (s *ThinkSplitter) Feed(chunk string) []Segment {
 	s.pending = ""
 	var out []Segment
 	for buf != "" {
-		tag := thinkOpen
-		if s.inThink {
-			tag = thinkClose
+		switch s.state {
+		case thinkStart, thinkAfter:
+			buf = strings.TrimLeft(buf, " \t\r\n")
+			switch {
+			case buf == "":
+			case s.state == thinkStart && strings.HasPrefix(buf, thinkOpen):
+				s.state = thinkInside
+				buf = buf[len(thinkOpen):]
+			case s.state == thinkStart && strings.HasPrefix(thinkOpen, buf):
+				s.pending, buf = buf, "" // may still become <think>
+			default:
+				s.state = thinkText
+			}
+		case thinkInside:
+			if i := strings.Index(buf, thinkClose); i >= 0 {
+				out = add(out, true, buf[:i])
+				buf = buf[i+len(thinkClose):]
+				s.state = thinkAfter
+				continue
+			}
+			keep := partialSuffix(buf, thinkClose)
+			out = add(out, true, buf[:len(buf)-keep])
+			s.pending, buf = buf[len(buf)-keep:], ""
+		default:
+			out = add(out, false, buf)
+			buf = ""
 		}
-		if i := strings.Index(buf, tag); i >= 0 {
-			out = s.add(out, buf[:i])
-			buf = buf[i+len(tag):]
-			s.inThink = !s.inThink
-			continue
-		}
-		keep := partialSuffix(buf, tag)
-		out = s.add(out, buf[:len(buf)-keep])
-		s.pending = buf[len(buf)-keep:]
-		break
 	}
 	return out
 }
 
-// Flush returns whatever is held back at the end of the stream; an
-// unfinished tag is just text then.
+// Flush returns whatever is held back at the end of the stream: the start
+// of an opening tag that never completed is text, of a closing tag inside
+// an unfinished block reasoning.
 func (s *ThinkSplitter) Flush() []Segment {
 	rest := s.pending
 	s.pending = ""
-	return s.add(nil, rest)
+	return add(nil, s.state == thinkInside, rest)
 }
 
-func (s *ThinkSplitter) add(out []Segment, text string) []Segment {
-	if !s.inThink && !s.textStarted {
-		text = strings.TrimLeft(text, " \t\r\n")
-		if text != "" {
-			s.textStarted = true
-		}
-	}
+// add appends text as a segment, merged with the previous one of the same
+// kind so callers emit one event per kind per chunk.
+func add(out []Segment, reasoning bool, text string) []Segment {
 	if text == "" {
 		return out
 	}
-	// Merge with the previous segment of the same kind so callers emit
-	// one event per kind per chunk.
-	if n := len(out); n > 0 && out[n-1].Reasoning == s.inThink {
+	if n := len(out); n > 0 && out[n-1].Reasoning == reasoning {
 		out[n-1].Text += text
 		return out
 	}
-	return append(out, Segment{Reasoning: s.inThink, Text: text})
+	return append(out, Segment{Reasoning: reasoning, Text: text})
 }
 
 // partialSuffix is the length of the longest suffix of s that is a proper

@@ -31,33 +31,20 @@ func splitAll(t *testing.T, chunks []string) (reasoning, text string) {
 	return r.String(), x.String()
 }
 
-// reference splits a complete string the simple, non-streaming way.
+// reference splits a complete string the simple, non-streaming way: a
+// <think> block counts only at the start of the content.
 func reference(s string) (reasoning, text string) {
-	var r, x strings.Builder
-	in := false
-	for {
-		tag := thinkOpen
-		if in {
-			tag = thinkClose
-		}
-		i := strings.Index(s, tag)
-		if i < 0 {
-			break
-		}
-		if in {
-			r.WriteString(s[:i])
-		} else {
-			x.WriteString(s[:i])
-		}
-		s = s[i+len(tag):]
-		in = !in
+	const ws = " \t\r\n"
+	s = strings.TrimLeft(s, ws)
+	if !strings.HasPrefix(s, thinkOpen) {
+		return "", s
 	}
-	if in {
-		r.WriteString(s)
-	} else {
-		x.WriteString(s)
+	s = s[len(thinkOpen):]
+	i := strings.Index(s, thinkClose)
+	if i < 0 {
+		return s, ""
 	}
-	return r.String(), strings.TrimLeft(x.String(), " \t\r\n")
+	return s[:i], strings.TrimLeft(s[i+len(thinkClose):], ws)
 }
 
 func TestThinkSplitter(t *testing.T) {
@@ -76,8 +63,12 @@ func TestThinkSplitter(t *testing.T) {
 		{"less-than in answer", []string{"1 <", " 2 and 3 <", "4"}, "", "1 < 2 and 3 <4"},
 		{"unclosed think at end", []string{"<think>still thinking"}, "still thinking", ""},
 		{"dangling partial tag at end", []string{"answer <thi"}, "", "answer <thi"},
-		{"second think block", []string{"<think>a</think>b<think>c</think>d"}, "ac", "bd"},
-		{"text before think keeps its order", []string{"Hi <think>r</think> there"}, "r", "Hi  there"},
+		{"white space before the block", []string{"\n ", "<think>r</think>\n", "\nt"}, "r", "t"},
+		{"a later think tag is text", []string{"<think>a</think>b<think>c</think>d"}, "a", "b<think>c</think>d"},
+		{"text first: the tag is text", []string{"Hi <think>r</think> there"}, "", "Hi <think>r</think> there"},
+		{"an answer about the tag", []string{"Qwen wraps its reasoning in <th", "ink> tags.\n\nDECISION: ALLOW"}, "",
+			"Qwen wraps its reasoning in <think> tags.\n\nDECISION: ALLOW"},
+		{"empty block", []string{"<think></think>", "x"}, "", "x"},
 	}
 	for _, c := range cases {
 		r, x := splitAll(t, c.chunks)
@@ -89,15 +80,17 @@ func TestThinkSplitter(t *testing.T) {
 
 func TestThinkSplitterReleasesTextEarly(t *testing.T) {
 	t.Parallel()
-	// Text that cannot start a tag must not be held back waiting for more.
+	// Once visible text has begun nothing is held back; before that only
+	// what may still become the awaited tag is.
 	var s ThinkSplitter
-	segs := s.Feed("Hello wor")
-	if len(segs) != 1 || segs[0].Text != "Hello wor" {
-		t.Fatalf("segments %+v, want the whole chunk released", segs)
+	if segs := s.Feed("<thi"); len(segs) != 0 {
+		t.Fatalf("segments %+v, want the possible <think> held back", segs)
 	}
-	segs = s.Feed("ld <th")
-	if len(segs) != 1 || segs[0].Text != "ld " {
-		t.Fatalf("segments %+v, want only the possible tag start held back", segs)
+	if segs := s.Feed("nk>Hmm </th"); len(segs) != 1 || segs[0].Text != "Hmm " || !segs[0].Reasoning {
+		t.Fatalf("segments %+v, want reasoning up to the possible </think>", segs)
+	}
+	if segs := s.Feed("ink>Hello <th"); len(segs) != 1 || segs[0].Text != "Hello <th" || segs[0].Reasoning {
+		t.Fatalf("segments %+v, want all the text released", segs)
 	}
 }
 
