@@ -20,7 +20,7 @@ func scanConstitution(row pgx.Row) (model.Constitution, error) {
 
 // ListConstitutions lists constitutions by id.
 func (s *Store) ListConstitutions(ctx context.Context, p store.Page) ([]model.Constitution, string, error) {
-	after, _, err := decodeIDCursor(p.Cursor)
+	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -33,7 +33,7 @@ func (s *Store) ListConstitutions(ctx context.Context, p store.Page) ([]model.Co
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list constitutions: %w", err)
 	}
-	items, next := page(out, p.Size(), func(c model.Constitution) any { return idKey{c.ID} })
+	items, next := store.Paginate(out, p.Size(), func(c model.Constitution) any { return store.IDKey{ID: c.ID} })
 	return items, next, nil
 }
 
@@ -151,7 +151,7 @@ type versionKey struct {
 // ListConstitutionVersions lists a constitution's kept versions, oldest first.
 func (s *Store) ListConstitutionVersions(ctx context.Context, id string, p store.Page) ([]model.ConstitutionVersion, string, error) {
 	var k versionKey
-	if _, err := decodeCursor(p.Cursor, &k); err != nil {
+	if _, err := store.DecodeCursor(p.Cursor, &k); err != nil {
 		return nil, "", err
 	}
 	var exists int
@@ -168,7 +168,7 @@ func (s *Store) ListConstitutionVersions(ctx context.Context, id string, p store
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list constitution versions: %w", err)
 	}
-	items, next := page(out, p.Size(), func(v model.ConstitutionVersion) any { return versionKey{v.Version} })
+	items, next := store.Paginate(out, p.Size(), func(v model.ConstitutionVersion) any { return versionKey{v.Version} })
 	return items, next, nil
 }
 

@@ -32,7 +32,7 @@ func checkSpecRefs(ctx context.Context, q querier, spec model.FlowSpec, prefix s
 
 // ListFlowConfigs lists flow configs by id.
 func (s *Store) ListFlowConfigs(ctx context.Context, p store.Page) ([]model.FlowConfig, string, error) {
-	after, _, err := decodeIDCursor(p.Cursor)
+	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -45,7 +45,7 @@ func (s *Store) ListFlowConfigs(ctx context.Context, p store.Page) ([]model.Flow
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list flow configs: %w", err)
 	}
-	items, next := page(out, p.Size(), func(c model.FlowConfig) any { return idKey{c.ID} })
+	items, next := store.Paginate(out, p.Size(), func(c model.FlowConfig) any { return store.IDKey{ID: c.ID} })
 	return items, next, nil
 }
 

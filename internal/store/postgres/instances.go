@@ -44,7 +44,7 @@ type instanceKey struct {
 // one comparison.
 func (s *Store) ListFlowInstances(ctx context.Context, f store.InstanceFilter, p store.Page) ([]model.FlowInstance, string, error) {
 	var k instanceKey
-	ok, err := decodeCursor(p.Cursor, &k)
+	ok, err := store.DecodeCursor(p.Cursor, &k)
 	if err != nil {
 		return nil, "", err
 	}
@@ -73,7 +73,7 @@ func (s *Store) ListFlowInstances(ctx context.Context, f store.InstanceFilter, p
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list flow instances: %w", err)
 	}
-	items, next := page(out, p.Size(), func(i model.FlowInstance) any {
+	items, next := store.Paginate(out, p.Size(), func(i model.FlowInstance) any {
 		return instanceKey{CreatedAt: fmtTime(i.CreatedAt), ID: i.ID}
 	})
 	return items, next, nil

@@ -20,7 +20,7 @@ func scanSysprompt(row pgx.Row) (model.Sysprompt, error) {
 
 // ListSysprompts lists system prompts by id.
 func (s *Store) ListSysprompts(ctx context.Context, p store.Page) ([]model.Sysprompt, string, error) {
-	after, _, err := decodeIDCursor(p.Cursor)
+	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -33,7 +33,7 @@ func (s *Store) ListSysprompts(ctx context.Context, p store.Page) ([]model.Syspr
 	if err != nil {
 		return nil, "", fmt.Errorf("postgres: list sysprompts: %w", err)
 	}
-	items, next := page(out, p.Size(), func(sp model.Sysprompt) any { return idKey{sp.ID} })
+	items, next := store.Paginate(out, p.Size(), func(sp model.Sysprompt) any { return store.IDKey{ID: sp.ID} })
 	return items, next, nil
 }
 

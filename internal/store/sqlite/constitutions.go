@@ -27,7 +27,7 @@ func scanConstitution(sc scanner) (model.Constitution, error) {
 
 // ListConstitutions lists constitutions by id.
 func (s *Store) ListConstitutions(ctx context.Context, p store.Page) ([]model.Constitution, string, error) {
-	after, _, err := decodeIDCursor(p.Cursor)
+	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -36,7 +36,7 @@ func (s *Store) ListConstitutions(ctx context.Context, p store.Page) ([]model.Co
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list constitutions: %w", err)
 	}
-	items, next := page(out, p.Size(), func(c model.Constitution) any { return idKey{c.ID} })
+	items, next := store.Paginate(out, p.Size(), func(c model.Constitution) any { return store.IDKey{ID: c.ID} })
 	return items, next, nil
 }
 
@@ -151,7 +151,7 @@ func (s *Store) ListConstitutionVersions(ctx context.Context, id string, p store
 	var k struct {
 		Version int `json:"version"`
 	}
-	if _, err := decodeCursor(p.Cursor, &k); err != nil {
+	if _, err := store.DecodeCursor(p.Cursor, &k); err != nil {
 		return nil, "", err
 	}
 	var exists int
@@ -164,7 +164,7 @@ func (s *Store) ListConstitutionVersions(ctx context.Context, id string, p store
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list constitution versions: %w", err)
 	}
-	items, next := page(out, p.Size(), func(v model.ConstitutionVersion) any {
+	items, next := store.Paginate(out, p.Size(), func(v model.ConstitutionVersion) any {
 		return struct {
 			Version int `json:"version"`
 		}{v.Version}

@@ -32,7 +32,7 @@ func scanFlowTemplate(sc scanner) (model.FlowTemplate, error) {
 
 // ListFlowTemplates lists flow templates by id.
 func (s *Store) ListFlowTemplates(ctx context.Context, p store.Page) ([]model.FlowTemplate, string, error) {
-	after, _, err := decodeIDCursor(p.Cursor)
+	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -41,7 +41,7 @@ func (s *Store) ListFlowTemplates(ctx context.Context, p store.Page) ([]model.Fl
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list flow templates: %w", err)
 	}
-	items, next := page(out, p.Size(), func(t model.FlowTemplate) any { return idKey{t.ID} })
+	items, next := store.Paginate(out, p.Size(), func(t model.FlowTemplate) any { return store.IDKey{ID: t.ID} })
 	return items, next, nil
 }
 

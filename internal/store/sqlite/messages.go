@@ -71,7 +71,7 @@ type messageKey struct {
 // ListMessages lists an instance's messages in conversation order.
 func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Page) ([]model.Message, string, error) {
 	var k messageKey
-	if _, err := decodeCursor(p.Cursor, &k); err != nil {
+	if _, err := store.DecodeCursor(p.Cursor, &k); err != nil {
 		return nil, "", err
 	}
 	if _, err := getFlowInstance(ctx, s.r, instanceID); err != nil {
@@ -83,7 +83,7 @@ func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Pag
 	if err != nil {
 		return nil, "", err
 	}
-	items, next := page(out, p.Size(), func(m model.Message) any { return messageKey{m.Position} })
+	items, next := store.Paginate(out, p.Size(), func(m model.Message) any { return messageKey{m.Position} })
 	return items, next, nil
 }
 
