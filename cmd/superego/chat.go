@@ -60,7 +60,7 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	defer stopReplicas()
 	eng := engine.New(st, cat.Provider, engine.Config{
 		SuperegoModel: cat.SuperegoModel, AssistantModel: cat.AssistantModel,
-		MaxConcurrentUpstream: 1, RunTimeout: c.RunTimeout, Replicas: rep,
+		MaxConcurrentUpstream: 1, RunTimeout: c.RunTimeout, HistoryBudgetChars: c.HistoryBudget, Replicas: rep,
 	}, log, prometheus.NewRegistry())
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -34,6 +34,7 @@ type config struct {
 	DBMaxConns         int
 	DBStatementTimeout time.Duration
 	RunLease           time.Duration
+	HistoryBudget      int
 
 	// Provider keys come from the environment only, never from flags, so
 	// they do not show in process listings.
@@ -106,6 +107,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, 5*time.Minute)
 	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
 	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
+	num(&c.HistoryBudget, flagSpec{"history-budget", "SUPEREGO_HISTORY_BUDGET", "characters of earlier conversation sent to the models; the oldest turns are dropped first"}, 24000)
 	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
 
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +122,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")
 	if c.DemoDelay < 0 {
 		return c, nil, errors.New("--demo-delay must not be negative")
+	}
+	if c.HistoryBudget < 1 {
+		return c, nil, fmt.Errorf("--history-budget must be at least 1, got %d", c.HistoryBudget)
 	}
 	if c.RunLease < 30*time.Millisecond {
 		return c, nil, fmt.Errorf("--run-lease must be at least 30ms, got %v", c.RunLease)

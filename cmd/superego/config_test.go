@@ -35,6 +35,7 @@ func TestParseConfigEnvAndFlags(t *testing.T) {
 		"SUPEREGO_ALLOWED_ORIGINS": "a.example, b.example,,",
 		"OPENAI_API_KEY":           "sk-test",
 		"SUPEREGO_MAX_UPSTREAM":    "3",
+		"SUPEREGO_HISTORY_BUDGET":  "500",
 	})
 	c, _, err := parseConfig("serve", []string{"--addr", "127.0.0.1:7000", "--api-token", "t0k"}, env, io.Discard, nil)
 	if err != nil {
@@ -43,7 +44,7 @@ func TestParseConfigEnvAndFlags(t *testing.T) {
 	if c.Addr != "127.0.0.1:7000" {
 		t.Errorf("flag should win over env: %q", c.Addr)
 	}
-	if c.DemoDelay != 0 || c.Provider != "openai" || c.OpenAIKey != "sk-test" || c.APIToken != "t0k" || c.MaxConcurrentUpstream != 3 {
+	if c.DemoDelay != 0 || c.Provider != "openai" || c.OpenAIKey != "sk-test" || c.APIToken != "t0k" || c.MaxConcurrentUpstream != 3 || c.HistoryBudget != 500 {
 		t.Errorf("env not applied: %+v", c)
 	}
 	if strings.Join(c.AllowedOrigins, "|") != "a.example|b.example" {
@@ -62,6 +63,8 @@ func TestParseConfigBadInput(t *testing.T) {
 		{"bad env duration", nil, map[string]string{"SUPEREGO_DEMO_DELAY": "soon"}, "SUPEREGO_DEMO_DELAY"},
 		{"bad env number", nil, map[string]string{"SUPEREGO_MAX_UPSTREAM": "many"}, "SUPEREGO_MAX_UPSTREAM"},
 		{"negative delay", []string{"--demo-delay", "-1s"}, nil, "negative"},
+		{"zero history budget", []string{"--history-budget", "0"}, nil, "history-budget"},
+		{"bad env history budget", nil, map[string]string{"SUPEREGO_HISTORY_BUDGET": "lots"}, "SUPEREGO_HISTORY_BUDGET"},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 	}
 	for _, tc := range cases {

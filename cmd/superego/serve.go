@@ -114,6 +114,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		AssistantModel:        cat.AssistantModel,
 		MaxConcurrentUpstream: c.MaxConcurrentUpstream,
 		RunTimeout:            c.RunTimeout,
+		HistoryBudgetChars:    c.HistoryBudget,
 		Replicas:              rep,
 		Bus:                   bus,
 	}, log, reg)

@@ -168,3 +168,47 @@ func TestManyConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// A config naming real models still shows the demo's model names when the
+// demo answers: the demo is labelled as a demo wherever a model shows.
+func TestDemoKeepsItsLabelWhenAConfigNamesModels(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "label.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := seed.Apply(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := must(st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
+		Name: "Named models", ConstitutionID: seed.ConstitutionDefault, SyspromptID: seed.SyspromptDefault,
+		SuperegoEnabled: true, SuperegoModel: "gpt-4o", AssistantModel: "claude-x",
+	}}))
+	inst := must(st.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: cfg.ID, Name: "labels"}))
+	eng := engine.New(st, demo.New(demo.Options{}), engine.Config{SuperegoModel: demo.SuperegoModel, AssistantModel: demo.AssistantModel}, nil, nil)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Shutdown(ctx)
+	})
+	f := &fixture{st: st, eng: eng}
+	run := must(eng.Send(ctx, inst.ID, "Hello there"))
+	evs, got := f.wait(t, run.ID)
+	if got.Status != model.RunCompleted {
+		t.Fatalf("run %s", got.Status)
+	}
+	for _, e := range evs {
+		if e.Type == events.TypeSuperegoStarted && e.Model != demo.SuperegoModel {
+			t.Errorf("superego_started names model %q", e.Model)
+		}
+	}
+	msgs := f.runMessages(t, inst.ID, run.ID)
+	if m := msgs[model.RoleSuperego].Model; m != demo.SuperegoModel {
+		t.Errorf("superego message model %q, want %q", m, demo.SuperegoModel)
+	}
+	if m := msgs[model.RoleAssistant].Model; m != demo.AssistantModel {
+		t.Errorf("assistant message model %q, want %q", m, demo.AssistantModel)
+	}
+}

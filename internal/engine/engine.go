@@ -220,7 +220,7 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	}
 	inst, err := e.st.GetFlowInstance(ctx, instanceID)
 	if err != nil {
-		return model.Run{}, fmt.Errorf("flow instance %q: %w", instanceID, err)
+		return model.Run{}, err
 	}
 	j, err := e.prepare(ctx, inst, content, nil)
 	if err != nil {

@@ -37,7 +37,7 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 	for i, id := range configIDs {
 		c, err := e.st.GetFlowConfig(ctx, id)
 		if err != nil {
-			return "", nil, fmt.Errorf("flow config %q: %w", id, err)
+			return "", nil, err
 		}
 		configs[i] = c
 	}

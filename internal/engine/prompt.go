@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -53,7 +52,7 @@ type flowSettings struct {
 func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flowSettings, error) {
 	cfg, err := e.st.GetFlowConfig(ctx, inst.FlowConfigID)
 	if err != nil {
-		return flowSettings{}, fmt.Errorf("flow config %q: %w", inst.FlowConfigID, err)
+		return flowSettings{}, err
 	}
 	f := flowSettings{
 		config:         cfg,
@@ -61,6 +60,11 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 		superegoModel:  firstNonEmpty(cfg.SuperegoModel, e.cfg.SuperegoModel),
 		assistantModel: firstNonEmpty(cfg.AssistantModel, e.cfg.AssistantModel),
 		onError:        cfg.OnSuperegoError,
+	}
+	if e.prov.Name() == llm.ProviderDemo {
+		// The demo answers whatever model a config names; recording that
+		// name would pass its rule set off as a real model.
+		f.superegoModel, f.assistantModel = e.cfg.SuperegoModel, e.cfg.AssistantModel
 	}
 	constitutionID, syspromptID := cfg.ConstitutionID, cfg.SyspromptID
 	if o := inst.Overrides; o != nil {
@@ -79,12 +83,12 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 	}
 	if f.superego {
 		if f.constitution, err = e.st.GetConstitution(ctx, constitutionID); err != nil {
-			return flowSettings{}, fmt.Errorf("constitution %q: %w", constitutionID, err)
+			return flowSettings{}, err
 		}
 	}
 	if syspromptID != "" {
 		if f.sysprompt, err = e.st.GetSysprompt(ctx, syspromptID); err != nil {
-			return flowSettings{}, fmt.Errorf("sysprompt %q: %w", syspromptID, err)
+			return flowSettings{}, err
 		}
 	}
 	return f, nil

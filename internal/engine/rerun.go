@@ -20,7 +20,7 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	}
 	msg, err := e.st.GetMessage(ctx, messageID)
 	if err != nil {
-		return model.Run{}, fmt.Errorf("message %q: %w", messageID, err)
+		return model.Run{}, err
 	}
 	if msg.Role != model.RoleUser {
 		return model.Run{}, fmt.Errorf("%w: message %q is a %s message; only user messages can be rerun", ErrInvalid, messageID, msg.Role)
@@ -30,7 +30,7 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	}
 	src, err := e.st.GetFlowInstance(ctx, msg.FlowInstanceID)
 	if err != nil {
-		return model.Run{}, fmt.Errorf("flow instance %q: %w", msg.FlowInstanceID, err)
+		return model.Run{}, err
 	}
 	fork := model.FlowInstance{
 		FlowConfigID:        src.FlowConfigID,
