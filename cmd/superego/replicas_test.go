@@ -216,7 +216,17 @@ func dialWS(t *testing.T, ctx context.Context, s *server) *wsClient {
 	}
 	c.SetReadLimit(1 << 20)
 	t.Cleanup(func() { _ = c.CloseNow() })
-	return &wsClient{c: c}
+	w := &wsClient{c: c}
+	// The server registers a socket for notifications just after the
+	// handshake; a pong proves it has, so a write made next is heard.
+	b, _ := json.Marshal(map[string]any{"type": "ping", "request_id": "dial"})
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatalf("websocket write: %v", err)
+	}
+	for ev := w.read(t, ctx); ev.Type != "pong"; ev = w.read(t, ctx) {
+		w.keep(ev)
+	}
+	return w
 }
 
 func (w *wsClient) close() { _ = w.c.Close(websocket.StatusNormalClosure, "") }
