@@ -30,7 +30,9 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	url := pgtest.URL(t)                                           // a database of its own: NOTIFY channels are per database
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // safety net only
 	defer cancel()
-	args := []string{"--database-url", url, "--run-lease", "2s", "--demo-delay", "15ms"}
+	// The lease must outlast any stall of a loaded CI machine (renewals
+	// come every third of it), yet keep the kill case short.
+	args := []string{"--database-url", url, "--run-lease", "3s", "--demo-delay", "15ms"}
 	a := startServer(t, t.TempDir(), args...)
 	b := startServer(t, t.TempDir(), args...)
 

@@ -149,7 +149,9 @@ func sameEvents(t *testing.T, what string, got, want []events.Event) {
 func TestResumeOnAnotherReplica(t *testing.T) {
 	t.Parallel()
 	url := pgtest.SchemaURL(t)
-	const ttl = 900 * time.Millisecond
+	// Long enough that a stall of a loaded machine cannot cost a's lease
+	// (renewals come every ttl/3): the run must complete.
+	const ttl = 2 * time.Second
 	ready, release := make(chan struct{}), make(chan struct{})
 	first, rest := []string{"Once ", "upon ", "a "}, []string{"time ", "there ", "was ", "a ", "replica."}
 	prov := &scripted{superego: say("Looks fine.", "DECISION: ALLOW"), assistant: gated(ready, release, first, rest)}
