@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -369,5 +371,62 @@ func TestRunLeaseFlag(t *testing.T) {
 	if _, _, err := parseConfig("serve", nil, envOf(map[string]string{"SUPEREGO_RUN_LEASE": "soon"}), io.Discard, nil); err == nil ||
 		!strings.Contains(err.Error(), "SUPEREGO_RUN_LEASE") {
 		t.Errorf("bad SUPEREGO_RUN_LEASE: %v", err)
+	}
+}
+
+// TestMigrate: `superego migrate` brings an empty database's schema up to
+// date and exits without serving; a second run finds nothing to do; a
+// database it cannot reach is a clear failure that keeps the URL's
+// password out of the output.
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	migrate := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binPath, append([]string{"migrate"}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	out, err := migrate("--database-url", url)
+	if err != nil || !strings.Contains(out, "applied migration") || !strings.Contains(out, "migrations applied") {
+		t.Fatalf("first migrate: %v\n%s", err, out)
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var tables int
+	if err := conn.QueryRow(t.Context(),
+		`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('runs', 'run_events', 'constitutions')`,
+	).Scan(&tables); err != nil || tables != 3 {
+		t.Fatalf("tables after migrate: %d, %v", tables, err)
+	}
+	// migrate does not seed: that is the first serve's job.
+	var seeded int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM constitutions`).Scan(&seeded); err != nil || seeded != 0 {
+		t.Fatalf("constitutions after migrate: %d, %v", seeded, err)
+	}
+
+	out, err = migrate("--database-url", url)
+	if err != nil || strings.Contains(out, "applied migration") || !strings.Contains(out, "migrations applied") {
+		t.Fatalf("second migrate applied something again: %v\n%s", err, out)
+	}
+
+	if out, err := migrate("--database-url", url, "extra"); err == nil || !strings.Contains(out, "no arguments") {
+		t.Errorf("migrate with an argument: %v\n%s", err, out)
+	}
+	// Port 1 on loopback refuses connections at once.
+	const secret = "s3cret-pw"
+	out, err = migrate("--database-url", "postgres://postgres:"+secret+"@127.0.0.1:1/x?sslmode=disable&connect_timeout=5")
+	if err == nil || !strings.Contains(out, "connect") || strings.Contains(out, secret) {
+		t.Errorf("migrate against nothing: %v\n%s", err, out)
+	}
+	out, err = migrate("--database-url", "postgres://postgres:"+secret+"@127.0.0.1:notaport/x")
+	if err == nil || !strings.Contains(out, "cannot be parsed") || strings.Contains(out, secret) {
+		t.Errorf("migrate with a bad URL: %v\n%s", err, out)
 	}
 }
