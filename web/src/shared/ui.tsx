@@ -31,12 +31,45 @@ export function Field({ label, hint, error, children }: { label: string; hint?: 
 
 export function Modal({ title, onClose, children, testId }: { title: string; onClose: () => void; children: ReactNode; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null)
+  // Callers pass a fresh onClose on every render (and a conversation
+  // re-renders on every streamed delta); reading it through a ref keeps the
+  // mount effect below from running again and stealing focus mid-typing.
+  const close = useRef(onClose)
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose()
-    window.addEventListener('keydown', onKey)
-    ref.current?.querySelector<HTMLElement>('input, select, textarea, button')?.focus()
-    return () => window.removeEventListener('keydown', onKey)
+    close.current = onClose
   }, [onClose])
+  useEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
+    const dialog = ref.current
+    const focusables = () => [...(dialog?.querySelectorAll<HTMLElement>(focusableSelector) ?? [])].filter((el) => !el.hasAttribute('disabled'))
+    // The first field, not the close button, so typing can start at once.
+    ;(dialog?.querySelector<HTMLElement>('input, select, textarea') ?? focusables()[0])?.focus()
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        close.current()
+        return
+      }
+      if (e.key !== 'Tab') return
+      // Keep Tab inside the dialog: the page behind it is inert.
+      const els = focusables()
+      if (els.length === 0) return
+      const first = els[0]
+      const last = els[els.length - 1]
+      if (e.shiftKey && (document.activeElement === first || !dialog?.contains(document.activeElement))) {
+        e.preventDefault()
+        last.focus()
+      } else if (!e.shiftKey && (document.activeElement === last || !dialog?.contains(document.activeElement))) {
+        e.preventDefault()
+        first.focus()
+      }
+    }
+    window.addEventListener('keydown', onKey)
+    return () => {
+      window.removeEventListener('keydown', onKey)
+      // Back to the button that opened the dialog, if it is still there.
+      if (opener?.isConnected) opener.focus()
+    }
+  }, [])
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="modal" role="dialog" aria-modal="true" aria-label={title} ref={ref} data-testid={testId}>
@@ -51,6 +84,8 @@ export function Modal({ title, onClose, children, testId }: { title: string; onC
     </div>
   )
 }
+
+const focusableSelector = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'
 
 export function ConfirmDialog({
   title,
