@@ -122,3 +122,80 @@ func TestFollowAcrossReplicas(t *testing.T) {
 		t.Errorf("follow unknown run: %v", err)
 	}
 }
+
+// TestTailerReconnects: when the tailer's listener connection is cut (a
+// database restart, a network failure) it connects and listens again:
+// cancel requests, which nothing re-sends, are heard once more, and a
+// follower waiting across the outage still reads the run's next events.
+func TestTailerReconnects(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	s := openStore(t, url)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // safety net only
+	defer cancel()
+	basics(t, s)
+	run := newRun(t, s)
+	tailer, err := postgres.NewTailer(ctx, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tailer.Close)
+	heard := make(chan string, 64)
+	tailer.OnCancel(func(id string) {
+		select {
+		case heard <- id:
+		default:
+		}
+	})
+	// requestUntilHeard sends a cancel request for id until the tailer
+	// hears one: a NOTIFY sent while nobody listens is lost, not queued.
+	requestUntilHeard := func(id string) {
+		t.Helper()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if err := s.RequestCancel(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case got := <-heard:
+				if got == id {
+					return
+				}
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatalf("cancel request %q never heard: %v", id, ctx.Err())
+			}
+		}
+	}
+	requestUntilHeard("before-the-outage")
+
+	f := tailer.Follow(run.ID, 0)
+	type result struct {
+		evs []events.Event
+		err error
+	}
+	followed := make(chan result, 1)
+	go func() {
+		evs, err := f.Next(ctx)
+		followed <- result{evs, err}
+	}()
+
+	var cut int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'superego-tail'`).Scan(&cut); err != nil {
+		t.Fatal(err)
+	}
+	if cut != 1 {
+		t.Fatalf("terminated %d listener connections, want 1", cut)
+	}
+	requestUntilHeard("after-the-outage")
+
+	if err := s.AppendRunEvents(ctx, []events.Event{token(run.ID, 1, events.TypeAssistantToken, "still here")}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-followed
+	if r.err != nil || len(r.evs) != 1 || r.evs[0].Delta != "still here" {
+		t.Fatalf("follower across the outage: %+v, %v", r.evs, r.err)
+	}
+}
