@@ -38,8 +38,8 @@ export function Header() {
             </NavLink>
           ))}
         </nav>
-        <div className={`connection connection-${state}`} data-testid="connection-state" data-state={state} title="WebSocket connection">
-          <span className="connection-dot" />
+        <div className={`connection connection-${state}`} data-testid="connection-state" data-state={state} title="WebSocket connection" role="status" aria-live="polite">
+          <span className="connection-dot" aria-hidden="true" />
           {stateLabels[state]}
         </div>
       </header>

@@ -43,12 +43,13 @@ export function Composer({
         placeholder={placeholder ?? 'Message…  (Enter to send, Shift+Enter for a new line)'}
         rows={Math.min(8, Math.max(2, text.split('\n').length))}
         disabled={disabled}
+        aria-label={placeholder ?? 'Message'}
         data-testid="composer-input"
       />
       <div className="composer-actions">
         {busy && onStop ? (
           <button className="button" onClick={onStop} data-testid="composer-stop">
-            ■ Stop
+            <span aria-hidden="true">■</span> Stop
           </button>
         ) : null}
         <button className="button button-primary" onClick={() => void submit()} disabled={disabled || sending || !text.trim()} data-testid="send-button">

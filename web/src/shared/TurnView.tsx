@@ -100,12 +100,12 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       <footer className="turn-foot">
         {running && onStop && turn.runId && (
           <button className="button button-small" onClick={() => onStop(turn.runId!)} data-testid="stop-button">
-            ■ Stop
+            <span aria-hidden="true">■</span> Stop
           </button>
         )}
         {running && <span className="muted live-dot">streaming</span>}
         {!running && (s || a) && (
-          <button className="link-button muted" onClick={() => setShowDetails((v) => !v)} data-testid="details-toggle">
+          <button className="link-button muted" onClick={() => setShowDetails((v) => !v)} aria-expanded={showDetails} data-testid="details-toggle">
             {showDetails ? 'Hide details' : 'Details'}
           </button>
         )}

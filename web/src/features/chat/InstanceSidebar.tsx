@@ -111,10 +111,10 @@ function TreeItem({ node, selectedId, depth }: { node: Node; selectedId?: string
               </span>
             </Link>
             <span className="tree-actions">
-              <button className="icon-button" title="Rename" aria-label="Rename" onClick={() => setRenaming(true)} data-testid="rename-button">
+              <button className="icon-button" title="Rename" aria-label={`Rename ${inst.name}`} onClick={() => setRenaming(true)} data-testid="rename-button">
                 <PencilIcon />
               </button>
-              <button className="icon-button" title="Delete" aria-label="Delete" onClick={() => setDeleting(true)} data-testid="delete-button">
+              <button className="icon-button" title="Delete" aria-label={`Delete ${inst.name}`} onClick={() => setDeleting(true)} data-testid="delete-button">
                 <TrashIcon />
               </button>
             </span>
