@@ -1,7 +1,7 @@
 // One conversation: its header, every turn (history and live), the composer
 // and the "Rerun with…" dialog.
 
-import { useEffect, useRef, useState } from 'react'
+import { useState } from 'react'
 import { Link } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances } from '../../api/hooks'
@@ -10,6 +10,7 @@ import { Composer } from '../../shared/Composer'
 import { TurnView } from '../../shared/TurnView'
 import { ErrorNote } from '../../shared/ui'
 import { useConversation } from '../../shared/useConversation'
+import { useStickToBottom } from '../../shared/useStickToBottom'
 import { RerunDialog } from './RerunDialog'
 
 export function ConversationView({ instanceId }: { instanceId: string }) {
@@ -21,10 +22,9 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   const { conv, isLoading, error } = useConversation(instanceId)
   const [sendError, setSendError] = useState<unknown>(null)
   const [rerunOf, setRerunOf] = useState<Message | null>(null)
-  const scroller = useRef<HTMLDivElement>(null)
   // Follow the stream only while the reader is at the bottom; scrolling up
   // to read something stops the view from jumping away.
-  const stick = useRef(true)
+  const { ref: turnsRef, pin } = useStickToBottom<HTMLDivElement>()
 
   const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
   const running = conv.turns.filter((t) => t.status === 'running' && t.runId)
@@ -32,15 +32,9 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   const cfg = config.data?.data
   const parent = inst?.parent_instance_id ? instances.data?.find((i) => i.id === inst.parent_instance_id) : undefined
 
-  const lastText = conv.turns.length ? (conv.turns[conv.turns.length - 1].assistant?.text.length ?? 0) : 0
-  useEffect(() => {
-    const el = scroller.current
-    if (el && stick.current) el.scrollTop = el.scrollHeight
-  }, [conv.turns.length, lastText])
-
   const send = async (content: string) => {
     setSendError(null)
-    stick.current = true
+    pin()
     try {
       await socket.request({ type: 'send_message', flow_instance_id: instanceId, content })
     } catch (e) {
@@ -81,11 +75,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
       <div
         className="turns"
         data-testid="turns"
-        ref={scroller}
-        onScroll={(e) => {
-          const el = e.currentTarget
-          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80
-        }}
+        ref={turnsRef}
       >
         {isLoading && <p className="muted pad">Loading…</p>}
         {!isLoading && conv.turns.length === 0 && <p className="muted pad">No messages yet. Say something to start.</p>}

@@ -11,6 +11,7 @@ import { Composer } from '../../shared/Composer'
 import { TurnView } from '../../shared/TurnView'
 import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
 import { useConversation } from '../../shared/useConversation'
+import { useStickToBottom } from '../../shared/useStickToBottom'
 
 export function ComparePage() {
   const { comparisonId } = useParams()
@@ -128,8 +129,10 @@ function Column({ instance, configName }: { instance: FlowInstance; configName?:
   const constitutions = useConstitutions()
   const { conv } = useConversation(instance.id)
   const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
+  // Each column follows its own stream, as the chat does.
+  const { ref: columnRef } = useStickToBottom<HTMLElement>()
   return (
-    <section className="column" data-testid="compare-column" data-config-id={instance.flow_config_id}>
+    <section className="column" ref={columnRef} data-testid="compare-column" data-config-id={instance.flow_config_id}>
       <header className="column-head">
         <strong data-testid="column-config">{configName ?? instance.flow_config_id}</strong>
         <Link to={`/chat/${instance.id}`} className="muted small">
