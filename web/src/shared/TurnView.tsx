@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
 import { Markdown } from './Markdown'
-import type { Turn } from './turns'
+import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {
   turn: Turn
@@ -27,6 +27,9 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
   const running = turn.status === 'running'
   const s = turn.superego
   const a = turn.assistant
+  // Once decided, the superego's own words (an ALLOW has no reason, so this
+  // is the only "why" it gets).
+  const verdict = s?.decision ? superegoVerdict(s.text) : ''
   const thinkingRef = useRef<HTMLPreElement>(null)
   // Keep the newest reasoning in view while it streams.
   useEffect(() => {
@@ -61,6 +64,11 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
           {s.reason && (
             <p className="decision-reason" data-testid="decision-reason">
               {s.reason}
+            </p>
+          )}
+          {verdict && verdict !== s.reason && (
+            <p className="superego-verdict" data-testid="superego-verdict">
+              {verdict}
             </p>
           )}
           {(s.thinking || s.streaming) && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Message, RunEvent } from '../api/wsTypes'
-import { applyEvent, emptyConversation, fromHistory, mergeHistory, type Conversation } from './turns'
+import { applyEvent, emptyConversation, fromHistory, mergeHistory, superegoVerdict, type Conversation } from './turns'
 
 const base = { ts: '2026-01-01T00:00:00Z', run_id: 'run1', flow_instance_id: 'inst1', flow_config_id: 'standard' }
 
@@ -141,5 +141,16 @@ describe('stream reducer', () => {
       msg({ id: 's9', role: 'superego', position: 2, run_id: 'run1', decision: 'ALLOW' }),
     ])
     expect(h.turns[0].runId).toBe('run1')
+  })
+})
+
+describe('superegoVerdict', () => {
+  it('drops the DECISION line and what follows it', () => {
+    expect(superegoVerdict('No concerns (8 sections checked).\n\nDECISION: ALLOW')).toBe('No concerns (8 sections checked).')
+    expect(superegoVerdict('About a dose.\n\ndecision: CAUTION: medical\n')).toBe('About a dose.')
+  })
+  it('keeps text without a decision line, and is empty for a bare decision', () => {
+    expect(superegoVerdict('Still thinking it over')).toBe('Still thinking it over')
+    expect(superegoVerdict('DECISION: BLOCK: bombs')).toBe('')
   })
 })

@@ -257,3 +257,13 @@ export function settleRun(c: Conversation, runId: string, status: TurnStatus, er
   }
   return { turns }
 }
+
+/**
+ * The superego's written verdict without its machine-readable DECISION line:
+ * for an ALLOW (which carries no reason) it is the only explanation there is.
+ */
+export function superegoVerdict(text: string): string {
+  const lines = text.split('\n')
+  const i = lines.findIndex((l) => /^\s*decision\s*:/i.test(l))
+  return (i < 0 ? lines : lines.slice(0, i)).join('\n').trim()
+}
