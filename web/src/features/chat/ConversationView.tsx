@@ -4,11 +4,12 @@
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { useSocket } from '../../api/context'
-import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances } from '../../api/hooks'
+import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances, useSysprompts } from '../../api/hooks'
+import { ApiError } from '../../api/restClient'
 import type { Message } from '../../api/wsTypes'
 import { Composer } from '../../shared/Composer'
 import { TurnView } from '../../shared/TurnView'
-import { ErrorNote } from '../../shared/ui'
+import { EmptyState, ErrorNote } from '../../shared/ui'
 import { useConversation } from '../../shared/useConversation'
 import { useStickToBottom } from '../../shared/useStickToBottom'
 import { RerunDialog } from './RerunDialog'
@@ -18,6 +19,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   const instance = useFlowInstance(instanceId)
   const config = useFlowConfig(instance.data?.data.flow_config_id)
   const constitutions = useConstitutions()
+  const sysprompts = useSysprompts()
   const instances = useFlowInstances()
   const { conv, isLoading, error } = useConversation(instanceId)
   const [sendError, setSendError] = useState<unknown>(null)
@@ -27,9 +29,20 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   const { ref: turnsRef, pin } = useStickToBottom<HTMLDivElement>()
 
   const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
+  const syspromptName = (id: string) => sysprompts.data?.find((p) => p.id === id)?.name
   const running = conv.turns.filter((t) => t.status === 'running' && t.runId)
   const inst = instance.data?.data
-  const cfg = config.data?.data
+  const base = config.data?.data
+  // A fork runs with its overrides on top of the config, every turn: show
+  // and rerun from what is actually in force, not the config's defaults.
+  const o = inst?.overrides
+  const cfg = base && {
+    ...base,
+    constitution_id: o?.constitution_id || base.constitution_id,
+    sysprompt_id: o?.sysprompt_id || base.sysprompt_id,
+    superego_enabled: o?.superego_enabled ?? base.superego_enabled,
+  }
+  const overridden = (k: 'constitution_id' | 'superego_enabled') => o?.[k] !== undefined && o?.[k] !== '' && o?.[k] !== base?.[k]
   const parent = inst?.parent_instance_id ? instances.data?.find((i) => i.id === inst.parent_instance_id) : undefined
 
   const send = async (content: string) => {
@@ -41,6 +54,15 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
       setSendError(e)
       throw e
     }
+  }
+
+  if (instance.error instanceof ApiError && instance.error.status === 404) {
+    // Deleted (here or in another tab) or a stale link: nothing to send to.
+    return (
+      <EmptyState title="Conversation not found">
+        <p data-testid="conversation-missing">It may have been deleted. Pick another one on the left, or start a new chat.</p>
+      </EmptyState>
+    )
   }
 
   return (
@@ -56,9 +78,12 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
                 {cfg.superego_enabled ? (
                   <>
                     constitution <Link to={`/constitutions/${cfg.constitution_id}`}>{nameOf(cfg.constitution_id) ?? cfg.constitution_id}</Link>
+                    {overridden('constitution_id') && <span className="pill">fork override</span>}
                   </>
                 ) : (
-                  'superego off'
+                  <>
+                    superego off{overridden('superego_enabled') && <span className="pill">fork override</span>}
+                  </>
                 )}
               </>
             ) : null}
@@ -66,7 +91,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
           {inst?.parent_instance_id && (
             <p className="fork-note" data-testid="fork-note">
               Fork of <Link to={`/chat/${inst.parent_instance_id}`}>{parent?.name ?? inst.parent_instance_id}</Link>
-              {inst.overrides && <> — {describeOverrides(inst.overrides, nameOf)}</>}
+              {inst.overrides && <> — {describeOverrides(inst.overrides, nameOf, syspromptName)}</>}
             </p>
           )}
         </div>
@@ -90,10 +115,14 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   )
 }
 
-function describeOverrides(o: { constitution_id?: string; sysprompt_id?: string; superego_enabled?: boolean }, nameOf: (id: string) => string | undefined): string {
+function describeOverrides(
+  o: { constitution_id?: string; sysprompt_id?: string; superego_enabled?: boolean },
+  nameOf: (id: string) => string | undefined,
+  syspromptName: (id: string) => string | undefined,
+): string {
   const parts: string[] = []
   if (o.constitution_id) parts.push(`constitution ${nameOf(o.constitution_id) ?? o.constitution_id}`)
-  if (o.sysprompt_id) parts.push(`system prompt ${o.sysprompt_id}`)
+  if (o.sysprompt_id) parts.push(`system prompt ${syspromptName(o.sysprompt_id) ?? o.sysprompt_id}`)
   if (o.superego_enabled !== undefined) parts.push(`superego ${o.superego_enabled ? 'on' : 'off'}`)
   return parts.length ? `rerun with ${parts.join(', ')}` : 'rerun'
 }
