@@ -19,15 +19,17 @@ type BatcherOptions struct {
 	Interval time.Duration
 	// MaxBatch writes early once this many events wait (default 500).
 	MaxBatch int
-	// Queue bounds the events Add may buffer (default 10000); beyond it Add
-	// waits, slowing runs down rather than losing their events.
+	// Queue bounds the events waiting to be written (default 10000): the
+	// Batcher holds at most Queue unwritten events plus Queue more in its
+	// channel. Beyond that, as when the database is away, Add waits,
+	// slowing runs down rather than losing their events or growing memory.
 	Queue int
 }
 
 // Batcher makes run events durable in batches: events from every run of a
 // replica are collected and written together, one INSERT per interval
-// rather than one per token. A failed write is retried with the next batch;
-// writes are idempotent, so nothing is stored twice.
+// rather than one per token. A failed write is retried every interval (not
+// on every event); writes are idempotent, so nothing is stored twice.
 type Batcher struct {
 	log    EventLog
 	opts   BatcherOptions
@@ -133,37 +135,71 @@ func (b *Batcher) loop(ctx context.Context) {
 	defer close(b.done)
 	tick := time.NewTicker(b.opts.Interval)
 	defer tick.Stop()
+	// pending holds at most Queue events: while the database is away the
+	// loop stops taking events, the channel fills up and Add waits, so a
+	// long outage slows runs down instead of growing memory without bound.
 	var pending []events.Event
-	write := func() error {
-		// Take whatever else is already queued, so a flush carries all of it.
-	drain:
-		for {
+	failing := false // the last write failed: retry on the tick only
+	room := func() int { return b.opts.Queue - len(pending) }
+	// take moves up to n queued events to pending, returning how many.
+	take := func(n int) int {
+		for got := 0; got < n; got++ {
 			select {
 			case e := <-b.in:
 				pending = append(pending, e)
 			default:
-				break drain
+				return got
 			}
 		}
+		return n
+	}
+	write := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
 		err := b.store(pending)
 		if err != nil {
-			b.logger.Warn("run events not yet stored; retrying with the next batch", "events", len(pending), "err", err)
+			if !failing {
+				b.logger.Warn("run events not yet stored; retrying every interval", "events", len(pending), "err", err)
+			}
+			failing = true
 			return err
 		}
+		if failing {
+			b.logger.Info("run events stored again", "events", len(pending))
+		}
+		failing = false
 		pending = pending[:0]
 		return nil
 	}
+	// writeQueued writes pending and everything queued now (queued
+	// events), in as many batches as the bound needs.
+	writeQueued := func(queued int) error {
+		for {
+			n := take(room())
+			queued -= n
+			if err := write(); err != nil {
+				return err
+			}
+			if queued <= 0 || n == 0 {
+				return nil
+			}
+		}
+	}
 	for {
+		in := b.in
+		if room() <= 0 {
+			in = nil // full: Add waits until a write succeeds
+		}
 		select {
-		case e := <-b.in:
+		case e := <-in:
 			pending = append(pending, e)
-			if len(pending) >= b.opts.MaxBatch {
+			if len(pending) >= b.opts.MaxBatch && !failing {
+				take(room())
 				_ = write()
 			}
 		case <-tick.C:
+			take(room())
 			_ = write()
 		case reply := <-b.flushes:
 			// Runs finishing together each ask for a flush; one write
@@ -178,12 +214,13 @@ func (b *Batcher) loop(ctx context.Context) {
 					break more
 				}
 			}
-			err := write()
+			// Every event added before these calls is pending or queued.
+			err := writeQueued(len(b.in))
 			for _, r := range replies {
 				r <- err
 			}
 		case <-ctx.Done():
-			_ = write()
+			_ = writeQueued(len(b.in))
 			return
 		}
 	}
