@@ -244,7 +244,7 @@ func TestResumeOnAnotherReplica(t *testing.T) {
 func TestDeadReplicasRunIsInterrupted(t *testing.T) {
 	t.Parallel()
 	url := pgtest.SchemaURL(t)
-	const ttl = 600 * time.Millisecond
+	const ttl = time.Second // short, as the test waits it out; renewals every ttl/3
 	ready := make(chan struct{})
 	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(ready, "Once ", "upon ", "a ")}
 	a := newReplica(t, url, "replica-a", ttl, prov)
@@ -374,7 +374,7 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 func TestRunTakenOverIsNotOverwritten(t *testing.T) {
 	t.Parallel()
 	url := pgtest.SchemaURL(t)
-	const ttl = 600 * time.Millisecond
+	const ttl = time.Second // short, as the test waits it out; renewals every ttl/3
 	ready := make(chan struct{})
 	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: hangAfter(ready, "Once ", "upon ")}
 	a := newReplica(t, url, "replica-a", ttl, prov)
