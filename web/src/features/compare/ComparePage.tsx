@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useComparison, useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
-import type { FlowInstance } from '../../api/types'
+import type { FlowConfig, FlowInstance } from '../../api/types'
 import { groupComparisons } from './groups'
 import { Composer } from '../../shared/Composer'
 import { TurnView } from '../../shared/TurnView'
@@ -112,9 +112,9 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
     <div className="comparison" data-testid="comparison" data-comparison-id={comparisonId}>
       <ErrorNote error={columns.error ?? error} />
       {columns.data && cols.length === 0 && <EmptyState title="This comparison has no columns" />}
-      <div className="columns" style={{ gridTemplateColumns: `repeat(${Math.max(cols.length, 1)}, minmax(280px, 1fr))` }}>
+      <div className="columns" style={{ gridTemplateColumns: `repeat(${Math.max(cols.length, 1)}, minmax(240px, 1fr))` }}>
         {cols.map((inst) => (
-          <Column key={inst.id} instance={inst} configName={configs.data?.find((c) => c.id === inst.flow_config_id)?.name} />
+          <Column key={inst.id} instance={inst} config={configs.data?.find((c) => c.id === inst.flow_config_id)} />
         ))}
       </div>
       <div className="comparison-composer">
@@ -124,7 +124,7 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
   )
 }
 
-function Column({ instance, configName }: { instance: FlowInstance; configName?: string }) {
+function Column({ instance, config }: { instance: FlowInstance; config?: FlowConfig }) {
   const socket = useSocket()
   const constitutions = useConstitutions()
   const { conv } = useConversation(instance.id)
@@ -134,7 +134,16 @@ function Column({ instance, configName }: { instance: FlowInstance; configName?:
   return (
     <section className="column" ref={columnRef} data-testid="compare-column" data-config-id={instance.flow_config_id}>
       <header className="column-head">
-        <strong data-testid="column-config">{configName ?? instance.flow_config_id}</strong>
+        <span className="column-title">
+          <strong data-testid="column-config">{config?.name ?? instance.flow_config_id}</strong>
+          {/* Two configs may share a name (every template instantiation makes one): say what differs. */}
+          {config && (
+            <span className="muted small" data-testid="column-config-meta">
+              {config.superego_enabled ? `constitution ${nameOf(config.constitution_id) ?? config.constitution_id}` : 'superego off'}
+              {config.assistant_model ? ` · ${config.assistant_model}` : ''}
+            </span>
+          )}
+        </span>
         <Link to={`/chat/${instance.id}`} className="muted small">
           open as chat
         </Link>
