@@ -1,10 +1,11 @@
 // The one WebSocket a tab keeps to /api/ws. It owns everything that makes a
 // socket dependable: reconnecting with exponential backoff and jitter,
-// resuming every run it follows from the last seq it saw, dropping replayed
-// duplicates, heartbeats that detect a dead connection, and correlating
+// resuming every run it follows from the last seq it saw (the bookkeeping is
+// RunTracker's), heartbeats that detect a dead connection, and correlating
 // requests with their `accepted` or `error` replies. Views only subscribe to
 // typed events and to the connection state.
 
+import { RunTracker } from './runTracker'
 import {
   isRunEvent,
   type AcceptedEvent,
@@ -44,8 +45,6 @@ export class WsRequestError extends Error {
   }
 }
 
-const maxBufferedRuns = 64
-
 export const SUBPROTOCOL = 'superego.v1'
 const BEARER_PREFIX = 'superego.bearer.'
 
@@ -61,12 +60,6 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
 
 type Distribute<T> = T extends unknown ? Omit<T, 'request_id'> : never
 export type RequestInput = Distribute<RequestFrame>
-
-interface Followed {
-  lastSeq: number
-  /** Set when a resume was sent and nothing of the run has arrived since. */
-  resumePending: boolean
-}
 
 interface Pending {
   resolve: (e: AcceptedEvent) => void
@@ -85,16 +78,9 @@ export class WebSocketClient {
   private heartbeatDeadline: ReturnType<typeof setTimeout> | null = null
   private stopped = false
   private nextRequest = 1
-  private readonly followed = new Map<string, Followed>()
+  private readonly runs = new RunTracker()
   private readonly pending = new Map<string, Pending>()
   private readonly outbox: ClientFrame[] = []
-  /**
-   * Recent run events by run, in seq order, so a view mounted after a run
-   * started (say, a fork opened by "Rerun with…") sees it from the start.
-   */
-  private readonly buffer = new Map<string, RunEvent[]>()
-  /** request_id of each resume frame → its run, to attribute a failed resume. */
-  private readonly resumes = new Map<string, string>()
   private readonly eventListeners = new Set<(e: ServerEvent) => void>()
   private readonly stateListeners = new Set<(s: ConnectionState) => void>()
   private readonly unavailableListeners = new Set<(runId: string) => void>()
@@ -138,31 +124,16 @@ export class WebSocketClient {
 
   /** The highest seq seen for a followed run, or undefined when not followed. */
   lastSeq(runId: string): number | undefined {
-    return this.followed.get(runId)?.lastSeq
+    return this.runs.lastSeq(runId)
   }
 
   /** The buffered events of every recent run of one flow instance. */
   eventsForInstance(flowInstanceId: string): RunEvent[] {
-    const out: RunEvent[] = []
-    for (const evs of this.buffer.values()) {
-      if (evs[0]?.flow_instance_id === flowInstanceId) out.push(...evs)
-    }
-    return out
-  }
-
-  private remember(e: RunEvent): void {
-    let evs = this.buffer.get(e.run_id)
-    if (!evs) {
-      evs = []
-      this.buffer.set(e.run_id, evs)
-      // Bounded: the oldest runs go first (Map keeps insertion order).
-      while (this.buffer.size > maxBufferedRuns) this.buffer.delete(this.buffer.keys().next().value as string)
-    }
-    evs.push(e)
+    return this.runs.eventsForInstance(flowInstanceId)
   }
 
   followedRuns(): string[] {
-    return [...this.followed.keys()]
+    return this.runs.followedRuns()
   }
 
   // ---- lifecycle ----
@@ -221,14 +192,11 @@ export class WebSocketClient {
    * when the page loaded): its events after afterSeq are replayed, then live.
    */
   follow(runId: string, afterSeq = 0): void {
-    const f = this.followed.get(runId)
-    if (f) return
-    this.followed.set(runId, { lastSeq: afterSeq, resumePending: true })
-    if (this.state === 'open') this.sendResume(runId, afterSeq)
+    if (this.runs.follow(runId, afterSeq) && this.state === 'open') this.sendResume(runId, afterSeq)
   }
 
   unfollow(runId: string): void {
-    this.followed.delete(runId)
+    this.runs.unfollow(runId)
   }
 
   private send(frame: ClientFrame): void {
@@ -238,7 +206,7 @@ export class WebSocketClient {
 
   private sendResume(runId: string, afterSeq: number): void {
     const requestId = `resume-${this.nextRequest++}`
-    this.resumes.set(requestId, runId)
+    this.runs.resumeSent(requestId, runId)
     this.sendNow({ type: 'resume', run_id: runId, after_seq: afterSeq, request_id: requestId })
   }
 
@@ -280,10 +248,7 @@ export class WebSocketClient {
     this.setState('open')
     this.startHeartbeat()
     // Resume first so that replayed events precede anything new we ask for.
-    for (const [runId, f] of this.followed) {
-      f.resumePending = true
-      this.sendResume(runId, f.lastSeq)
-    }
+    for (const [runId, afterSeq] of this.runs.toResume()) this.sendResume(runId, afterSeq)
     const queued = this.outbox.splice(0)
     for (const frame of queued) this.sendNow(frame)
   }
@@ -378,24 +343,9 @@ export class WebSocketClient {
     if (!e || typeof e !== 'object' || typeof e.type !== 'string') return
 
     if (isRunEvent(e)) {
-      let f = this.followed.get(e.run_id)
-      if (!f) {
-        f = { lastSeq: 0, resumePending: false }
-        if (e.type !== 'run_finished') this.followed.set(e.run_id, f)
-      }
-      if (f.resumePending) {
-        f.resumePending = false
-        for (const [rid, runId] of this.resumes) if (runId === e.run_id) this.resumes.delete(rid)
-      }
-      // A replay after resume may overlap what we already have.
-      if (e.seq <= f.lastSeq) return
-      f.lastSeq = e.seq
-      if (e.type === 'run_finished') this.followed.delete(e.run_id)
-      this.remember(e)
+      if (!this.runs.accept(e)) return
     } else if (e.type === 'accepted') {
-      for (const id of e.run_ids ?? []) {
-        if (!this.followed.has(id)) this.followed.set(id, { lastSeq: 0, resumePending: false })
-      }
+      this.runs.started(e.run_ids ?? [])
       const p = this.pending.get(e.request_id)
       if (p) {
         clearTimeout(p.timer)
@@ -418,17 +368,7 @@ export class WebSocketClient {
         return
       }
     }
-    const resumed = e.request_id ? this.resumes.get(e.request_id) : undefined
-    if (e.request_id) this.resumes.delete(e.request_id)
-    if (e.code !== 'resume_unavailable' && e.code !== 'not_found') return
-    // Which resume failed: the one with this request_id, else the run named
-    // by the error, else every run whose resume no event has answered yet.
-    const named = resumed ?? e.run_id ?? [...this.followed.keys()].find((id) => e.message?.includes(id))
-    const runs = named
-      ? [named]
-      : [...this.followed.entries()].filter(([, f]) => f.resumePending).map(([id]) => id)
-    for (const runId of runs) {
-      this.followed.delete(runId)
+    for (const runId of this.runs.unavailable(e)) {
       for (const fn of this.unavailableListeners) fn(runId)
     }
   }
