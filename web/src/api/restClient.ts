@@ -77,7 +77,7 @@ async function unwrap<T>(p: Promise<Result<T>>): Promise<WithETag<T>> {
   try {
     r = await p
   } catch {
-    throw new ApiError(0, { title: 'The server cannot be reached', detail: 'Check that superego is running, then retry.' })
+    throw new ApiError(0, { title: 'The server cannot be reached', detail: 'The server cannot be reached: check that superego is running, then retry.' })
   }
   if (!r.response.ok) {
     const e = r.error
