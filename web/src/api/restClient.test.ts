@@ -84,7 +84,7 @@ describe('restClient', () => {
 
   it('explains a server that cannot be reached', async () => {
     const dead = createRestClient({ baseUrl: 'http://127.0.0.1:1' })
-    await expect(dead.constitutions.list()).rejects.toMatchObject({ status: 0, message: 'Check that superego is running, then retry.' })
+    await expect(dead.constitutions.list()).rejects.toMatchObject({ status: 0, message: 'The server cannot be reached: check that superego is running, then retry.' })
   })
 
   it('formats problems without detail', () => {
