@@ -51,6 +51,11 @@ type Leases interface {
 	InterruptExpired(ctx context.Context) ([]string, error)
 	// RequestCancel asks whichever replica executes runID to cancel it.
 	RequestCancel(ctx context.Context, runID string) error
+	// PruneRunEvents deletes stored run events older than olderThan.
+	PruneRunEvents(ctx context.Context, olderThan time.Duration) (int64, error)
+	// RunEventStored reports whether a run's stored log still holds the
+	// event numbered seq.
+	RunEventStored(ctx context.Context, runID string, seq int64) (bool, error)
 }
 
 // EventSink stores run events in batches.
@@ -181,6 +186,31 @@ func (e *Engine) sweep() {
 		e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(len(ids)))
 		e.log.Warn("runs of a stopped replica marked interrupted", "count", len(ids), "run_ids", ids)
 	}
+	// Stored events are kept as long as the in-memory logs are (a run's
+	// oldest event is at most RunTimeout older than its end), and then go,
+	// so the table does not grow with every token ever streamed. Runs
+	// interrupted above were rebuilt from their events first.
+	if n, err := e.rep.Leases.PruneRunEvents(ctx, e.storedLogAge()); err != nil {
+		e.log.Warn("prune stored run events", "err", err)
+	} else if n > 0 {
+		e.log.Debug("pruned stored run events", "count", n)
+	}
+}
+
+// storedLogAge is the age past which stored run events are pruned: every
+// event of a run is then kept for at least LogRetention after it ended, as
+// the in-memory log is.
+func (e *Engine) storedLogAge() time.Duration { return e.cfg.RunTimeout + e.cfg.LogRetention }
+
+// storedLogGone reports whether a finished run's stored log no longer holds
+// the events after afterSeq (they were pruned), so a subscription can say
+// so (ErrLogUnavailable) rather than end without them.
+func (e *Engine) storedLogGone(ctx context.Context, r model.Run, afterSeq int64) (bool, error) {
+	if !model.Finished(r.Status) || afterSeq >= r.LastSeq {
+		return false, nil
+	}
+	kept, err := e.rep.Leases.RunEventStored(ctx, r.ID, afterSeq+1)
+	return !kept, err
 }
 
 func (e *Engine) activeCount() int {
@@ -230,12 +260,42 @@ func (e *Engine) endedElsewhere(ctx context.Context, runID string) (model.Run, b
 func (e *Engine) subscribeStored(runID string, afterSeq int64) *Subscription {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Subscription{
-		remote:       e.rep.Follow(runID, afterSeq),
+		remote:       &keptLogReader{e: e, runID: runID, afterSeq: afterSeq, r: e.rep.Follow(runID, afterSeq)},
 		remoteRun:    runID,
 		closed:       make(chan struct{}),
 		remoteCtx:    ctx,
 		remoteCancel: cancel,
 	}
+}
+
+// keptLogReader reads a stored log, first checking it still holds what
+// the subscriber asked for: a finished run's events are pruned a while
+// after it ended, and then reading it is ErrLogUnavailable, as for a run
+// whose in-memory log is gone, rather than an end without its events.
+type keptLogReader struct {
+	e        *Engine
+	runID    string
+	afterSeq int64
+	checked  bool
+	r        EventReader
+}
+
+func (k *keptLogReader) Next(ctx context.Context) ([]events.Event, error) {
+	if !k.checked {
+		r, err := k.e.st.GetRun(ctx, k.runID)
+		if err != nil {
+			return nil, err
+		}
+		gone, err := k.e.storedLogGone(ctx, r, k.afterSeq)
+		if err != nil {
+			return nil, err
+		}
+		if gone {
+			return nil, fmt.Errorf("run %q: %w", k.runID, ErrLogUnavailable)
+		}
+		k.checked = true
+	}
+	return k.r.Next(ctx)
 }
 
 // nextRemote is Next for a subscription read from the database.

@@ -410,3 +410,78 @@ func TestRunTakenOverIsNotOverwritten(t *testing.T) {
 		t.Fatalf("answer %s %q, want the partial text", answer.Status, answer.Content)
 	}
 }
+
+// TestStoredLogIsPruned: the replicas' sweeps delete stored events once
+// they are older than a run may last plus the log retention, so the table
+// does not grow forever; resuming a run whose log was pruned is then
+// ErrLogUnavailable, as on a single process, while a recent run's log is
+// kept and a resume with nothing left to read just ends.
+func TestStoredLogIsPruned(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "An answer.")}
+	// a's lease outlasts any stall of a loaded machine; b sweeps, and so
+	// prunes, every 100ms.
+	a := newReplica(t, url, "replica-a", 2*time.Second, prov)
+	b := newReplica(t, url, "replica-b", 300*time.Millisecond, idle())
+	inst := seeded(t, a.st)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
+	defer cancel()
+
+	var runs [2]model.Run
+	for i := range runs {
+		run, err := a.eng.Send(ctx, inst, "Hello.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i] = waitRun(t, ctx, a.eng, run.ID)
+		if runs[i].Status != model.RunCompleted {
+			t.Fatalf("run %d ended %s: %s", i, runs[i].Status, runs[i].Error)
+		}
+	}
+	old, recent := runs[0], runs[1]
+	stored := func(runID string) int {
+		var n int
+		if err := b.st.Pool().QueryRow(ctx, `SELECT count(*) FROM run_events WHERE run_id = $1`, runID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := stored(old.ID); n != int(old.LastSeq) {
+		t.Fatalf("%d events stored, want %d", n, old.LastSeq)
+	}
+	// Age the first run's events past the retention.
+	if _, err := b.st.Pool().Exec(ctx, `UPDATE run_events SET created_at = now() - interval '1 day' WHERE run_id = $1`, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, func() bool { return stored(old.ID) == 0 })
+	if n := stored(recent.ID); n != int(recent.LastSeq) {
+		t.Fatalf("recent run: %d events kept, want %d", n, recent.LastSeq)
+	}
+
+	// A replica that never held the run in memory reads the stored log.
+	sub, err := b.eng.Subscribe(ctx, old.ID, 0)
+	if err == nil {
+		_, err = sub.Next(ctx)
+		sub.Close()
+	}
+	if !errors.Is(err, engine.ErrLogUnavailable) {
+		t.Fatalf("resume of a pruned log: %v, want ErrLogUnavailable", err)
+	}
+	end, err := b.eng.Subscribe(ctx, old.ID, old.LastSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer end.Close()
+	if evs, err := end.Next(ctx); !errors.Is(err, io.EOF) {
+		t.Fatalf("resume after the last event of a pruned log: %v %v, want io.EOF", types(evs), err)
+	}
+	kept, err := b.eng.Subscribe(ctx, recent.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	if evs := readUntil(t, ctx, kept, never); int64(len(evs)) != recent.LastSeq {
+		t.Fatalf("recent run: read %d events, want %d", len(evs), recent.LastSeq)
+	}
+}

@@ -41,6 +41,14 @@ type EventLog interface {
 	// run_finished event (status interrupted) ends each run's log, so
 	// tailers stop. It returns the ids of the runs it interrupted.
 	InterruptExpired(ctx context.Context) ([]string, error)
+	// PruneRunEvents deletes stored events older than olderThan, so the
+	// log does not grow forever, returning how many it deleted. Choose
+	// olderThan past the longest run plus the time a finished run's log
+	// must stay resumable. Replicas may all call it; one at a time works.
+	PruneRunEvents(ctx context.Context, olderThan time.Duration) (int64, error)
+	// RunEventStored reports whether a run's stored log still holds the
+	// event numbered seq (pruning removes the oldest events first).
+	RunEventStored(ctx context.Context, runID string, seq int64) (bool, error)
 }
 
 var _ EventLog = (*Store)(nil)

@@ -285,3 +285,44 @@ func TestInterruptRunningRespectsLeases(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneRunEvents: only events older than the given age go, in chunks
+// however many there are; RunEventStored sees what is left.
+func TestPruneRunEvents(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.SchemaURL(t))
+	ctx := t.Context()
+	basics(t, s)
+	old, recent := newRun(t, s), newRun(t, s)
+	const many = 12001 // more than two of the store's delete chunks
+	evs := make([]events.Event, 0, many)
+	for seq := int64(1); seq <= many; seq++ {
+		evs = append(evs, token(old.ID, seq, events.TypeAssistantToken, "x"))
+	}
+	if err := s.AppendRunEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendRunEvents(ctx, []events.Event{token(recent.ID, 1, events.TypeAssistantToken, "y")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `UPDATE run_events SET created_at = now() - interval '2 hours' WHERE run_id = $1`, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneRunEvents(ctx, time.Hour); err != nil || n != many {
+		t.Fatalf("pruned %d, %v; want %d", n, err, many)
+	}
+	for _, c := range []struct {
+		run  model.Run
+		want bool
+	}{{old, false}, {recent, true}} {
+		if ok, err := s.RunEventStored(ctx, c.run.ID, 1); err != nil || ok != c.want {
+			t.Errorf("run %s event 1 stored: %v, %v; want %v", c.run.ID, ok, err, c.want)
+		}
+	}
+	if n, err := s.PruneRunEvents(ctx, time.Hour); err != nil || n != 0 {
+		t.Errorf("second prune: %d, %v", n, err)
+	}
+	if _, err := s.PruneRunEvents(ctx, 0); err == nil {
+		t.Error("prune with age 0 accepted")
+	}
+}
