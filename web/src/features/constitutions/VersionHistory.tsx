@@ -25,10 +25,20 @@ export function VersionHistory({ id }: { id: string }) {
       <div className="history-list">
         <h3>Versions</h3>
         <ul>
-          {list.map((v) => (
-            <li key={v.version} data-testid="version-item" data-version={v.version}>
-              <strong>v{v.version}</strong> <span className="muted">{relativeTime(v.created_at)}</span>
-              <div className="small muted">{v.name}</div>
+          {list.map((v, i) => (
+            <li key={v.version} data-testid="version-item" data-version={v.version} className={v.version === b ? 'selected' : ''}>
+              {/* One click shows what this version changed from the one before. */}
+              <button
+                className="version-button"
+                onClick={() => {
+                  setFrom(list[i + 1]?.version ?? v.version)
+                  setTo(v.version)
+                }}
+                aria-label={`Show what v${v.version} changed`}
+              >
+                <strong>v{v.version}</strong> <span className="muted">{relativeTime(v.created_at)}</span>
+                <span className="small muted version-name">{v.name}</span>
+              </button>
             </li>
           ))}
         </ul>
