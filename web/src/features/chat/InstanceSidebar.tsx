@@ -87,11 +87,30 @@ function TreeItem({ node, selectedId, depth }: { node: Node; selectedId?: string
               if (name.trim()) rename.mutate(name.trim())
             }}
           >
-            <input value={name} onChange={(e) => setName(e.target.value)} autoFocus data-testid="rename-input" aria-label="New name" />
+            <input
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Escape') {
+                  setName(inst.name)
+                  setRenaming(false)
+                }
+              }}
+              autoFocus
+              data-testid="rename-input"
+              aria-label="New name"
+            />
             <button className="button button-small" type="submit">
               Save
             </button>
-            <button className="button button-small" type="button" onClick={() => setRenaming(false)}>
+            <button
+              className="button button-small"
+              type="button"
+              onClick={() => {
+                setName(inst.name)
+                setRenaming(false)
+              }}
+            >
               Cancel
             </button>
           </form>
@@ -182,10 +201,10 @@ function NewChatDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title="New conversation" onClose={onClose} testId="new-chat-dialog">
       <div className="segmented">
-        <button className={mode === 'template' ? 'active' : ''} onClick={() => setMode('template')} data-testid="mode-template">
+        <button type="button" className={mode === 'template' ? 'active' : ''} aria-pressed={mode === 'template'} onClick={() => setMode('template')} data-testid="mode-template">
           From a template
         </button>
-        <button className={mode === 'config' ? 'active' : ''} onClick={() => setMode('config')} data-testid="mode-config">
+        <button type="button" className={mode === 'config' ? 'active' : ''} aria-pressed={mode === 'config'} onClick={() => setMode('config')} data-testid="mode-config">
           From a flow config
         </button>
       </div>

@@ -40,10 +40,10 @@ export function ConstitutionsPage() {
         ) : id ? (
           <>
             <div className="tabs">
-              <button className={tab === 'edit' ? 'active' : ''} onClick={() => setTab('edit')} data-testid="tab-edit">
+              <button className={tab === 'edit' ? 'active' : ''} aria-pressed={tab === 'edit'} onClick={() => setTab('edit')} data-testid="tab-edit">
                 Edit
               </button>
-              <button className={tab === 'history' ? 'active' : ''} onClick={() => setTab('history')} data-testid="tab-history">
+              <button className={tab === 'history' ? 'active' : ''} aria-pressed={tab === 'history'} onClick={() => setTab('history')} data-testid="tab-history">
                 History
               </button>
             </div>
