@@ -1,6 +1,6 @@
 // Small shared UI pieces: buttons, fields, dialogs and error notes.
 
-import { useEffect, useRef, type ReactNode } from 'react'
+import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { ApiError } from '../api/restClient'
 
 export function ErrorNote({ error, testId }: { error: unknown; testId?: string }) {
@@ -35,15 +35,17 @@ export function Modal({ title, onClose, children, testId }: { title: string; onC
   // re-renders on every streamed delta); reading it through a ref keeps the
   // mount effect below from running again and stealing focus mid-typing.
   const close = useRef(onClose)
+  // Taken while rendering, before an autoFocus inside the dialog moves focus.
+  const [opener] = useState(() => (document.activeElement instanceof HTMLElement ? document.activeElement : null))
   useEffect(() => {
     close.current = onClose
   }, [onClose])
   useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
     const dialog = ref.current
     const focusables = () => [...(dialog?.querySelectorAll<HTMLElement>(focusableSelector) ?? [])].filter((el) => !el.hasAttribute('disabled'))
-    // The first field, not the close button, so typing can start at once.
-    ;(dialog?.querySelector<HTMLElement>('input, select, textarea') ?? focusables()[0])?.focus()
+    // An autoFocus child wins; else the first field, not the close button,
+    // so typing can start at once.
+    if (!dialog?.contains(document.activeElement)) (dialog?.querySelector<HTMLElement>('input, select, textarea') ?? focusables()[0])?.focus()
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         close.current()
@@ -69,7 +71,7 @@ export function Modal({ title, onClose, children, testId }: { title: string; onC
       // Back to the button that opened the dialog, if it is still there.
       if (opener?.isConnected) opener.focus()
     }
-  }, [])
+  }, [opener])
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="modal" role="dialog" aria-modal="true" aria-label={title} ref={ref} data-testid={testId}>
@@ -111,7 +113,8 @@ export function ConfirmDialog({
       <div className="modal-body">{body}</div>
       <ErrorNote error={error} />
       <div className="modal-actions">
-        <button className="button" onClick={onCancel}>
+        {/* The safe choice has focus: Enter on a stray keypress does not delete. */}
+        <button className="button" onClick={onCancel} autoFocus>
           Cancel
         </button>
         <button className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={onConfirm} disabled={busy} data-testid="confirm-button">
