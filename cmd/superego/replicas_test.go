@@ -164,11 +164,19 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 }
 
 // TestHealthReportsAnUnreachableDatabase: when the database goes away under
-// a running server, /api/health answers 503 "unreachable".
+// a running server, /api/health answers 503 "unreachable". The server logs
+// the failures it meets on the way (at debug level), and none of those
+// lines holds the password of the database URL.
 func TestHealthReportsAnUnreachableDatabase(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	s := startServer(t, t.TempDir(), "--database-url", url)
+	// Trust authentication ignores the password, so the URL can carry one
+	// that must then never show in the log.
+	const secret = "pw-never-logged"
+	url := strings.Replace(pgtest.URL(t), "://postgres@", "://postgres:"+secret+"@", 1)
+	if !strings.Contains(url, secret) {
+		t.Fatalf("no password put into %s", url)
+	}
+	s := startServer(t, t.TempDir(), "--database-url", url, "--log-level", "debug")
 	var h struct{ Status, Database string }
 	if code := getJSON(t, s.url+"/api/health", &h); code != http.StatusOK || h.Database != "ok" {
 		t.Fatalf("health: %d %+v", code, h)
@@ -198,6 +206,23 @@ func TestHealthReportsAnUnreachableDatabase(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusServiceUnavailable || h.Database != "unreachable" || h.Status != "unavailable" {
 		t.Fatalf("health without a database: %d %+v", resp.StatusCode, h)
+	}
+	// The listeners' failed reconnects, whose errors describe the
+	// connection, are logged (every second); wait for one, then read the
+	// whole log.
+	deadline := time.NewTimer(time.Minute) // safety net only
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(s.log(), "does not exist") {
+		select {
+		case <-deadline.C:
+			t.Fatalf("no failed reconnect logged:\n%s", s.log())
+		case <-tick.C:
+		}
+	}
+	if log := s.log(); strings.Contains(log, secret) {
+		t.Fatalf("the log shows the database password:\n%s", log)
 	}
 }
 
