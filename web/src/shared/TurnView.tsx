@@ -89,7 +89,6 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
           {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
-          {a.streaming && <span className="caret" aria-label="streaming" />}
         </section>
       )}
 
