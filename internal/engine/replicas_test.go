@@ -420,10 +420,10 @@ func TestStoredLogIsPruned(t *testing.T) {
 	t.Parallel()
 	url := pgtest.SchemaURL(t)
 	prov := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "An answer.")}
-	// a's lease outlasts any stall of a loaded machine; b sweeps, and so
-	// prunes, every 100ms.
+	// a's lease outlasts any stall of a loaded machine. Both sweep, and
+	// so prune, every third of their lease, each sweep within that time.
 	a := newReplica(t, url, "replica-a", 2*time.Second, prov)
-	b := newReplica(t, url, "replica-b", 300*time.Millisecond, idle())
+	b := newReplica(t, url, "replica-b", time.Second, idle())
 	inst := seeded(t, a.st)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // safety net only
 	defer cancel()
