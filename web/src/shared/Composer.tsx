@@ -8,12 +8,15 @@ export function Composer({
   placeholder,
   busy,
   onStop,
+  autoFocus,
 }: {
   onSend: (text: string) => Promise<unknown> | void
   disabled?: boolean
   placeholder?: string
   busy?: boolean
   onStop?: () => void
+  /** Focus the box on mount, so opening a conversation lets one type at once. */
+  autoFocus?: boolean
 }) {
   const [text, setText] = useState('')
   const [sending, setSending] = useState(false)
@@ -43,6 +46,7 @@ export function Composer({
         placeholder={placeholder ?? 'Message…  (Enter to send, Shift+Enter for a new line)'}
         rows={Math.min(8, Math.max(2, text.split('\n').length))}
         disabled={disabled}
+        autoFocus={autoFocus}
         aria-label={placeholder ?? 'Message'}
         data-testid="composer-input"
       />

@@ -109,7 +109,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         ))}
       </div>
       <ErrorNote error={sendError} testId="send-error" />
-      <Composer onSend={send} busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
+      <Composer onSend={send} autoFocus busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
       {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
     </div>
   )
