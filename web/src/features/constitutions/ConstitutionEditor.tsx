@@ -13,6 +13,7 @@ import type { Constitution } from '../../api/types'
 import { Markdown } from '../../shared/Markdown'
 import { ConflictBanner } from '../../shared/ResourceList'
 import { ConfirmDialog, ErrorNote, Field, fieldError } from '../../shared/ui'
+import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
 
 function draftOf(c: Constitution): ConstitutionWrite {
   return { name: c.name, description: c.description ?? '', content: c.content }
@@ -62,6 +63,7 @@ export function ConstitutionEditor({ id }: { id: string }) {
   const [saved, setSaved] = useState(false)
 
   const dirty = !!(draft && loaded && (draft.name !== loaded.name || draft.description !== (loaded.description ?? '') || draft.content !== loaded.content))
+  useUnsavedWarning(dirty)
 
   // Take the server's copy when we have none yet or nothing was edited.
   useEffect(() => {

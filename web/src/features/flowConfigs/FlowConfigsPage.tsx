@@ -11,6 +11,7 @@ import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
+import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
 
 export function specOf(c: FlowConfig): FlowDraft {
   return flowDraftOf(c)
@@ -57,6 +58,7 @@ function FlowConfigEditor({ id, onDone }: { id?: string; onDone?: () => void }) 
   const [deleting, setDeleting] = useState(false)
   const loaded = q.data?.data
   const dirty = !!(draft && loaded && JSON.stringify(draft) !== JSON.stringify(specOf(loaded)))
+  useUnsavedWarning(dirty)
 
   useEffect(() => {
     if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {

@@ -12,6 +12,7 @@ import { flowDraftOf, type FlowTemplate, type TemplateDraft } from '../../api/ty
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
+import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
 
 function writeOf(t: FlowTemplate): TemplateDraft {
   return { name: t.name, description: t.description ?? '', is_default: t.is_default, config: flowDraftOf(t.config) }
@@ -58,6 +59,7 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)
   const dirty = !!(draft && loaded && JSON.stringify(draft) !== JSON.stringify(writeOf(loaded)))
+  useUnsavedWarning(dirty)
 
   useEffect(() => {
     if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {

@@ -10,6 +10,7 @@ import { ApiError, type SyspromptWrite } from '../../api/restClient'
 import { Markdown } from '../../shared/Markdown'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
+import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
 
 export function SyspromptsPage() {
   const { id } = useParams()
@@ -52,6 +53,7 @@ function SyspromptEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)
   const dirty = !!(draft && loaded && (draft.name !== loaded.name || draft.content !== loaded.content))
+  useUnsavedWarning(dirty)
 
   useEffect(() => {
     if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {
