@@ -91,8 +91,19 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 
 	str(&c.Addr, flagSpec{"addr", "SUPEREGO_ADDR", "listen address"}, "127.0.0.1:8000")
 	str(&c.DataDir, flagSpec{"data-dir", "SUPEREGO_DATA_DIR", "directory of the embedded SQLite database"}, "./data")
-	str(&c.DatabaseURL, flagSpec{"database-url", "SUPEREGO_DATABASE_URL", "postgres://… to use PostgreSQL instead of SQLite"}, "")
-	str(&c.APIToken, flagSpec{"api-token", "SUPEREGO_API_TOKEN", "when set, REST and WebSocket require this bearer token"}, "")
+	// Secrets never become a flag's default: the flag package prints
+	// defaults in its usage text, e.g. after a mistyped flag.
+	var secrets []func()
+	secret := func(p *string, sp flagSpec) {
+		fs.StringVar(p, sp.name, "", sp.usage+" ("+sp.env+")")
+		secrets = append(secrets, func() {
+			if *p == "" {
+				*p = getenv(sp.env)
+			}
+		})
+	}
+	secret(&c.DatabaseURL, flagSpec{"database-url", "SUPEREGO_DATABASE_URL", "postgres://… to use PostgreSQL instead of SQLite"})
+	secret(&c.APIToken, flagSpec{"api-token", "SUPEREGO_API_TOKEN", "when set, REST and WebSocket require this bearer token"})
 	var origins string
 	str(&origins, flagSpec{"allowed-origins", "SUPEREGO_ALLOWED_ORIGINS", "extra WebSocket origins (comma-separated host patterns)"}, "")
 	str(&c.LogFormat, flagSpec{"log-format", "SUPEREGO_LOG_FORMAT", "text or json"}, "text")
@@ -112,6 +123,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
+	}
+	for _, fill := range secrets {
+		fill()
 	}
 	if envErr != nil {
 		return c, nil, envErr

@@ -176,3 +176,33 @@ func TestRunOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped flag prints the usage text; secrets from the environment must
+// not appear in it as defaults, yet still apply when the flags are absent.
+func TestParseConfigKeepsSecretsOutOfUsage(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{
+		"SUPEREGO_DATABASE_URL": "postgres://u:hunter2@db.invalid/x",
+		"SUPEREGO_API_TOKEN":    "tok-secret",
+	})
+	var usage strings.Builder
+	if _, _, err := parseConfig("serve", []string{"--adr", "x"}, env, &usage, nil); err == nil {
+		t.Fatal("a mistyped flag must fail")
+	}
+	for _, secret := range []string{"hunter2", "tok-secret"} {
+		if strings.Contains(usage.String(), secret) {
+			t.Errorf("usage text shows %q:\n%s", secret, usage.String())
+		}
+	}
+	c, _, err := parseConfig("serve", nil, env, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != "postgres://u:hunter2@db.invalid/x" || c.APIToken != "tok-secret" {
+		t.Fatalf("secrets from the environment not applied: %q %q", c.DatabaseURL, c.APIToken)
+	}
+	c, _, err = parseConfig("serve", []string{"--api-token", "flag-wins"}, env, io.Discard, nil)
+	if err != nil || c.APIToken != "flag-wins" {
+		t.Fatalf("flag should win: %q %v", c.APIToken, err)
+	}
+}

@@ -270,11 +270,20 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 	}
 	l, ok := e.logs.get(runID)
 	if !ok {
-		if _, err := e.Run(ctx, runID); err != nil {
+		run, err := e.Run(ctx, runID)
+		if err != nil {
 			return nil, err
 		}
 		if e.rep != nil {
-			return e.subscribeStored(runID, afterSeq), nil
+			// A finished run whose stored events were pruned is as gone
+			// as an evicted in-memory log: say so now, not on Next.
+			gone, err := e.storedLogGone(ctx, run, afterSeq)
+			if err != nil {
+				return nil, err
+			}
+			if !gone {
+				return e.subscribeStored(runID, afterSeq), nil
+			}
 		}
 		return nil, fmt.Errorf("run %q: %w", runID, ErrLogUnavailable)
 	}
