@@ -84,7 +84,15 @@ export function useComparison(cid: string | undefined) {
 
 export function useMessages(instanceId: string | undefined) {
   const api = useApi()
-  return useQuery({ queryKey: qk.messages(instanceId ?? ''), queryFn: () => api.flowInstances.messages(instanceId!), enabled: !!instanceId })
+  return useQuery({
+    queryKey: qk.messages(instanceId ?? ''),
+    queryFn: () => api.flowInstances.messages(instanceId!),
+    enabled: !!instanceId,
+    // A run started in another tab (or by another client) reaches this tab
+    // through no event: coming back to the tab re-reads the conversation,
+    // and a run found still going is then followed live.
+    refetchOnWindowFocus: 'always',
+  })
 }
 
 /** The WebSocket's connection state, re-rendering on change. */

@@ -65,6 +65,9 @@ function LiveUpdates() {
       if (e.type === 'resource_changed') {
         const family = familyOf(e.resource)
         if (family) void qc.invalidateQueries({ queryKey: family })
+        // An instance that changed may have new messages (if the server
+        // announces runs that way), so its open conversation re-reads them.
+        if (family === qk.flowInstances && e.id) void qc.invalidateQueries({ queryKey: qk.messages(e.id) })
       } else if (e.type === 'accepted' || e.type === 'run_finished') {
         // Runs create instances (forks, comparison columns) and change
         // message counts without a resource_changed of their own.
