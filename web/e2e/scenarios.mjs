@@ -427,4 +427,31 @@ export const scenarios = [
       assert(shown === a.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim() || (a.content === '' && shown.startsWith('No text')), 'the UI shows the stored partial answer')
     },
   },
+  {
+    n: 12,
+    name: 'a conversation open in two tabs: the other tab catches up when it becomes visible and follows the run live',
+    async run({ page, context, base, shot }) {
+      const id = await newChat(page, base, 'E2E two tabs')
+      const other = await context.newPage()
+      try {
+        await other.goto(`${base}/chat/${id}`)
+        await other.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
+        await send(page, 'Write a long story about a lighthouse keeper and the sea.')
+        await (await lastTurn(page)).locator(tid('superego-card')).waitFor({ timeout: T })
+        // No event announces a run to other sockets; switching to the tab
+        // does (headless pages never change visibility, so say it happened).
+        assert((await other.locator(tid('turn')).count()) === 0, 'the other tab has not been told yet')
+        await other.evaluate(() => globalThis.dispatchEvent(new Event('visibilitychange')))
+        const turn = await lastTurn(other)
+        await until(async () => (await turn.getAttribute('data-status')) === 'running', 'the other tab shows the run as live')
+        await waitSettled(turn, 'completed')
+        const mine = (await (await lastTurn(page)).locator(tid('assistant-message')).innerText()).trim()
+        const theirs = (await turn.locator(tid('assistant-message')).innerText()).trim()
+        assert(theirs === mine && theirs.length > 100, 'both tabs show the same complete answer')
+        await shot('other-tab-followed')
+      } finally {
+        await other.close()
+      }
+    },
+  },
 ]
