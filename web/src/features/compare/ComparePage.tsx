@@ -71,7 +71,13 @@ function NewComparison() {
       <div className="config-picker">
         {configs.data?.map((c) => (
           <label key={c.id} className={`config-chip${chosen.includes(c.id) ? ' chosen' : ''}`}>
-            <input type="checkbox" checked={chosen.includes(c.id)} onChange={() => toggle(c.id)} data-testid={`compare-config-${c.id}`} />
+            <input
+              type="checkbox"
+              checked={chosen.includes(c.id)}
+              onChange={() => toggle(c.id)}
+              disabled={!chosen.includes(c.id) && chosen.length >= 8}
+              data-testid={`compare-config-${c.id}`}
+            />
             <span>
               <strong>{c.name}</strong>
               <span className="muted small config-chip-meta">
@@ -82,7 +88,7 @@ function NewComparison() {
         ))}
       </div>
       <p className="muted" data-testid="compare-count">
-        {chosen.length} selected {chosen.length < 2 ? '— choose at least 2' : ''}
+        {chosen.length} selected {chosen.length < 2 ? '— choose at least 2' : chosen.length >= 8 ? '— the most one comparison can hold' : ''}
       </p>
       <Field label="Name" hint="Optional, to find this comparison later.">
         <input value={name} onChange={(e) => setName(e.target.value)} data-testid="comparison-name" />
