@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -243,13 +244,14 @@ func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork mod
 		if out, err = insertFlowInstance(ctx, tx, fork); err != nil {
 			return err
 		}
+		cond := strings.NewReplacer("{src}", "$1", "{pos}", "$2", "{run}", "$3").Replace(store.ForkQueryCondition)
 		msgs, err := queryMessages(ctx, tx,
-			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = $1 AND position <= $2 ORDER BY position`,
-			src.ID, m.Position)
+			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = $1 AND `+cond+` ORDER BY position`,
+			src.ID, m.Position, m.RunID)
 		if err != nil {
 			return err
 		}
-		for _, c := range msgs {
+		for _, c := range store.ForkHistory(msgs, messageID) {
 			c.ID, c.FlowInstanceID = model.NewID(), out.ID
 			if err := insertMessage(ctx, tx, c); err != nil {
 				return err

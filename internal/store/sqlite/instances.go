@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -248,13 +249,14 @@ func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork mod
 		if out, err = insertFlowInstance(ctx, tx, fork); err != nil {
 			return err
 		}
+		cond := strings.NewReplacer("{pos}", "?1", "{src}", "?2", "{run}", "?3").Replace(store.ForkQueryCondition)
 		msgs, err := queryMessages(ctx, tx,
-			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position <= ? ORDER BY position`,
-			src.ID, m.Position)
+			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ?2 AND `+cond+` ORDER BY position`,
+			m.Position, src.ID, m.RunID)
 		if err != nil {
 			return err
 		}
-		for _, c := range msgs {
+		for _, c := range store.ForkHistory(msgs, messageID) {
 			c.ID, c.FlowInstanceID = model.NewID(), out.ID
 			if err := insertMessage(ctx, tx, c); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,46 @@ func testFork(t *testing.T, f Factory) {
 	}
 	if left, _, err := s.ListMessages(ctx, fork.ID, store.Page{}); err != nil || len(left) != 5 {
 		t.Errorf("fork after source deleted: %d messages, %v", len(left), err)
+	}
+}
+
+// testForkInterleaved: a message sent while the previous answer was still
+// streaming is stored before that answer. A fork from it still holds the
+// earlier turn whole, in conversation order, ending with the forked message.
+func testForkInterleaved(t *testing.T, f Factory) {
+	s := open(t, f)
+	ctx := t.Context()
+	mustBasics(t, s)
+	src := mustInstance(t, s, model.FlowInstance{FlowConfigID: "cfg", Name: "source"})
+	add := func(run, role, content string) model.Message {
+		m := fullMessage(src.ID, role, content)
+		m.RunID = run
+		return mustAppend(t, s, m)
+	}
+	add("r1", model.RoleUser, "first")
+	second := add("r2", model.RoleUser, "second")
+	add("r1", model.RoleSuperego, "first verdict")
+	add("r1", model.RoleAssistant, "first answer")
+	add("r2", model.RoleSuperego, "second verdict")
+	add("r2", model.RoleAssistant, "second answer")
+
+	fork, err := s.ForkFlowInstance(ctx, second.ID, model.FlowInstance{Name: "fork"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _, err := s.ListMessages(ctx, fork.ID, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, m := range msgs {
+		got = append(got, m.Content)
+		if m.Position != i+1 {
+			t.Errorf("fork message %q at position %d, want %d", m.Content, m.Position, i+1)
+		}
+	}
+	want := []string{"first", "first verdict", "first answer", "second"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || fork.MessageCount != len(want) {
+		t.Fatalf("fork holds %q (count %d), want %q", got, fork.MessageCount, want)
 	}
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("FlowTemplates", func(t *testing.T) { testFlowTemplates(t, f) })
 	t.Run("FlowInstances", func(t *testing.T) { testFlowInstances(t, f) })
 	t.Run("Fork", func(t *testing.T) { testFork(t, f) })
+	t.Run("ForkInterleaved", func(t *testing.T) { testForkInterleaved(t, f) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, f) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, f) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, f) })
