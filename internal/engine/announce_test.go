@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/superego-lab/superego/internal/engine"
@@ -9,24 +10,36 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-// drainCreated returns the ids of the flow_instance "created" notifications
-// queued on ch so far.
-func drainCreated(ch <-chan events.Event) []string {
-	var ids []string
+// instanceNotices returns the flow_instance notifications queued on ch so far, as
+// "action:id".
+func instanceNotices(ch <-chan events.Event) []string {
+	var out []string
 	for {
 		select {
 		case e := <-ch:
-			if e.Type == events.TypeResourceChanged && e.Resource == "flow_instance" && e.Action == events.ActionCreated {
-				ids = append(ids, e.ID)
+			if e.Type == events.TypeResourceChanged && e.Resource == "flow_instance" {
+				out = append(out, e.Action+":"+e.ID)
 			}
 		default:
-			return ids
+			return out
 		}
 	}
 }
 
+// only keeps the entries of one action, without the prefix.
+func only(action string, entries []string) []string {
+	var ids []string
+	for _, e := range entries {
+		if id, ok := strings.CutPrefix(e, action+":"); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Instances the engine creates (comparison columns and forks) are announced
-// like REST writes, so other clients list them without polling.
+// like REST writes, and so is every run's start and end on its instance, so
+// other clients list and refresh them without polling.
 func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 	t.Parallel()
 	bus := events.NewLocalBus()
@@ -38,8 +51,8 @@ func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 
 	first := must(f.eng.Send(ctx, f.instance, "First"))
 	f.wait(t, first.ID)
-	if got := drainCreated(ch); len(got) != 0 {
-		t.Fatalf("a plain send announced instances %v", got)
+	if got := instanceNotices(ch); !slices.Equal(got, []string{"updated:" + f.instance, "updated:" + f.instance}) {
+		t.Fatalf("a send announced %v, want its instance updated at start and end", got)
 	}
 
 	other := f.config(t, "Other", "")
@@ -52,7 +65,7 @@ func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 		f.wait(t, r.ID)
 		want = append(want, r.FlowInstanceID)
 	}
-	if got := drainCreated(ch); !slices.Equal(got, want) {
+	if got := only(events.ActionCreated, instanceNotices(ch)); !slices.Equal(got, want) {
 		t.Fatalf("comparison announced %v, want its columns %v", got, want)
 	}
 
@@ -62,7 +75,7 @@ func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.wait(t, rr.ID)
-	if got := drainCreated(ch); !slices.Equal(got, []string{rr.FlowInstanceID}) {
+	if got := only(events.ActionCreated, instanceNotices(ch)); !slices.Equal(got, []string{rr.FlowInstanceID}) {
 		t.Fatalf("rerun announced %v, want the fork %s", got, rr.FlowInstanceID)
 	}
 }

@@ -87,15 +87,18 @@ type Config struct {
 	// database shared with other replicas (PostgreSQL); nil on SQLite.
 	Replicas *Replicas
 	// Bus, when set, hears a resource_changed for every flow instance the
-	// engine creates (comparison columns, forks), as REST writes announce
-	// theirs, so every open client lists them at once.
+	// engine creates (comparison columns, forks) or adds messages to (run
+	// started, run finished), as REST writes announce theirs, so every open
+	// client shows them at once.
 	Bus events.Bus
 }
 
-// announce publishes the creation of a flow instance the engine made.
-func (e *Engine) announce(ctx context.Context, inst model.FlowInstance) {
+// announce publishes a change to a flow instance the engine made: one it
+// created (a comparison column, a fork), or one whose conversation grew
+// (a run started or finished), so that other tabs refresh it.
+func (e *Engine) announce(ctx context.Context, action string, inst model.FlowInstance) {
 	if e.cfg.Bus != nil {
-		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", events.ActionCreated, inst.ID, inst.Version))
+		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", action, inst.ID, inst.Version))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
@@ -57,7 +58,7 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 			e.abandon(jobs, err)
 			return "", nil, fmt.Errorf("create flow instance for config %q: %w", c.ID, err)
 		}
-		e.announce(ctx, inst)
+		e.announce(ctx, events.ActionCreated, inst)
 		j, err := e.prepare(ctx, inst, content, nil)
 		if err != nil {
 			e.abandon(jobs, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
@@ -46,7 +47,7 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	if err != nil {
 		return model.Run{}, fmt.Errorf("fork flow instance: %w", err)
 	}
-	e.announce(ctx, fork)
+	e.announce(ctx, events.ActionCreated, fork)
 	// The fork already holds a copy of the message: run that copy rather
 	// than storing the text a second time.
 	copied, err := e.lastMessage(ctx, fork.ID)

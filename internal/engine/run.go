@@ -79,6 +79,7 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 	e.logs.add(j.log)
 	um := user
 	e.emit(j, events.Event{Type: events.TypeRunStarted, UserMessage: &um})
+	e.announce(ctx, events.ActionUpdated, inst)
 	return j, nil
 }
 
@@ -252,6 +253,7 @@ func (e *Engine) finish(j *job, status, errText string) {
 	// run_finished finds the run ended over REST too.
 	j.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
+	e.announce(sctx, events.ActionUpdated, j.inst)
 }
 
 // failStreaming marks the message a run was streaming as failed, keeping
