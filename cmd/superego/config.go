@@ -35,6 +35,7 @@ type config struct {
 	DBStatementTimeout time.Duration
 	RunLease           time.Duration
 	HistoryBudget      int
+	ShutdownGrace      time.Duration
 
 	// Provider keys come from the environment only, never from flags, so
 	// they do not show in process listings.
@@ -119,6 +120,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
 	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
 	num(&c.HistoryBudget, flagSpec{"history-budget", "SUPEREGO_HISTORY_BUDGET", "characters of earlier conversation sent to the models; the oldest turns are dropped first"}, 24000)
+	dur(&c.ShutdownGrace, flagSpec{"shutdown-grace", "SUPEREGO_SHUTDOWN_GRACE", "on SIGTERM, how long runs in flight may take to finish before they are cancelled"}, 30*time.Second)
 	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
 
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +138,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")
 	if c.DemoDelay < 0 {
 		return c, nil, errors.New("--demo-delay must not be negative")
+	}
+	if c.ShutdownGrace < 0 {
+		return c, nil, errors.New("--shutdown-grace must not be negative")
 	}
 	if c.HistoryBudget < 1 {
 		return c, nil, fmt.Errorf("--history-budget must be at least 1, got %d", c.HistoryBudget)

@@ -205,7 +205,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	// Answers in flight finish first (new runs are refused meanwhile), so
+	// a restart does not cut them off; sockets keep streaming them.
+	log.Info("shutting down: letting runs in flight finish", "grace", c.ShutdownGrace)
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	if err := a.engine.Drain(drainCtx); err != nil {
+		log.Warn("runs still going after the grace period are cancelled", "err", err)
+	}
+	cancelDrain()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// Sockets get a 1001 "going away" close and can resume elsewhere.

@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
 )
 
 // binPath is the superego binary built once for the process-level tests.
@@ -219,4 +222,39 @@ func TestChatRunsOneTurn(t *testing.T) {
 			t.Fatalf("chat %q: want %s in output:\n%s", tc.msg, tc.want, out)
 		}
 	}
+}
+
+// A restart (SIGTERM) mid-answer lets the answer finish: the socket streams
+// it to the end, the process then exits cleanly, and the next server holds
+// the complete answer.
+func TestSIGTERMLetsAnswersInFlightFinish(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	data := t.TempDir()
+	s := startServer(t, data, "--demo-delay", "20ms")
+	inst := newInstance(t, s)
+	w := dialWS(t, ctx, s)
+	w.send(t, ctx, map[string]any{"type": "send_message", "request_id": "r1", "flow_instance_id": inst, "content": "Tell me about tea."})
+	w.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeAssistantToken })
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	evs := w.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+	if last := evs[len(evs)-1]; last.Status != model.RunCompleted {
+		t.Fatalf("run ended %q (%s) after SIGTERM, want completed", last.Status, last.Error)
+	}
+	<-s.exited
+	if s.waitErr != nil {
+		t.Fatalf("server did not exit cleanly: %v\n%s", s.waitErr, s.log())
+	}
+
+	s2 := startServer(t, data)
+	m := lastMessage(t, s2, inst)
+	if m.Role != model.RoleAssistant || m.Status != model.MessageComplete || m.Content != joinAssistant(w.seen) {
+		t.Fatalf("after the restart the last message is %s/%s %q, want the complete streamed answer %q",
+			m.Role, m.Status, m.Content, joinAssistant(w.seen))
+	}
+	s2.stop(t)
 }

@@ -293,6 +293,27 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
 }
 
+// Drain refuses new runs (ErrClosed) and waits, bounded by ctx, for the
+// running ones to finish on their own, so that a restart completes the
+// answers in flight instead of cutting them off. Shutdown then cancels
+// whatever is still running.
+func (e *Engine) Drain(ctx context.Context) error {
+	e.mu.Lock()
+	e.closing = true
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("engine drain: %w", ctx.Err())
+	}
+}
+
 // Shutdown cancels every live run with the reason "server shutting down",
 // refuses new ones, and waits — bounded by ctx — until they are stored.
 func (e *Engine) Shutdown(ctx context.Context) error {
