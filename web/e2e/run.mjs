@@ -78,6 +78,12 @@ const ctx = {
     if (betweenFn) await betweenFn()
     server = await startServer({ bin, port, dataDir, logPath })
   },
+  /** Restarts the server the way a deploy does (SIGTERM: runs in flight finish first) on the same port and data dir. */
+  async restart(betweenFn) {
+    await server.stop('SIGTERM')
+    if (betweenFn) await betweenFn()
+    server = await startServer({ bin, port, dataDir, logPath })
+  },
   /** Another server (own port and data dir) with extra flags; the caller stops it. */
   async spawnServer(extraArgs) {
     const dir = mkdtempSync(path.join(tmpdir(), 'superego-e2e-extra-'))

@@ -190,43 +190,34 @@ export const scenarios = [
   },
   {
     n: 6,
-    name: 'restart the server mid-answer: the UI reconnects and shows the stored final state',
-    async run({ page, base, shot, api, crashAndRestart }) {
+    name: 'restart the server mid-answer: the UI reconnects and shows the complete answer',
+    async run({ page, base, shot, api, restart }) {
       const id = await newChat(page, base, 'E2E restart')
       await send(page, 'Write a long story about a lighthouse keeper and the sea.')
       const turn = await lastTurn(page)
       await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
       const partial = (await turn.locator(tid('assistant-message')).innerText()).trim()
-      const t0 = Date.now()
-      await crashAndRestart(async () => {
+      // SIGTERM: the server refuses new runs, lets this answer finish, then exits.
+      await restart(async () => {
         await page.waitForSelector(`${tid('connection-state')}:not([data-state="open"])`)
-        await shot('server-down')
+        await shot('server-restarting')
       })
-      const t1 = Date.now()
       await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`, { timeout: 30_000 })
-      console.log(`     (server back after ${t1 - t0} ms, UI reconnected ${Date.now() - t1} ms later)`)
-      const status = await waitSettled(turn)
+      const status = await waitSettled(turn, 'completed')
       const msgs = await api(`/api/flow-instances/${id}/messages`)
       const stored = msgs.items.find((m) => m.role === 'assistant')
+      assert(stored && stored.status === 'complete', `the stored answer is complete (got ${stored ? stored.status : 'none'})`)
       const shown = turn.locator(tid('assistant-message'))
-      console.log(`     (killed after ${partial.length} streamed chars; stored run ended "${status}", stored answer ${stored ? `${stored.status}, ${stored.content.length} chars` : 'absent'})`)
-      if (stored) {
-        const text = (await shown.innerText()).trim()
-        const plain = stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim()
-        if (plain === '') assert(text === 'No text was stored for this answer.', `an empty stored answer is said so (got "${text}")`)
-        else assert(text.replace(/\s+/g, ' ') === plain, `the UI shows exactly the stored answer ("${text.slice(0, 60)}…" vs "${plain.slice(0, 60)}…")`)
-        assert((await shown.getAttribute('data-streaming')) === 'false', 'nothing is left streaming')
-      }
-      if (status === 'interrupted') assert(await turn.locator(tid('status-note')).isVisible(), 'the interruption is shown')
-      await shot('after-restart')
-      // The conversation goes on normally on the restarted server.
-      await send(page, 'Are you back?')
-      const next = page.locator(tid('turn')).nth(1)
-      await waitSettled(next, 'completed')
-      assert((await next.locator(tid('assistant-message')).innerText()).trim().length > 20, 'a full answer after the restart')
+      const text = (await shown.innerText()).trim().replace(/\s+/g, ' ')
+      const plain = stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim()
+      console.log(`     (restarted after ${partial.length} streamed chars; run ${status}, complete answer ${plain.length} chars)`)
+      assert(plain.length > partial.length, 'the answer went on after the restart began')
+      assert(text === plain, `the UI shows the complete stored answer ("${text.slice(0, 60)}…" vs "${plain.slice(0, 60)}…")`)
+      assert((await shown.getAttribute('data-streaming')) === 'false', 'nothing is left streaming')
+      await shot('after-restart-complete')
       await page.reload()
-      await waitSettled(page.locator(tid('turn')).nth(1), 'completed')
-      await shot('continued-after-restart')
+      await waitSettled(page.locator(tid('turn')).first(), 'completed')
+      assert((await page.locator(tid('assistant-message')).first().innerText()).trim().replace(/\s+/g, ' ') === plain, 'the complete answer survives a reload')
     },
   },
   {
@@ -429,7 +420,7 @@ export const scenarios = [
   },
   {
     n: 12,
-    name: 'a conversation open in two tabs: the other tab catches up when it becomes visible and follows the run live',
+    name: 'a conversation open in two tabs: the other tab is told of the run and follows it live',
     async run({ page, context, base, shot }) {
       const id = await newChat(page, base, 'E2E two tabs')
       const other = await context.newPage()
@@ -438,10 +429,8 @@ export const scenarios = [
         await other.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
         await send(page, 'Write a long story about a lighthouse keeper and the sea.')
         await (await lastTurn(page)).locator(tid('superego-card')).waitFor({ timeout: T })
-        // No event announces a run to other sockets; switching to the tab
-        // does (headless pages never change visibility, so say it happened).
-        assert((await other.locator(tid('turn')).count()) === 0, 'the other tab has not been told yet')
-        await other.evaluate(() => globalThis.dispatchEvent(new Event('visibilitychange')))
+        // The server announces the run on its instance (resource_changed),
+        // so the other tab picks it up without being touched.
         const turn = await lastTurn(other)
         await until(async () => (await turn.getAttribute('data-status')) === 'running', 'the other tab shows the run as live')
         await waitSettled(turn, 'completed')
@@ -452,6 +441,47 @@ export const scenarios = [
       } finally {
         await other.close()
       }
+    },
+  },
+  {
+    n: 13,
+    name: 'the server crashes (SIGKILL) mid-answer: the UI reconnects and shows the stored, interrupted state',
+    async run({ page, base, shot, api, crashAndRestart }) {
+      const id = await newChat(page, base, 'E2E crash')
+      await send(page, 'Write a long story about a lighthouse keeper and the sea.')
+      const turn = await lastTurn(page)
+      await turn.locator(`${tid('assistant-message')}[data-streaming="true"]`).waitFor({ timeout: T })
+      const partial = (await turn.locator(tid('assistant-message')).innerText()).trim()
+      const t0 = Date.now()
+      await crashAndRestart(async () => {
+        await page.waitForSelector(`${tid('connection-state')}:not([data-state="open"])`)
+        await shot('server-down')
+      })
+      const t1 = Date.now()
+      await page.waitForSelector(`${tid('connection-state')}[data-state="open"]`, { timeout: 30_000 })
+      console.log(`     (server back after ${t1 - t0} ms, UI reconnected ${Date.now() - t1} ms later)`)
+      const status = await waitSettled(turn)
+      const msgs = await api(`/api/flow-instances/${id}/messages`)
+      const stored = msgs.items.find((m) => m.role === 'assistant')
+      const shown = turn.locator(tid('assistant-message'))
+      console.log(`     (killed after ${partial.length} streamed chars; stored run ended "${status}", stored answer ${stored ? `${stored.status}, ${stored.content.length} chars` : 'absent'})`)
+      if (stored) {
+        const text = (await shown.innerText()).trim()
+        const plain = stored.content.replace(/[*_`#]/g, '').replace(/\s+/g, ' ').trim()
+        if (plain === '') assert(text === 'No text was stored for this answer.', `an empty stored answer is said so (got "${text}")`)
+        else assert(text.replace(/\s+/g, ' ') === plain, `the UI shows exactly the stored answer ("${text.slice(0, 60)}…" vs "${plain.slice(0, 60)}…")`)
+        assert((await shown.getAttribute('data-streaming')) === 'false', 'nothing is left streaming')
+      }
+      if (status === 'interrupted') assert(await turn.locator(tid('status-note')).isVisible(), 'the interruption is shown')
+      await shot('after-restart')
+      // The conversation goes on normally on the restarted server.
+      await send(page, 'Are you back?')
+      const next = page.locator(tid('turn')).nth(1)
+      await waitSettled(next, 'completed')
+      assert((await next.locator(tid('assistant-message')).innerText()).trim().length > 20, 'a full answer after the restart')
+      await page.reload()
+      await waitSettled(page.locator(tid('turn')).nth(1), 'completed')
+      await shot('continued-after-restart')
     },
   },
 ]
