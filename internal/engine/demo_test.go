@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/superego-lab/superego/internal/llm/demo"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/seed"
-	"github.com/superego-lab/superego/internal/store/sqlite"
+	"github.com/superego-lab/superego/internal/store/teststore"
 )
 
 // TestDemoProviderThroughTheEngine runs the real offline provider end to
@@ -22,14 +21,7 @@ import (
 func TestDemoProviderThroughTheEngine(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Seeded(t)
 	// The seeded flows, plus one screening against the empty constitution.
 	withRules, unscreened := seed.FlowStandard, seed.FlowNoSuperego
 	withNone := must(st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
@@ -111,14 +103,7 @@ func TestDemoProviderThroughTheEngine(t *testing.T) {
 func TestManyConcurrentRuns(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "many.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Seeded(t)
 	eng := engine.New(st, demo.New(demo.Options{}), engine.Config{MaxConcurrentUpstream: 3}, nil, nil)
 	t.Cleanup(func() { _ = eng.Shutdown(context.Background()) })
 	f := &fixture{st: st, eng: eng}
@@ -174,14 +159,7 @@ func TestManyConcurrentRuns(t *testing.T) {
 func TestDemoKeepsItsLabelWhenAConfigNamesModels(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "label.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := seed.Apply(ctx, st, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Seeded(t)
 	cfg := must(st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
 		Name: "Named models", ConstitutionID: seed.ConstitutionDefault, SyspromptID: seed.SyspromptDefault,
 		SuperegoEnabled: true, SuperegoModel: "gpt-4o", AssistantModel: "claude-x",
