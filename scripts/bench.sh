@@ -14,12 +14,13 @@ bench() {
 }
 
 bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
-bench -bench . -benchtime 300x ./internal/engine/
+bench -bench 'RunDemo|FirstToken|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
 if [ -n "${SUPEREGO_TEST_DATABASE_URL:-}" ]; then
   export SUPEREGO_TEST_STORE=postgres
   BENCH_ENV="SUPEREGO_TEST_STORE=postgres " bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
   bench -bench . -benchtime 1x ./internal/store/postgres/
+  bench -bench Replicated200Runs -benchtime 1x -count 2 ./internal/engine/
   unset SUPEREGO_TEST_STORE
 else
   echo "NOTE: SUPEREGO_TEST_DATABASE_URL is not set: the PostgreSQL benchmarks were not run." | tee -a "$out"
