@@ -203,6 +203,17 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 // (with their streaming messages), keeping partial text. Call it once at
 // start-up, before starting runs.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
+	if e.rep != nil {
+		// Other replicas' runs are not ours to end, not even one created a
+		// moment ago and not yet claimed: only expired leases (and runs
+		// left unclaimed for long) end, here and in every later sweep.
+		ids, err := e.rep.Leases.InterruptExpired(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("interrupt runs of stopped replicas: %w", err)
+		}
+		e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(len(ids)))
+		return len(ids), nil
+	}
 	n, err := e.st.InterruptRunning(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("interrupt running runs: %w", err)

@@ -485,3 +485,36 @@ func TestStoredLogIsPruned(t *testing.T) {
 		t.Fatalf("recent run: read %d events, want %d", len(evs), recent.LastSeq)
 	}
 }
+
+// TestRecoverLeavesAnotherReplicasNewRunAlone: a replica starting while
+// another has just created a run (not yet claimed) must not end it; a run
+// left unclaimed for long (its replica died before claiming it) is ended.
+func TestRecoverLeavesAnotherReplicasNewRunAlone(t *testing.T) {
+	t.Parallel()
+	url := pgtest.SchemaURL(t)
+	b := newReplica(t, url, "replica-b", 2*time.Second, idle())
+	ctx := t.Context()
+	inst := seeded(t, b.st)
+	user := must(b.st.AppendMessage(ctx, model.Message{FlowInstanceID: inst, Role: model.RoleUser, Content: "hi"}))
+	run := must(b.st.CreateRun(ctx, model.Run{ID: model.NewID(), FlowInstanceID: inst, FlowConfigID: seed.FlowStandard,
+		UserMessageID: user.ID, Status: model.RunRunning}))
+
+	if n, err := b.eng.Recover(ctx); err != nil || n != 0 {
+		t.Fatalf("Recover ended %d runs (%v), want none", n, err)
+	}
+	if r := must(b.eng.Run(ctx, run.ID)); r.Status != model.RunRunning {
+		t.Fatalf("a just-created, unclaimed run was ended: %s", r.Status)
+	}
+
+	// The same run, unclaimed for long: its replica died before claiming it.
+	if _, err := b.st.Pool().Exec(ctx, `UPDATE runs SET created_at = now() - interval '2 minutes' WHERE id = $1`, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Recover ends it, unless b's own sweep got there first.
+	if _, err := b.eng.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := must(b.eng.Run(ctx, run.ID)); r.Status != model.RunInterrupted {
+		t.Fatalf("old unclaimed run: %s, want interrupted", r.Status)
+	}
+}

@@ -221,9 +221,15 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, ttl time.Duration
 // expiredError is recorded on runs whose replica stopped renewing.
 const expiredError = "the server running this run stopped before it finished"
 
-// InterruptExpired implements EventLog.
+// unclaimedGrace is how old a running run with no lease must be before a
+// sweep ends it: a replica claims its runs a moment after creating them, so
+// only a replica that died in between leaves one unclaimed.
+const unclaimedGrace = `interval '1 minute'`
+
+// InterruptExpired implements EventLog. Besides runs whose lease ran out,
+// it ends running runs never claimed that are older than unclaimedGrace.
 func (s *Store) InterruptExpired(ctx context.Context) ([]string, error) {
-	return s.interrupt(ctx, `lease_until < now()`, expiredError)
+	return s.interrupt(ctx, `(lease_until < now() OR (lease_until IS NULL AND created_at < now() - `+unclaimedGrace+`))`, expiredError)
 }
 
 // interrupt ends the running runs matching cond (an SQL condition on runs)
