@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
 
@@ -191,4 +192,21 @@ func blankName(loc string, value string) error {
 	return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
 		Location: loc, Message: "must not be blank", Value: value,
 	})
+}
+
+// newSlugID is the id of a new constitution or system prompt: the client's
+// slug, or one derived from the name. The name must not be blank.
+func newSlugID(id, name string) (string, error) {
+	if blank(name) {
+		return "", blankName("body.name", name)
+	}
+	if id != "" {
+		return id, nil
+	}
+	if id = model.Slugify(name); id == "" {
+		return "", huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
+			Location: "body.id", Message: "no id given and none can be derived from the name; send an id", Value: name,
+		})
+	}
+	return id, nil
 }

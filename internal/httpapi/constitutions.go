@@ -84,17 +84,9 @@ func (a *API) registerConstitutions() {
 		Body constitutionCreateInput
 	}) (*createdOutput[model.Constitution], error) {
 		b := in.Body
-		if blank(b.Name) {
-			return nil, blankName("body.name", b.Name)
-		}
-		id := b.ID
-		if id == "" {
-			id = model.Slugify(b.Name)
-			if id == "" {
-				return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
-					Location: "body.id", Message: "no id given and none can be derived from the name; send an id", Value: b.Name,
-				})
-			}
+		id, err := newSlugID(b.ID, b.Name)
+		if err != nil {
+			return nil, err
 		}
 		c, err := a.deps.Store.CreateConstitution(ctx, model.Constitution{
 			Meta: model.Meta{ID: id}, Name: b.Name, Description: b.Description, Content: b.Content,
