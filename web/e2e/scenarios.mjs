@@ -420,7 +420,7 @@ export const scenarios = [
   },
   {
     n: 12,
-    name: 'a conversation open in two tabs: the other tab is told of the run and follows it live',
+    name: 'a conversation open in two tabs: the other tab catches up with the run and follows it live',
     async run({ page, context, base, shot }) {
       const id = await newChat(page, base, 'E2E two tabs')
       const other = await context.newPage()
@@ -429,8 +429,10 @@ export const scenarios = [
         await other.waitForSelector(`${tid('connection-state')}[data-state="open"]`)
         await send(page, 'Write a long story about a lighthouse keeper and the sea.')
         await (await lastTurn(page)).locator(tid('superego-card')).waitFor({ timeout: T })
-        // The server announces the run on its instance (resource_changed),
-        // so the other tab picks it up without being touched.
+        // The server announces the run on its instance (resource_changed);
+        // switching to a tab also makes it catch up (headless pages never
+        // change visibility, so say it happened), whichever comes first.
+        await other.evaluate(() => globalThis.dispatchEvent(new Event('visibilitychange')))
         const turn = await lastTurn(other)
         await until(async () => (await turn.getAttribute('data-status')) === 'running', 'the other tab shows the run as live')
         await waitSettled(turn, 'completed')
