@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
@@ -244,6 +246,17 @@ func TestSIGTERMLetsAnswersInFlightFinish(t *testing.T) {
 	evs := w.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
 	if last := evs[len(evs)-1]; last.Status != model.RunCompleted {
 		t.Fatalf("run ended %q (%s) after SIGTERM, want completed", last.Status, last.Error)
+	}
+	// Then (after any notices) the server says goodbye (1001) and exits.
+	for {
+		_, _, err := w.c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+			t.Fatalf("after the last run event: %v, want a 1001 close", err)
+		}
+		break
 	}
 	<-s.exited
 	if s.waitErr != nil {

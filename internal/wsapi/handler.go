@@ -10,6 +10,7 @@
 package wsapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
@@ -159,8 +160,9 @@ func (h *Handler) fanout(ch <-chan events.Event) {
 	}
 }
 
-// Close stops the bus fan-out, closes every socket with 1001 (going away)
-// and returns once every socket is done. Runs keep going; clients resume
+// Close stops the bus fan-out, lets each socket write what is due (bounded
+// by WriteTimeout), closes every socket with 1001 (going away) and returns
+// once every socket is done. Runs keep going; clients resume
 // them after reconnecting.
 func (h *Handler) Close() {
 	h.mu.Lock()
@@ -178,11 +180,16 @@ func (h *Handler) Close() {
 		h.unsubscribe()
 	}
 	<-h.fanoutDone
+	// Frames already due (the ends of runs that finished while the server
+	// drained) go out first, within one write timeout.
+	flushCtx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s.flush(flushCtx)
 			s.closeWith(websocket.StatusGoingAway, "server shutting down")
 		}()
 	}

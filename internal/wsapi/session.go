@@ -106,6 +106,37 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	})
 }
 
+// flush waits, bounded by ctx, until the runs this socket follows have been
+// relayed to their end and every queued frame is written. A shutdown that
+// first let the runs finish (engine Drain) thus delivers each run's last
+// events before the close frame.
+func (s *session) flush(ctx context.Context) {
+	s.mu.Lock()
+	dones := make([]chan struct{}, 0, len(s.live))
+	for _, fl := range s.live {
+		dones = append(dones, fl.done)
+	}
+	s.mu.Unlock()
+	for _, done := range dones {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+	}
+	// The writer reports no completion event; a short tick is enough for a
+	// one-off wait at shutdown.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for s.q.busy() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // drop closes the connection without a close handshake: for a peer that
 // no longer answers, whom a handshake would only wait for.
 func (s *session) drop() {
