@@ -54,8 +54,9 @@ type Config struct {
 	// MergeLimit caps the text of one merged delta frame in bytes (32 KiB).
 	MergeLimit int
 	// WriteTimeout bounds each server ping until its pong (10s); a peer
-	// that misses it is dropped. (Close handshakes are bounded by
-	// coder/websocket itself, 5 s per step.)
+	// that misses it is dropped. It also bounds how long Close waits for
+	// sockets to write the frames already due. (Close handshakes are
+	// bounded by coder/websocket itself, 5 s per step.)
 	WriteTimeout time.Duration
 	// PingInterval is how often the server pings an idle socket to detect
 	// dead peers (30s).
