@@ -1,4 +1,4 @@
-// Frames of the /api/ws protocol (DESIGN.md section 4). The WebSocket is not
+// Frames of the /api/ws protocol (docs/design.md, "The WebSocket"). The WebSocket is not
 // described by the OpenAPI document, so these types are written by hand and
 // kept in the protocol's own snake_case names.
 
