@@ -16,7 +16,8 @@ function luminance(rgb) {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b
 }
 
-const background = (page, selector) => page.evaluate((s) => getComputedStyle(document.querySelector(s)).backgroundColor, selector)
+// The page's background is the root element's (body is transparent).
+const background = (page) => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
 
 export const labScenarios = [
   {
@@ -84,7 +85,7 @@ export const labScenarios = [
     context: { colorScheme: 'dark' },
     async run({ page, base, shot }) {
       const id = await newChat(page, base, 'E2E dark')
-      assert(luminance(await background(page, 'body')) < 0.05, 'the system is dark: so is the page')
+      assert(luminance(await background(page)) < 0.05, 'the system is dark: so is the page')
       await send(page, 'What medication dose is right for a headache?')
       await waitSettled(await lastTurn(page), 'completed')
       await (await lastTurn(page)).locator(tid('details-toggle')).click()
@@ -99,14 +100,14 @@ export const labScenarios = [
       // The switch: system → light (kept across a reload) → dark → system.
       await page.goto(`${base}/chat/${id}`)
       await page.click(tid('theme-switch'))
-      await until(async () => luminance(await background(page, 'body')) > 0.8, 'light on the switch')
+      await until(async () => luminance(await background(page)) > 0.8, 'light on the switch')
       await page.reload()
       await page.waitForSelector(tid('conversation'))
-      assert(luminance(await background(page, 'body')) > 0.8, 'light is kept after a reload')
+      assert(luminance(await background(page)) > 0.8, 'light is kept after a reload')
       await page.click(tid('theme-switch'))
       await page.click(tid('theme-switch'))
       assert((await page.getAttribute(tid('theme-switch'), 'data-theme')) === 'system', 'back to the system theme')
-      assert(luminance(await background(page, 'body')) < 0.05, 'dark again with the system')
+      assert(luminance(await background(page)) < 0.05, 'dark again with the system')
     },
   },
   {

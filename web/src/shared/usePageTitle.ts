@@ -3,9 +3,13 @@
 
 import { useEffect } from 'react'
 
+// With no part given (all falsy) it leaves the title alone: a page that
+// hands the title to a child view (the chat to its conversation) must not
+// overwrite it, and a parent's effect runs after its child's.
 export function usePageTitle(...parts: (string | undefined | null | false)[]): void {
-  const title = [...parts.filter(Boolean), 'Superego'].join(' — ')
+  const named = parts.filter(Boolean)
+  const title = named.length ? [...named, 'Superego'].join(' — ') : ''
   useEffect(() => {
-    document.title = title
+    if (title) document.title = title
   }, [title])
 }
