@@ -79,7 +79,7 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 	e.logs.add(j.log)
 	um := user
 	e.emit(j, events.Event{Type: events.TypeRunStarted, UserMessage: &um})
-	e.announce(ctx, events.ActionUpdated, inst)
+	e.announceRun(ctx, events.ActionUpdated, inst, run.ID)
 	return j, nil
 }
 
@@ -253,7 +253,7 @@ func (e *Engine) finish(j *job, status, errText string) {
 	// run_finished finds the run ended over REST too.
 	j.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
-	e.announce(sctx, events.ActionUpdated, j.inst)
+	e.announceRun(sctx, events.ActionUpdated, j.inst, j.run.ID)
 }
 
 // failStreaming marks the message a run was streaming as failed, keeping
