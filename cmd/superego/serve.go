@@ -71,6 +71,7 @@ func providerConfig(c config, onRetry func(provider string)) llm.Config {
 		OpenRouterKey:  c.OpenRouterKey,
 		AnthropicKey:   c.AnthropicKey,
 		OnRetry:        onRetry,
+		MaxConns:       c.MaxConcurrentUpstream,
 	}
 }
 
