@@ -15,6 +15,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -249,7 +250,8 @@ func (h *Handler) Close() {
 	h.active.Wait()
 }
 
-// ServeHTTP authenticates, upgrades and serves one socket until it closes.
+// ServeHTTP authenticates and upgrades; the socket is then served in the
+// background until it closes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	offered := offeredProtocols(r)
 	if !h.authorized(r, offered) {
@@ -277,13 +279,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.cfg.ReadLimit)
 
-	s := newSession(r.Context(), h, conn)
+	// The socket outlives this request: it is served on a goroutine of its
+	// own and this one returns. The HTTP server's goroutine has been
+	// through the middleware and the handshake, whose stack an idle socket
+	// would otherwise keep for its whole life (16 KiB against the reader's
+	// few). The request's values stay; its end does not end the socket.
+	s := newSession(context.WithoutCancel(r.Context()), h, conn)
 	if !h.register(s) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer h.unregister(s)
-	s.serve()
+	go func() {
+		defer h.unregister(s)
+		defer func() {
+			// The HTTP server no longer recovers for this goroutine; one
+			// socket's fault must not end the process.
+			if v := recover(); v != nil {
+				h.log.Error("websocket session panicked", "panic", v, "stack", string(debug.Stack()))
+				s.drop()
+			}
+		}()
+		s.serve()
+	}()
 }
 
 func (h *Handler) register(s *session) bool {
