@@ -23,6 +23,7 @@ type call struct {
 	firstToken time.Duration // from the request (after queueing) to the first delta
 	gotToken   bool
 	total      time.Duration
+	stop       string // the provider's stop reason, when it gave one
 }
 
 // stream makes one upstream call under the global concurrency limit,
@@ -52,12 +53,10 @@ func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)
 				c.firstToken = e.now().Sub(t0)
 			}
 		case llm.KindUsage:
-			if ev.Usage.InputTokens > 0 {
-				c.usage.InputTokens = ev.Usage.InputTokens
-			}
-			if ev.Usage.OutputTokens > 0 {
-				c.usage.OutputTokens = ev.Usage.OutputTokens
-			}
+			// One per attempt, failed ones included: all are billed.
+			c.usage = c.usage.Add(ev.Usage)
+		case llm.KindStop:
+			c.stop = ev.Stop
 		}
 		on(ev)
 		// A provider that ignores cancellation is stopped here.
@@ -143,13 +142,22 @@ func (e *Engine) superegoStep(ctx context.Context, j *job, turns []turn) (supere
 		msg.Status, msg.Error = messageStatus(status), why
 		e.saveMessage(j, msg)
 		return superegoOutcome{}, context.Cause(ctx)
+	case callErr != nil && llm.IsConfigError(callErr):
+		// A bad key or model says nothing about the message: the run
+		// fails with the provider's error instead of a superego ERROR.
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		e.saveMessage(j, msg)
+		return superegoOutcome{}, callErr
 	case callErr != nil:
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		out = superegoOutcome{decision: model.DecisionError, reason: "superego call failed: " + callErr.Error()}
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(res.stop)
 		d, reason, ok := ParseDecision(msg.Content)
-		if !ok {
+		switch {
+		case !ok && msg.Status == model.MessageTruncated:
+			d, reason = model.DecisionError, "the superego's reply was "+msg.Error+" before its decision line"
+		case !ok:
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
 		out = superegoOutcome{decision: d, reason: reason}
@@ -214,7 +222,7 @@ func (e *Engine) assistantStep(ctx context.Context, j *job, turns []turn, cautio
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		stepErr = callErr
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(res.stop)
 	}
 	msg = e.saveMessage(j, msg)
 	e.emit(j, events.Event{Type: events.TypeAssistantMessage, Message: &msg})
@@ -233,6 +241,15 @@ func (e *Engine) saveMessage(j *job, m model.Message) model.Message {
 		return m
 	}
 	return saved
+}
+
+// endedStatus is the status of a message whose stream ended normally:
+// truncated, with the stop reason as its error, when the provider cut it.
+func endedStatus(stop string) (status, why string) {
+	if llm.Cut(stop) {
+		return model.MessageTruncated, "cut short by the provider (" + stop + ")"
+	}
+	return model.MessageComplete, ""
 }
 
 // messageStatus maps a run's end status to its last message's status.
