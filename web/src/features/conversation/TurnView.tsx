@@ -83,6 +83,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
               {verdict}
             </p>
           )}
+          <TruncatedNote message={s.message} />
           {(s.thinking || s.streaming) && (
             <details className="thinking" open={s.streaming && !compact} data-testid="thinking">
               <summary>
@@ -107,6 +108,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
           ) : (
             <p className="muted">No text was stored for this answer.</p>
           )}
+          <TruncatedNote message={a.message} />
         </section>
       )}
 
@@ -142,6 +144,16 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
       </footer>
       {showDetails && <TurnDetails turn={turn} />}
     </article>
+  )
+}
+
+/** Marks a message the provider cut short, naming its stop reason. */
+function TruncatedNote({ message }: { message?: Message }) {
+  if (message?.status !== 'truncated') return null
+  return (
+    <p className="status-note status-truncated" data-testid="truncated-note">
+      Incomplete — {message.error || 'cut short by the provider'}.
+    </p>
   )
 }
 
