@@ -88,6 +88,7 @@ func cleanText(s string) string {
 type superegoOutcome struct {
 	decision model.Decision
 	reason   string
+	section  string // heading of the section the superego cited, or ""
 }
 
 // superegoStep streams the superego's evaluation and stores it. An upstream
@@ -152,12 +153,12 @@ func (e *Engine) superegoStep(ctx context.Context, j *job, turns []turn) (supere
 		if !ok {
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
-		out = superegoOutcome{decision: d, reason: reason}
+		out = superegoOutcome{decision: d, reason: reason, section: ParseSection(msg.Content, c.Content)}
 	}
-	msg.Decision, msg.Reason = out.decision, out.reason
+	msg.Decision, msg.Reason, msg.Section = out.decision, out.reason, out.section
 	msg = e.saveMessage(j, msg)
 	e.m.decisions.WithLabelValues(string(out.decision), c.ID).Inc()
-	e.emit(j, events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Message: &msg})
+	e.emit(j, events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Section: out.section, Message: &msg})
 	return out, nil
 }
 

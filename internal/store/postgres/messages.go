@@ -13,14 +13,14 @@ import (
 
 const messageCols = `id, flow_instance_id, run_id, position, role, content, decision, reason, thinking,
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
-	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
+	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at, section`
 
 func scanMessage(row pgx.Row) (model.Message, error) {
 	var m model.Message
 	err := row.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
 		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
 		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
-		&m.Timings.TotalMs, &m.Status, &m.Error, &m.CreatedAt, &m.UpdatedAt)
+		&m.Timings.TotalMs, &m.Status, &m.Error, &m.CreatedAt, &m.UpdatedAt, &m.Section)
 	return m, err
 }
 
@@ -48,11 +48,11 @@ func getMessage(ctx context.Context, q querier, id string) (model.Message, error
 func insertMessage(ctx context.Context, tx pgx.Tx, m model.Message) error {
 	_, err := tx.Exec(ctx,
 		`INSERT INTO messages (`+messageCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-		 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
 		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		m.CreatedAt.UTC(), m.UpdatedAt.UTC())
+		m.CreatedAt.UTC(), m.UpdatedAt.UTC(), m.Section)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("message %q already exists: %w", m.ID, store.ErrConflict)
 	}
@@ -148,10 +148,10 @@ func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Messa
 	out, err := scanMessage(s.pool.QueryRow(ctx,
 		`UPDATE messages SET content = $1, decision = $2, reason = $3, thinking = $4, model = $5,
 		 input_tokens = $6, output_tokens = $7, superego_ms = $8, first_token_ms = $9, total_ms = $10,
-		 status = $11, error = $12, updated_at = $13 WHERE id = $14 RETURNING `+messageCols,
+		 status = $11, error = $12, updated_at = $13, section = $15 WHERE id = $14 RETURNING `+messageCols,
 		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		now(), m.ID))
+		now(), m.ID, m.Section))
 	if err != nil {
 		return model.Message{}, notFound(err, "message", m.ID)
 	}

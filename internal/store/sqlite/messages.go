@@ -11,7 +11,7 @@ import (
 
 const messageCols = `id, flow_instance_id, run_id, position, role, content, decision, reason, thinking,
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
-	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
+	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at, section`
 
 func scanMessage(sc scanner) (model.Message, error) {
 	var m model.Message
@@ -19,7 +19,7 @@ func scanMessage(sc scanner) (model.Message, error) {
 	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
 		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
 		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
-		&m.Timings.TotalMs, &m.Status, &m.Error, &created, &updated)
+		&m.Timings.TotalMs, &m.Status, &m.Error, &created, &updated, &m.Section)
 	if err != nil {
 		return m, err
 	}
@@ -49,11 +49,11 @@ func getMessage(ctx context.Context, q querier, id string) (model.Message, error
 // insertMessage writes m exactly as given (id, position and times set).
 func insertMessage(ctx context.Context, tx *sql.Tx, m model.Message) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
 		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		fmtTime(m.CreatedAt), fmtTime(m.UpdatedAt))
+		fmtTime(m.CreatedAt), fmtTime(m.UpdatedAt), m.Section)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("message %q already exists: %w", m.ID, store.ErrConflict)
 	}
@@ -142,10 +142,10 @@ func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Messa
 		res, err := tx.ExecContext(ctx,
 			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
 			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-			 status = ?, error = ?, updated_at = ? WHERE id = ?`,
+			 status = ?, error = ?, updated_at = ?, section = ? WHERE id = ?`,
 			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-			fmtTime(now()), m.ID)
+			fmtTime(now()), m.Section, m.ID)
 		if err != nil {
 			return fmt.Errorf("sqlite: update message: %w", err)
 		}

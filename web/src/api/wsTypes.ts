@@ -27,6 +27,8 @@ export interface Message {
   content: string
   decision?: Decision | string
   reason?: string
+  /** Heading of the constitution section the superego cited; absent for none. */
+  section?: string
   thinking?: string
   constitution_id?: string
   constitution_version?: number
@@ -142,6 +144,7 @@ export interface SuperegoDecisionEvent extends RunBase {
   type: 'superego_decision'
   decision: Decision
   reason?: string
+  section?: string
   message?: Message
 }
 
