@@ -39,6 +39,11 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return err

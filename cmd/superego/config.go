@@ -123,7 +123,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.ShutdownGrace, flagSpec{"shutdown-grace", "SUPEREGO_SHUTDOWN_GRACE", "on SIGTERM, how long runs in flight may take to finish before they are cancelled"}, 30*time.Second)
 	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
 
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return c, nil, err
 	}
 	for _, fill := range secrets {
@@ -148,7 +149,29 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.RunLease < 30*time.Millisecond {
 		return c, nil, fmt.Errorf("--run-lease must be at least 30ms, got %v", c.RunLease)
 	}
-	return c, fs.Args(), nil
+	return c, rest, nil
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments, so
+// `chat "hello" --data-dir X` sets the data dir instead of sending
+// "hello --data-dir X" (the flag package alone stops at the first non-flag).
+// A "--" ends the flags: what follows it is taken as it is.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 func splitList(s string) []string {
