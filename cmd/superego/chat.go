@@ -120,7 +120,7 @@ func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *e
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				_ = eng.Cancel(runID)
+				_ = eng.Cancel(context.WithoutCancel(ctx), runID)
 				return errors.New("cancelled")
 			}
 			return err

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/superego-lab/superego/internal/engine"
 )
 
 // config is everything `superego serve` (and the other subcommands) can be
@@ -116,7 +118,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.DemoDelay, flagSpec{"demo-delay", "SUPEREGO_DEMO_DELAY", "pause between demo provider tokens (0 for none)"}, 20*time.Millisecond)
 	num(&c.MaxConcurrentUpstream, flagSpec{"max-upstream", "SUPEREGO_MAX_UPSTREAM", "concurrent upstream model calls; more queue"}, 16)
 	num(&c.MaxRunsPerSocket, flagSpec{"max-runs-per-socket", "SUPEREGO_MAX_RUNS_PER_SOCKET", "concurrent runs one WebSocket may follow"}, 16)
-	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, 5*time.Minute)
+	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, engine.DefaultRunTimeout)
 	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
 	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
 	num(&c.HistoryBudget, flagSpec{"history-budget", "SUPEREGO_HISTORY_BUDGET", "characters of earlier conversation sent to the models; the oldest turns are dropped first"}, 24000)

@@ -1,6 +1,0 @@
--- +goose Up
--- The constitution section the superego cited for its decision (by heading).
-ALTER TABLE messages ADD COLUMN section text NOT NULL DEFAULT '';
-
--- +goose Down
-ALTER TABLE messages DROP COLUMN section;
