@@ -205,15 +205,14 @@ func check[T any](t *testing.T, what string, got T, err error, want T) {
 	}
 }
 
-// TestSchemaMatchesRelease: a database made by the one migration tree has
-// the same tables, columns, indexes and constraints as one made by the
-// release's per-database files and then upgraded (migrations added since
-// the release run on both), so upgraded and new databases behave alike.
+// TestSchemaMatchesRelease: a database made by the release's per-database
+// files and then upgraded by the one migration tree has the same tables,
+// columns, indexes and constraints as a new one, so upgraded and new
+// databases behave alike (also once migrations after the release exist).
 func TestSchemaMatchesRelease(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		old, fresh := releaseFile(t), filepath.Join(t.TempDir(), "new.db")
-		// Both are opened, so both run the migrations after the release's.
 		for _, path := range []string{old, fresh} {
 			s, err := sqlite.Open(t.Context(), path, nil)
 			if err != nil {
@@ -229,7 +228,7 @@ func TestSchemaMatchesRelease(t *testing.T) {
 		           CASE WHEN m.type = 'index' THEN coalesce(m.sql, '') ELSE '' END
 		           FROM sqlite_master m WHERE m.name NOT LIKE 'goose%' AND m.name NOT LIKE 'sqlite%' ORDER BY m.type, m.name`
 		if a, b := describe(t, "sqlite", old, q), describe(t, "sqlite", fresh, q); !reflect.DeepEqual(a, b) {
-			t.Errorf("schemas differ:\nupgraded release:\n%s\nnew:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+			t.Errorf("schemas differ:\nrelease:\n%s\nnew:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -253,7 +252,7 @@ func TestSchemaMatchesRelease(t *testing.T) {
 		           FROM pg_constraint WHERE connamespace = current_schema()::regnamespace AND conrelid::regclass::text NOT LIKE 'goose%'
 		           ORDER BY 1`
 		if a, b := describe(t, "pgx", old, q), describe(t, "pgx", fresh, q); !reflect.DeepEqual(a, b) {
-			t.Errorf("schemas differ:\nupgraded release:\n%s\nnew:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+			t.Errorf("schemas differ:\nrelease:\n%s\nnew:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 		}
 	})
 }
