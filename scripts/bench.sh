@@ -16,6 +16,7 @@ bench() {
 bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
 bench -bench 'RunDemo|FirstToken|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
+bench -bench . -benchtime 5000x ./internal/store/sqlstore/
 if [ -n "${SUPEREGO_TEST_DATABASE_URL:-}" ]; then
   export SUPEREGO_TEST_STORE=postgres
   BENCH_ENV="SUPEREGO_TEST_STORE=postgres " bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/

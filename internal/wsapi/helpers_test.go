@@ -54,6 +54,8 @@ type envOpts struct {
 	// handler, when set, replaces the test mux: the test wires the server
 	// (for example through the real REST API and its middleware).
 	handler func(*env) http.Handler
+	// store, when set, wraps the store the engine is given.
+	store func(store.Store) store.Store
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -77,7 +79,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if prov == nil {
 		prov = demo.New(demo.Options{Delay: 0})
 	}
-	e.eng = engine.New(st, prov, o.eng, nil, nil)
+	var engStore store.Store = st
+	if o.store != nil {
+		engStore = o.store(st)
+	}
+	e.eng = engine.New(engStore, prov, o.eng, nil, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
