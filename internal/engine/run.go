@@ -242,13 +242,22 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 		msg.Status, msg.Error = messageStatus(status), why
 		r.saveMessage(msg)
 		return superegoOutcome{}, context.Cause(ctx)
+	case callErr != nil && llm.IsConfigError(callErr):
+		// A bad key or model says nothing about the message: the run
+		// fails with the provider's error instead of a superego ERROR.
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		r.saveMessage(msg)
+		return superegoOutcome{}, callErr
 	case callErr != nil:
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		out = superegoOutcome{decision: model.DecisionError, reason: "superego call failed: " + callErr.Error()}
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(res.stop)
 		d, reason, ok := ParseDecision(msg.Content)
-		if !ok {
+		switch {
+		case !ok && msg.Status == model.MessageTruncated:
+			d, reason = model.DecisionError, "the superego's reply was "+msg.Error+" before its decision line"
+		case !ok:
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
 		out = superegoOutcome{decision: d, reason: reason}
@@ -314,7 +323,7 @@ func (r *run) answer(ctx context.Context, turns []turn, caution string) error {
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		stepErr = callErr
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(res.stop)
 	}
 	msg = r.saveMessage(msg)
 	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &msg})
