@@ -76,6 +76,7 @@ func providerConfig(c config, onRetry func(provider string)) llm.Config {
 		FirstTokenTimeout: noLimit(c.FirstTokenTimeout),
 		IdleTimeout:       noLimit(c.IdleTimeout),
 		MaxAttempts:       c.MaxAttempts,
+		MaxConns:          c.MaxConcurrentUpstream,
 	}
 }
 

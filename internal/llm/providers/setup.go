@@ -46,7 +46,7 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	name := Choose(cfg)
-	hc := llm.NewHTTPClient(cfg.ConnectTimeout)
+	hc := llm.NewPooledHTTPClient(cfg.ConnectTimeout, cfg.MaxConns)
 
 	var (
 		p   llm.Provider
