@@ -78,6 +78,7 @@ func providerConfig(c config, onRetry func(provider string)) llm.Config {
 		FirstTokenTimeout: noLimit(c.FirstTokenTimeout),
 		IdleTimeout:       noLimit(c.IdleTimeout),
 		MaxAttempts:       c.MaxAttempts,
+		MaxConns:          c.MaxConcurrentUpstream,
 	}
 }
 

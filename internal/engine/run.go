@@ -83,7 +83,7 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	e.logs.add(r.log)
 	um := user
 	r.emit(events.Event{Type: events.TypeRunStarted, UserMessage: &um})
-	e.announce(ctx, events.ActionUpdated, inst)
+	e.announceRun(ctx, events.ActionUpdated, inst, rec.ID)
 	return r, nil
 }
 
@@ -373,7 +373,7 @@ func (r *run) finish(status, errText string) {
 	// run_finished finds the run ended over REST too.
 	r.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
-	e.announce(sctx, events.ActionUpdated, r.inst)
+	e.announceRun(sctx, events.ActionUpdated, r.inst, r.rec.ID)
 }
 
 // emit stamps ev with the run's identity and the next seq and appends it

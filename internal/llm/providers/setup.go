@@ -49,7 +49,7 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	name := Choose(cfg)
-	hc := llm.NewHTTPClient(cfg.ConnectTimeout)
+	hc := llm.NewPooledHTTPClient(cfg.ConnectTimeout, cfg.MaxConns)
 	def, err := newBackend(name, cfg, cfg.BaseURL, hc, log)
 	if err != nil {
 		return nil, err
