@@ -65,7 +65,12 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 		assistantModel: firstNonEmpty(cfg.AssistantModel, e.cfg.AssistantModel),
 		onError:        cfg.OnSuperegoError,
 	}
-	if e.prov.Name() == llm.ProviderDemo {
+	if r, ok := e.prov.(llm.Resolver); ok {
+		// Several providers: "provider:model" picks one; the router says
+		// which model (and, for the demo, its own) a reference means.
+		f.superegoModel = r.Resolve(f.superegoModel, llm.PurposeSuperego)
+		f.assistantModel = r.Resolve(f.assistantModel, llm.PurposeAssistant)
+	} else if e.prov.Name() == llm.ProviderDemo {
 		// The demo answers whatever model a config names; recording that
 		// name would pass its rule set off as a real model.
 		f.superegoModel, f.assistantModel = e.cfg.SuperegoModel, e.cfg.AssistantModel
