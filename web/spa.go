@@ -25,6 +25,7 @@ const (
 type spaHandler struct {
 	fsys  fs.FS
 	files http.Handler
+	gz    gzipCache
 }
 
 func newSPAHandler(fsys fs.FS) http.Handler {
@@ -59,6 +60,9 @@ func (h *spaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(name, "assets/") {
 		w.Header().Set("Cache-Control", cacheImmutable)
+		if h.gz.serve(w, r, h.fsys, name) {
+			return
+		}
 	} else {
 		w.Header().Set("Cache-Control", cacheNoCache)
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,5 +102,55 @@ func TestCleanName(t *testing.T) {
 		if _, ok := cleanName(p); ok {
 			t.Errorf("cleanName(%q) accepted", p)
 		}
+	}
+}
+
+// Hashed assets go out gzipped to a browser that accepts it, and plain to
+// one that does not; either way the bytes are the file's.
+func TestSPAHandlerGzipsAssets(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("console.log('superego');\n", 200)
+	fsys := testFS()
+	fsys["assets/big-1.js"] = &fstest.MapFile{Data: []byte(big)}
+	h := newSPAHandler(fsys)
+	get := func(enc string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/assets/big-1.js", nil)
+		if enc != "" {
+			r.Header.Set("Accept-Encoding", enc)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for range 2 { // the second answer comes from the cache
+		w := get("gzip, deflate, br")
+		if w.Code != 200 || w.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") ||
+			!strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") || w.Header().Get("Cache-Control") != cacheImmutable {
+			t.Fatalf("gzip answer: %d %v", w.Code, w.Header())
+		}
+		if w.Body.Len() >= len(big)/4 {
+			t.Errorf("compressed %d bytes of %d", w.Body.Len(), len(big))
+		}
+		zr, err := gzip.NewReader(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || string(plain) != big {
+			t.Fatalf("decompressed %d bytes, %v", len(plain), err)
+		}
+	}
+	for _, enc := range []string{"", "identity", "gzip;q=0"} {
+		if w := get(enc); w.Header().Get("Content-Encoding") != "" || w.Body.String() != big {
+			t.Errorf("Accept-Encoding %q: encoding %q, %d bytes", enc, w.Header().Get("Content-Encoding"), w.Body.Len())
+		}
+	}
+	// index.html is not an asset: never compressed here (it is small and revalidated).
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Accept-Encoding", "gzip")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Header().Get("Content-Encoding") != "" {
+		t.Errorf("index.html compressed")
 	}
 }
