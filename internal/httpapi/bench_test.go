@@ -54,7 +54,7 @@ func bare(status int, body []byte) http.Handler {
 
 func BenchmarkConstitutions(b *testing.B) {
 	st := openTestStore(b)
-	h := New(Config{}, Deps{Store: st}).Handler()
+	h := New(Config{AllowedHosts: []string{"example.com"}}, Deps{Store: st}).Handler()
 	// A list of 50 like a real page: the seeds plus ones of realistic size.
 	for n := range 47 {
 		body := fmt.Sprintf(`{"id":"bench-%02d","name":"Bench %d","content":"# Rules\n\n%s"}`, n, n, bytes.Repeat([]byte("Be careful. "), 80))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 )
 
 // constitutionInput is what a client writes on PUT (full replacement).
@@ -108,6 +109,11 @@ func (a *API) registerConstitutions() {
 		Body constitutionInput
 	}) (*objectOutput[model.Constitution], error) {
 		t := target{kind: kind, op: "update", id: in.ID}
+		if in.ID == seed.ConstitutionNone {
+			// The "no rules" control of every comparison: given rules, it
+			// would silently stop being one.
+			return nil, huma.Error409Conflict(`constitution "none" is the no-rules control and cannot be changed; create a new constitution instead`)
+		}
 		if blank(in.Body.Name) {
 			return nil, blankName("body.name", in.Body.Name)
 		}
