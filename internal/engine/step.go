@@ -150,13 +150,13 @@ func (e *Engine) superegoStep(ctx context.Context, j *job, turns []turn) (supere
 		msg.Status = model.MessageComplete
 		d, reason, ok := ParseDecision(msg.Content)
 		if !ok {
-			d, reason = model.DecisionError, "the superego's reply has no decision line"
+			d, reason = model.DecisionError, NoDecisionReason(msg.Content)
 		}
 		out = superegoOutcome{decision: d, reason: reason}
 	}
 	msg.Decision, msg.Reason = out.decision, out.reason
 	msg = e.saveMessage(j, msg)
-	e.m.decisions.WithLabelValues(string(out.decision), c.ID).Inc()
+	e.m.decision(out.decision, c.ID)
 	e.emit(j, events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Message: &msg})
 	return out, nil
 }
