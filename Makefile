@@ -35,6 +35,8 @@ web-build: web-deps
 test: check-openapi test-go test-web e2e
 
 test-go:
+	@if [ -z "$$SUPEREGO_TEST_DATABASE_URL" ] && [ -n "$$CI" ] && [ "$$CI" != "false" ]; then \
+	  echo "FAIL: SUPEREGO_TEST_DATABASE_URL is not set: CI must run the PostgreSQL suites (see the README)." >&2; exit 1; fi
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
