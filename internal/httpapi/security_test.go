@@ -197,3 +197,18 @@ func TestCrossSiteWritesRefused(t *testing.T) {
 		t.Fatalf("same-origin write: %s", r)
 	}
 }
+
+// TestMediaTypeCaseInsensitive: type and subtype are case-insensitive
+// (RFC 9110), so APPLICATION/JSON is JSON.
+func TestMediaTypeCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	for i, ct := range []string{"APPLICATION/JSON", "Application/Json; Charset=UTF-8", "application/JSON"} {
+		id := "cased-" + string(rune('a'+i))
+		r := s.do(t, http.MethodPost, "/api/constitutions", `{"id":"`+id+`","name":"x","content":""}`, "Content-Type", ct)
+		if r.status != http.StatusCreated {
+			t.Errorf("Content-Type %q: %s", ct, r)
+		}
+	}
+	s.do(t, http.MethodPost, "/api/constitutions", `{"id":"plain","name":"x","content":""}`, "Content-Type", "TEXT/PLAIN").problem(t, http.StatusUnsupportedMediaType)
+}
