@@ -3,9 +3,9 @@
 // answer as Markdown, with model/tokens/timings on demand.
 
 import { useEffect, useRef, useState } from 'react'
-import type { Message } from '../api/wsTypes'
+import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
-import { Markdown } from './Markdown'
+import { Markdown } from '../../shared/Markdown'
 import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {

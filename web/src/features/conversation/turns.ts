@@ -3,7 +3,7 @@
 // superego evaluation and assistant answer. It is pure, so the same code
 // renders a reloaded history, a live run and a run replayed after resume.
 
-import type { Message, RunEvent, RunStatus, Timings, Usage } from '../api/wsTypes'
+import type { Message, RunEvent, RunStatus, Timings, Usage } from '../../api/wsTypes'
 
 export interface SuperegoPart {
   constitutionId?: string

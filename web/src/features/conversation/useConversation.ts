@@ -4,17 +4,18 @@
 
 import { useQueryClient } from '@tanstack/react-query'
 import { useEffect, useRef, useState } from 'react'
-import { useApi, useSocket } from '../api/context'
-import { useMessages } from '../api/hooks'
-import { qk } from '../api/queryKeys'
-import { isRunEvent } from '../api/wsTypes'
+import { useApi, useSocket } from '../../api/context'
+import { useQuery } from '@tanstack/react-query'
+import { conversationQueries } from './api'
+import { qk } from '../../api/queryKeys'
+import { isRunEvent } from '../../api/wsTypes'
 import { applyEvent, emptyConversation, fromHistory, mergeHistory, settleRun, type Conversation, type TurnStatus } from './turns'
 
 export function useConversation(instanceId: string) {
   const socket = useSocket()
   const api = useApi()
   const qc = useQueryClient()
-  const messages = useMessages(instanceId)
+  const messages = useQuery(conversationQueries.messages(api, instanceId))
   // Start from what the socket already has for this instance: a run started
   // elsewhere in this tab (a rerun, a comparison) before this view mounted.
   const [conv, setConv] = useState<Conversation>(() => socket.eventsForInstance(instanceId).reduce(applyEvent, emptyConversation))
