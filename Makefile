@@ -63,7 +63,7 @@ check-openapi: web-deps
 	@$(GO) run ./cmd/superego openapi > .openapi.check.json
 	@diff -u api/openapi.json .openapi.check.json >/dev/null || { rm -f .openapi.check.json; echo "api/openapi.json is stale: run 'make openapi'"; exit 1; }
 	@rm -f .openapi.check.json
-	@cd web && npx openapi-typescript ../api/openapi.json -o .apiTypes.check.ts >/dev/null && \
+	@cd web && npx openapi-typescript ../api/openapi.json --default-non-nullable false -o .apiTypes.check.ts >/dev/null && \
 	  { cmp -s .apiTypes.check.ts src/api/apiTypes.ts || { rm -f .apiTypes.check.ts; echo "web/src/api/apiTypes.ts is stale: run 'make openapi'"; exit 1; }; }; rm -f .apiTypes.check.ts
 	@echo "openapi: api/openapi.json and web/src/api/apiTypes.ts are current"
 

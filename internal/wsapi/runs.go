@@ -50,6 +50,7 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 		Summary:     "Get a run",
 		Description: "A run's status, ids, decision, usage and timings, from the store.",
 		Tags:        []string{"runs"},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *runInput) (*runOutput, error) {
 		if eng == nil {
 			return nil, huma.Error503ServiceUnavailable("no engine")
@@ -70,7 +71,8 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 			"and `data:` the same JSON object the WebSocket sends. Events after `Last-Event-ID` " +
 			"(or `after_seq`) are replayed, then live ones follow; the stream ends after `run_finished`. " +
 			"410 means the run's event log is no longer kept: read the run and its messages instead.",
-		Tags: []string{"runs"},
+		Tags:   []string{"runs"},
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity},
 		Responses: map[string]*huma.Response{
 			"204": {Description: "The run has finished and has no events after Last-Event-ID (or after_seq): nothing more will come, so an EventSource stops reconnecting."},
 			"200": {

@@ -460,7 +460,7 @@ export interface components {
              * @default about:blank
              * @example https://example.com/errors/example
              */
-            type: string;
+            type?: string;
         };
         Event: {
             action?: string;
@@ -560,12 +560,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
             /** @description System prompt of the assistant; must exist. */
@@ -746,12 +746,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Default true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             superego_model?: string;
             /** @description Must exist. */
             sysprompt_id: string;
@@ -2633,8 +2633,26 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2677,8 +2695,51 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description The run has finished and has no events after Last-Event-ID (or after_seq): nothing more will come, so an EventSource stops reconnecting. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
