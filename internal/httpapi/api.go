@@ -191,6 +191,7 @@ func (a *API) isPublic(r *http.Request) bool {
 // Handler returns the complete HTTP handler with all middleware.
 func (a *API) Handler() http.Handler {
 	var h http.Handler = a.mux
+	h = conditionalGET(h)
 	h = a.limitBody(h)
 	h = normalizeContentType(h)
 	h = a.authenticate(h)

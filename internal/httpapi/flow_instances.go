@@ -118,7 +118,7 @@ func (a *API) getFlowInstance(ctx context.Context, in *idRequest) (*objectOutput
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "get", id: in.ID}, err)
 	}
-	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	return &objectOutput[model.FlowInstance]{ETag: instanceETag(i), Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequest) (*createdOutput[model.FlowInstance], error) {
@@ -131,7 +131,7 @@ func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequ
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
 	}
 	a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
-	return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
+	return &createdOutput[model.FlowInstance]{ETag: instanceETag(i), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRequest) (*objectOutput[model.FlowInstance], error) {
@@ -150,7 +150,7 @@ func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRe
 		return nil, a.fail(ctx, t, err)
 	}
 	a.publish(ctx, resFlowInstance, events.ActionUpdated, i.ID, i.Version)
-	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	return &objectOutput[model.FlowInstance]{ETag: instanceETag(i), Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) deleteFlowInstance(ctx context.Context, in *deleteRequest) (*struct{}, error) {
