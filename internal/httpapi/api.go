@@ -152,7 +152,9 @@ func (a *API) humaConfig() huma.Config {
 		// Huma answers 413 once it has read MaxBodyBytes, so allow one byte
 		// more than the limit: a body of exactly BodyLimit bytes passes.
 		op.MaxBodyBytes = limit + 1
-	})
+	}, a.documentOperation)
+	c.Servers = []*huma.Server{{URL: "http://127.0.0.1:8000", Description: "superego serve with its default --addr"}}
+	c.Info.Contact = &huma.Contact{Name: "Superego maintainers"}
 	return c
 }
 

@@ -19,10 +19,12 @@ var (
 	opListConstitutions = huma.Operation{
 		OperationID: "list-constitutions", Method: http.MethodGet, Path: "/api/constitutions",
 		Summary: "List constitutions", Tags: tagsConstitutions, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of constitutions, protected ones (default, none) included. Pass next_cursor as ?cursor= for the next page.",
 	}
 	opGetConstitution = huma.Operation{
 		OperationID: "get-constitution", Method: http.MethodGet, Path: "/api/constitutions/{id}",
 		Summary: "Get a constitution", Tags: tagsConstitutions, Errors: errsRead,
+		Description: "One constitution with its current text; the ETag is its version, for If-Match on a later PUT or DELETE.",
 	}
 	opCreateConstitution = huma.Operation{
 		OperationID: "create-constitution", Method: http.MethodPost, Path: "/api/constitutions",
@@ -47,6 +49,7 @@ var (
 	opGetConstitutionVersion = huma.Operation{
 		OperationID: "get-constitution-version", Method: http.MethodGet, Path: "/api/constitutions/{id}/versions/{n}",
 		Summary: "Get one version of a constitution", Tags: tagsConstitutions, Errors: errsRead,
+		Description: "One kept revision of a constitution's text, as it was when that version was saved.",
 	}
 )
 

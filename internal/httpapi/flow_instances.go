@@ -23,10 +23,12 @@ var (
 	opGetFlowInstance = huma.Operation{
 		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
 		Summary: "Get a flow instance", Tags: tagsFlowInstances, Errors: errsRead,
+		Description: "One conversation with its message count and the time of its last message; the ETag changes when messages are added.",
 	}
 	opCreateFlowInstance = huma.Operation{
 		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
 		Summary: "Create a flow instance", Tags: tagsFlowInstances, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.",
 	}
 	opReplaceFlowInstance = huma.Operation{
 		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
@@ -41,6 +43,7 @@ var (
 	opListFlowInstanceMessages = huma.Operation{
 		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
 		Summary: "A flow instance's conversation, oldest first", Tags: tagsFlowInstances, Errors: errsRead,
+		Description: "A page of a conversation's messages, oldest first: user messages, superego screenings with their decisions, and answers.",
 	}
 )
 
