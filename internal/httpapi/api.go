@@ -201,6 +201,7 @@ func (a *API) Handler() http.Handler {
 	h = a.crossOrigin(h, a.cfg.TrustedOrigins)
 	h = a.recoverPanics(h)
 	h = a.hosts.Wrap(h)
+	h = compress(h)
 	h = secureHeaders(h)
 	h = a.observe(h)
 	return h
