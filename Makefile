@@ -75,7 +75,7 @@ check-openapi: web-deps lint-deps
 	@echo "openapi: api/openapi.json and web/src/api/apiTypes.ts are current"
 	@cd tools/openapi-lint && npm run --silent lint
 
-## lint: gofmt, go vet, golangci-lint (curated list in .golangci.yml), web lint
+## lint: gofmt, go vet, golangci-lint (curated list and the Go layer rules in .golangci.yml), web lint
 lint: web-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)

@@ -93,8 +93,16 @@ type Config struct {
 // created (a comparison column, a fork), or one whose conversation grew
 // (a run started or finished), so that other tabs refresh it.
 func (e *Engine) announce(ctx context.Context, action string, inst model.FlowInstance) {
+	e.announceRun(ctx, action, inst, "")
+}
+
+// announceRun is announce for a run's start or end on inst: the notice names
+// the run, so that it goes only to the clients that show inst.
+func (e *Engine) announceRun(ctx context.Context, action string, inst model.FlowInstance, runID string) {
 	if e.cfg.Bus != nil {
-		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", action, inst.ID, inst.Version))
+		ev := events.ResourceChanged("flow_instance", action, inst.ID, inst.Version)
+		ev.RunID = runID
+		e.cfg.Bus.Publish(ctx, ev)
 	}
 }
 
@@ -136,7 +144,7 @@ func (c Config) withDefaults() Config {
 
 // Engine runs flows. It is safe for concurrent use.
 type Engine struct {
-	st   store.Store
+	st   store.Runner
 	prov llm.Provider
 	cfg  Config
 	log  *slog.Logger
@@ -161,7 +169,7 @@ type Engine struct {
 // nil, in which case no metrics are registered. With cfg.Replicas set it
 // starts the lease loop, which Shutdown stops; an incomplete Replicas is a
 // programming error and panics.
-func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
+func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
 	cfg = cfg.withDefaults()
 	if err := cfg.Replicas.validate(); err != nil {
 		panic(err)
