@@ -83,6 +83,15 @@ var dialect = sqlstore.Dialect{
 	XactLock:              "SELECT pg_advisory_xact_lock($1)",
 	IsUniqueViolation:     func(err error) bool { return pgCode(err) == codeUniqueViolation },
 	IsForeignKeyViolation: isForeignKeyViolation,
+	IsInvalidText:         isInvalidText,
+}
+
+// isInvalidText reports a text parameter PostgreSQL refused: a NUL
+// character or invalid UTF-8 (character_not_in_repertoire), or a character
+// the database's encoding lacks (untranslatable_character).
+func isInvalidText(err error) bool {
+	c := pgCode(err)
+	return c == "22021" || c == "22P05"
 }
 
 // Open connects to the database at url, checks it is reachable and brings
@@ -213,9 +222,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // precision of timestamptz), no monotonic reading.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// notFound wraps pgx.ErrNoRows as store.ErrNotFound.
+// notFound wraps pgx.ErrNoRows (or an id PostgreSQL cannot hold) as
+// store.ErrNotFound.
 func notFound(err error, resource, id string) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || isInvalidText(err) {
 		return fmt.Errorf("%s %q: %w", resource, id, store.ErrNotFound)
 	}
 	return fmt.Errorf("postgres: %s %q: %w", resource, id, err)
