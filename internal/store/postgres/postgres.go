@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -113,7 +114,7 @@ func Open(ctx context.Context, url string, opts Options, log *slog.Logger) (*Sto
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	if err := migrate(ctx, pool, log); err != nil {
+	if err := migrate(ctx, cfg, log); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -163,9 +164,27 @@ func registerUTC(m *pgtype.Map) {
 	})
 }
 
-// migrate applies the migrations not yet applied, holding a PostgreSQL
-// advisory lock so that replicas starting together take turns.
-func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+// migrationConfig is cfg for the connections that apply migrations: a
+// small pool without the statement timeout, which is meant for the
+// requests of a running server and must not cut a long migration short.
+func migrationConfig(cfg *pgxpool.Config) *pgxpool.Config {
+	m := cfg.Copy()
+	m.ConnConfig.RuntimeParams = maps.Clone(cfg.ConnConfig.RuntimeParams)
+	delete(m.ConnConfig.RuntimeParams, "statement_timeout")
+	m.MaxConns = 2 // the session lock's connection and the migrating one
+	m.MinConns = 0
+	return m
+}
+
+// migrate applies the migrations not yet applied, on a pool of its own
+// (migrationConfig), holding a PostgreSQL advisory lock so that replicas
+// starting together take turns.
+func migrate(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) error {
+	pool, err := pgxpool.NewWithConfig(ctx, migrationConfig(cfg))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	defer pool.Close()
 	// The lock is per schema: replicas of one deployment share it, while
 	// databases holding several schemas (as tests do) migrate them side by
 	// side. It is probed every second for up to five minutes.
