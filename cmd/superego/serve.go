@@ -43,6 +43,7 @@ type app struct {
 	store        store.Store
 	catalog      *llm.Catalog
 	engine       *engine.Engine
+	evals        *evalService
 	handler      http.Handler
 }
 
@@ -134,6 +135,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
 	}
 
+	ev, err := openEvals(ctx, c, st, eng, bus, log)
+	if err != nil {
+		return fail(err)
+	}
 	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: apiVersion}, httpapi.Deps{
 		Store:    st,
 		Bus:      bus,
@@ -141,6 +146,8 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		Registry: reg,
 		Models:   func() any { return cat.Info() },
 		UI:       web.Handler(),
+		Evals:    ev.db,
+		EvalRuns: ev.runner,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
@@ -153,7 +160,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	api.HandlePublic("GET /api/ws", ws)
 	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
-	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng, evals: ev, handler: api.Handler()}, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -226,6 +233,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	a.evals.stop()
 	if err := a.engine.Shutdown(shutCtx); err != nil {
 		log.Warn("engine shutdown", "err", err)
 	}

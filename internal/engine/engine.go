@@ -145,7 +145,7 @@ type Engine struct {
 	cfg  Config
 	log  *slog.Logger
 	m    *metrics
-	sem  chan struct{} // upstream call slots
+	sem  *slots // upstream call slots, chat first
 	logs *logStore
 	now  func() time.Time
 
@@ -182,7 +182,7 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 		cfg:      cfg,
 		log:      log,
 		m:        newMetrics(reg),
-		sem:      make(chan struct{}, cfg.MaxConcurrentUpstream),
+		sem:      newSlots(cfg.MaxConcurrentUpstream),
 		now:      time.Now,
 		base:     base,
 		stopBase: stop,

@@ -55,6 +55,10 @@ type Deps struct {
 	Models func() any
 	// UI serves every path outside /api; nil answers those with 404.
 	UI http.Handler
+	// Evals stores eval suites, runs and results.
+	Evals EvalStore
+	// EvalRuns starts and cancels eval runs; nil answers those with 503.
+	EvalRuns EvalRunner
 }
 
 // API is the REST API. Build it with New, add operations through Huma or
@@ -114,6 +118,8 @@ func New(cfg Config, deps Deps) *API {
 	a.registerFlowConfigs()
 	a.registerFlowTemplates()
 	a.registerFlowInstances()
+	a.registerEvalSuites()
+	a.registerEvalRuns()
 	return a
 }
 
