@@ -2,7 +2,7 @@
 // and the "Rerun with…" dialog.
 
 import { useState } from 'react'
-import { Link } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances, useSysprompts } from '../../api/hooks'
 import { ApiError } from '../../api/restClient'
@@ -17,6 +17,9 @@ import { RerunDialog } from './RerunDialog'
 export function ConversationView({ instanceId }: { instanceId: string }) {
   const socket = useSocket()
   const instance = useFlowInstance(instanceId)
+  // ?message= puts text in the box (an eval case opened in chat).
+  const [params] = useSearchParams()
+  const waiting = params.get('message') ?? ''
   const config = useFlowConfig(instance.data?.data.flow_config_id)
   const constitutions = useConstitutions()
   const sysprompts = useSysprompts()
@@ -109,7 +112,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         ))}
       </div>
       <ErrorNote error={sendError} testId="send-error" />
-      <Composer onSend={send} autoFocus busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
+      <Composer key={waiting} initialText={waiting} onSend={send} autoFocus busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
       {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
     </div>
   )

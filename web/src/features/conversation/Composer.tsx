@@ -9,6 +9,7 @@ export function Composer({
   busy,
   onStop,
   autoFocus,
+  initialText,
 }: {
   onSend: (text: string) => Promise<unknown> | void
   disabled?: boolean
@@ -17,8 +18,10 @@ export function Composer({
   onStop?: () => void
   /** Focus the box on mount, so opening a conversation lets one type at once. */
   autoFocus?: boolean
+  /** Text waiting in the box when it opens (e.g. an eval case opened in chat). */
+  initialText?: string
 }) {
-  const [text, setText] = useState('')
+  const [text, setText] = useState(initialText ?? '')
   const [sending, setSending] = useState(false)
   const submit = async () => {
     const t = text.trim()

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
+import { FlagVerdict } from './FlagVerdict'
 import { Markdown } from '../../shared/Markdown'
 import { superegoVerdict, type Turn } from './turns'
 
@@ -83,6 +84,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
               </pre>
             </details>
           )}
+          {!running && <FlagVerdict turn={turn} />}
         </section>
       )}
 
