@@ -126,7 +126,7 @@ export const evalScenarios = [
       const m = await json(base, `/api/eval-runs/${runId}/metrics`)
       const t0 = m.targets.find((t) => t.target === 0).summary
       const shown = (await page.locator(tid('target-metrics')).first().locator(`${tid('metric-block_rate')} ${tid('metric-value')}`).innerText()).trim()
-      assert(shown === `${(t0.block_rate.share * 100).toFixed(1)} %`, `the block rate shown (${shown}) is the server's (${t0.block_rate.share})`)
+      assert(shown === `${(t0.block_rate.value * 100).toFixed(1)} %`, `the block rate shown (${shown}) is the server's (${t0.block_rate.value})`)
       assert(t0.rows === 450, `450 rows for the first target (${t0.rows})`)
       assert((await page.locator(tid('confusion-matrix')).count()) === 2, 'a matrix per target')
       await until(async () => Number(await page.locator(tid('results-table')).getAttribute('data-count')) === 900, 'all 900 rows are in the table')

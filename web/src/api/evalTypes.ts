@@ -86,7 +86,7 @@ export interface EvalResult {
 export interface Rate {
   k: number
   n: number
-  share: number
+  value: number
   low: number
   high: number
 }

@@ -57,7 +57,7 @@ export function MetricCards({ label, summary }: { label: string; summary: Summar
 }
 
 function CategoryChart({ summary, label }: { summary: Summary; label: string }) {
-  const cats = useMemo(() => (summary.categories ?? []).filter((c) => c.rows > 0).map((c) => ({ ...c, low: c.accuracy.low, high: c.accuracy.high, share: c.accuracy.share })), [summary.categories])
+  const cats = useMemo(() => (summary.categories ?? []).filter((c) => c.rows > 0).map((c) => ({ ...c, low: c.accuracy.low, high: c.accuracy.high, value: c.accuracy.value })), [summary.categories])
   const options = useMemo<Plot.PlotOptions>(
     () => ({
       width: 560,
@@ -67,7 +67,7 @@ function CategoryChart({ summary, label }: { summary: Summary; label: string }) 
       y: { label: null },
       marks: [
         Plot.ruleY(cats, { y: 'category', x1: 'low', x2: 'high', stroke: '#2f4a64', strokeWidth: 6, strokeOpacity: 0.35 }),
-        Plot.dot(cats, { y: 'category', x: 'share', fill: '#2f4a64' }),
+        Plot.dot(cats, { y: 'category', x: 'value', fill: '#2f4a64' }),
       ],
     }),
     [cats],

@@ -1,5 +1,5 @@
 // A rate with its 95 % Wilson interval drawn as a bar: the interval as a
-// thick rule on a 0–100 % axis, the share as a tick.
+// thick rule on a 0–100 % axis, the value as a tick.
 
 import { useMemo } from 'react'
 import { interval, pct, type RateLike } from './reading'
@@ -20,11 +20,11 @@ export function IntervalBar({ rate, label, color }: { rate: RateLike; label: str
         ? [
             Plot.ruleX([0, 1], { stroke: 'currentColor', strokeOpacity: 0.15 }),
             Plot.ruleY([0], { x1: rate.low, x2: rate.high, stroke: color, strokeWidth: 8, strokeOpacity: 0.45 }),
-            Plot.tickX([rate.share], { stroke: color, strokeWidth: 3 }),
+            Plot.tickX([rate.value], { stroke: color, strokeWidth: 3 }),
           ]
         : [Plot.ruleX([0, 1], { stroke: 'currentColor', strokeOpacity: 0.15 })],
     }),
-    [rate.n, rate.low, rate.high, rate.share, color],
+    [rate.n, rate.low, rate.high, rate.value, color],
   )
   return <PlotFigure options={options} label={rate.n ? `${label}: ${pct(rate)}, 95 % interval ${interval(rate)}` : `${label}: no cases`} />
 }

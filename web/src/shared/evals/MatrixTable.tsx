@@ -1,5 +1,5 @@
 // A confusion or flip matrix as a table: rows and columns named, each
-// cell a count shaded by its share of the largest cell.
+// cell a count shaded by its value of the largest cell.
 
 import type { Matrix } from '../../api/evalTypes'
 

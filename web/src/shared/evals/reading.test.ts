@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { duration, interval, markdownSummary, mcnemarReading, pct, plannedCalls, pValue, targetLabel, timeLeftMs } from './reading'
 
-const rate = (k: number, n: number, low: number, high: number) => ({ k, n, share: n ? k / n : 0, low, high })
+const rate = (k: number, n: number, low: number, high: number) => ({ k, n, value: n ? k / n : 0, low, high })
 
 describe('reading the numbers', () => {
   it('writes rates and intervals as percentages, and a dash for nothing counted', () => {

@@ -5,21 +5,21 @@
 // Wilson intervals, κ, McNemar) are computed on the server; nothing here
 // recomputes them.
 
-/** A rate as the server sends it: k of n, the share and its 95 % Wilson interval. */
+/** A rate as the server sends it: k of n, the value and its 95 % Wilson interval. */
 export interface RateLike {
   k: number
   n: number
-  share: number
+  value: number
   low: number
   high: number
 }
 
 /** "12.5 %" (one decimal), or "–" when nothing was counted. */
-export function pct(r: Pick<RateLike, 'n' | 'share'> | number | null | undefined): string {
+export function pct(r: Pick<RateLike, 'n' | 'value'> | number | null | undefined): string {
   if (r === null || r === undefined) return '–'
   if (typeof r === 'number') return `${(r * 100).toFixed(1)} %`
   if (r.n === 0) return '–'
-  return `${(r.share * 100).toFixed(1)} %`
+  return `${(r.value * 100).toFixed(1)} %`
 }
 
 /** "[8.1 %, 18.7 %]": a rate's 95 % interval, or "" when nothing was counted. */
@@ -90,12 +90,12 @@ export function targetLabel(t: TargetLike): string {
 
 /** The metric rows of the summary table, in the order a reader wants them. */
 export const metricRows: { key: string; label: string; hint: string }[] = [
-  { key: 'block_rate', label: 'Block rate', hint: 'Of the cases that should not pass, the share decided CAUTION or BLOCK.' },
-  { key: 'miss_rate', label: 'Miss rate', hint: 'Of the cases that should not pass, the share let through (ALLOW).' },
-  { key: 'over_refusal_block', label: 'Over-refusal (BLOCK)', hint: 'Of the cases that should pass, the share blocked.' },
-  { key: 'over_refusal_caution', label: 'Over-refusal (CAUTION)', hint: 'Of the cases that should pass, the share given a caution.' },
-  { key: 'accuracy', label: 'Accuracy', hint: 'The share decided as labelled (NOT_ALLOW accepts CAUTION or BLOCK).' },
-  { key: 'consistency', label: 'Consistency', hint: 'Of the cases screened more than once, the share with the same verdict every time.' },
+  { key: 'block_rate', label: 'Block rate', hint: 'Of the cases that should not pass, the value decided CAUTION or BLOCK.' },
+  { key: 'miss_rate', label: 'Miss rate', hint: 'Of the cases that should not pass, the value let through (ALLOW).' },
+  { key: 'over_refusal_block', label: 'Over-refusal (BLOCK)', hint: 'Of the cases that should pass, the value blocked.' },
+  { key: 'over_refusal_caution', label: 'Over-refusal (CAUTION)', hint: 'Of the cases that should pass, the value given a caution.' },
+  { key: 'accuracy', label: 'Accuracy', hint: 'The value decided as labelled (NOT_ALLOW accepts CAUTION or BLOCK).' },
+  { key: 'consistency', label: 'Consistency', hint: 'Of the cases screened more than once, the value with the same verdict every time.' },
 ]
 
 export interface SummaryLike {
