@@ -39,6 +39,11 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
@@ -115,7 +120,7 @@ func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *e
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				_ = eng.Cancel(runID)
+				_ = eng.Cancel(context.WithoutCancel(ctx), runID)
 				return errors.New("cancelled")
 			}
 			return err

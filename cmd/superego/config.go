@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/superego-lab/superego/internal/engine"
 )
 
 // config is everything `superego serve` (and the other subcommands) can be
@@ -118,7 +120,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.DemoDelay, flagSpec{"demo-delay", "SUPEREGO_DEMO_DELAY", "pause between demo provider tokens (0 for none)"}, 20*time.Millisecond)
 	num(&c.MaxConcurrentUpstream, flagSpec{"max-upstream", "SUPEREGO_MAX_UPSTREAM", "concurrent upstream model calls; more queue"}, 16)
 	num(&c.MaxRunsPerSocket, flagSpec{"max-runs-per-socket", "SUPEREGO_MAX_RUNS_PER_SOCKET", "concurrent runs one WebSocket may follow"}, 16)
-	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, 5*time.Minute)
+	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, engine.DefaultRunTimeout)
 	num(&c.DBMaxConns, flagSpec{"db-max-conns", "SUPEREGO_DB_MAX_CONNS", "PostgreSQL pool size"}, 10)
 	dur(&c.DBStatementTimeout, flagSpec{"db-statement-timeout", "SUPEREGO_DB_STATEMENT_TIMEOUT", "PostgreSQL statement timeout"}, 30*time.Second)
 	num(&c.HistoryBudget, flagSpec{"history-budget", "SUPEREGO_HISTORY_BUDGET", "characters of earlier conversation sent to the models; the oldest turns are dropped first"}, 24000)
@@ -127,7 +129,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	num(&c.EvalWorkers, flagSpec{"eval-workers", "SUPEREGO_EVAL_WORKERS", "eval chunks this process works on at once (their calls share --max-upstream, chat first)"}, 4)
 	dur(&c.EvalJobTimeout, flagSpec{"eval-job-timeout", "SUPEREGO_EVAL_JOB_TIMEOUT", "PostgreSQL: limit of one eval chunk; a replica's chunk is taken over by another a minute after this"}, 10*time.Minute)
 
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return c, nil, err
 	}
 	for _, fill := range secrets {
@@ -152,7 +155,29 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if c.RunLease < 30*time.Millisecond {
 		return c, nil, fmt.Errorf("--run-lease must be at least 30ms, got %v", c.RunLease)
 	}
-	return c, fs.Args(), nil
+	return c, rest, nil
+}
+
+// parseInterspersed parses flags wherever they stand among the arguments, so
+// `chat "hello" --data-dir X` sets the data dir instead of sending
+// "hello --data-dir X" (the flag package alone stops at the first non-flag).
+// A "--" ends the flags: what follows it is taken as it is.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 func splitList(s string) []string {

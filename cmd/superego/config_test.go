@@ -101,7 +101,7 @@ func TestRunVersion(t *testing.T) {
 }
 
 // TestParseConfigDesignNames pins the flag and environment names of
-// DESIGN.md section 6: each variable sets its field, and the flag wins.
+// docs/design.md, "Running it": each variable sets its field, and the flag wins.
 func TestParseConfigDesignNames(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

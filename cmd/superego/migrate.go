@@ -20,6 +20,11 @@ func cmdMigrate(ctx context.Context, args []string, stderr io.Writer, getenv fun
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return err

@@ -178,6 +178,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	unlock, err := lockDataDir(c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	a, err := newApp(ctx, c, log, reg)
 	if err != nil {
 		return err

@@ -210,3 +210,18 @@ func newSlugID(id, name string) (string, error) {
 	}
 	return id, nil
 }
+
+// Requests shared by the operations of every resource (named so that each
+// handler can be a method; Huma reads only their fields).
+type (
+	idRequest     struct{ IDParam }
+	pageRequest   struct{ PageParams }
+	idPageRequest struct {
+		IDParam
+		PageParams
+	}
+	deleteRequest struct {
+		IDParam
+		IfMatchParam
+	}
+)

@@ -23,8 +23,6 @@ var opStreamEvalRun = huma.Operation{
 		"and `event: result` (id: the row's seq, data: the result row) once per finished row, in the order rows " +
 		"were stored, on whichever replica. Rows after `Last-Event-ID` (or `after_seq`) are sent first; the stream " +
 		"ends once the run is finished and every row was sent.",
-	Responses: map[string]*huma.Response{"200": {Description: "text/event-stream of progress and result messages",
-		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: "string"}}}}},
 }
 
 type evalEventsRequest struct {
@@ -34,7 +32,7 @@ type evalEventsRequest struct {
 }
 
 func (a *API) registerEvalRunEvents() {
-	huma.Register(a.huma, a.op(opStreamEvalRun), a.streamEvalRun)
+	huma.Register(a.huma, withBody(a.op(opStreamEvalRun), "Progress and result messages", "text/event-stream"), a.streamEvalRun)
 }
 
 func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.StreamResponse, error) {

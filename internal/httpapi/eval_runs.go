@@ -52,9 +52,6 @@ var (
 		OperationID: "export-eval-results", Method: http.MethodGet, Path: "/api/eval-runs/{id}/export",
 		Summary: "Export an eval run's result rows", Tags: tagsEvalRuns, Errors: errsRead,
 		Description: "Every row as JSONL (the objects the results list returns) or CSV.",
-		Responses: map[string]*huma.Response{"200": {Description: "The rows", Content: map[string]*huma.MediaType{
-			"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}, "text/csv": {Schema: &huma.Schema{Type: "string"}},
-		}}},
 	}
 )
 
@@ -64,7 +61,7 @@ func (a *API) registerEvalRuns() {
 	huma.Register(a.huma, a.op(opGetEvalRun), a.getEvalRun)
 	huma.Register(a.huma, a.op(opCancelEvalRun), a.cancelEvalRun)
 	huma.Register(a.huma, a.op(opListEvalResults), a.listEvalResults)
-	huma.Register(a.huma, a.op(opExportEvalResults), a.exportEvalResults)
+	huma.Register(a.huma, withBody(a.op(opExportEvalResults), "The rows", "application/x-ndjson", "text/csv"), a.exportEvalResults)
 	a.registerEvalRunEvents()
 }
 
@@ -86,8 +83,8 @@ type (
 		PageParams
 		SuiteID string `query:"suite_id" maxLength:"64" doc:"Only this suite's eval runs."`
 	}
-	evalRunIDRequest     struct{ IDParam }
-	evalResultsRequest   struct {
+	evalRunIDRequest   struct{ IDParam }
+	evalResultsRequest struct {
 		IDParam
 		PageParams
 		Target    int    `query:"target" minimum:"-1" maximum:"7" default:"-1" doc:"Only this target (index); -1 for all."`

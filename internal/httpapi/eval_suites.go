@@ -67,9 +67,6 @@ var (
 		OperationID: "export-eval-cases", Method: http.MethodGet, Path: "/api/eval-suites/{id}/export",
 		Summary: "Export an eval suite's cases", Tags: tagsEvalSuites, Errors: errsRead,
 		Description: "JSONL (one case per line, as the API returns them) or CSV; label corrections are included.",
-		Responses: map[string]*huma.Response{"200": {Description: "The cases", Content: map[string]*huma.MediaType{
-			"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}, "text/csv": {Schema: &huma.Schema{Type: "string"}},
-		}}},
 	}
 	opCorrectEvalCase = huma.Operation{
 		OperationID: "correct-eval-case", Method: http.MethodPost, Path: "/api/eval-suites/{id}/cases/{case_id}/correction",
@@ -88,7 +85,7 @@ func (a *API) registerEvalSuites() {
 	huma.Register(a.huma, a.op(opListEvalSuiteVersions), a.listEvalSuiteVersions)
 	huma.Register(a.huma, a.op(opListEvalCases), a.listEvalCases)
 	huma.Register(a.huma, a.op(opImportEvalCases), a.importEvalCases)
-	huma.Register(a.huma, a.op(opExportEvalCases), a.exportEvalCases)
+	huma.Register(a.huma, withBody(a.op(opExportEvalCases), "The cases", "application/x-ndjson", "text/csv"), a.exportEvalCases)
 	huma.Register(a.huma, a.op(opCorrectEvalCase), a.correctEvalCase)
 }
 
@@ -149,7 +146,7 @@ func evalSuiteOut(s evals.Suite) evals.Suite {
 
 // Requests of the eval suite operations.
 type (
-	evalSuiteIDRequest struct{ IDParam }
+	evalSuiteIDRequest   struct{ IDParam }
 	evalSuitePageRequest struct {
 		IDParam
 		PageParams
@@ -319,4 +316,15 @@ func (a *API) exportEvalCases(ctx context.Context, in *exportRequest) (*exportOu
 	}
 	out.Body = buf.Bytes()
 	return out, nil
+}
+
+// withBody documents the 200 body of an operation that writes raw bytes.
+// Huma writes into Responses, so each registration builds its own map.
+func withBody(op huma.Operation, desc string, types ...string) huma.Operation {
+	content := map[string]*huma.MediaType{}
+	for _, t := range types {
+		content[t] = &huma.MediaType{Schema: &huma.Schema{Type: "string"}}
+	}
+	op.Responses = map[string]*huma.Response{"200": {Description: desc, Content: content}}
+	return op
 }

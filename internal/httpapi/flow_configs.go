@@ -10,6 +10,46 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
+// The flow-config operations: what each one is, then which method serves it.
+var (
+	tagsFlowConfigs = []string{"Flow configs"}
+
+	opListFlowConfigs = huma.Operation{
+		OperationID: "list-flow-configs", Method: http.MethodGet, Path: "/api/flow-configs",
+		Summary: "List flow configs", Tags: tagsFlowConfigs, Errors: []int{http.StatusUnprocessableEntity},
+	}
+	opGetFlowConfig = huma.Operation{
+		OperationID: "get-flow-config", Method: http.MethodGet, Path: "/api/flow-configs/{id}",
+		Summary: "Get a flow config", Tags: tagsFlowConfigs, Errors: errsRead,
+	}
+	opCreateFlowConfig = huma.Operation{
+		OperationID: "create-flow-config", Method: http.MethodPost, Path: "/api/flow-configs",
+		Summary: "Create a flow config", Tags: tagsFlowConfigs, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "The referenced constitution and system prompt must exist (422 naming the field otherwise).",
+	}
+	opReplaceFlowConfig = huma.Operation{
+		OperationID: "replace-flow-config", Method: http.MethodPut, Path: "/api/flow-configs/{id}",
+		Summary: "Replace a flow config", Tags: tagsFlowConfigs, Errors: errsWrite,
+		Description: "Replaces every writable field; absent optional fields take their defaults.",
+	}
+	opDeleteFlowConfig = huma.Operation{
+		OperationID: "delete-flow-config", Method: http.MethodDelete, Path: "/api/flow-configs/{id}",
+		Summary: "Delete a flow config", Tags: tagsFlowConfigs, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "A config still used by a flow instance cannot be deleted (409 naming the instances).",
+	}
+)
+
+func (a *API) registerFlowConfigs() {
+	huma.Register(a.huma, a.op(opListFlowConfigs), a.listFlowConfigs)
+	huma.Register(a.huma, a.op(opGetFlowConfig), a.getFlowConfig)
+	huma.Register(a.huma, a.op(opCreateFlowConfig), a.createFlowConfig)
+	huma.Register(a.huma, a.op(opReplaceFlowConfig), a.replaceFlowConfig)
+	huma.Register(a.huma, a.op(opDeleteFlowConfig), a.deleteFlowConfig)
+}
+
+// kindFlowConfig names flow configs in errors and metrics.
+const kindFlowConfig = "flow config"
+
 // flowSpecInput is the writable part of a flow config, also the config of
 // a flow template. SuperegoEnabled is a pointer so that an explicit false
 // survives Huma's defaulting (which fills zero values) while an absent
@@ -56,102 +96,82 @@ func flowConfigOut(c model.FlowConfig) model.FlowConfig {
 	return c
 }
 
-func (a *API) registerFlowConfigs() {
-	const kind = "flow config"
-	tags := []string{"Flow configs"}
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "list-flow-configs", Method: http.MethodGet, Path: "/api/flow-configs",
-		Summary: "List flow configs", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.FlowConfig], error) {
-		items, next, err := a.deps.Store.ListFlowConfigs(ctx, in.page())
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
-		}
-		for i := range items {
-			items[i] = flowConfigOut(items[i])
-		}
-		return newList(items, next), nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "get-flow-config", Method: http.MethodGet, Path: "/api/flow-configs/{id}",
-		Summary: "Get a flow config", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowConfig], error) {
-		c, err := a.deps.Store.GetFlowConfig(ctx, in.ID)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
-		}
-		return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "create-flow-config", Method: http.MethodPost, Path: "/api/flow-configs",
-		Summary: "Create a flow config", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
-		Description: "The referenced constitution and system prompt must exist (422 naming the field otherwise).",
-	}), func(ctx context.Context, in *struct {
+// Requests of the flow-config writes.
+type (
+	flowConfigCreateRequest struct {
 		Body flowSpecInput
-	}) (*createdOutput[model.FlowConfig], error) {
-		spec, err := in.Body.spec("body.")
-		if err != nil {
-			return nil, err
-		}
-		c, err := a.deps.Store.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
-		}
-		a.publish(ctx, resFlowConfig, events.ActionCreated, c.ID, c.Version)
-		return &createdOutput[model.FlowConfig]{ETag: etag(c.Version), Location: "/api/flow-configs/" + c.ID, Body: flowConfigOut(c)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "replace-flow-config", Method: http.MethodPut, Path: "/api/flow-configs/{id}",
-		Summary: "Replace a flow config", Tags: tags, Errors: errsWrite,
-		Description: "Replaces every writable field; absent optional fields take their defaults.",
-	}), func(ctx context.Context, in *struct {
+	}
+	flowConfigReplaceRequest struct {
 		IDParam
 		IfMatchParam
 		Body flowSpecInput
-	}) (*objectOutput[model.FlowConfig], error) {
-		t := target{kind: kind, op: "update", id: in.ID}
-		spec, err := in.Body.spec("body.")
-		if err != nil {
-			return nil, err
-		}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, t, err)
-		}
-		c, err := a.deps.Store.UpdateFlowConfig(ctx, model.FlowConfig{Meta: model.Meta{ID: in.ID}, FlowSpec: spec}, v)
-		if err != nil {
-			return nil, a.fail(ctx, t, err)
-		}
-		a.publish(ctx, resFlowConfig, events.ActionUpdated, c.ID, c.Version)
-		return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
-	})
+	}
+)
 
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "delete-flow-config", Method: http.MethodDelete, Path: "/api/flow-configs/{id}",
-		Summary: "Delete a flow config", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
-		Description: "A config still used by a flow instance cannot be deleted (409 naming the instances).",
-	}), func(ctx context.Context, in *struct {
-		IDParam
-		IfMatchParam
-	}) (*struct{}, error) {
-		t := target{kind: kind, op: "delete", id: in.ID}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, t, err)
-		}
-		v, err = deleteAt(ctx, v, a.flowConfigVersion(in.ID), func(ctx context.Context, v int) error {
-			return a.deps.Store.DeleteFlowConfig(ctx, in.ID, v)
-		})
-		if err != nil {
-			return nil, a.fail(ctx, t, err)
-		}
-		a.publish(ctx, resFlowConfig, events.ActionDeleted, in.ID, v)
-		return nil, nil
+func (a *API) listFlowConfigs(ctx context.Context, in *pageRequest) (*listOutput[model.FlowConfig], error) {
+	items, next, err := a.deps.Store.ListFlowConfigs(ctx, in.page())
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowConfig, op: "list"}, err)
+	}
+	for i := range items {
+		items[i] = flowConfigOut(items[i])
+	}
+	return newList(items, next), nil
+}
+
+func (a *API) getFlowConfig(ctx context.Context, in *idRequest) (*objectOutput[model.FlowConfig], error) {
+	c, err := a.deps.Store.GetFlowConfig(ctx, in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowConfig, op: "get", id: in.ID}, err)
+	}
+	return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
+}
+
+func (a *API) createFlowConfig(ctx context.Context, in *flowConfigCreateRequest) (*createdOutput[model.FlowConfig], error) {
+	spec, err := in.Body.spec("body.")
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.deps.Store.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowConfig, op: "create"}, err)
+	}
+	a.publish(ctx, resFlowConfig, events.ActionCreated, c.ID, c.Version)
+	return &createdOutput[model.FlowConfig]{ETag: etag(c.Version), Location: "/api/flow-configs/" + c.ID, Body: flowConfigOut(c)}, nil
+}
+
+func (a *API) replaceFlowConfig(ctx context.Context, in *flowConfigReplaceRequest) (*objectOutput[model.FlowConfig], error) {
+	t := target{kind: kindFlowConfig, op: "update", id: in.ID}
+	spec, err := in.Body.spec("body.")
+	if err != nil {
+		return nil, err
+	}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, t, err)
+	}
+	c, err := a.deps.Store.UpdateFlowConfig(ctx, model.FlowConfig{Meta: model.Meta{ID: in.ID}, FlowSpec: spec}, v)
+	if err != nil {
+		return nil, a.fail(ctx, t, err)
+	}
+	a.publish(ctx, resFlowConfig, events.ActionUpdated, c.ID, c.Version)
+	return &objectOutput[model.FlowConfig]{ETag: etag(c.Version), Body: flowConfigOut(c)}, nil
+}
+
+func (a *API) deleteFlowConfig(ctx context.Context, in *deleteRequest) (*struct{}, error) {
+	t := target{kind: kindFlowConfig, op: "delete", id: in.ID}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, t, err)
+	}
+	v, err = deleteAt(ctx, v, a.flowConfigVersion(in.ID), func(ctx context.Context, v int) error {
+		return a.deps.Store.DeleteFlowConfig(ctx, in.ID, v)
 	})
+	if err != nil {
+		return nil, a.fail(ctx, t, err)
+	}
+	a.publish(ctx, resFlowConfig, events.ActionDeleted, in.ID, v)
+	return nil, nil
 }
 
 // flowConfigVersion reads the stored version for If-Match lists.

@@ -11,6 +11,51 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
+// The flow-instance operations: what each one is, then which method serves it.
+var (
+	tagsFlowInstances = []string{"Flow instances"}
+
+	opListFlowInstances = huma.Operation{
+		OperationID: "list-flow-instances", Method: http.MethodGet, Path: "/api/flow-instances",
+		Summary: "List flow instances, newest first", Tags: tagsFlowInstances, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "With comparison_id, only the instances (columns) of that parallel comparison.",
+	}
+	opGetFlowInstance = huma.Operation{
+		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
+		Summary: "Get a flow instance", Tags: tagsFlowInstances, Errors: errsRead,
+	}
+	opCreateFlowInstance = huma.Operation{
+		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
+		Summary: "Create a flow instance", Tags: tagsFlowInstances, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+	}
+	opReplaceFlowInstance = huma.Operation{
+		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
+		Summary: "Replace a flow instance", Tags: tagsFlowInstances, Errors: errsWrite,
+		Description: "Replaces flow_config_id, name and description; the conversation is kept.",
+	}
+	opDeleteFlowInstance = huma.Operation{
+		OperationID: "delete-flow-instance", Method: http.MethodDelete, Path: "/api/flow-instances/{id}",
+		Summary: "Delete a flow instance", Tags: tagsFlowInstances, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "Deletes the instance with its messages and runs.",
+	}
+	opListFlowInstanceMessages = huma.Operation{
+		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
+		Summary: "A flow instance's conversation, oldest first", Tags: tagsFlowInstances, Errors: errsRead,
+	}
+)
+
+func (a *API) registerFlowInstances() {
+	huma.Register(a.huma, a.op(opListFlowInstances), a.listFlowInstances)
+	huma.Register(a.huma, a.op(opGetFlowInstance), a.getFlowInstance)
+	huma.Register(a.huma, a.op(opCreateFlowInstance), a.createFlowInstance)
+	huma.Register(a.huma, a.op(opReplaceFlowInstance), a.replaceFlowInstance)
+	huma.Register(a.huma, a.op(opDeleteFlowInstance), a.deleteFlowInstance)
+	huma.Register(a.huma, a.op(opListFlowInstanceMessages), a.listFlowInstanceMessages)
+}
+
+// kindFlowInstance names flow instances in errors and metrics.
+const kindFlowInstance = "flow instance"
+
 // flowInstanceInput is what a client writes on POST and PUT. The fork and
 // comparison fields are read-only: the engine sets them.
 type flowInstanceInput struct {
@@ -41,123 +86,98 @@ func messageOut(m model.Message) model.Message {
 	return m
 }
 
-func (a *API) registerFlowInstances() {
-	const kind = "flow instance"
-	tags := []string{"Flow instances"}
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "list-flow-instances", Method: http.MethodGet, Path: "/api/flow-instances",
-		Summary: "List flow instances, newest first", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-		Description: "With comparison_id, only the instances (columns) of that parallel comparison.",
-	}), func(ctx context.Context, in *struct {
+// Requests of the flow-instance operations whose parameters are their own.
+type (
+	flowInstanceListRequest struct {
 		PageParams
 		ComparisonID string `query:"comparison_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Only the instances of this comparison."`
-	}) (*listOutput[model.FlowInstance], error) {
-		items, next, err := a.deps.Store.ListFlowInstances(ctx, store.InstanceFilter{ComparisonID: in.ComparisonID}, in.page())
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
-		}
-		for i := range items {
-			items[i] = flowInstanceOut(items[i])
-		}
-		return newList(items, next), nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
-		Summary: "Get a flow instance", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowInstance], error) {
-		i, err := a.deps.Store.GetFlowInstance(ctx, in.ID)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
-		}
-		return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
-		Summary: "Create a flow instance", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
-	}), func(ctx context.Context, in *struct {
+	}
+	flowInstanceCreateRequest struct {
 		Body flowInstanceInput
-	}) (*createdOutput[model.FlowInstance], error) {
-		fi, err := in.Body.instance()
-		if err != nil {
-			return nil, err
-		}
-		i, err := a.deps.Store.CreateFlowInstance(ctx, fi)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
-		}
-		a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
-		return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
-		Summary: "Replace a flow instance", Tags: tags, Errors: errsWrite,
-		Description: "Replaces flow_config_id, name and description; the conversation is kept.",
-	}), func(ctx context.Context, in *struct {
+	}
+	flowInstanceReplaceRequest struct {
 		IDParam
 		IfMatchParam
 		Body flowInstanceInput
-	}) (*objectOutput[model.FlowInstance], error) {
-		t := target{kind: kind, op: "update", id: in.ID}
-		fi, err := in.Body.instance()
-		if err != nil {
-			return nil, err
-		}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, t, err)
-		}
-		fi.ID = in.ID
-		i, err := a.deps.Store.UpdateFlowInstance(ctx, fi, v)
-		if err != nil {
-			return nil, a.fail(ctx, t, err)
-		}
-		a.publish(ctx, resFlowInstance, events.ActionUpdated, i.ID, i.Version)
-		return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
-	})
+	}
+)
 
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "delete-flow-instance", Method: http.MethodDelete, Path: "/api/flow-instances/{id}",
-		Summary: "Delete a flow instance", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
-		Description: "Deletes the instance with its messages and runs.",
-	}), func(ctx context.Context, in *struct {
-		IDParam
-		IfMatchParam
-	}) (*struct{}, error) {
-		t := target{kind: kind, op: "delete", id: in.ID}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, t, err)
-		}
-		v, err = deleteAt(ctx, v, a.flowInstanceVersion(in.ID), func(ctx context.Context, v int) error {
-			return a.deps.Store.DeleteFlowInstance(ctx, in.ID, v)
-		})
-		if err != nil {
-			return nil, a.fail(ctx, t, err)
-		}
-		a.publish(ctx, resFlowInstance, events.ActionDeleted, in.ID, v)
-		return nil, nil
-	})
+func (a *API) listFlowInstances(ctx context.Context, in *flowInstanceListRequest) (*listOutput[model.FlowInstance], error) {
+	items, next, err := a.deps.Store.ListFlowInstances(ctx, store.InstanceFilter{ComparisonID: in.ComparisonID}, in.page())
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "list"}, err)
+	}
+	for i := range items {
+		items[i] = flowInstanceOut(items[i])
+	}
+	return newList(items, next), nil
+}
 
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
-		Summary: "A flow instance's conversation, oldest first", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct {
-		IDParam
-		PageParams
-	}) (*listOutput[model.Message], error) {
-		items, next, err := a.deps.Store.ListMessages(ctx, in.ID, in.page())
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "list messages", id: in.ID}, err)
-		}
-		for i := range items {
-			items[i] = messageOut(items[i])
-		}
-		return newList(items, next), nil
+func (a *API) getFlowInstance(ctx context.Context, in *idRequest) (*objectOutput[model.FlowInstance], error) {
+	i, err := a.deps.Store.GetFlowInstance(ctx, in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "get", id: in.ID}, err)
+	}
+	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+}
+
+func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequest) (*createdOutput[model.FlowInstance], error) {
+	fi, err := in.Body.instance()
+	if err != nil {
+		return nil, err
+	}
+	i, err := a.deps.Store.CreateFlowInstance(ctx, fi)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
+	}
+	a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
+	return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
+}
+
+func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRequest) (*objectOutput[model.FlowInstance], error) {
+	t := target{kind: kindFlowInstance, op: "update", id: in.ID}
+	fi, err := in.Body.instance()
+	if err != nil {
+		return nil, err
+	}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, t, err)
+	}
+	fi.ID = in.ID
+	i, err := a.deps.Store.UpdateFlowInstance(ctx, fi, v)
+	if err != nil {
+		return nil, a.fail(ctx, t, err)
+	}
+	a.publish(ctx, resFlowInstance, events.ActionUpdated, i.ID, i.Version)
+	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+}
+
+func (a *API) deleteFlowInstance(ctx context.Context, in *deleteRequest) (*struct{}, error) {
+	t := target{kind: kindFlowInstance, op: "delete", id: in.ID}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowInstanceVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, t, err)
+	}
+	v, err = deleteAt(ctx, v, a.flowInstanceVersion(in.ID), func(ctx context.Context, v int) error {
+		return a.deps.Store.DeleteFlowInstance(ctx, in.ID, v)
 	})
+	if err != nil {
+		return nil, a.fail(ctx, t, err)
+	}
+	a.publish(ctx, resFlowInstance, events.ActionDeleted, in.ID, v)
+	return nil, nil
+}
+
+func (a *API) listFlowInstanceMessages(ctx context.Context, in *idPageRequest) (*listOutput[model.Message], error) {
+	items, next, err := a.deps.Store.ListMessages(ctx, in.ID, in.page())
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "list messages", id: in.ID}, err)
+	}
+	for i := range items {
+		items[i] = messageOut(items[i])
+	}
+	return newList(items, next), nil
 }
 
 // flowInstanceVersion reads the stored version for If-Match lists.

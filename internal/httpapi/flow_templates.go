@@ -11,6 +11,50 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
+// The flow-template operations: what each one is, then which method serves it.
+var (
+	tagsFlowTemplates = []string{"Flow templates"}
+
+	opListFlowTemplates = huma.Operation{
+		OperationID: "list-flow-templates", Method: http.MethodGet, Path: "/api/flow-templates",
+		Summary: "List flow templates", Tags: tagsFlowTemplates, Errors: []int{http.StatusUnprocessableEntity},
+	}
+	opGetFlowTemplate = huma.Operation{
+		OperationID: "get-flow-template", Method: http.MethodGet, Path: "/api/flow-templates/{id}",
+		Summary: "Get a flow template", Tags: tagsFlowTemplates, Errors: errsRead,
+	}
+	opCreateFlowTemplate = huma.Operation{
+		OperationID: "create-flow-template", Method: http.MethodPost, Path: "/api/flow-templates",
+		Summary: "Create a flow template", Tags: tagsFlowTemplates, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+	}
+	opReplaceFlowTemplate = huma.Operation{
+		OperationID: "replace-flow-template", Method: http.MethodPut, Path: "/api/flow-templates/{id}",
+		Summary: "Replace a flow template", Tags: tagsFlowTemplates, Errors: errsWrite,
+	}
+	opDeleteFlowTemplate = huma.Operation{
+		OperationID: "delete-flow-template", Method: http.MethodDelete, Path: "/api/flow-templates/{id}",
+		Summary: "Delete a flow template", Tags: tagsFlowTemplates, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+	}
+	opInstantiateFlowTemplate = huma.Operation{
+		OperationID: "instantiate-flow-template", Method: http.MethodPost, Path: "/api/flow-templates/{id}/instantiate",
+		Summary: "Create a flow config and a flow instance from a template", Tags: tagsFlowTemplates,
+		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+		Description: "Both are created in one transaction; Location names the new flow instance.",
+	}
+)
+
+func (a *API) registerFlowTemplates() {
+	huma.Register(a.huma, a.op(opListFlowTemplates), a.listFlowTemplates)
+	huma.Register(a.huma, a.op(opGetFlowTemplate), a.getFlowTemplate)
+	huma.Register(a.huma, a.op(opCreateFlowTemplate), a.createFlowTemplate)
+	huma.Register(a.huma, a.op(opReplaceFlowTemplate), a.replaceFlowTemplate)
+	huma.Register(a.huma, a.op(opDeleteFlowTemplate), a.deleteFlowTemplate)
+	huma.Register(a.huma, a.op(opInstantiateFlowTemplate), a.instantiateFlowTemplate)
+}
+
+// kindFlowTemplate names flow templates in errors and metrics.
+const kindFlowTemplate = "flow template"
+
 // templateConfigInput is a template's recipe: the writable flow-config
 // fields. Unlike a flow config its name may be left empty, in which case
 // instantiating uses the template's name.
@@ -94,129 +138,108 @@ type instantiatedOutput struct {
 	Body     Instantiated
 }
 
-func (a *API) registerFlowTemplates() {
-	const kind = "flow template"
-	tags := []string{"Flow templates"}
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "list-flow-templates", Method: http.MethodGet, Path: "/api/flow-templates",
-		Summary: "List flow templates", Tags: tags, Errors: []int{http.StatusUnprocessableEntity},
-	}), func(ctx context.Context, in *struct{ PageParams }) (*listOutput[model.FlowTemplate], error) {
-		items, next, err := a.deps.Store.ListFlowTemplates(ctx, in.page())
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "list"}, err)
-		}
-		for i := range items {
-			items[i] = flowTemplateOut(items[i])
-		}
-		return newList(items, next), nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "get-flow-template", Method: http.MethodGet, Path: "/api/flow-templates/{id}",
-		Summary: "Get a flow template", Tags: tags, Errors: errsRead,
-	}), func(ctx context.Context, in *struct{ IDParam }) (*objectOutput[model.FlowTemplate], error) {
-		t, err := a.deps.Store.GetFlowTemplate(ctx, in.ID)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "get", id: in.ID}, err)
-		}
-		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "create-flow-template", Method: http.MethodPost, Path: "/api/flow-templates",
-		Summary: "Create a flow template", Tags: tags, DefaultStatus: http.StatusCreated, Errors: errsCreate,
-	}), func(ctx context.Context, in *struct {
+// Requests of the flow-template operations whose parameters are their own.
+type (
+	flowTemplateCreateRequest struct {
 		Body flowTemplateInput
-	}) (*createdOutput[model.FlowTemplate], error) {
-		ft, err := in.Body.template()
-		if err != nil {
-			return nil, err
-		}
-		demoted := a.defaultTemplates(ctx, ft.IsDefault, "")
-		t, err := a.deps.Store.CreateFlowTemplate(ctx, ft)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "create"}, err)
-		}
-		a.publish(ctx, resFlowTemplate, events.ActionCreated, t.ID, t.Version)
-		a.publishDemoted(ctx, demoted)
-		return &createdOutput[model.FlowTemplate]{ETag: etag(t.Version), Location: "/api/flow-templates/" + t.ID, Body: flowTemplateOut(t)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "replace-flow-template", Method: http.MethodPut, Path: "/api/flow-templates/{id}",
-		Summary: "Replace a flow template", Tags: tags, Errors: errsWrite,
-	}), func(ctx context.Context, in *struct {
+	}
+	flowTemplateReplaceRequest struct {
 		IDParam
 		IfMatchParam
 		Body flowTemplateInput
-	}) (*objectOutput[model.FlowTemplate], error) {
-		tg := target{kind: kind, op: "update", id: in.ID}
-		ft, err := in.Body.template()
-		if err != nil {
-			return nil, err
-		}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, tg, err)
-		}
-		ft.ID = in.ID
-		demoted := a.defaultTemplates(ctx, ft.IsDefault, in.ID)
-		t, err := a.deps.Store.UpdateFlowTemplate(ctx, ft, v)
-		if err != nil {
-			return nil, a.fail(ctx, tg, err)
-		}
-		a.publish(ctx, resFlowTemplate, events.ActionUpdated, t.ID, t.Version)
-		a.publishDemoted(ctx, demoted)
-		return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "delete-flow-template", Method: http.MethodDelete, Path: "/api/flow-templates/{id}",
-		Summary: "Delete a flow template", Tags: tags, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
-	}), func(ctx context.Context, in *struct {
-		IDParam
-		IfMatchParam
-	}) (*struct{}, error) {
-		tg := target{kind: kind, op: "delete", id: in.ID}
-		v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
-		if err != nil {
-			return nil, a.failPrecondition(ctx, tg, err)
-		}
-		v, err = deleteAt(ctx, v, a.flowTemplateVersion(in.ID), func(ctx context.Context, v int) error {
-			return a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v)
-		})
-		if err != nil {
-			return nil, a.fail(ctx, tg, err)
-		}
-		a.publish(ctx, resFlowTemplate, events.ActionDeleted, in.ID, v)
-		return nil, nil
-	})
-
-	huma.Register(a.huma, a.op(huma.Operation{
-		OperationID: "instantiate-flow-template", Method: http.MethodPost, Path: "/api/flow-templates/{id}/instantiate",
-		Summary: "Create a flow config and a flow instance from a template", Tags: tags,
-		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
-		Description: "Both are created in one transaction; Location names the new flow instance.",
-	}), func(ctx context.Context, in *struct {
+	}
+	instantiateRequest struct {
 		IDParam
 		Body *instantiateInput
-	}) (*instantiatedOutput, error) {
-		name := ""
-		if in.Body != nil {
-			name = in.Body.Name
-		}
-		cfg, inst, err := a.deps.Store.InstantiateFlowTemplate(ctx, in.ID, name)
-		if err != nil {
-			return nil, a.fail(ctx, target{kind: kind, op: "instantiate", id: in.ID}, err)
-		}
-		a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
-		a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
-		return &instantiatedOutput{
-			Location: "/api/flow-instances/" + inst.ID,
-			Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},
-		}, nil
+	}
+)
+
+func (a *API) listFlowTemplates(ctx context.Context, in *pageRequest) (*listOutput[model.FlowTemplate], error) {
+	items, next, err := a.deps.Store.ListFlowTemplates(ctx, in.page())
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowTemplate, op: "list"}, err)
+	}
+	for i := range items {
+		items[i] = flowTemplateOut(items[i])
+	}
+	return newList(items, next), nil
+}
+
+func (a *API) getFlowTemplate(ctx context.Context, in *idRequest) (*objectOutput[model.FlowTemplate], error) {
+	t, err := a.deps.Store.GetFlowTemplate(ctx, in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowTemplate, op: "get", id: in.ID}, err)
+	}
+	return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
+}
+
+func (a *API) createFlowTemplate(ctx context.Context, in *flowTemplateCreateRequest) (*createdOutput[model.FlowTemplate], error) {
+	ft, err := in.Body.template()
+	if err != nil {
+		return nil, err
+	}
+	demoted := a.defaultTemplates(ctx, ft.IsDefault, "")
+	t, err := a.deps.Store.CreateFlowTemplate(ctx, ft)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowTemplate, op: "create"}, err)
+	}
+	a.publish(ctx, resFlowTemplate, events.ActionCreated, t.ID, t.Version)
+	a.publishDemoted(ctx, demoted)
+	return &createdOutput[model.FlowTemplate]{ETag: etag(t.Version), Location: "/api/flow-templates/" + t.ID, Body: flowTemplateOut(t)}, nil
+}
+
+func (a *API) replaceFlowTemplate(ctx context.Context, in *flowTemplateReplaceRequest) (*objectOutput[model.FlowTemplate], error) {
+	tg := target{kind: kindFlowTemplate, op: "update", id: in.ID}
+	ft, err := in.Body.template()
+	if err != nil {
+		return nil, err
+	}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, tg, err)
+	}
+	ft.ID = in.ID
+	demoted := a.defaultTemplates(ctx, ft.IsDefault, in.ID)
+	t, err := a.deps.Store.UpdateFlowTemplate(ctx, ft, v)
+	if err != nil {
+		return nil, a.fail(ctx, tg, err)
+	}
+	a.publish(ctx, resFlowTemplate, events.ActionUpdated, t.ID, t.Version)
+	a.publishDemoted(ctx, demoted)
+	return &objectOutput[model.FlowTemplate]{ETag: etag(t.Version), Body: flowTemplateOut(t)}, nil
+}
+
+func (a *API) deleteFlowTemplate(ctx context.Context, in *deleteRequest) (*struct{}, error) {
+	tg := target{kind: kindFlowTemplate, op: "delete", id: in.ID}
+	v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))
+	if err != nil {
+		return nil, a.failPrecondition(ctx, tg, err)
+	}
+	v, err = deleteAt(ctx, v, a.flowTemplateVersion(in.ID), func(ctx context.Context, v int) error {
+		return a.deps.Store.DeleteFlowTemplate(ctx, in.ID, v)
 	})
+	if err != nil {
+		return nil, a.fail(ctx, tg, err)
+	}
+	a.publish(ctx, resFlowTemplate, events.ActionDeleted, in.ID, v)
+	return nil, nil
+}
+
+func (a *API) instantiateFlowTemplate(ctx context.Context, in *instantiateRequest) (*instantiatedOutput, error) {
+	name := ""
+	if in.Body != nil {
+		name = in.Body.Name
+	}
+	cfg, inst, err := a.deps.Store.InstantiateFlowTemplate(ctx, in.ID, name)
+	if err != nil {
+		return nil, a.fail(ctx, target{kind: kindFlowTemplate, op: "instantiate", id: in.ID}, err)
+	}
+	a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
+	a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
+	return &instantiatedOutput{
+		Location: "/api/flow-instances/" + inst.ID,
+		Body:     Instantiated{FlowConfig: flowConfigOut(cfg), FlowInstance: flowInstanceOut(inst)},
+	}, nil
 }
 
 // defaultTemplates lists the templates other than except that are default

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/model"
 )
 
-// Client frame types (DESIGN.md section 4).
+// Client frame types (docs/design.md, "The WebSocket").
 const (
 	TypeSendMessage = "send_message"
 	TypeRunParallel = "run_parallel"
@@ -44,8 +45,6 @@ const (
 
 // Limits on client frames the decoder enforces.
 const (
-	maxConfigs    = 8
-	minConfigs    = 2
 	maxRequestID  = 128
 	maxNameLength = 200
 )
@@ -225,8 +224,8 @@ func validate(f *Frame, raw map[string]json.RawMessage) error {
 		return fmt.Errorf("run_parallel takes either flow_config_ids (to start a comparison) or comparison_id (to continue one)")
 	case hasComparison && hasName:
 		return fmt.Errorf("comparison_name only applies when starting a comparison with flow_config_ids")
-	case hasConfigs && (len(f.FlowConfigIDs) < minConfigs || len(f.FlowConfigIDs) > maxConfigs):
-		return fmt.Errorf("flow_config_ids must hold %d to %d ids, got %d", minConfigs, maxConfigs, len(f.FlowConfigIDs))
+	case hasConfigs && (len(f.FlowConfigIDs) < engine.MinParallelConfigs || len(f.FlowConfigIDs) > engine.MaxParallelConfigs):
+		return fmt.Errorf("flow_config_ids must hold %d to %d ids, got %d", engine.MinParallelConfigs, engine.MaxParallelConfigs, len(f.FlowConfigIDs))
 	case len(f.ComparisonName) > maxNameLength:
 		return fmt.Errorf("comparison_name must be at most %d bytes", maxNameLength)
 	}

@@ -3,7 +3,7 @@
 // resuming them, and resource notifications), plus the socket-free views of
 // a run (GET /api/runs/{id} and its Server-Sent Events stream).
 //
-// The protocol is DESIGN.md section 4; docs/websocket.md is the guide for
+// The protocol is docs/design.md, "The WebSocket"; docs/websocket.md is the guide for
 // client authors. Runs belong to the engine, not to a socket: a socket only
 // follows runs through engine subscriptions, so closing it never cancels
 // anything and any socket can resume any run.

@@ -9,7 +9,7 @@ import (
 
 // events.Event leaves empty fields out of its JSON, which suits most frame
 // types: their fields are never empty. A few types have fields that are
-// legitimately empty and that DESIGN.md section 4 still names, so a client
+// legitimately empty and that docs/design.md ("The WebSocket") still names, so a client
 // may read them without checking for their presence: an ALLOW decision's
 // reason and a successful run's error. wireEvent gives those types a shape
 // of their own in which every field of their table row is present (an empty

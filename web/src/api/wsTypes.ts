@@ -1,43 +1,31 @@
-// Frames of the /api/ws protocol (DESIGN.md section 4). The WebSocket is not
-// described by the OpenAPI document, so these types are written by hand and
-// kept in the protocol's own snake_case names.
+// Frames of the /api/ws protocol (docs/websocket.md). The WebSocket is not
+// described by the OpenAPI document, so its frames are written by hand in the
+// protocol's own snake_case names; the objects they carry (Message, Usage,
+// Timings) are the REST schema's, derived from the generated apiTypes.ts so
+// the two cannot drift apart.
+
+import type { components } from './apiTypes'
 
 export type Decision = 'ALLOW' | 'CAUTION' | 'BLOCK' | 'ERROR'
 export type RunStatus = 'running' | 'completed' | 'blocked' | 'cancelled' | 'failed' | 'interrupted'
 export type MessageRole = 'user' | 'superego' | 'assistant'
 
-export interface Usage {
-  input_tokens: number
-  output_tokens: number
-}
+type Schemas = components['schemas']
 
-export interface Timings {
-  superego_ms?: number
-  first_token_ms?: number
-  total_ms?: number
-}
+/** Token counts of a run or a message (the REST schema's). */
+export type Usage = Schemas['Usage']
 
-/** A stored message as the server sends it (same shape as the REST one). */
-export interface Message {
-  id: string
-  flow_instance_id: string
-  run_id?: string
-  position: number
-  role: MessageRole | string
-  content: string
-  decision?: Decision | string
-  reason?: string
-  thinking?: string
-  constitution_id?: string
-  constitution_version?: number
-  sysprompt_id?: string
-  model?: string
-  usage?: Usage
-  timings?: Timings
-  status: string
-  error?: string
-  created_at: string
-  updated_at?: string
+/** A run's timings in milliseconds (the REST schema's). */
+export type Timings = Schemas['Timings']
+
+/**
+ * A stored message as the server sends it, over REST and in run events: the
+ * generated REST schema, with role and decision narrowed to what the UI
+ * switches on (a value it does not know still type-checks as a string).
+ */
+export type Message = Omit<Schemas['Message'], 'role' | 'decision'> & {
+  role: MessageRole | (string & {})
+  decision?: Decision | (string & {})
 }
 
 // ---- client → server ----

@@ -3,6 +3,7 @@
 
 import { NavLink } from 'react-router'
 import { useConnectionState, useModels } from '../api/hooks'
+import { routes } from './routes'
 
 const stateLabels: Record<string, string> = {
   idle: 'Not connected',
@@ -12,14 +13,7 @@ const stateLabels: Record<string, string> = {
   closed: 'Disconnected',
 }
 
-const nav: [string, string][] = [
-  ['/chat', 'Chat'],
-  ['/compare', 'Compare'],
-  ['/constitutions', 'Constitutions'],
-  ['/sysprompts', 'System prompts'],
-  ['/flow-configs', 'Flow configs'],
-  ['/flow-templates', 'Templates'],
-]
+const nav = routes.filter((r) => r.nav && r.label).map((r) => [r.nav!, r.label!] as const)
 
 export function Header() {
   const state = useConnectionState()

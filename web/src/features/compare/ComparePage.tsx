@@ -4,14 +4,17 @@
 import { useMemo, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { useSocket } from '../../api/context'
-import { useComparison, useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
+import { useQuery } from '@tanstack/react-query'
+import { useApi } from '../../api/context'
+import { useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
 import type { FlowConfig, FlowInstance } from '../../api/types'
-import { groupComparisons } from './groups'
-import { Composer } from '../../shared/Composer'
-import { TurnView } from '../../shared/TurnView'
+import { Composer } from '../conversation/Composer'
+import { TurnView } from '../conversation/TurnView'
 import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
-import { useConversation } from '../../shared/useConversation'
-import { useStickToBottom } from '../../shared/useStickToBottom'
+import { useConversation } from '../conversation/useConversation'
+import { useStickToBottom } from '../conversation/useStickToBottom'
+import { compareQueries } from './api'
+import { groupComparisons } from './groups'
 
 export function ComparePage() {
   const { comparisonId } = useParams()
@@ -101,7 +104,8 @@ function NewComparison() {
 
 function ComparisonView({ comparisonId }: { comparisonId: string }) {
   const socket = useSocket()
-  const columns = useComparison(comparisonId)
+  const api = useApi()
+  const columns = useQuery(compareQueries.columns(api, comparisonId))
   const configs = useFlowConfigs()
   const [error, setError] = useState<unknown>(null)
   const cols = [...(columns.data ?? [])].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))

@@ -1,19 +1,18 @@
-// Editing and creating a constitution. Saves send If-Match with the version
-// that was loaded, so a concurrent edit becomes a 412 and a visible choice
-// instead of a silent overwrite.
+// Editing and creating a constitution. The edit / ETag / 412 state machine
+// is useVersionedEditor's: a save sends If-Match with the version that was
+// loaded, so a concurrent edit becomes a visible choice, not an overwrite.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { useNavigate } from 'react-router'
 import { useApi } from '../../api/context'
-import { useConstitution } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
-import { ApiError, type ConstitutionWrite } from '../../api/restClient'
+import type { ConstitutionWrite } from '../../api/restClient'
 import type { Constitution } from '../../api/types'
 import { Markdown } from '../../shared/Markdown'
 import { ConflictBanner } from '../../shared/ResourceList'
 import { ConfirmDialog, ErrorNote, Field, fieldError } from '../../shared/ui'
-import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
+import { useVersionedEditor } from '../../shared/useVersionedEditor'
+import { constitutionQueries } from './api'
 
 function draftOf(c: Constitution): ConstitutionWrite {
   return { name: c.name, description: c.description ?? '', content: c.content }
@@ -50,77 +49,42 @@ function ConstitutionForm({ draft, setDraft, error, showId }: { draft: Constitut
   )
 }
 
-export function ConstitutionEditor({ id }: { id: string }) {
+function useConstitutionEditor(id: string | undefined, onDone?: () => void) {
   const api = useApi()
-  const qc = useQueryClient()
   const navigate = useNavigate()
-  const q = useConstitution(id)
-  const loaded = q.data?.data
-  const [draft, setDraft] = useState<ConstitutionWrite | null>(null)
-  const [base, setBase] = useState<{ version: number; etag: string } | null>(null)
-  const [conflict, setConflict] = useState(false)
+  return useVersionedEditor<Constitution, ConstitutionWrite, ReturnType<typeof qk.constitution>>({
+    id,
+    query: constitutionQueries.one(api, id),
+    listKey: qk.constitutions,
+    draftOf,
+    initial: { name: '', description: '', content: '# Principles\n\n- \n' },
+    create: (d) => api.constitutions.create({ ...d, id: d.id?.trim() || undefined }),
+    update: api.constitutions.update,
+    remove: api.constitutions.remove,
+    onCreated: (c) => {
+      onDone?.()
+      navigate(`/constitutions/${c.id}`)
+    },
+    onRemoved: () => navigate('/constitutions'),
+  })
+}
+
+export function ConstitutionEditor({ id }: { id: string }) {
+  const ed = useConstitutionEditor(id)
   const [deleting, setDeleting] = useState(false)
-  const [saved, setSaved] = useState(false)
-
-  const dirty = !!(draft && loaded && (draft.name !== loaded.name || draft.description !== (loaded.description ?? '') || draft.content !== loaded.content))
-  useUnsavedWarning(dirty)
-
-  // Take the server's copy when we have none yet or nothing was edited.
-  useEffect(() => {
-    if (!q.data) return
-    if (!draft || (!dirty && base?.version !== q.data.data.version)) {
-      setDraft(draftOf(q.data.data))
-      setBase({ version: q.data.data.version, etag: q.data.etag })
-    }
-  }, [q.data, draft, dirty, base])
-
-  const save = useMutation({
-    mutationFn: (ifMatch: string) => api.constitutions.update(id, draft!, ifMatch),
-    onSuccess: (c) => {
-      setConflict(false)
-      setSaved(true)
-      setBase({ version: c.version, etag: `"${c.version}"` })
-      setDraft(draftOf(c))
-      qc.setQueryData(qk.constitution(id), { data: c, etag: `"${c.version}"` })
-      void qc.invalidateQueries({ queryKey: qk.constitutions })
-    },
-    onError: (e) => {
-      if (e instanceof ApiError && e.status === 412) setConflict(true)
-    },
-  })
-  const remove = useMutation({
-    mutationFn: () => api.constitutions.remove(id, base?.etag),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: qk.constitutions })
-      navigate('/constitutions')
-    },
-  })
-
-  if (q.error) return <ErrorNote error={q.error} />
+  const { loaded, draft } = ed
+  if (ed.loadError) return <ErrorNote error={ed.loadError} />
   if (!loaded || !draft) return <p className="muted">Loading…</p>
-
-  const reload = async () => {
-    const fresh = await api.constitutions.get(id)
-    qc.setQueryData(qk.constitution(id), fresh)
-    setDraft(draftOf(fresh.data))
-    setBase({ version: fresh.data.version, etag: fresh.etag })
-    setConflict(false)
-    save.reset()
-  }
-  const overwrite = async () => {
-    const fresh = await api.constitutions.get(id)
-    save.mutate(fresh.etag)
-  }
 
   return (
     <div className="editor" data-testid="constitution-editor">
       <div className="editor-head">
         <h1>
-          {loaded.name} <span className="version-tag" data-testid="current-version">v{base?.version ?? loaded.version}</span>
+          {loaded.name} <span className="version-tag" data-testid="current-version">v{ed.baseVersion ?? loaded.version}</span>
           {loaded.protected && <span className="pill">protected</span>}
         </h1>
         <div className="editor-actions">
-          {saved && !dirty && <span className="muted" data-testid="saved-note">Saved</span>}
+          {ed.saved && <span className="muted" data-testid="saved-note">Saved</span>}
           <button
             className="button button-danger-outline"
             onClick={() => setDeleting(true)}
@@ -130,36 +94,28 @@ export function ConstitutionEditor({ id }: { id: string }) {
           >
             Delete
           </button>
-          <button
-            className="button button-primary"
-            onClick={() => {
-              setSaved(false)
-              save.mutate(base?.etag || `"${loaded.version}"`)
-            }}
-            disabled={!dirty || save.isPending}
-            data-testid="save-button"
-          >
+          <button className="button button-primary" onClick={ed.save} disabled={!ed.dirty || ed.saving} data-testid="save-button">
             Save
           </button>
         </div>
       </div>
-      {conflict && <ConflictBanner onReload={() => void reload()} onOverwrite={() => void overwrite()} busy={save.isPending} />}
-      {!conflict && <ErrorNote error={save.error} />}
-      {dirty && base && loaded.version !== base.version && !conflict && (
+      {ed.conflict && <ConflictBanner onReload={() => void ed.reload()} onOverwrite={() => void ed.overwrite()} busy={ed.saving} />}
+      {!ed.conflict && <ErrorNote error={ed.saveError} />}
+      {ed.dirty && ed.baseVersion !== undefined && loaded.version !== ed.baseVersion && !ed.conflict && (
         <p className="notice" data-testid="stale-notice">
           A newer version (v{loaded.version}) was saved elsewhere while you edit.
         </p>
       )}
-      <ConstitutionForm draft={draft} setDraft={setDraft} error={save.error} />
+      <ConstitutionForm draft={draft} setDraft={ed.setDraft} error={ed.saveError} />
       {deleting && (
         <ConfirmDialog
           title="Delete constitution?"
           body={<p>“{loaded.name}” and its version history will be deleted.</p>}
           confirmLabel="Delete"
           danger
-          busy={remove.isPending}
-          error={remove.error}
-          onConfirm={() => remove.mutate()}
+          busy={ed.removing}
+          error={ed.removeError}
+          onConfirm={ed.remove}
           onCancel={() => setDeleting(false)}
         />
       )}
@@ -168,18 +124,8 @@ export function ConstitutionEditor({ id }: { id: string }) {
 }
 
 export function NewConstitution({ onDone }: { onDone: () => void }) {
-  const api = useApi()
-  const qc = useQueryClient()
-  const navigate = useNavigate()
-  const [draft, setDraft] = useState<ConstitutionWrite>({ name: '', description: '', content: '# Principles\n\n- \n' })
-  const create = useMutation({
-    mutationFn: () => api.constitutions.create({ ...draft, id: draft.id?.trim() || undefined }),
-    onSuccess: (c) => {
-      void qc.invalidateQueries({ queryKey: qk.constitutions })
-      onDone()
-      navigate(`/constitutions/${c.id}`)
-    },
-  })
+  const ed = useConstitutionEditor(undefined, onDone)
+  const draft = ed.draft!
   return (
     <div className="editor" data-testid="new-constitution">
       <div className="editor-head">
@@ -188,13 +134,13 @@ export function NewConstitution({ onDone }: { onDone: () => void }) {
           <button className="button" onClick={onDone}>
             Cancel
           </button>
-          <button className="button button-primary" onClick={() => create.mutate()} disabled={create.isPending || !draft.name.trim()} data-testid="create-button">
+          <button className="button button-primary" onClick={ed.save} disabled={ed.saving || !draft.name.trim()} data-testid="create-button">
             Create
           </button>
         </div>
       </div>
-      <ErrorNote error={create.error} />
-      <ConstitutionForm draft={draft} setDraft={setDraft} error={create.error} showId />
+      <ErrorNote error={ed.saveError} />
+      <ConstitutionForm draft={draft} setDraft={ed.setDraft} error={ed.saveError} showId />
     </div>
   )
 }

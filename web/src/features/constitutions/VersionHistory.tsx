@@ -2,21 +2,24 @@
 
 import { diffLines } from 'diff'
 import { useMemo, useState } from 'react'
-import { useConstitutionVersion, useConstitutionVersions } from '../../api/hooks'
+import { useQuery } from '@tanstack/react-query'
+import { useApi } from '../../api/context'
 import { ErrorNote, relativeTime } from '../../shared/ui'
+import { constitutionQueries } from './api'
 
 const context = 3
 
 export function VersionHistory({ id }: { id: string }) {
-  const versions = useConstitutionVersions(id)
+  const api = useApi()
+  const versions = useQuery(constitutionQueries.versions(api, id))
   const list = useMemo(() => [...(versions.data ?? [])].sort((a, b) => b.version - a.version), [versions.data])
   const latest = list[0]?.version
   const [from, setFrom] = useState<number | undefined>()
   const [to, setTo] = useState<number | undefined>()
   const a = from ?? (latest && latest > 1 ? latest - 1 : latest)
   const b = to ?? latest
-  const va = useConstitutionVersion(id, a)
-  const vb = useConstitutionVersion(id, b)
+  const va = useQuery(constitutionQueries.version(api, id, a))
+  const vb = useQuery(constitutionQueries.version(api, id, b))
   const parts = useMemo(() => (va.data && vb.data ? diffLines(va.data.content, vb.data.content) : []), [va.data, vb.data])
 
   if (versions.error) return <ErrorNote error={versions.error} />

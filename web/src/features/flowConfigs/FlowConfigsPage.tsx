@@ -1,17 +1,16 @@
 // Flow configs: a constitution, a system prompt and model choices combined.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { useNavigate, useParams } from 'react-router'
 import { useApi } from '../../api/context'
-import { useFlowConfig, useFlowConfigs } from '../../api/hooks'
+import { useFlowConfigs } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
-import { ApiError } from '../../api/restClient'
 import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
-import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
+import { useVersionedEditor } from '../../shared/useVersionedEditor'
+import { flowConfigQueries } from './api'
 
 export function specOf(c: FlowConfig): FlowDraft {
   return flowDraftOf(c)
@@ -49,47 +48,25 @@ export function FlowConfigsPage() {
 
 function FlowConfigEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const api = useApi()
-  const qc = useQueryClient()
   const navigate = useNavigate()
-  const q = useFlowConfig(id)
-  const [draft, setDraft] = useState<FlowDraft | null>(id ? null : { ...emptySpec })
-  const [etag, setEtag] = useState('')
-  const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)
-  const loaded = q.data?.data
-  const dirty = !!(draft && loaded && JSON.stringify(draft) !== JSON.stringify(specOf(loaded)))
-  useUnsavedWarning(dirty)
-
-  useEffect(() => {
-    if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {
-      setDraft(specOf(q.data.data))
-      setEtag(q.data.etag)
-    }
-  }, [q.data, draft, dirty, etag])
-
-  const save = useMutation({
-    mutationFn: (ifMatch?: string) => (id ? api.flowConfigs.update(id, draft!, ifMatch) : api.flowConfigs.create(draft!)),
-    onSuccess: (c) => {
-      setConflict(false)
-      void qc.invalidateQueries({ queryKey: qk.flowConfigs })
-      if (!id) {
-        onDone?.()
-        navigate(`/flow-configs/${c.id}`)
-      } else {
-        setEtag(`"${c.version}"`)
-        setDraft(specOf(c))
-      }
+  const ed = useVersionedEditor<FlowConfig, FlowDraft, ReturnType<typeof qk.flowConfig>>({
+    id,
+    query: flowConfigQueries.one(api, id),
+    listKey: qk.flowConfigs,
+    draftOf: specOf,
+    initial: { ...emptySpec },
+    create: api.flowConfigs.create,
+    update: api.flowConfigs.update,
+    remove: api.flowConfigs.remove,
+    onCreated: (c) => {
+      onDone?.()
+      navigate(`/flow-configs/${c.id}`)
     },
-    onError: (e) => e instanceof ApiError && e.status === 412 && setConflict(true),
+    onRemoved: () => navigate('/flow-configs'),
   })
-  const remove = useMutation({
-    mutationFn: () => api.flowConfigs.remove(id!, etag),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: qk.flowConfigs })
-      navigate('/flow-configs')
-    },
-  })
-  if (q.error) return <ErrorNote error={q.error} />
+  const { loaded, draft, setDraft, dirty } = ed
+  if (ed.loadError) return <ErrorNote error={ed.loadError} />
   if (!draft) return <p className="muted">Loading…</p>
   return (
     <div className="editor" data-testid="flow-config-editor">
@@ -108,35 +85,21 @@ function FlowConfigEditor({ id, onDone }: { id?: string; onDone?: () => void }) 
               Delete
             </button>
           )}
-          <button className="button button-primary" onClick={() => save.mutate(etag || undefined)} disabled={save.isPending || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
+          <button className="button button-primary" onClick={ed.save} disabled={ed.saving || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
             {id ? 'Save' : 'Create'}
           </button>
         </div>
       </div>
-      {conflict && (
-        <ConflictBanner
-          onReload={() =>
-            void api.flowConfigs.get(id!).then((f) => {
-              qc.setQueryData(qk.flowConfig(id!), f)
-              setDraft(specOf(f.data))
-              setEtag(f.etag)
-              setConflict(false)
-              save.reset()
-            })
-          }
-          onOverwrite={() => void api.flowConfigs.get(id!).then((f) => save.mutate(f.etag))}
-          busy={save.isPending}
-        />
-      )}
-      {!conflict && <ErrorNote error={save.error} />}
+      {ed.conflict && <ConflictBanner onReload={() => void ed.reload()} onOverwrite={() => void ed.overwrite()} busy={ed.saving} />}
+      {!ed.conflict && <ErrorNote error={ed.saveError} />}
       <div className="form">
-        <Field label="Name" error={fieldError(save.error, 'name')}>
+        <Field label="Name" error={fieldError(ed.saveError, 'name')}>
           <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} data-testid="field-name" />
         </Field>
-        <Field label="Description" error={fieldError(save.error, 'description')}>
+        <Field label="Description" error={fieldError(ed.saveError, 'description')}>
           <input value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} data-testid="field-description" />
         </Field>
-        <FlowSpecFields spec={draft} onChange={setDraft} error={save.error} />
+        <FlowSpecFields spec={draft} onChange={setDraft} error={ed.saveError} />
       </div>
       {deleting && (
         <ConfirmDialog
@@ -144,9 +107,9 @@ function FlowConfigEditor({ id, onDone }: { id?: string; onDone?: () => void }) 
           body={<p>“{loaded?.name}” will be deleted. Configs still used by a conversation or template cannot be deleted.</p>}
           confirmLabel="Delete"
           danger
-          busy={remove.isPending}
-          error={remove.error}
-          onConfirm={() => remove.mutate()}
+          busy={ed.removing}
+          error={ed.removeError}
+          onConfirm={ed.remove}
           onCancel={() => setDeleting(false)}
         />
       )}

@@ -2,17 +2,17 @@
 // start a conversation from one.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { useNavigate, useParams } from 'react-router'
 import { useApi } from '../../api/context'
-import { useFlowTemplate, useFlowTemplates } from '../../api/hooks'
+import { useFlowTemplates } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
-import { ApiError } from '../../api/restClient'
 import { flowDraftOf, type FlowTemplate, type TemplateDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
-import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
+import { useVersionedEditor } from '../../shared/useVersionedEditor'
+import { flowTemplateQueries } from './api'
 
 function writeOf(t: FlowTemplate): TemplateDraft {
   return { name: t.name, description: t.description ?? '', is_default: t.is_default, config: flowDraftOf(t.config) }
@@ -52,44 +52,23 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const api = useApi()
   const qc = useQueryClient()
   const navigate = useNavigate()
-  const q = useFlowTemplate(id)
-  const loaded = q.data?.data
-  const [draft, setDraft] = useState<TemplateDraft | null>(id ? null : { name: '', description: '', is_default: false, config: { ...emptySpec } })
-  const [etag, setEtag] = useState('')
-  const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)
-  const dirty = !!(draft && loaded && JSON.stringify(draft) !== JSON.stringify(writeOf(loaded)))
-  useUnsavedWarning(dirty)
-
-  useEffect(() => {
-    if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {
-      setDraft(writeOf(q.data.data))
-      setEtag(q.data.etag)
-    }
-  }, [q.data, draft, dirty, etag])
-
-  const save = useMutation({
-    mutationFn: (ifMatch?: string) => (id ? api.flowTemplates.update(id, draft!, ifMatch) : api.flowTemplates.create(draft!)),
-    onSuccess: (t) => {
-      setConflict(false)
-      void qc.invalidateQueries({ queryKey: qk.flowTemplates })
-      if (!id) {
-        onDone?.()
-        navigate(`/flow-templates/${t.id}`)
-      } else {
-        setEtag(`"${t.version}"`)
-        setDraft(writeOf(t))
-      }
+  const ed = useVersionedEditor<FlowTemplate, TemplateDraft, ReturnType<typeof qk.flowTemplate>>({
+    id,
+    query: flowTemplateQueries.one(api, id),
+    listKey: qk.flowTemplates,
+    draftOf: writeOf,
+    initial: { name: '', description: '', is_default: false, config: { ...emptySpec } },
+    create: api.flowTemplates.create,
+    update: api.flowTemplates.update,
+    remove: api.flowTemplates.remove,
+    onCreated: (c) => {
+      onDone?.()
+      navigate(`/flow-templates/${c.id}`)
     },
-    onError: (e) => e instanceof ApiError && e.status === 412 && setConflict(true),
+    onRemoved: () => navigate('/flow-templates'),
   })
-  const remove = useMutation({
-    mutationFn: () => api.flowTemplates.remove(id!, etag),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: qk.flowTemplates })
-      navigate('/flow-templates')
-    },
-  })
+  const { loaded, draft, setDraft, dirty } = ed
   const instantiate = useMutation({
     mutationFn: () => api.flowTemplates.instantiate(id!),
     onSuccess: (r) => {
@@ -98,7 +77,7 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
       if (r.flow_instance) navigate(`/chat/${r.flow_instance.id}`)
     },
   })
-  if (q.error) return <ErrorNote error={q.error} />
+  if (ed.loadError) return <ErrorNote error={ed.loadError} />
   if (!draft) return <p className="muted">Loading…</p>
   return (
     <div className="editor" data-testid="flow-template-editor">
@@ -123,30 +102,16 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
               </button>
             </>
           )}
-          <button className="button button-primary" onClick={() => save.mutate(etag || undefined)} disabled={save.isPending || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
+          <button className="button button-primary" onClick={ed.save} disabled={ed.saving || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
             {id ? 'Save' : 'Create'}
           </button>
         </div>
       </div>
-      {conflict && (
-        <ConflictBanner
-          onReload={() =>
-            void api.flowTemplates.get(id!).then((f) => {
-              qc.setQueryData(qk.flowTemplate(id!), f)
-              setDraft(writeOf(f.data))
-              setEtag(f.etag)
-              setConflict(false)
-              save.reset()
-            })
-          }
-          onOverwrite={() => void api.flowTemplates.get(id!).then((f) => save.mutate(f.etag))}
-          busy={save.isPending}
-        />
-      )}
-      {!conflict && <ErrorNote error={save.error ?? instantiate.error} />}
+      {ed.conflict && <ConflictBanner onReload={() => void ed.reload()} onOverwrite={() => void ed.overwrite()} busy={ed.saving} />}
+      {!ed.conflict && <ErrorNote error={ed.saveError ?? instantiate.error} />}
       <div className="form">
         <div className="form-row">
-          <Field label="Name" error={fieldError(save.error, 'name')}>
+          <Field label="Name" error={fieldError(ed.saveError, 'name')}>
             <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} data-testid="field-name" />
           </Field>
           <label className="checkbox">
@@ -154,19 +119,19 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
             Default template for new chats
           </label>
         </div>
-        <Field label="Description" error={fieldError(save.error, 'description')}>
+        <Field label="Description" error={fieldError(ed.saveError, 'description')}>
           <input value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} data-testid="field-description" />
         </Field>
         <h3 className="form-section">Flow config it creates</h3>
         <div className="form-row">
-          <Field label="Config name" error={fieldError(save.error, 'config.name')}>
+          <Field label="Config name" error={fieldError(ed.saveError, 'config.name')}>
             <input value={draft.config.name} onChange={(e) => setDraft({ ...draft, config: { ...draft.config, name: e.target.value } })} data-testid="field-config-name" />
           </Field>
           <Field label="Config description">
             <input value={draft.config.description} onChange={(e) => setDraft({ ...draft, config: { ...draft.config, description: e.target.value } })} />
           </Field>
         </div>
-        <FlowSpecFields spec={draft.config} onChange={(config) => setDraft({ ...draft, config })} error={save.error} prefix="config." />
+        <FlowSpecFields spec={draft.config} onChange={(config) => setDraft({ ...draft, config })} error={ed.saveError} prefix="config." />
       </div>
       {deleting && (
         <ConfirmDialog
@@ -174,9 +139,9 @@ function TemplateEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
           body={<p>“{loaded?.name}” will be deleted. Configs created from it stay.</p>}
           confirmLabel="Delete"
           danger
-          busy={remove.isPending}
-          error={remove.error}
-          onConfirm={() => remove.mutate()}
+          busy={ed.removing}
+          error={ed.removeError}
+          onConfirm={ed.remove}
           onCancel={() => setDeleting(false)}
         />
       )}

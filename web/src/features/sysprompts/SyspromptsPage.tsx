@@ -1,16 +1,18 @@
-// System prompts: list, create, edit (with If-Match and the 412 choice), delete.
+// System prompts: list, create, edit (with If-Match and the 412 choice of
+// useVersionedEditor), delete.
 
-import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { useNavigate, useParams } from 'react-router'
 import { useApi } from '../../api/context'
-import { useSysprompt, useSysprompts } from '../../api/hooks'
+import { useSysprompts } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
-import { ApiError, type SyspromptWrite } from '../../api/restClient'
+import type { SyspromptWrite } from '../../api/restClient'
+import type { Sysprompt } from '../../api/types'
 import { Markdown } from '../../shared/Markdown'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
-import { useUnsavedWarning } from '../../shared/useUnsavedWarning'
+import { useVersionedEditor } from '../../shared/useVersionedEditor'
+import { syspromptQueries } from './api'
 
 export function SyspromptsPage() {
   const { id } = useParams()
@@ -44,57 +46,26 @@ export function SyspromptsPage() {
 
 function SyspromptEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
   const api = useApi()
-  const qc = useQueryClient()
   const navigate = useNavigate()
-  const q = useSysprompt(id)
-  const loaded = q.data?.data
-  const [draft, setDraft] = useState<SyspromptWrite | null>(id ? null : { name: '', content: '' })
-  const [etag, setEtag] = useState('')
-  const [conflict, setConflict] = useState(false)
   const [deleting, setDeleting] = useState(false)
-  const dirty = !!(draft && loaded && (draft.name !== loaded.name || draft.content !== loaded.content))
-  useUnsavedWarning(dirty)
-
-  useEffect(() => {
-    if (q.data && (!draft || (!dirty && etag !== q.data.etag))) {
-      setDraft({ name: q.data.data.name, content: q.data.data.content })
-      setEtag(q.data.etag)
-    }
-  }, [q.data, draft, dirty, etag])
-
-  const save = useMutation({
-    mutationFn: async (ifMatch?: string) => (id ? api.sysprompts.update(id, draft!, ifMatch) : api.sysprompts.create({ ...draft!, id: draft!.id || undefined })),
-    onSuccess: (s) => {
-      setConflict(false)
-      void qc.invalidateQueries({ queryKey: qk.sysprompts })
-      if (!id) {
-        onDone?.()
-        navigate(`/sysprompts/${s.id}`)
-      } else {
-        setEtag(`"${s.version}"`)
-        setDraft({ name: s.name, content: s.content })
-      }
+  const ed = useVersionedEditor<Sysprompt, SyspromptWrite, ReturnType<typeof qk.sysprompt>>({
+    id,
+    query: syspromptQueries.one(api, id),
+    listKey: qk.sysprompts,
+    draftOf: (s) => ({ name: s.name, content: s.content }),
+    initial: { name: '', content: '' },
+    create: (d) => api.sysprompts.create({ ...d, id: d.id || undefined }),
+    update: api.sysprompts.update,
+    remove: api.sysprompts.remove,
+    onCreated: (s) => {
+      onDone?.()
+      navigate(`/sysprompts/${s.id}`)
     },
-    onError: (e) => e instanceof ApiError && e.status === 412 && setConflict(true),
+    onRemoved: () => navigate('/sysprompts'),
   })
-  const remove = useMutation({
-    mutationFn: () => api.sysprompts.remove(id!, etag),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: qk.sysprompts })
-      navigate('/sysprompts')
-    },
-  })
-
-  if (q.error) return <ErrorNote error={q.error} />
+  const { loaded, draft, setDraft } = ed
+  if (ed.loadError) return <ErrorNote error={ed.loadError} />
   if (!draft) return <p className="muted">Loading…</p>
-  const reload = async () => {
-    const fresh = await api.sysprompts.get(id!)
-    qc.setQueryData(qk.sysprompt(id!), fresh)
-    setDraft({ name: fresh.data.name, content: fresh.data.content })
-    setEtag(fresh.etag)
-    setConflict(false)
-    save.reset()
-  }
   return (
     <div className="editor" data-testid="sysprompt-editor">
       <div className="editor-head">
@@ -112,32 +83,26 @@ function SyspromptEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
               Delete
             </button>
           )}
-          <button className="button button-primary" onClick={() => save.mutate(etag || undefined)} disabled={save.isPending || (id ? !dirty : !draft.name.trim())} data-testid="save-button">
+          <button className="button button-primary" onClick={ed.save} disabled={ed.saving || (id ? !ed.dirty : !draft.name.trim())} data-testid="save-button">
             {id ? 'Save' : 'Create'}
           </button>
         </div>
       </div>
-      {conflict && (
-        <ConflictBanner
-          onReload={() => void reload()}
-          onOverwrite={() => void api.sysprompts.get(id!).then((f) => save.mutate(f.etag))}
-          busy={save.isPending}
-        />
-      )}
-      {!conflict && <ErrorNote error={save.error} />}
+      {ed.conflict && <ConflictBanner onReload={() => void ed.reload()} onOverwrite={() => void ed.overwrite()} busy={ed.saving} />}
+      {!ed.conflict && <ErrorNote error={ed.saveError} />}
       <div className="form">
         <div className="form-row">
-          <Field label="Name" error={fieldError(save.error, 'name')}>
+          <Field label="Name" error={fieldError(ed.saveError, 'name')}>
             <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} data-testid="field-name" />
           </Field>
           {!id && (
-            <Field label="Id" hint="Optional slug." error={fieldError(save.error, 'id')}>
+            <Field label="Id" hint="Optional slug." error={fieldError(ed.saveError, 'id')}>
               <input value={draft.id ?? ''} onChange={(e) => setDraft({ ...draft, id: e.target.value || undefined })} data-testid="field-id" />
             </Field>
           )}
         </div>
         <div className="editor-preview">
-          <Field label="Content" error={fieldError(save.error, 'content')}>
+          <Field label="Content" error={fieldError(ed.saveError, 'content')}>
             <textarea className="code" rows={18} value={draft.content} onChange={(e) => setDraft({ ...draft, content: e.target.value })} data-testid="field-content" />
           </Field>
           <div className="preview">
@@ -154,9 +119,9 @@ function SyspromptEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
           body={<p>“{loaded?.name}” will be deleted.</p>}
           confirmLabel="Delete"
           danger
-          busy={remove.isPending}
-          error={remove.error}
-          onConfirm={() => remove.mutate()}
+          busy={ed.removing}
+          error={ed.removeError}
+          onConfirm={ed.remove}
           onCancel={() => setDeleting(false)}
         />
       )}

@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+const messageCols = `id, flow_instance_id, run_id, position, role, content, decision, reason, thinking,
+	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
+	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
+
+func scanMessage(sc Scanner) (model.Message, error) {
+	var m model.Message
+	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
+		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
+		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
+		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt})
+	return m, err
+}
+
+func getMessage(ctx context.Context, q db, id string) (model.Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+	if err != nil {
+		return model.Message{}, q.s.notFound(err, "message", id)
+	}
+	return m, nil
+}
+
+// insertMessage writes m exactly as given (id, position and times set).
+func insertMessage(ctx context.Context, tx db, m model.Message) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
+		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+		tx.time(m.CreatedAt), tx.time(m.UpdatedAt))
+	return tx.s.created(err, "message", m.ID)
+}
+
+// messageKey is the cursor of a conversation.
+type messageKey struct {
+	Position int `json:"pos"`
+}
+
+// ListMessages lists an instance's messages in conversation order.
+func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Page) ([]model.Message, string, error) {
+	var k messageKey
+	if _, err := store.DecodeCursor(p.Cursor, &k); err != nil {
+		return nil, "", err
+	}
+	if err := checkExists(ctx, s.reader(), "flow_instances", "flow instance", instanceID); err != nil {
+		return nil, "", err
+	}
+	out, err := queryAll(ctx, s.reader(), scanMessage,
+		`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position > ? ORDER BY position LIMIT ?`,
+		instanceID, k.Position, p.Size()+1)
+	if err != nil {
+		return nil, "", s.errorf("list messages: %w", err)
+	}
+	items, next := store.Paginate(out, p.Size(), func(m model.Message) any { return messageKey{m.Position} })
+	return items, next, nil
+}
+
+// GetMessage returns one message.
+func (s *Store) GetMessage(ctx context.Context, id string) (model.Message, error) {
+	return getMessage(ctx, s.reader(), id)
+}
+
+// AppendMessage adds a message at the end of its instance's conversation.
+// The instance's message_count and last_message_at change with it, but not
+// its version: a conversation growing is not an edit of the instance, and
+// must not make someone's If-Match on its name fail.
+//
+// The instance row is locked first (LockUpdate, which still lets others
+// reference it), so concurrent appends to one conversation take turns and
+// each gets the next position.
+func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Message, error) {
+	if m.ID == "" {
+		m.ID = model.NewID()
+	}
+	if m.Status == "" {
+		m.Status = model.MessageComplete
+	}
+	t := now()
+	m.CreatedAt, m.UpdatedAt = t, t
+	err := s.tx(ctx, func(tx db) error {
+		if m.FlowInstanceID == "" {
+			return &store.RefError{Field: "flow_instance_id"}
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, m.FlowInstanceID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &store.RefError{Field: "flow_instance_id", ID: m.FlowInstanceID}
+		}
+		if err != nil {
+			return s.errorf("append message: %w", err)
+		}
+		err = tx.QueryRowContext(ctx,
+			`SELECT coalesce(max(position), 0) + 1 FROM messages WHERE flow_instance_id = ?`, m.FlowInstanceID).Scan(&m.Position)
+		if err != nil {
+			return s.errorf("append message: %w", err)
+		}
+		if err := insertMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE flow_instances SET message_count = message_count + 1, last_message_at = ? WHERE id = ?`,
+			tx.time(t), m.FlowInstanceID)
+		if err != nil {
+			return s.errorf("append message: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return model.Message{}, err
+	}
+	return m, nil
+}
+
+// UpdateMessage rewrites a message's mutable fields; its place in the
+// conversation, role and references stay as they were.
+func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
+	w := s.writer()
+	out, err := scanMessage(w.QueryRowContext(ctx,
+		`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
+		 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
+		 status = ?, error = ?, updated_at = ? WHERE id = ? RETURNING `+messageCols,
+		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+		w.time(now()), m.ID))
+	if err != nil {
+		return model.Message{}, s.notFound(err, "message", m.ID)
+	}
+	return out, nil
+}

@@ -1,0 +1,113 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// RunCols are the columns ScanRun reads, in order.
+const RunCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
+	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
+
+// ScanRun reads a row of RunCols.
+func ScanRun(sc Scanner) (model.Run, error) {
+	var r model.Run
+	err := sc.Scan(&r.ID, &r.FlowInstanceID, &r.FlowConfigID, &r.UserMessageID, &r.ComparisonID, &r.Status,
+		&r.Decision, &r.Error, &r.Usage.InputTokens, &r.Usage.OutputTokens, &r.Timings.SuperegoMs,
+		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt})
+	return r, err
+}
+
+// CreateRun records a new run of an existing instance. ID (when empty) and
+// CreatedAt are filled; Status defaults to running.
+func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	if r.ID == "" {
+		r.ID = model.NewID()
+	}
+	if r.Status == "" {
+		r.Status = model.RunRunning
+	}
+	r.CreatedAt = now()
+	r.FinishedAt = roundTime(r.FinishedAt)
+	err := s.tx(ctx, func(tx db) error {
+		if r.FlowInstanceID == "" {
+			return &store.RefError{Field: "flow_instance_id"}
+		}
+		if err := checkRef(ctx, tx, "flow_instances", "flow_instance_id", r.FlowInstanceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
+			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
+			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt))
+		return s.created(err, "run", r.ID)
+	})
+	if err != nil {
+		return model.Run{}, err
+	}
+	return r, nil
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
+	r, err := ScanRun(s.reader().QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, id))
+	if err != nil {
+		return model.Run{}, s.notFound(err, "run", id)
+	}
+	return r, nil
+}
+
+// UpdateRun rewrites a run's progress: status, decision, error, usage,
+// timings, last_seq and finished_at. Its ids and created_at stay.
+func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	w := s.writer()
+	out, err := ScanRun(w.QueryRowContext(ctx,
+		`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
+		 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+		 WHERE id = ? RETURNING `+RunCols,
+		r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
+		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
+		w.nullTime(roundTime(r.FinishedAt)), r.ID))
+	if err != nil {
+		return model.Run{}, s.notFound(err, "run", r.ID)
+	}
+	return out, nil
+}
+
+// InterruptedError is recorded on runs a restart cut short, unless the run
+// already carried an error of its own.
+const InterruptedError = "the server stopped before the run finished"
+
+// InterruptRunning marks every running run, and the messages it was still
+// streaming, as interrupted. Partial text is kept. Called at start-up, when
+// no run of this process can be in progress. (The PostgreSQL store, shared
+// by replicas, has its own that spares runs other replicas hold.)
+func (s *Store) InterruptRunning(ctx context.Context) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx db) error {
+		at := tx.time(now())
+		_, err := tx.ExecContext(ctx,
+			`UPDATE messages SET status = ?, updated_at = ?
+			 WHERE status = ? AND run_id IN (SELECT id FROM runs WHERE status = ?)`,
+			model.MessageInterrupted, at, model.MessageStreaming, model.RunRunning)
+		if err != nil {
+			return s.errorf("interrupt messages: %w", err)
+		}
+		res, err := tx.ExecContext(ctx,
+			`UPDATE runs SET status = ?, finished_at = ?, error = CASE WHEN error = '' THEN ? ELSE error END
+			 WHERE status = ?`,
+			model.RunInterrupted, at, InterruptedError, model.RunRunning)
+		if err != nil {
+			return s.errorf("interrupt runs: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
