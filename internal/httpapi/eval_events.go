@@ -59,7 +59,7 @@ func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.S
 			rc = http.NewResponseController(rw)
 		}
 		var buf []byte
-		err := follow.Run(hctx.Context(), a.deps.Evals, a.deps.Bus, in.ID, after, func(run evals.Run, rows []evals.Result) error {
+		err := follow.Run(hctx.Context(), a.deps.Evals, a.deps.Bus, in.ID, after, func(run evals.EvalRun, rows []evals.EvalResult) error {
 			buf = appendEvalSSE(buf[:0], run, rows)
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -80,7 +80,7 @@ func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.S
 }
 
 // appendEvalSSE encodes one result message per row, then the progress.
-func appendEvalSSE(buf []byte, run evals.Run, rows []evals.Result) []byte {
+func appendEvalSSE(buf []byte, run evals.EvalRun, rows []evals.EvalResult) []byte {
 	for i := range rows {
 		rows[i].FinishedAt = utc(rows[i].FinishedAt)
 		data, err := json.Marshal(rows[i])
