@@ -50,6 +50,10 @@ type resourceFrame struct {
 	Action   string    `json:"action"`
 	ID       string    `json:"id"`
 	Version  int       `json:"version"`
+	// An eval_run's notices also say how far it is.
+	Status string `json:"status,omitempty"`
+	Done   int    `json:"done,omitempty"`
+	Total  int    `json:"total,omitempty"`
 }
 
 // wireEvent returns the value to encode for ev (see above).
@@ -69,7 +73,8 @@ func wireEvent(ev events.Event) any {
 		}
 		return f
 	case events.TypeResourceChanged:
-		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version}
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
+			Status: ev.Status, Done: ev.Done, Total: ev.Total}
 	}
 	return ev
 }
