@@ -50,6 +50,9 @@ type resourceFrame struct {
 	Action   string    `json:"action"`
 	ID       string    `json:"id"`
 	Version  int       `json:"version"`
+	// RunID names the run whose start or end this notice announces on
+	// instance ID; empty for every other notice.
+	RunID string `json:"run_id,omitempty"`
 	// An eval_run's notices also say how far it is.
 	Status string `json:"status,omitempty"`
 	Done   int    `json:"done,omitempty"`
@@ -74,7 +77,7 @@ func wireEvent(ev events.Event) any {
 		return f
 	case events.TypeResourceChanged:
 		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
-			Status: ev.Status, Done: ev.Done, Total: ev.Total}
+			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}
 	}
 	return ev
 }
