@@ -65,7 +65,7 @@ check-openapi: web-deps
 	  { cmp -s .apiTypes.check.ts src/api/apiTypes.ts || { rm -f .apiTypes.check.ts; echo "web/src/api/apiTypes.ts is stale: run 'make openapi'"; exit 1; }; }; rm -f .apiTypes.check.ts
 	@echo "openapi: api/openapi.json and web/src/api/apiTypes.ts are current"
 
-## lint: gofmt, go vet, golangci-lint (curated list in .golangci.yml), web lint
+## lint: gofmt, go vet, golangci-lint (curated list and the Go layer rules in .golangci.yml), web lint
 lint: web-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)

@@ -55,15 +55,6 @@ var (
 	errLeaseLost       = errors.New("another replica took this run for one whose server had stopped")
 )
 
-// MaxContentBytes bounds one user message.
-const MaxContentBytes = 256 << 10
-
-// Limits on the configs of one parallel run.
-const (
-	MinParallelConfigs = 2
-	MaxParallelConfigs = 8
-)
-
 // Config tunes the engine. Zero fields take the defaults of DefaultConfig.
 type Config struct {
 	// SuperegoModel and AssistantModel are used when a flow config names no
@@ -97,8 +88,16 @@ type Config struct {
 // created (a comparison column, a fork), or one whose conversation grew
 // (a run started or finished), so that other tabs refresh it.
 func (e *Engine) announce(ctx context.Context, action string, inst model.FlowInstance) {
+	e.announceRun(ctx, action, inst, "")
+}
+
+// announceRun is announce for a run's start or end on inst: the notice names
+// the run, so that it goes only to the clients that show inst.
+func (e *Engine) announceRun(ctx context.Context, action string, inst model.FlowInstance, runID string) {
 	if e.cfg.Bus != nil {
-		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", action, inst.ID, inst.Version))
+		ev := events.ResourceChanged("flow_instance", action, inst.ID, inst.Version)
+		ev.RunID = runID
+		e.cfg.Bus.Publish(ctx, ev)
 	}
 }
 
@@ -107,7 +106,7 @@ func DefaultConfig() Config {
 	return Config{
 		MaxConcurrentUpstream: 16,
 		HistoryBudgetChars:    24000,
-		RunTimeout:            10 * time.Minute,
+		RunTimeout:            DefaultRunTimeout,
 		LogRetention:          10 * time.Minute,
 		MaxLogs:               1000,
 		MaxLogBytes:           64 << 20,
@@ -140,7 +139,7 @@ func (c Config) withDefaults() Config {
 
 // Engine runs flows. It is safe for concurrent use.
 type Engine struct {
-	st   store.Store
+	st   store.Runner
 	prov llm.Provider
 	cfg  Config
 	log  *slog.Logger
@@ -158,16 +157,14 @@ type Engine struct {
 	insts   map[string]*instanceLock
 	wg      sync.WaitGroup
 
-	rep       *Replicas     // nil on a single-process store
-	stopLease chan struct{} // closed by Shutdown to end the lease loop
-	leaseDone chan struct{} // closed when the lease loop has ended
+	own ownership // what running beside other replicas adds (localRuns when alone)
 }
 
 // New returns an engine storing into st and calling provider. reg may be
 // nil, in which case no metrics are registered. With cfg.Replicas set it
 // starts the lease loop, which Shutdown stops; an incomplete Replicas is a
 // programming error and panics.
-func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
+func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
 	cfg = cfg.withDefaults()
 	if err := cfg.Replicas.validate(); err != nil {
 		panic(err)
@@ -188,13 +185,11 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 		stopBase: stop,
 		active:   make(map[string]context.CancelCauseFunc),
 		insts:    make(map[string]*instanceLock),
-		rep:      cfg.Replicas,
+		own:      localRuns{st: st},
 	}
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
-	if e.rep != nil {
-		e.rep.OnCancel(e.cancelHere)
-		e.stopLease, e.leaseDone = make(chan struct{}), make(chan struct{})
-		go e.leaseLoop(e.stopLease, e.leaseDone)
+	if cfg.Replicas != nil {
+		e.own = newReplicated(e, cfg.Replicas)
 	}
 	return e
 }
@@ -203,20 +198,9 @@ func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, re
 // (with their streaming messages), keeping partial text. Call it once at
 // start-up, before starting runs.
 func (e *Engine) Recover(ctx context.Context) (int, error) {
-	if e.rep != nil {
-		// Other replicas' runs are not ours to end, not even one created a
-		// moment ago and not yet claimed: only expired leases (and runs
-		// left unclaimed for long) end, here and in every later sweep.
-		ids, err := e.rep.Leases.InterruptExpired(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("interrupt runs of stopped replicas: %w", err)
-		}
-		e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(len(ids)))
-		return len(ids), nil
-	}
-	n, err := e.st.InterruptRunning(ctx)
+	n, err := e.own.interruptOrphans(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("interrupt running runs: %w", err)
+		return 0, err
 	}
 	e.m.runs.WithLabelValues(model.RunInterrupted).Add(float64(n))
 	return n, nil
@@ -236,33 +220,44 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	if err != nil {
 		return model.Run{}, err
 	}
-	j, err := e.prepare(ctx, inst, content, nil)
+	r, err := e.newRun(ctx, inst, content, nil)
 	if err != nil {
 		return model.Run{}, err
 	}
-	// Copy before launching: the run's goroutine owns j.run from then on.
-	run := j.run
-	e.launch(j)
-	return run, nil
+	return r.startRun(), nil
 }
 
 // Cancel stops a live run and its upstream request. A run that already
 // finished is left as it is (nil); an unknown one is ErrRunNotFound. With
 // Config.Replicas, a run executed by another replica is cancelled there;
 // the run's log shows when that happened.
-func (e *Engine) Cancel(runID string) error {
+func (e *Engine) Cancel(ctx context.Context, runID string) error {
+	if e.cancelLive(runID, errCancelledByUser) {
+		return nil
+	}
+	run, err := e.Run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	return e.own.cancelElsewhere(ctx, run)
+}
+
+// cancelLive cancels a run this process executes, reporting whether it
+// had one by that id.
+func (e *Engine) cancelLive(runID string, cause error) bool {
 	e.mu.Lock()
 	cancel, ok := e.active[runID]
 	e.mu.Unlock()
 	if ok {
-		cancel(errCancelledByUser)
-		return nil
+		cancel(cause)
 	}
-	run, err := e.Run(context.Background(), runID)
-	if err != nil {
-		return err
-	}
-	return e.cancelElsewhere(run)
+	return ok
+}
+
+func (e *Engine) activeCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.active)
 }
 
 // Run returns the stored state of a run.
@@ -288,16 +283,9 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 		if err != nil {
 			return nil, err
 		}
-		if e.rep != nil {
-			// A finished run whose stored events were pruned is as gone
-			// as an evicted in-memory log: say so now, not on Next.
-			gone, err := e.storedLogGone(ctx, run, afterSeq)
-			if err != nil {
-				return nil, err
-			}
-			if !gone {
-				return e.subscribeStored(runID, afterSeq), nil
-			}
+		sub, err := e.own.follow(ctx, run, afterSeq)
+		if err != nil || sub != nil {
+			return sub, err
 		}
 		return nil, fmt.Errorf("run %q: %w", runID, ErrLogUnavailable)
 	}
@@ -346,24 +334,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("engine shutdown: %w", ctx.Err())
 	}
 	e.stopBase()
-	e.stopLeases()
+	e.own.stop()
 	return err
-}
-
-// stopLeases ends the lease loop, once. Runs still going after a timed-out
-// Shutdown lose their renewal and are interrupted by the other replicas.
-func (e *Engine) stopLeases() {
-	if e.rep == nil {
-		return
-	}
-	e.mu.Lock()
-	select {
-	case <-e.stopLease:
-	default:
-		close(e.stopLease)
-	}
-	e.mu.Unlock()
-	<-e.leaseDone
 }
 
 func (e *Engine) checkOpen() error {

@@ -40,7 +40,7 @@ func TestCancelMidAnswerKeepsPartialText(t *testing.T) {
 	f := newFixture(t, p, engine.Config{}, nil)
 	run := must(f.eng.Send(t.Context(), f.instance, "Tell me a story"))
 	<-ready
-	if err := f.eng.Cancel(run.ID); err != nil {
+	if err := f.eng.Cancel(t.Context(), run.ID); err != nil {
 		t.Fatal(err)
 	}
 	evs, got := f.wait(t, run.ID)
@@ -62,10 +62,10 @@ func TestCancelMidAnswerKeepsPartialText(t *testing.T) {
 		t.Errorf("upstream context error = %v, want context.Canceled", last)
 	}
 	// Cancelling a finished run is a no-op; an unknown one is not found.
-	if err := f.eng.Cancel(run.ID); err != nil {
+	if err := f.eng.Cancel(t.Context(), run.ID); err != nil {
 		t.Errorf("cancel finished run: %v", err)
 	}
-	if err := f.eng.Cancel("no-such-run"); !errors.Is(err, engine.ErrRunNotFound) {
+	if err := f.eng.Cancel(t.Context(), "no-such-run"); !errors.Is(err, engine.ErrRunNotFound) {
 		t.Errorf("cancel unknown run: %v", err)
 	}
 }
@@ -85,7 +85,7 @@ func TestCancelDuringSuperego(t *testing.T) {
 	f := newFixture(t, p, engine.Config{}, nil)
 	run := must(f.eng.Send(t.Context(), f.instance, "Hi"))
 	<-ready
-	must(0, f.eng.Cancel(run.ID))
+	must(0, f.eng.Cancel(t.Context(), run.ID))
 	_, got := f.wait(t, run.ID)
 	if got.Status != model.RunCancelled || len(p.requests(llm.PurposeAssistant)) != 0 {
 		t.Fatalf("run = %+v, assistant calls %d", got, len(p.requests(llm.PurposeAssistant)))
@@ -214,7 +214,7 @@ func TestSubscribeLiveAndClose(t *testing.T) {
 	if err := <-done; !errors.Is(err, io.EOF) {
 		t.Errorf("next after close: %v", err)
 	}
-	must(0, f.eng.Cancel(run.ID))
+	must(0, f.eng.Cancel(t.Context(), run.ID))
 	f.wait(t, run.ID)
 }
 

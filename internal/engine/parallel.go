@@ -11,10 +11,6 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
-// MaxComparisonNameRunes bounds a comparison's name, which prefixes the
-// names of its instances.
-const MaxComparisonNameRunes = 120
-
 // RunParallel runs one input through several flow configs at once. Each
 // config gets a new flow instance, named after the comparison and the
 // config, and all share a new comparison id. Runs are independent: one
@@ -47,7 +43,7 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 	if name == "" {
 		name = "Comparison " + e.now().UTC().Format("2006-01-02 15:04")
 	}
-	jobs := make([]*job, 0, len(configs))
+	runs := make([]*run, 0, len(configs))
 	for _, c := range configs {
 		inst, err := e.st.CreateFlowInstance(ctx, model.FlowInstance{
 			FlowConfigID: c.ID,
@@ -55,18 +51,18 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 			ComparisonID: comparisonID,
 		})
 		if err != nil {
-			e.abandon(jobs, err)
+			abandon(runs, err)
 			return "", nil, fmt.Errorf("create flow instance for config %q: %w", c.ID, err)
 		}
 		e.announce(ctx, events.ActionCreated, inst)
-		j, err := e.prepare(ctx, inst, content, nil)
+		r, err := e.newRun(ctx, inst, content, nil)
 		if err != nil {
-			e.abandon(jobs, err)
+			abandon(runs, err)
 			return "", nil, err
 		}
-		jobs = append(jobs, j)
+		runs = append(runs, r)
 	}
-	return comparisonID, e.launchAll(jobs), nil
+	return comparisonID, startAll(runs), nil
 }
 
 // ContinueComparison sends a follow-up message to every instance of a
@@ -101,32 +97,32 @@ func (e *Engine) ContinueComparison(ctx context.Context, comparisonID, content s
 	for i, k := 0, len(insts)-1; i < k; i, k = i+1, k-1 {
 		insts[i], insts[k] = insts[k], insts[i]
 	}
-	jobs := make([]*job, 0, len(insts))
+	runs := make([]*run, 0, len(insts))
 	for _, inst := range insts {
-		j, err := e.prepare(ctx, inst, content, nil)
+		r, err := e.newRun(ctx, inst, content, nil)
 		if err != nil {
-			e.abandon(jobs, err)
+			abandon(runs, err)
 			return nil, err
 		}
-		jobs = append(jobs, j)
+		runs = append(runs, r)
 	}
-	return e.launchAll(jobs), nil
+	return startAll(runs), nil
 }
 
-func (e *Engine) launchAll(jobs []*job) []model.Run {
-	runs := make([]model.Run, len(jobs))
-	for i, j := range jobs {
-		runs[i] = j.run
-		e.launch(j)
+// startAll starts every run and returns them as stored at their start.
+func startAll(runs []*run) []model.Run {
+	out := make([]model.Run, len(runs))
+	for i, r := range runs {
+		out[i] = r.startRun()
 	}
-	return runs
+	return out
 }
 
 // abandon ends runs that were stored but will not start because their
 // group could not be set up completely.
-func (e *Engine) abandon(jobs []*job, cause error) {
-	for _, j := range jobs {
-		j.cancel(cause)
-		e.finish(j, model.RunFailed, "parallel run could not start: "+cause.Error())
+func abandon(runs []*run, cause error) {
+	for _, r := range runs {
+		r.cancel(cause)
+		r.finish(model.RunFailed, "parallel run could not start: "+cause.Error())
 	}
 }

@@ -83,7 +83,7 @@ func TestPartialTextIsStoredWhileStreaming(t *testing.T) {
 	if n := cs.updates.Load(); n == 0 || n > int64(len(deltas)/2) {
 		t.Errorf("%d partial writes for %d deltas: not batched", n, len(deltas))
 	}
-	if err := e.Cancel(run.ID); err != nil {
+	if err := e.Cancel(t.Context(), run.ID); err != nil {
 		t.Fatal(err)
 	}
 }

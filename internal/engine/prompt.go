@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
 )
 
 // Section headings of the superego's system prompt. The offline demo
@@ -104,12 +106,42 @@ type turn struct {
 }
 
 // loadTurns reads the instance's conversation before the run's message.
-func (e *Engine) loadTurns(ctx context.Context, j *job) ([]turn, error) {
-	msgs, err := e.allMessages(ctx, j.inst.ID)
+// This is where a run reads its history from the store.
+func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
+	msgs, err := r.e.allMessages(ctx, r.inst.ID)
 	if err != nil {
 		return nil, err
 	}
-	return buildTurns(msgs, j.userMsg.ID, j.run.ID), nil
+	return buildTurns(msgs, r.userMsg.ID, r.rec.ID), nil
+}
+
+// lastMessage returns the newest message of an instance.
+func (e *Engine) lastMessage(ctx context.Context, instanceID string) (model.Message, error) {
+	msgs, err := e.allMessages(ctx, instanceID)
+	if err != nil {
+		return model.Message{}, err
+	}
+	if len(msgs) == 0 {
+		return model.Message{}, fmt.Errorf("flow instance %q has no messages: %w", instanceID, store.ErrNotFound)
+	}
+	return msgs[len(msgs)-1], nil
+}
+
+// allMessages lists an instance's messages, oldest first, across pages.
+func (e *Engine) allMessages(ctx context.Context, instanceID string) ([]model.Message, error) {
+	var all []model.Message
+	p := store.Page{Limit: 200}
+	for {
+		msgs, next, err := e.st.ListMessages(ctx, instanceID, p)
+		if err != nil {
+			return nil, fmt.Errorf("list messages of %q: %w", instanceID, err)
+		}
+		all = append(all, msgs...)
+		if next == "" {
+			return all, nil
+		}
+		p.Cursor = next
+	}
 }
 
 // buildTurns groups messages into turns by run id, falling back to order
@@ -144,7 +176,8 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 				turns[i].errored = true
 			}
 		case model.RoleAssistant:
-			if m.Status == model.MessageComplete && m.Content != "" {
+			// A cut answer is still what the user was shown.
+			if (m.Status == model.MessageComplete || m.Status == model.MessageTruncated) && m.Content != "" {
 				mm := m
 				turns[i].assistant = &mm
 			}
@@ -178,13 +211,13 @@ func trimTurns(turns []turn, budget int) []turn {
 // constitution, the earlier conversation (blocked turns included, marked,
 // since a user rephrasing a refused request is exactly what it should
 // notice), then the message to judge as the last user message.
-func (e *Engine) superegoRequest(j *job, turns []turn) llm.Request {
+func (r *run) superegoRequest(turns []turn) llm.Request {
 	var b strings.Builder
 	b.WriteString(superegoInstructions)
 	b.WriteString("\n\n" + ConstitutionHeading + "\n\n")
-	b.WriteString(strings.TrimSpace(j.flow.constitution.Content))
+	b.WriteString(strings.TrimSpace(r.flow.constitution.Content))
 	b.WriteString("\n\n" + ConversationHeading + "\n\n")
-	kept := trimTurns(turns, e.cfg.HistoryBudgetChars)
+	kept := trimTurns(turns, r.e.cfg.HistoryBudgetChars)
 	if len(kept) == 0 {
 		b.WriteString("(The message to judge is the first of the conversation.)\n")
 	}
@@ -198,9 +231,9 @@ func (e *Engine) superegoRequest(j *job, turns []turn) llm.Request {
 		}
 	}
 	return llm.Request{
-		Model:     j.flow.superegoModel,
+		Model:     r.flow.superegoModel,
 		System:    strings.TrimRight(b.String(), "\n"),
-		Messages:  []llm.Message{{Role: model.RoleUser, Content: j.userMsg.Content}},
+		Messages:  []llm.Message{{Role: model.RoleUser, Content: r.userMsg.Content}},
 		Reasoning: true,
 		Purpose:   llm.PurposeSuperego,
 	}
@@ -209,9 +242,9 @@ func (e *Engine) superegoRequest(j *job, turns []turn) llm.Request {
 // assistantRequest builds the assistant's prompt: the system prompt (plus
 // the superego's caution), the conversation without blocked turns, and the
 // user's message.
-func (e *Engine) assistantRequest(j *job, turns []turn, caution string) llm.Request {
-	system := j.flow.sysprompt.Content
-	if caution != "" || j.decision == model.DecisionCaution {
+func (r *run) assistantRequest(turns []turn, caution string) llm.Request {
+	system := r.flow.sysprompt.Content
+	if caution != "" || r.decision == model.DecisionCaution {
 		if caution == "" {
 			caution = "(no reason given)"
 		}
@@ -225,15 +258,15 @@ func (e *Engine) assistantRequest(j *job, turns []turn, caution string) llm.Requ
 		}
 	}
 	var msgs []llm.Message
-	for _, t := range trimTurns(answered, e.cfg.HistoryBudgetChars) {
+	for _, t := range trimTurns(answered, r.e.cfg.HistoryBudgetChars) {
 		msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: t.user.Content})
 		if t.assistant != nil {
 			msgs = append(msgs, llm.Message{Role: model.RoleAssistant, Content: t.assistant.Content})
 		}
 	}
-	msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: j.userMsg.Content})
+	msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: r.userMsg.Content})
 	return llm.Request{
-		Model:    j.flow.assistantModel,
+		Model:    r.flow.assistantModel,
 		System:   strings.TrimSpace(system),
 		Messages: msgs,
 		Purpose:  llm.PurposeAssistant,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/superego-lab/superego/internal/events"
@@ -96,18 +97,112 @@ func (r *Replicas) validate() error {
 	return nil
 }
 
-// addEvent hands a run event to the durable log. A failure is logged, not
+// ownership is what a run's life owes to the other processes that may
+// share its database. An engine has one: localRuns when it runs alone
+// (SQLite, or PostgreSQL without Config.Replicas), where it is all no-ops
+// but for start-up recovery, and replicated when replicas share a
+// PostgreSQL database, where runs are leased, their events stored, and
+// cancels and subscriptions cross between replicas.
+type ownership interface {
+	// interruptOrphans marks "interrupted" the runs a stopped process left
+	// "running", once, at start-up; it returns how many.
+	interruptOrphans(ctx context.Context) (int, error)
+	// claim records this process as the owner of a new run.
+	claim(ctx context.Context, runID string)
+	// record hands one run event to the durable log.
+	record(ev events.Event)
+	// storeEnd records a run's run_finished and returns once the run's
+	// whole log is stored, before its end status is.
+	storeEnd(ctx context.Context, last events.Event)
+	// endedElsewhere returns the stored run when another process has
+	// already ended it, so that its end is kept.
+	endedElsewhere(ctx context.Context, runID string) (model.Run, bool)
+	// cancelElsewhere asks the process executing a running run this one
+	// does not hold to cancel it.
+	cancelElsewhere(ctx context.Context, r model.Run) error
+	// follow subscribes to a run this process does not hold in memory;
+	// nil without error means its events are not available anywhere.
+	follow(ctx context.Context, r model.Run, afterSeq int64) (*Subscription, error)
+	// stop ends any background work (lease renewal); idempotent.
+	stop()
+}
+
+// localRuns is the ownership of an engine alone with its database: every
+// run it knows is its own.
+type localRuns struct {
+	st store.Runs
+}
+
+func (l localRuns) interruptOrphans(ctx context.Context) (int, error) {
+	n, err := l.st.InterruptRunning(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("interrupt running runs: %w", err)
+	}
+	return n, nil
+}
+
+func (localRuns) claim(context.Context, string)                    {}
+func (localRuns) record(events.Event)                              {}
+func (localRuns) storeEnd(context.Context, events.Event)           {}
+func (localRuns) cancelElsewhere(context.Context, model.Run) error { return nil }
+func (localRuns) stop()                                            {}
+
+func (localRuns) endedElsewhere(context.Context, string) (model.Run, bool) {
+	return model.Run{}, false
+}
+
+func (localRuns) follow(context.Context, model.Run, int64) (*Subscription, error) {
+	return nil, nil
+}
+
+// replicated is the ownership of an engine whose database other replicas
+// share (Config.Replicas).
+type replicated struct {
+	e         *Engine
+	rep       *Replicas
+	stopOnce  sync.Once
+	stopLease chan struct{} // closed by stop to end the lease loop
+	leaseDone chan struct{} // closed when the lease loop has ended
+}
+
+// newReplicated registers the engine's cancel handler with the other
+// replicas and starts the lease loop, which stop ends.
+func newReplicated(e *Engine, rep *Replicas) *replicated {
+	r := &replicated{e: e, rep: rep, stopLease: make(chan struct{}), leaseDone: make(chan struct{})}
+	rep.OnCancel(r.cancelHere)
+	go r.leaseLoop()
+	return r
+}
+
+func (r *replicated) interruptOrphans(ctx context.Context) (int, error) {
+	// Other replicas' runs are not ours to end, not even one created a
+	// moment ago and not yet claimed: only expired leases (and runs left
+	// unclaimed for long) end, here and in every later sweep.
+	ids, err := r.rep.Leases.InterruptExpired(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("interrupt runs of stopped replicas: %w", err)
+	}
+	return len(ids), nil
+}
+
+// record hands a run event to the durable log. A failure is logged, not
 // returned: the run goes on, and the in-memory log still serves this
 // replica's subscribers.
-func (e *Engine) addEvent(ev events.Event) {
-	sink := e.rep.Events
+func (r *replicated) record(ev events.Event) {
 	// The run's own context may be cancelled already (its last events are
 	// written after a cancel), so Add gets one of its own; it only waits
 	// when the batcher's queue is full.
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := storeCtx()
 	defer cancel()
-	if err := sink.Add(ctx, ev); err != nil {
-		e.log.Error("queue run event", "run_id", ev.RunID, "seq", ev.Seq, "err", err)
+	if err := r.rep.Events.Add(ctx, ev); err != nil {
+		r.e.log.Error("queue run event", "run_id", ev.RunID, "seq", ev.Seq, "err", err)
+	}
+}
+
+func (r *replicated) storeEnd(ctx context.Context, last events.Event) {
+	r.record(last)
+	if err := r.rep.Events.Flush(ctx); err != nil {
+		r.e.log.Error("store run events", "run_id", last.RunID, "err", err)
 	}
 }
 
@@ -116,25 +211,22 @@ func (e *Engine) addEvent(ev events.Event) {
 // failure is logged loudly; the run still goes on. (If it failed because a
 // replica starting up had already interrupted the unclaimed run, the next
 // sweep's dropLostRuns stops it.)
-func (e *Engine) claim(ctx context.Context, runID string) {
-	if e.rep == nil {
-		return
-	}
-	if err := e.rep.Leases.ClaimRun(ctx, runID, e.rep.Owner, e.rep.LeaseTTL); err != nil {
-		e.log.Error("claim run lease", "run_id", runID, "err", err)
+func (r *replicated) claim(ctx context.Context, runID string) {
+	if err := r.rep.Leases.ClaimRun(ctx, runID, r.rep.Owner, r.rep.LeaseTTL); err != nil {
+		r.e.log.Error("claim run lease", "run_id", runID, "err", err)
 	}
 }
 
 // cancelElsewhere relays a cancel to the replica executing a run this one
 // does not hold. Only running runs are relayed: a finished one has nothing
 // to cancel.
-func (e *Engine) cancelElsewhere(run model.Run) error {
-	if e.rep == nil || run.Status != model.RunRunning {
+func (r *replicated) cancelElsewhere(ctx context.Context, run model.Run) error {
+	if run.Status != model.RunRunning {
 		return nil
 	}
-	ctx, cancel := e.storeCtx()
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	if err := e.rep.Leases.RequestCancel(ctx, run.ID); err != nil {
+	if err := r.rep.Leases.RequestCancel(ctx, run.ID); err != nil {
 		return fmt.Errorf("cancel run %q on the replica running it: %w", run.ID, err)
 	}
 	return nil
@@ -142,42 +234,45 @@ func (e *Engine) cancelElsewhere(run model.Run) error {
 
 // cancelHere cancels a live run of this replica on another's request;
 // requests for runs it does not hold are for other replicas.
-func (e *Engine) cancelHere(runID string) {
-	e.mu.Lock()
-	cancel, ok := e.active[runID]
-	e.mu.Unlock()
-	if ok {
-		cancel(errCancelledByUser)
-	}
+func (r *replicated) cancelHere(runID string) {
+	r.e.cancelLive(runID, errCancelledByUser)
+}
+
+// stop ends the lease loop, once. Runs still going after a timed-out
+// Shutdown lose their renewal and are interrupted by the other replicas.
+func (r *replicated) stop() {
+	r.stopOnce.Do(func() { close(r.stopLease) })
+	<-r.leaseDone
 }
 
 // leaseLoop renews this replica's leases and interrupts the runs of
 // replicas that stopped renewing theirs, every LeaseTTL/3, until stop.
-func (e *Engine) leaseLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	tick := time.NewTicker(e.rep.LeaseTTL / 3)
+func (r *replicated) leaseLoop() {
+	defer close(r.leaseDone)
+	tick := time.NewTicker(r.rep.LeaseTTL / 3)
 	defer tick.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-r.stopLease:
 			return
 		case <-tick.C:
-			e.sweep()
+			r.sweep()
 		}
 	}
 }
 
 // sweep does one round of the lease loop.
-func (e *Engine) sweep() {
-	ctx, cancel := context.WithTimeout(context.Background(), e.rep.LeaseTTL/3)
+func (r *replicated) sweep() {
+	e := r.e
+	ctx, cancel := context.WithTimeout(context.Background(), r.rep.LeaseTTL/3)
 	defer cancel()
-	n, err := e.rep.Leases.RenewLeases(ctx, e.rep.Owner, e.rep.LeaseTTL)
+	n, err := r.rep.Leases.RenewLeases(ctx, r.rep.Owner, r.rep.LeaseTTL)
 	if err != nil {
-		e.log.Warn("renew run leases", "owner", e.rep.Owner, "err", err)
+		e.log.Warn("renew run leases", "owner", r.rep.Owner, "err", err)
 	} else if n < e.activeCount() {
-		e.dropLostRuns(ctx)
+		r.dropLostRuns(ctx)
 	}
-	ids, err := e.rep.Leases.InterruptExpired(ctx)
+	ids, err := r.rep.Leases.InterruptExpired(ctx)
 	if err != nil {
 		e.log.Warn("interrupt runs of stopped replicas", "err", err)
 		return
@@ -190,7 +285,7 @@ func (e *Engine) sweep() {
 	// oldest event is at most RunTimeout older than its end), and then go,
 	// so the table does not grow with every token ever streamed. Runs
 	// interrupted above were rebuilt from their events first.
-	if n, err := e.rep.Leases.PruneRunEvents(ctx, e.storedLogAge()); err != nil {
+	if n, err := r.rep.Leases.PruneRunEvents(ctx, r.storedLogAge()); err != nil {
 		e.log.Warn("prune stored run events", "err", err)
 	} else if n > 0 {
 		e.log.Debug("pruned stored run events", "count", n)
@@ -200,23 +295,19 @@ func (e *Engine) sweep() {
 // storedLogAge is the age past which stored run events are pruned: every
 // event of a run is then kept for at least LogRetention after it ended, as
 // the in-memory log is.
-func (e *Engine) storedLogAge() time.Duration { return e.cfg.RunTimeout + e.cfg.LogRetention }
+func (r *replicated) storedLogAge() time.Duration {
+	return r.e.cfg.RunTimeout + r.e.cfg.LogRetention
+}
 
 // storedLogGone reports whether a finished run's stored log no longer holds
 // the events after afterSeq (they were pruned), so a subscription can say
 // so (ErrLogUnavailable) rather than end without them.
-func (e *Engine) storedLogGone(ctx context.Context, r model.Run, afterSeq int64) (bool, error) {
-	if !model.Finished(r.Status) || afterSeq >= r.LastSeq {
+func (r *replicated) storedLogGone(ctx context.Context, run model.Run, afterSeq int64) (bool, error) {
+	if !model.Finished(run.Status) || afterSeq >= run.LastSeq {
 		return false, nil
 	}
-	kept, err := e.rep.Leases.RunEventStored(ctx, r.ID, afterSeq+1)
+	kept, err := r.rep.Leases.RunEventStored(ctx, run.ID, afterSeq+1)
 	return !kept, err
-}
-
-func (e *Engine) activeCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.active)
 }
 
 // dropLostRuns stops the live runs another replica has already ended: when
@@ -224,7 +315,8 @@ func (e *Engine) activeCount() int {
 // a stalled process), the others marked its runs interrupted, and going on
 // would only fight over them. (Runs that just finished here also miss from
 // the renewal; cancelling those is harmless.)
-func (e *Engine) dropLostRuns(ctx context.Context) {
+func (r *replicated) dropLostRuns(ctx context.Context) {
+	e := r.e
 	e.mu.Lock()
 	live := make(map[string]context.CancelCauseFunc, len(e.active))
 	for id, cancel := range e.active {
@@ -232,11 +324,11 @@ func (e *Engine) dropLostRuns(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for id, cancel := range live {
-		r, err := e.st.GetRun(ctx, id)
+		run, err := e.st.GetRun(ctx, id)
 		if err != nil {
 			continue // not stored yet, or the database is away: next sweep
 		}
-		if model.Finished(r.Status) {
+		if model.Finished(run.Status) {
 			cancel(errLeaseLost)
 		}
 	}
@@ -244,28 +336,30 @@ func (e *Engine) dropLostRuns(ctx context.Context) {
 
 // endedElsewhere returns the stored run when another replica has already
 // ended it (see dropLostRuns), so finish does not overwrite that end.
-func (e *Engine) endedElsewhere(ctx context.Context, runID string) (model.Run, bool) {
-	if e.rep == nil {
+func (r *replicated) endedElsewhere(ctx context.Context, runID string) (model.Run, bool) {
+	run, err := r.e.st.GetRun(ctx, runID)
+	if err != nil || !model.Finished(run.Status) {
 		return model.Run{}, false
 	}
-	r, err := e.st.GetRun(ctx, runID)
-	if err != nil || !model.Finished(r.Status) {
-		return model.Run{}, false
-	}
-	return r, true
+	return run, true
 }
 
-// subscribeStored follows a run this process does not hold in memory
-// through the shared database.
-func (e *Engine) subscribeStored(runID string, afterSeq int64) *Subscription {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Subscription{
-		remote:       &keptLogReader{e: e, runID: runID, afterSeq: afterSeq, r: e.rep.Follow(runID, afterSeq)},
-		remoteRun:    runID,
-		closed:       make(chan struct{}),
-		remoteCtx:    ctx,
-		remoteCancel: cancel,
+// follow reads a run this process does not hold in memory through the
+// shared database. A finished run whose stored events were pruned is as
+// gone as an evicted in-memory log: follow says so now, not on Next.
+func (r *replicated) follow(ctx context.Context, run model.Run, afterSeq int64) (*Subscription, error) {
+	gone, err := r.storedLogGone(ctx, run, afterSeq)
+	if err != nil || gone {
+		return nil, err
 	}
+	sctx, cancel := context.WithCancel(context.Background())
+	return &Subscription{
+		remote:       &keptLogReader{r: r, runID: run.ID, afterSeq: afterSeq, src: r.rep.Follow(run.ID, afterSeq)},
+		remoteRun:    run.ID,
+		closed:       make(chan struct{}),
+		remoteCtx:    sctx,
+		remoteCancel: cancel,
+	}, nil
 }
 
 // keptLogReader reads a stored log, first checking it still holds what
@@ -273,20 +367,20 @@ func (e *Engine) subscribeStored(runID string, afterSeq int64) *Subscription {
 // after it ended, and then reading it is ErrLogUnavailable, as for a run
 // whose in-memory log is gone, rather than an end without its events.
 type keptLogReader struct {
-	e        *Engine
+	r        *replicated
 	runID    string
 	afterSeq int64
 	checked  bool
-	r        EventReader
+	src      EventReader
 }
 
 func (k *keptLogReader) Next(ctx context.Context) ([]events.Event, error) {
 	if !k.checked {
-		r, err := k.e.st.GetRun(ctx, k.runID)
+		run, err := k.r.e.st.GetRun(ctx, k.runID)
 		if err != nil {
 			return nil, err
 		}
-		gone, err := k.e.storedLogGone(ctx, r, k.afterSeq)
+		gone, err := k.r.storedLogGone(ctx, run, k.afterSeq)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +389,7 @@ func (k *keptLogReader) Next(ctx context.Context) ([]events.Event, error) {
 		}
 		k.checked = true
 	}
-	return k.r.Next(ctx)
+	return k.src.Next(ctx)
 }
 
 // nextRemote is Next for a subscription read from the database.

@@ -344,7 +344,7 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	if err := b.eng.Cancel(run.ID); err != nil {
+	if err := b.eng.Cancel(t.Context(), run.ID); err != nil {
 		t.Fatalf("cancel on b: %v", err)
 	}
 	evs := readUntil(t, ctx, sub, never)
@@ -358,11 +358,11 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 	}
 	// A finished run has nothing left to cancel, wherever it is asked.
 	for _, r := range []*replica{a, b} {
-		if err := r.eng.Cancel(run.ID); err != nil {
+		if err := r.eng.Cancel(t.Context(), run.ID); err != nil {
 			t.Errorf("cancel of a finished run: %v", err)
 		}
 	}
-	if err := b.eng.Cancel("no-such-run"); !errors.Is(err, engine.ErrRunNotFound) {
+	if err := b.eng.Cancel(t.Context(), "no-such-run"); !errors.Is(err, engine.ErrRunNotFound) {
 		t.Errorf("cancel of an unknown run: %v", err)
 	}
 }

@@ -57,14 +57,11 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	if copied.Role != model.RoleUser || copied.Content != msg.Content {
 		return model.Run{}, fmt.Errorf("fork %q does not end with the copied user message", fork.ID)
 	}
-	j, err := e.prepare(ctx, fork, "", &copied)
+	r, err := e.newRun(ctx, fork, "", &copied)
 	if err != nil {
 		return model.Run{}, err
 	}
-	// Copy before launching: the run's goroutine owns j.run from then on.
-	run := j.run
-	e.launch(j)
-	return run, nil
+	return r.startRun(), nil
 }
 
 // checkOverrides makes sure the objects a rerun names exist.

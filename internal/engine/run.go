@@ -4,20 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
-	"github.com/superego-lab/superego/internal/store"
 )
 
-// storeTimeout bounds the writes that record how a run ended; they use a
-// context of their own because the run's context may already be cancelled.
-const storeTimeout = 10 * time.Second
-
-// job is one run between its synchronous start and its end.
-type job struct {
-	run     model.Run
+// run is one run of a flow, from the moment it is stored to its stored
+// end. This file is its life, in the order it is lived: newRun stores the
+// user message and the run, start hands it to a goroutine, execute and
+// steps carry it through the superego (screen) and the assistant (answer),
+// and finish stores how it ended. Every event goes through emit, into the
+// run's log and — on a shared database — to the other replicas (the
+// Engine's ownership).
+type run struct {
+	e       *Engine
+	rec     model.Run // the stored run, updated as it goes
 	inst    model.FlowInstance
 	flow    flowSettings
 	userMsg model.Message
@@ -33,10 +37,10 @@ type job struct {
 	finished  bool
 }
 
-// prepare resolves the instance's flow, stores the user message (unless
+// newRun resolves the instance's flow, stores the user message (unless
 // existing is given: a fork already holds it) and the run, and opens the
 // run's log with run_started. Nothing runs yet.
-func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content string, existing *model.Message) (*job, error) {
+func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content string, existing *model.Message) (*run, error) {
 	flow, err := e.resolveFlow(ctx, inst)
 	if err != nil {
 		return nil, err
@@ -57,7 +61,7 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 			return nil, fmt.Errorf("store user message: %w", err)
 		}
 	}
-	run, err := e.st.CreateRun(ctx, model.Run{
+	rec, err := e.st.CreateRun(ctx, model.Run{
 		ID:             runID,
 		FlowInstanceID: inst.ID,
 		FlowConfigID:   inst.FlowConfigID,
@@ -68,86 +72,73 @@ func (e *Engine) prepare(ctx context.Context, inst model.FlowInstance, content s
 	if err != nil {
 		return nil, fmt.Errorf("store run: %w", err)
 	}
-	e.claim(ctx, run.ID)
-	j := &job{run: run, inst: inst, flow: flow, userMsg: user, log: newRunLog(run.ID), start: e.now()}
+	e.own.claim(ctx, rec.ID)
+	r := &run{e: e, rec: rec, inst: inst, flow: flow, userMsg: user, log: newRunLog(rec.ID), start: e.now()}
 	// Registered before the caller learns the id, so a Cancel can never
-	// miss a run that has not been launched yet.
-	j.ctx, j.cancel = context.WithCancelCause(e.base)
+	// miss a run that has not been started yet.
+	r.ctx, r.cancel = context.WithCancelCause(e.base)
 	e.mu.Lock()
-	e.active[run.ID] = j.cancel
+	e.active[rec.ID] = r.cancel
 	e.mu.Unlock()
-	e.logs.add(j.log)
+	e.logs.add(r.log)
 	um := user
-	e.emit(j, events.Event{Type: events.TypeRunStarted, UserMessage: &um})
-	e.announce(ctx, events.ActionUpdated, inst)
-	return j, nil
+	r.emit(events.Event{Type: events.TypeRunStarted, UserMessage: &um})
+	e.announceRun(ctx, events.ActionUpdated, inst, rec.ID)
+	return r, nil
 }
 
-// launch starts j in the background.
-func (e *Engine) launch(j *job) {
+// startRun runs r in the background and returns the run as stored at its
+// start (the goroutine owns r from then on).
+func (r *run) startRun() model.Run {
+	rec := r.rec
+	e := r.e
 	e.mu.Lock()
 	if e.closing {
 		// Shutdown may already be waiting; finish here rather than start a
 		// goroutine it would not wait for.
 		e.mu.Unlock()
-		j.cancel(errShuttingDown)
-		e.finish(j, model.RunCancelled, errShuttingDown.Error())
-		return
+		r.cancel(errShuttingDown)
+		r.finish(model.RunCancelled, errShuttingDown.Error())
+		return rec
 	}
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go func() {
 		defer e.wg.Done()
-		defer j.cancel(nil)
-		e.execute(j.ctx, j)
+		defer r.cancel(nil)
+		r.execute(r.ctx)
 	}()
+	return rec
 }
 
-// emit stamps e with the run's identity and the next seq and appends it to
-// the run's log, and to the durable one when replicas share a database.
-func (e *Engine) emit(j *job, ev events.Event) events.Event {
-	ev = j.log.append(e.stamp(j, ev))
-	if e.rep != nil {
-		e.addEvent(ev)
-	}
-	return ev
-}
-
-// stamp sets the run's identity and the time on ev.
-func (e *Engine) stamp(j *job, ev events.Event) events.Event {
-	ev.TS = e.now().UTC()
-	ev.RunID = j.run.ID
-	ev.FlowInstanceID = j.run.FlowInstanceID
-	ev.FlowConfigID = j.run.FlowConfigID
-	return ev
-}
-
-// execute carries a run from its start to its stored end.
-func (e *Engine) execute(ctx context.Context, j *job) {
-	ctx, stop := context.WithTimeoutCause(ctx, e.cfg.RunTimeout, fmt.Errorf("run timed out after %s", e.cfg.RunTimeout))
+// execute carries the run from its start to its stored end.
+func (r *run) execute(ctx context.Context) {
+	timeout := r.e.cfg.RunTimeout
+	ctx, stop := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("run timed out after %s", timeout))
 	defer stop()
 	defer func() {
 		// A provider bug must not take the server down or leave the run
 		// hanging in "running".
 		if p := recover(); p != nil {
-			e.log.Error("run panicked", "run_id", j.run.ID, "panic", p)
-			e.failStreaming(j, "internal error")
-			e.finish(j, model.RunFailed, "internal error")
+			r.e.log.Error("run panicked", "run_id", r.rec.ID, "panic", p)
+			r.failStreaming("internal error")
+			r.finish(model.RunFailed, "internal error")
 		}
 	}()
-	status, errText := e.steps(ctx, j)
-	e.finish(j, status, errText)
+	status, errText := r.steps(ctx)
+	r.finish(status, errText)
 }
 
-// steps runs the superego and assistant steps and returns the final status
+// steps waits for the instance's previous run, reads the conversation,
+// runs the superego and then the assistant, and returns the final status
 // and error text.
-func (e *Engine) steps(ctx context.Context, j *job) (string, string) {
-	unlock, err := e.lockInstance(ctx, j.inst.ID)
+func (r *run) steps(ctx context.Context) (string, string) {
+	unlock, err := r.e.lockInstance(ctx, r.inst.ID)
 	if err != nil {
 		return endStatus(ctx, err)
 	}
 	defer unlock()
-	turns, err := e.loadTurns(ctx, j)
+	turns, err := r.loadTurns(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return endStatus(ctx, err)
@@ -155,30 +146,284 @@ func (e *Engine) steps(ctx context.Context, j *job) (string, string) {
 		return model.RunFailed, "load conversation: " + err.Error()
 	}
 	var caution string
-	if j.flow.superego {
-		t0 := e.now()
-		out, err := e.superegoStep(ctx, j, turns)
-		j.timings.SuperegoMs = e.now().Sub(t0).Milliseconds()
+	if r.flow.superego {
+		t0 := r.e.now()
+		out, err := r.screen(ctx, turns)
+		r.timings.SuperegoMs = r.e.now().Sub(t0).Milliseconds()
 		if err != nil {
 			return endStatus(ctx, err)
 		}
-		j.decision = out.decision
+		r.decision = out.decision
 		switch out.decision {
 		case model.DecisionBlock:
 			return model.RunBlocked, ""
 		case model.DecisionCaution:
 			caution = out.reason
 		case model.DecisionError:
-			if j.flow.onError != model.OnErrorAllow {
+			if r.flow.onError != model.OnErrorAllow {
 				return model.RunBlocked, "superego error: " + out.reason
 			}
-			e.log.Warn("superego error ignored by policy", "run_id", j.run.ID, "reason", out.reason)
+			r.e.log.Warn("superego error ignored by policy", "run_id", r.rec.ID, "reason", out.reason)
 		}
 	}
-	if err := e.assistantStep(ctx, j, turns, caution); err != nil {
+	if err := r.answer(ctx, turns, caution); err != nil {
 		return endStatus(ctx, err)
 	}
 	return model.RunCompleted, ""
+}
+
+// superegoOutcome is the verdict of the superego step.
+type superegoOutcome struct {
+	decision model.Decision
+	reason   string
+}
+
+// screen streams the superego's evaluation of the user's message and
+// stores it. An upstream failure or a reply without a decision is an
+// ERROR outcome, not an error; only the end of the run's context returns
+// an error.
+func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error) {
+	e := r.e
+	req := r.superegoRequest(turns)
+	c := r.flow.constitution
+	mdl := modelLabel(req.Model, e.prov.Name())
+	r.emit(events.Event{Type: events.TypeSuperegoStarted, ConstitutionID: c.ID, ConstitutionVersion: c.Version, Model: mdl})
+	msg, err := e.st.AppendMessage(ctx, model.Message{
+		FlowInstanceID:      r.inst.ID,
+		RunID:               r.rec.ID,
+		Role:                model.RoleSuperego,
+		ConstitutionID:      c.ID,
+		ConstitutionVersion: c.Version,
+		Model:               mdl,
+		Status:              model.MessageStreaming,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return superegoOutcome{}, context.Cause(ctx)
+		}
+		return superegoOutcome{decision: model.DecisionError, reason: "could not store the evaluation: " + err.Error()}, nil
+	}
+	r.streaming = msg.ID
+	var text, thinking strings.Builder
+	pw := r.newPartialWriter(&msg)
+	res, callErr := e.stream(ctx, req, func(ev llm.Event) {
+		switch {
+		case ev.Delta == "":
+			return
+		case ev.Kind == llm.KindReasoning:
+			thinking.WriteString(ev.Delta)
+			r.emit(events.Event{Type: events.TypeSuperegoThinking, Delta: ev.Delta})
+		case ev.Kind == llm.KindText:
+			text.WriteString(ev.Delta)
+			r.emit(events.Event{Type: events.TypeSuperegoToken, Delta: ev.Delta})
+		default:
+			return
+		}
+		pw.update(text.String(), thinking.String())
+	})
+	r.usage = r.usage.Add(res.usage)
+	msg.Content, msg.Thinking = text.String(), thinking.String()
+	msg.Usage = res.usage
+	msg.Timings = model.Timings{FirstTokenMs: res.firstToken.Milliseconds(), TotalMs: res.total.Milliseconds()}
+
+	var out superegoOutcome
+	switch {
+	case ctx.Err() != nil:
+		status, why := endStatus(ctx, callErr)
+		msg.Status, msg.Error = messageStatus(status), why
+		r.saveMessage(msg)
+		return superegoOutcome{}, context.Cause(ctx)
+	case callErr != nil && llm.IsConfigError(callErr):
+		// A bad key or model says nothing about the message: the run
+		// fails with the provider's error instead of a superego ERROR.
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		r.saveMessage(msg)
+		return superegoOutcome{}, callErr
+	case callErr != nil:
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		out = superegoOutcome{decision: model.DecisionError, reason: "superego call failed: " + callErr.Error()}
+	default:
+		msg.Status, msg.Error = endedStatus(res.stop)
+		d, reason, ok := ParseDecision(msg.Content)
+		switch {
+		case !ok && msg.Status == model.MessageTruncated:
+			d, reason = model.DecisionError, "the superego's reply was "+msg.Error+" before its decision line"
+		case !ok:
+			d, reason = model.DecisionError, "the superego's reply has no decision line"
+		}
+		out = superegoOutcome{decision: d, reason: reason}
+	}
+	msg.Decision, msg.Reason = out.decision, out.reason
+	msg = r.saveMessage(msg)
+	e.m.decisions.WithLabelValues(string(out.decision), c.ID).Inc()
+	r.emit(events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Message: &msg})
+	return out, nil
+}
+
+// answer streams the assistant's answer and stores it. Whatever ends it,
+// the text received so far is kept with the reason.
+func (r *run) answer(ctx context.Context, turns []turn, caution string) error {
+	e := r.e
+	req := r.assistantRequest(turns, caution)
+	msg, err := e.st.AppendMessage(ctx, model.Message{
+		FlowInstanceID: r.inst.ID,
+		RunID:          r.rec.ID,
+		Role:           model.RoleAssistant,
+		SyspromptID:    r.flow.sysprompt.ID,
+		Model:          modelLabel(req.Model, e.prov.Name()),
+		Status:         model.MessageStreaming,
+	})
+	if err != nil {
+		return err
+	}
+	r.streaming = msg.ID
+	var text, thinking strings.Builder
+	pw := r.newPartialWriter(&msg)
+	callStart := e.now()
+	res, callErr := e.stream(ctx, req, func(ev llm.Event) {
+		switch {
+		case ev.Delta == "":
+			return
+		case ev.Kind == llm.KindReasoning:
+			thinking.WriteString(ev.Delta)
+		case ev.Kind == llm.KindText:
+			if text.Len() == 0 {
+				r.timings.FirstTokenMs = e.now().Sub(r.start).Milliseconds()
+			}
+			text.WriteString(ev.Delta)
+			r.emit(events.Event{Type: events.TypeAssistantToken, Delta: ev.Delta})
+		default:
+			return
+		}
+		pw.update(text.String(), thinking.String())
+	})
+	r.usage = r.usage.Add(res.usage)
+	msg.Content, msg.Thinking = text.String(), thinking.String()
+	msg.Usage = res.usage
+	msg.Timings = model.Timings{TotalMs: e.now().Sub(callStart).Milliseconds()}
+	if res.gotToken {
+		msg.Timings.FirstTokenMs = res.firstToken.Milliseconds()
+	}
+	var stepErr error
+	switch {
+	case ctx.Err() != nil:
+		status, why := endStatus(ctx, callErr)
+		msg.Status, msg.Error = messageStatus(status), why
+		stepErr = context.Cause(ctx)
+	case callErr != nil:
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		stepErr = callErr
+	default:
+		msg.Status, msg.Error = endedStatus(res.stop)
+	}
+	msg = r.saveMessage(msg)
+	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &msg})
+	return stepErr
+}
+
+// finish stores the run's end, emits run_finished and closes its log.
+func (r *run) finish(status, errText string) {
+	if r.finished {
+		return // a panic inside finish must not end the log twice
+	}
+	r.finished = true
+	e := r.e
+	defer func() {
+		// Whatever happens above, readers must see the log end and the
+		// run must leave the live set.
+		e.mu.Lock()
+		delete(e.active, r.rec.ID)
+		e.mu.Unlock()
+		e.logs.markFinished(r.log)
+	}()
+	end := e.now()
+	r.timings.TotalMs = end.Sub(r.start).Milliseconds()
+	usage, timings := r.usage, r.timings
+	r.rec.Status = status
+	r.rec.Decision = r.decision
+	r.rec.Error = errText
+	r.rec.Usage = usage
+	r.rec.Timings = timings
+	r.rec.LastSeq = r.log.lastSeq() + 1 // run_finished below
+	fin := end.UTC()
+	r.rec.FinishedAt = &fin
+	sctx, cancel := storeCtx()
+	defer cancel()
+	last := r.stamp(events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
+	if other, ok := e.own.endedElsewhere(sctx, r.rec.ID); ok {
+		// Its stored log already ends with the other replica's
+		// run_finished; this replica's readers get the same end.
+		e.log.Warn("run ended by another replica; its end is kept", "run_id", other.ID, "status", other.Status)
+		r.rec = other
+		last.Status, last.Error = other.Status, other.Error
+		r.log.append(last) // counted by the replica that ended it
+		return
+	}
+	// The whole log, run_finished included, is stored before the status
+	// says the run ended: a replica that sees the status can then rely on
+	// finding every event.
+	last.Seq = r.rec.LastSeq
+	e.own.storeEnd(sctx, last)
+	if stored, err := e.st.UpdateRun(sctx, r.rec); err != nil {
+		e.log.Error("store finished run", "run_id", r.rec.ID, "err", err)
+	} else {
+		r.rec = stored
+	}
+	// Appended after the status is stored, so a subscriber here that reads
+	// run_finished finds the run ended over REST too.
+	r.log.append(last)
+	e.m.runs.WithLabelValues(status).Inc()
+	e.announceRun(sctx, events.ActionUpdated, r.inst, r.rec.ID)
+}
+
+// emit stamps ev with the run's identity and the next seq and appends it
+// to the run's log, and hands it to the replicas' durable one.
+func (r *run) emit(ev events.Event) events.Event {
+	ev = r.log.append(r.stamp(ev))
+	r.e.own.record(ev)
+	return ev
+}
+
+// stamp sets the run's identity and the time on ev.
+func (r *run) stamp(ev events.Event) events.Event {
+	ev.TS = r.e.now().UTC()
+	ev.RunID = r.rec.ID
+	ev.FlowInstanceID = r.rec.FlowInstanceID
+	ev.FlowConfigID = r.rec.FlowConfigID
+	return ev
+}
+
+// failStreaming marks the message the run was streaming as failed,
+// keeping the partial text already stored.
+func (r *run) failStreaming(why string) {
+	if r.streaming == "" {
+		return
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	st := r.e.st
+	m, err := st.GetMessage(ctx, r.streaming)
+	if err == nil {
+		m.Status, m.Error = model.MessageFailed, why
+		_, err = st.UpdateMessage(ctx, m)
+	}
+	if err != nil {
+		r.e.log.Error("mark streaming message failed", "run_id", r.rec.ID, "message_id", r.streaming, "err", err)
+	}
+}
+
+// saveMessage writes a message's final state; it must succeed even when the
+// run was cancelled, so it does not use the run's context.
+func (r *run) saveMessage(m model.Message) model.Message {
+	r.streaming = ""
+	ctx, cancel := storeCtx()
+	defer cancel()
+	saved, err := r.e.st.UpdateMessage(ctx, m)
+	if err != nil {
+		r.e.log.Error("store message", "run_id", r.rec.ID, "message_id", m.ID, "err", err)
+		return m
+	}
+	return saved
 }
 
 // endStatus maps the error that ended a run to its status: cancelled when
@@ -195,116 +440,4 @@ func endStatus(ctx context.Context, err error) (string, string) {
 		return model.RunFailed, cause.Error()
 	}
 	return model.RunFailed, err.Error()
-}
-
-// finish stores the run's end, emits run_finished and closes its log.
-func (e *Engine) finish(j *job, status, errText string) {
-	if j.finished {
-		return // a panic inside finish must not end the log twice
-	}
-	j.finished = true
-	defer func() {
-		// Whatever happens above, readers must see the log end and the
-		// run must leave the live set.
-		e.mu.Lock()
-		delete(e.active, j.run.ID)
-		e.mu.Unlock()
-		e.logs.markFinished(j.log)
-	}()
-	end := e.now()
-	j.timings.TotalMs = end.Sub(j.start).Milliseconds()
-	usage, timings := j.usage, j.timings
-	j.run.Status = status
-	j.run.Decision = j.decision
-	j.run.Error = errText
-	j.run.Usage = usage
-	j.run.Timings = timings
-	j.run.LastSeq = j.log.lastSeq() + 1 // run_finished below
-	fin := end.UTC()
-	j.run.FinishedAt = &fin
-	sctx, cancel := e.storeCtx()
-	defer cancel()
-	last := e.stamp(j, events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
-	if r, ok := e.endedElsewhere(sctx, j.run.ID); ok {
-		// Its stored log already ends with the other replica's
-		// run_finished; this replica's readers get the same end.
-		e.log.Warn("run ended by another replica; its end is kept", "run_id", r.ID, "status", r.Status)
-		j.run = r
-		last.Status, last.Error = r.Status, r.Error
-		j.log.append(last) // counted by the replica that ended it
-		return
-	}
-	if e.rep != nil {
-		// The whole log, run_finished included, is stored before the
-		// status says the run ended: a replica that sees the status can
-		// then rely on finding every event.
-		last.Seq = j.run.LastSeq
-		e.addEvent(last)
-		if err := e.rep.Events.Flush(sctx); err != nil {
-			e.log.Error("store run events", "run_id", j.run.ID, "err", err)
-		}
-	}
-	if r, err := e.st.UpdateRun(sctx, j.run); err != nil {
-		e.log.Error("store finished run", "run_id", j.run.ID, "err", err)
-	} else {
-		j.run = r
-	}
-	// Appended after the status is stored, so a subscriber here that reads
-	// run_finished finds the run ended over REST too.
-	j.log.append(last)
-	e.m.runs.WithLabelValues(status).Inc()
-	e.announce(sctx, events.ActionUpdated, j.inst)
-}
-
-// failStreaming marks the message a run was streaming as failed, keeping
-// the partial text already stored.
-func (e *Engine) failStreaming(j *job, why string) {
-	if j.streaming == "" {
-		return
-	}
-	ctx, cancel := e.storeCtx()
-	defer cancel()
-	m, err := e.st.GetMessage(ctx, j.streaming)
-	if err == nil {
-		m.Status, m.Error = model.MessageFailed, why
-		_, err = e.st.UpdateMessage(ctx, m)
-	}
-	if err != nil {
-		e.log.Error("mark streaming message failed", "run_id", j.run.ID, "message_id", j.streaming, "err", err)
-	}
-}
-
-// storeCtx is the context for writes that must happen even when the run
-// was cancelled.
-func (e *Engine) storeCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), storeTimeout)
-}
-
-// lastMessage returns the newest message of an instance.
-func (e *Engine) lastMessage(ctx context.Context, instanceID string) (model.Message, error) {
-	msgs, err := e.allMessages(ctx, instanceID)
-	if err != nil {
-		return model.Message{}, err
-	}
-	if len(msgs) == 0 {
-		return model.Message{}, fmt.Errorf("flow instance %q has no messages: %w", instanceID, store.ErrNotFound)
-	}
-	return msgs[len(msgs)-1], nil
-}
-
-// allMessages lists an instance's messages, oldest first, across pages.
-func (e *Engine) allMessages(ctx context.Context, instanceID string) ([]model.Message, error) {
-	var all []model.Message
-	p := store.Page{Limit: 200}
-	for {
-		msgs, next, err := e.st.ListMessages(ctx, instanceID, p)
-		if err != nil {
-			return nil, fmt.Errorf("list messages of %q: %w", instanceID, err)
-		}
-		all = append(all, msgs...)
-		if next == "" {
-			return all, nil
-		}
-		p.Cursor = next
-	}
 }

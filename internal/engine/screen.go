@@ -21,7 +21,9 @@ type ScreenTarget struct {
 func (t *ScreenTarget) Constitution() model.Constitution { return t.flow.constitution }
 
 // Model is the superego model the target's screenings record.
-func (t *ScreenTarget) Model(e *Engine) string { return modelLabel(t.flow.superegoModel, e.prov.Name()) }
+func (t *ScreenTarget) Model(e *Engine) string {
+	return modelLabel(t.flow.superegoModel, e.prov.Name())
+}
 
 // ResolveTarget loads a flow config for screenings. constitution, when not
 // nil, replaces the config's (a saved version, or a draft with an empty
@@ -70,12 +72,12 @@ var ErrUpstream = errors.New("upstream call failed")
 // an error wrapping ErrUpstream; a reply without a decision is an ERROR
 // screening, not an error.
 func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Message, input string, full bool) (Screening, error) {
-	j := &job{flow: t.flow, userMsg: model.Message{Role: model.RoleUser, Content: input}}
+	j := &run{e: e, flow: t.flow, userMsg: model.Message{Role: model.RoleUser, Content: input}}
 	turns := screenTurns(earlier)
 	out := Screening{Decision: model.DecisionAllow, Model: t.Model(e)}
 	if t.flow.superego {
 		var text, thinking strings.Builder
-		c, err := e.streamAs(ctx, e.superegoRequest(j, turns), collect(&text, &thinking), true)
+		c, err := e.streamAs(ctx, j.superegoRequest(turns), collect(&text, &thinking), true)
 		out.Usage, out.Latency = c.usage, c.total
 		out.Thinking, out.Visible = thinking.String(), text.String()
 		if err != nil {
@@ -101,7 +103,7 @@ func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Mess
 		caution = out.Reason
 	}
 	var answer, ignored strings.Builder
-	c, err := e.streamAs(ctx, e.assistantRequest(j, turns, caution), collect(&answer, &ignored), true)
+	c, err := e.streamAs(ctx, j.assistantRequest(turns, caution), collect(&answer, &ignored), true)
 	out.Usage, out.Latency = out.Usage.Add(c.usage), out.Latency+c.total
 	out.Answer = answer.String()
 	if err != nil {

@@ -101,7 +101,7 @@ func TestCancelClosesTheUpstreamConnection(t *testing.T) {
 		}
 		text += joinDeltas(evs, events.TypeAssistantToken)
 	}
-	if err := eng.Cancel(run.ID); err != nil {
+	if err := eng.Cancel(t.Context(), run.ID); err != nil {
 		t.Fatal(err)
 	}
 	select {

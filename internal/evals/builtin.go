@@ -19,8 +19,8 @@ const (
 
 // Builtin is a suite shipped in the binary, with its cases.
 type Builtin struct {
-	Suite Suite
-	Cases []Case
+	Suite EvalSuite
+	Cases []EvalCase
 }
 
 type builtinSpec struct {
@@ -77,7 +77,7 @@ func Builtins() ([]Builtin, error) {
 			return nil, fmt.Errorf("built-in suite %s: %w", s.id, err)
 		}
 		out = append(out, Builtin{
-			Suite: Suite{Name: s.name, Description: s.description, Source: source,
+			Suite: EvalSuite{Name: s.name, Description: s.description, Source: source,
 				License: "CC-BY-4.0\n\n" + license, Builtin: true},
 			Cases: cases,
 		})

@@ -88,7 +88,7 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range cases {
-		for _, got := range []Case{fromJSONL[i], fromCSV[i]} {
+		for _, got := range []EvalCase{fromJSONL[i], fromCSV[i]} {
 			if got.ID != cases[i].ID || got.Input != cases[i].Input || got.Expected != cases[i].Expected ||
 				got.Category != cases[i].Category || got.Note != cases[i].Note {
 				t.Fatalf("case %d: got %+v, want %+v", i, got, cases[i])

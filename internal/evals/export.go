@@ -14,7 +14,7 @@ var CSVHeader = []string{"id", "input", "expected", "category", "note", "turns",
 
 // WriteJSONL writes one case per line, in the same shape the API returns,
 // so an export imports again unchanged (the correction is kept as data).
-func WriteJSONL(w io.Writer, cases []Case) error {
+func WriteJSONL(w io.Writer, cases []EvalCase) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, c := range cases {
@@ -26,7 +26,7 @@ func WriteJSONL(w io.Writer, cases []Case) error {
 }
 
 // WriteCSV writes the cases under CSVHeader.
-func WriteCSV(w io.Writer, cases []Case) error {
+func WriteCSV(w io.Writer, cases []EvalCase) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err

@@ -118,8 +118,8 @@ func (m Mapping) label(row, raw string) (Expected, error) {
 // reads all of it before returning, so a bad row anywhere means no case is
 // imported. Errors are *FieldError naming the row ("rows[7]", 1-based) or mapping
 // field.
-func Parse(format string, data []byte, m Mapping) ([]Case, error) {
-	var cases []Case
+func Parse(format string, data []byte, m Mapping) ([]EvalCase, error) {
+	var cases []EvalCase
 	var err error
 	switch format {
 	case FormatCSV:
@@ -138,7 +138,7 @@ func Parse(format string, data []byte, m Mapping) ([]Case, error) {
 	return cases, ValidateCases("cases", cases)
 }
 
-func parseCSV(data []byte, m Mapping) ([]Case, error) {
+func parseCSV(data []byte, m Mapping) ([]EvalCase, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // a spreadsheet's BOM
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
@@ -157,7 +157,7 @@ func parseCSV(data []byte, m Mapping) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cases []Case
+	var cases []EvalCase
 	for n := 1; ; n++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -184,10 +184,10 @@ func parseCSV(data []byte, m Mapping) ([]Case, error) {
 	}
 }
 
-func parseJSONL(data []byte, m Mapping) ([]Case, error) {
+func parseJSONL(data []byte, m Mapping) ([]EvalCase, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), len(data)+1)
-	var cases []Case
+	var cases []EvalCase
 	var cols *columns
 	for n := 0; sc.Scan(); {
 		line := bytes.TrimSpace(sc.Bytes())
@@ -236,8 +236,8 @@ func parseJSONL(data []byte, m Mapping) ([]Case, error) {
 }
 
 // buildCase assembles one case from a row's values.
-func (m Mapping) buildCase(row string, n int, cols columns, get func(string) string) (Case, error) {
-	c := Case{
+func (m Mapping) buildCase(row string, n int, cols columns, get func(string) string) (EvalCase, error) {
+	c := EvalCase{
 		ID:       strings.TrimSpace(get(cols.id)),
 		Input:    get(cols.input),
 		Category: strings.TrimSpace(get(cols.category)),
@@ -248,15 +248,15 @@ func (m Mapping) buildCase(row string, n int, cols columns, get func(string) str
 	}
 	var err error
 	if c.Expected, err = m.label(row, get(cols.expected)); err != nil {
-		return Case{}, err
+		return EvalCase{}, err
 	}
 	if t := strings.TrimSpace(get(cols.turns)); t != "" {
 		if err := json.Unmarshal([]byte(t), &c.Turns); err != nil {
-			return Case{}, fieldErr(row+".turns", "must be a JSON array of {role, content}: %v", err)
+			return EvalCase{}, fieldErr(row+".turns", "must be a JSON array of {role, content}: %v", err)
 		}
 	}
 	if err := ValidateCase(row, c); err != nil {
-		return Case{}, err
+		return EvalCase{}, err
 	}
 	return c, nil
 }

@@ -39,9 +39,9 @@ func Finished(status string) bool {
 	return status == StatusCompleted || status == StatusCancelled || status == StatusFailed
 }
 
-// Target is one thing under test: a flow config, optionally with another
+// EvalTarget is one thing under test: a flow config, optionally with another
 // constitution (a saved version) or an unsaved draft text in its place.
-type Target struct {
+type EvalTarget struct {
 	FlowConfigID        string `json:"flow_config_id" minLength:"1" maxLength:"64" doc:"The flow config whose superego (and assistant, in full mode) is used."`
 	ConstitutionID      string `json:"constitution_id,omitempty" maxLength:"64" doc:"Screen against this constitution instead of the config's."`
 	ConstitutionVersion int    `json:"constitution_version,omitempty" minimum:"0" doc:"A saved version of the constitution; 0 means its version when the eval starts."`
@@ -55,26 +55,26 @@ func HashDraft(text string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Run is one eval: every case of a suite version against every target,
+// EvalRun is one eval: every case of a suite version against every target,
 // repeats times.
-type Run struct {
-	ID           string     `json:"id"`
-	SuiteID      string     `json:"suite_id"`
-	SuiteVersion int        `json:"suite_version" doc:"The suite version the eval runs on."`
-	Targets      []Target   `json:"targets"`
-	Repeats      int        `json:"repeats"`
-	Mode         string     `json:"mode" enum:"superego,full"`
-	Status       string     `json:"status" enum:"queued,running,completed,cancelled,failed"`
-	Total        int        `json:"total" doc:"Rows the eval will have: cases × targets × repeats."`
-	Done         int        `json:"done" doc:"Rows finished so far, errors included."`
-	Errors       int        `json:"errors" doc:"Rows that ended in an error after retries."`
-	Error        string     `json:"error,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	FinishedAt   *time.Time `json:"finished_at"`
+type EvalRun struct {
+	ID           string       `json:"id"`
+	SuiteID      string       `json:"suite_id"`
+	SuiteVersion int          `json:"suite_version" doc:"The suite version the eval runs on."`
+	Targets      []EvalTarget `json:"targets"`
+	Repeats      int          `json:"repeats"`
+	Mode         string       `json:"mode" enum:"superego,full"`
+	Status       string       `json:"status" enum:"queued,running,completed,cancelled,failed"`
+	Total        int          `json:"total" doc:"Rows the eval will have: cases × targets × repeats."`
+	Done         int          `json:"done" doc:"Rows finished so far, errors included."`
+	Errors       int          `json:"errors" doc:"Rows that ended in an error after retries."`
+	Error        string       `json:"error,omitempty"`
+	CreatedAt    time.Time    `json:"created_at"`
+	FinishedAt   *time.Time   `json:"finished_at"`
 }
 
-// Result is one row of an eval: one case, one target, one repeat.
-type Result struct {
+// EvalResult is one row of an eval: one case, one target, one repeat.
+type EvalResult struct {
 	EvalRunID           string         `json:"eval_run_id"`
 	CaseID              string         `json:"case_id"`
 	Target              int            `json:"target" doc:"Index into the eval's targets."`
@@ -102,8 +102,8 @@ type Result struct {
 	FinishedAt          time.Time      `json:"finished_at"`
 }
 
-// ResultFilter narrows a results page.
-type ResultFilter struct {
+// EvalResultFilter narrows a results page.
+type EvalResultFilter struct {
 	Target   *int
 	Decision model.Decision
 	Category string
@@ -113,10 +113,10 @@ type ResultFilter struct {
 	FlakyOnly bool
 }
 
-// StartRequest asks for a new eval run.
-type StartRequest struct {
-	SuiteID string   `json:"suite_id" minLength:"1" maxLength:"64" doc:"The suite to run (its current version)."`
-	Targets []Target `json:"targets" minItems:"1" maxItems:"8" doc:"What to test: 1 to 8 targets."`
-	Repeats int      `json:"repeats,omitempty" minimum:"1" maximum:"10" default:"1" doc:"How many times each case is screened per target."`
-	Mode    string   `json:"mode,omitempty" enum:"superego,full" default:"superego" doc:"superego: the verdict only; full: the assistant answers too."`
+// EvalRunRequest asks for a new eval run.
+type EvalRunRequest struct {
+	SuiteID string       `json:"suite_id" minLength:"1" maxLength:"64" doc:"The suite to run (its current version)."`
+	Targets []EvalTarget `json:"targets" minItems:"1" maxItems:"8" doc:"What to test: 1 to 8 targets."`
+	Repeats int          `json:"repeats,omitempty" minimum:"1" maximum:"10" default:"1" doc:"How many times each case is screened per target."`
+	Mode    string       `json:"mode,omitempty" enum:"superego,full" default:"superego" doc:"superego: the verdict only; full: the assistant answers too."`
 }

@@ -70,34 +70,34 @@ const (
 	MaxLicenseBytes = 64 << 10
 )
 
-// Turn is one earlier message of a case's conversation.
-type Turn struct {
+// EvalTurn is one earlier message of a case's conversation.
+type EvalTurn struct {
 	Role    string `json:"role" enum:"user,assistant" doc:"Who said it."`
 	Content string `json:"content" doc:"What was said."`
 }
 
-// Correction records that a researcher changed a case's expected label.
-type Correction struct {
+// EvalCorrection records that a researcher changed a case's expected label.
+type EvalCorrection struct {
 	From   Expected  `json:"from" doc:"The label before the correction (the dataset's own, for the first one)."`
 	Reason string    `json:"reason" doc:"Why the label was changed."`
 	By     string    `json:"by" doc:"Who changed it."`
 	At     time.Time `json:"at" doc:"When."`
 }
 
-// Case is one labelled prompt of a suite.
-type Case struct {
-	ID         string      `json:"id" doc:"Case id, unique in its suite."`
-	Input      string      `json:"input" doc:"The user message the superego judges."`
-	Turns      []Turn      `json:"turns,omitempty" doc:"Earlier turns of the conversation, oldest first."`
-	Expected   Expected    `json:"expected" enum:"ALLOW,CAUTION,BLOCK,NOT_ALLOW" doc:"The right verdict; NOT_ALLOW accepts CAUTION or BLOCK."`
-	Category   string      `json:"category" doc:"Free grouping for per-category metrics."`
-	Note       string      `json:"note" doc:"Free text."`
-	Correction *Correction `json:"correction,omitempty" doc:"Set when a researcher corrected the label."`
+// EvalCase is one labelled prompt of a suite.
+type EvalCase struct {
+	ID         string          `json:"id" doc:"Case id, unique in its suite."`
+	Input      string          `json:"input" doc:"The user message the superego judges."`
+	Turns      []EvalTurn      `json:"turns,omitempty" doc:"Earlier turns of the conversation, oldest first."`
+	Expected   Expected        `json:"expected" enum:"ALLOW,CAUTION,BLOCK,NOT_ALLOW" doc:"The right verdict; NOT_ALLOW accepts CAUTION or BLOCK."`
+	Category   string          `json:"category" doc:"Free grouping for per-category metrics."`
+	Note       string          `json:"note" doc:"Free text."`
+	Correction *EvalCorrection `json:"correction,omitempty" doc:"Set when a researcher corrected the label."`
 }
 
-// Suite is a named, versioned set of cases. Built-in suites are shipped in
+// EvalSuite is a named, versioned set of cases. Built-in suites are shipped in
 // the binary and read-only except for label corrections.
-type Suite struct {
+type EvalSuite struct {
 	model.Meta
 	Name        string           `json:"name"`
 	Description string           `json:"description"`
@@ -108,8 +108,8 @@ type Suite struct {
 	Counts      map[Expected]int `json:"expected_counts" doc:"Number of cases per expected label."`
 }
 
-// SuiteVersion is one kept revision of a suite.
-type SuiteVersion struct {
+// EvalSuiteVersion is one kept revision of a suite.
+type EvalSuiteVersion struct {
 	SuiteID     string    `json:"suite_id"`
 	Version     int       `json:"version"`
 	Name        string    `json:"name"`
@@ -143,7 +143,7 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // valid, sizes bounded, no NUL characters and valid UTF-8 everywhere
 // (PostgreSQL text can hold neither, and both stores must answer alike).
 // prefix names the list in errors ("body.cases").
-func ValidateCases(prefix string, cases []Case) error {
+func ValidateCases(prefix string, cases []EvalCase) error {
 	if len(cases) > MaxCases {
 		return fieldErr(prefix, "at most %d cases per suite, got %d", MaxCases, len(cases))
 	}
@@ -162,7 +162,7 @@ func ValidateCases(prefix string, cases []Case) error {
 }
 
 // ValidateCase checks one case; at names it in errors.
-func ValidateCase(at string, c Case) error {
+func ValidateCase(at string, c EvalCase) error {
 	switch {
 	case strings.TrimSpace(c.ID) == "":
 		return fieldErr(at+".id", "must not be empty")
@@ -220,7 +220,7 @@ func cleanText(field, s string) error {
 }
 
 // CountExpected counts cases per label.
-func CountExpected(cases []Case) map[Expected]int {
+func CountExpected(cases []EvalCase) map[Expected]int {
 	out := map[Expected]int{}
 	for _, c := range cases {
 		out[c.Expected]++

@@ -9,7 +9,7 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-// Event types. Names and fields follow DESIGN.md section 4 exactly.
+// Event types. Names and fields follow docs/design.md, "The WebSocket", exactly.
 const (
 	TypeAccepted         = "accepted"
 	TypeRunStarted       = "run_started"

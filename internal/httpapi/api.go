@@ -1,5 +1,5 @@
-// Package httpapi is Superego's REST API: the five resources of DESIGN.md
-// section 3 (constitutions, sysprompts, flow configs, flow templates, flow
+// Package httpapi is Superego's REST API: the five resources of docs/design.md,
+// "Resources" (constitutions, sysprompts, flow configs, flow templates, flow
 // instances), health, models and the OpenAPI document, built code-first with
 // Huma v2 on the standard library's http.ServeMux.
 //

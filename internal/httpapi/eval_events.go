@@ -23,8 +23,6 @@ var opStreamEvalRun = huma.Operation{
 		"and `event: result` (id: the row's seq, data: the result row) once per finished row, in the order rows " +
 		"were stored, on whichever replica. Rows after `Last-Event-ID` (or `after_seq`) are sent first; the stream " +
 		"ends once the run is finished and every row was sent.",
-	Responses: map[string]*huma.Response{"200": {Description: "text/event-stream of progress and result messages",
-		Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: "string"}}}}},
 }
 
 type evalEventsRequest struct {
@@ -34,7 +32,7 @@ type evalEventsRequest struct {
 }
 
 func (a *API) registerEvalRunEvents() {
-	huma.Register(a.huma, a.op(opStreamEvalRun), a.streamEvalRun)
+	huma.Register(a.huma, withBody(a.op(opStreamEvalRun), "Progress and result messages", "text/event-stream"), a.streamEvalRun)
 }
 
 func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.StreamResponse, error) {
@@ -61,7 +59,7 @@ func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.S
 			rc = http.NewResponseController(rw)
 		}
 		var buf []byte
-		err := follow.Run(hctx.Context(), a.deps.Evals, a.deps.Bus, in.ID, after, func(run evals.Run, rows []evals.Result) error {
+		err := follow.Run(hctx.Context(), a.deps.Evals, a.deps.Bus, in.ID, after, func(run evals.EvalRun, rows []evals.EvalResult) error {
 			buf = appendEvalSSE(buf[:0], run, rows)
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -82,7 +80,7 @@ func (a *API) streamEvalRun(ctx context.Context, in *evalEventsRequest) (*huma.S
 }
 
 // appendEvalSSE encodes one result message per row, then the progress.
-func appendEvalSSE(buf []byte, run evals.Run, rows []evals.Result) []byte {
+func appendEvalSSE(buf []byte, run evals.EvalRun, rows []evals.EvalResult) []byte {
 	for i := range rows {
 		rows[i].FinishedAt = utc(rows[i].FinishedAt)
 		data, err := json.Marshal(rows[i])

@@ -15,20 +15,20 @@ import (
 // EvalStore is the evaluation persistence the API reads and writes
 // (implemented by evalsql.DB on both databases).
 type EvalStore interface {
-	ListSuites(ctx context.Context, p store.Page) ([]evals.Suite, string, error)
-	GetSuite(ctx context.Context, id string) (evals.Suite, error)
-	CreateSuite(ctx context.Context, s evals.Suite, cases []evals.Case) (evals.Suite, error)
-	UpdateSuite(ctx context.Context, s evals.Suite, cases []evals.Case, change string, ifVersion int) (evals.Suite, error)
+	ListSuites(ctx context.Context, p store.Page) ([]evals.EvalSuite, string, error)
+	GetSuite(ctx context.Context, id string) (evals.EvalSuite, error)
+	CreateSuite(ctx context.Context, s evals.EvalSuite, cases []evals.EvalCase) (evals.EvalSuite, error)
+	UpdateSuite(ctx context.Context, s evals.EvalSuite, cases []evals.EvalCase, change string, ifVersion int) (evals.EvalSuite, error)
 	DeleteSuite(ctx context.Context, id string, ifVersion int) error
-	ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]evals.SuiteVersion, string, error)
-	ListCases(ctx context.Context, suiteID string, p store.Page) ([]evals.Case, string, error)
-	Cases(ctx context.Context, suiteID string, version int) ([]evals.Case, error)
-	CorrectCase(ctx context.Context, suiteID, caseID string, to evals.Expected, reason, by string, ifVersion int) (evals.Suite, evals.Case, error)
-	GetRun(ctx context.Context, id string) (evals.Run, error)
-	ListRuns(ctx context.Context, suiteID string, p store.Page) ([]evals.Run, string, error)
-	ListResults(ctx context.Context, runID string, f evals.ResultFilter, p store.Page) ([]evals.Result, string, error)
-	AllResults(ctx context.Context, runID string, texts bool) ([]evals.Result, error)
-	ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.Result, error)
+	ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]evals.EvalSuiteVersion, string, error)
+	ListCases(ctx context.Context, suiteID string, p store.Page) ([]evals.EvalCase, string, error)
+	Cases(ctx context.Context, suiteID string, version int) ([]evals.EvalCase, error)
+	CorrectCase(ctx context.Context, suiteID, caseID string, to evals.Expected, reason, by string, ifVersion int) (evals.EvalSuite, evals.EvalCase, error)
+	GetRun(ctx context.Context, id string) (evals.EvalRun, error)
+	ListRuns(ctx context.Context, suiteID string, p store.Page) ([]evals.EvalRun, string, error)
+	ListResults(ctx context.Context, runID string, f evals.EvalResultFilter, p store.Page) ([]evals.EvalResult, string, error)
+	AllResults(ctx context.Context, runID string, texts bool) ([]evals.EvalResult, error)
+	ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.EvalResult, error)
 }
 
 // importRequest is the file to import and how to read it.
@@ -51,9 +51,9 @@ type importRequest struct {
 
 // ImportResult answers an import.
 type ImportResult struct {
-	Suite    *evals.Suite `json:"suite,omitempty" doc:"The suite after the import (absent on a dry run)."`
-	Imported int          `json:"imported" doc:"Cases read from the file."`
-	Cases    []evals.Case `json:"cases,omitempty" doc:"The parsed cases (dry run only)."`
+	Suite    *evals.EvalSuite `json:"suite,omitempty" doc:"The suite after the import (absent on a dry run)."`
+	Imported int              `json:"imported" doc:"Cases read from the file."`
+	Cases    []evals.EvalCase `json:"cases,omitempty" doc:"The parsed cases (dry run only)."`
 }
 
 type importOutput struct {
@@ -117,7 +117,7 @@ func (a *API) importEvalCases(ctx context.Context, in *importRequest) (*importOu
 		}
 		return &importOutput{Body: ImportResult{Imported: len(cases), Cases: cases}}, nil
 	}
-	out, err := a.writeEvalSuite(ctx, t, in.IfMatch, func(ctx context.Context, v int) (evals.Suite, error) {
+	out, err := a.writeEvalSuite(ctx, t, in.IfMatch, func(ctx context.Context, v int) (evals.EvalSuite, error) {
 		cur, err := a.deps.Evals.GetSuite(ctx, in.ID)
 		if err != nil {
 			return cur, err
@@ -176,14 +176,14 @@ type correctionRequest struct {
 
 // CorrectionResult is the suite and the case after a label correction.
 type CorrectionResult struct {
-	Suite evals.Suite `json:"suite"`
-	Case  evals.Case  `json:"case"`
+	Suite evals.EvalSuite `json:"suite"`
+	Case  evals.EvalCase  `json:"case"`
 }
 
 func (a *API) correctEvalCase(ctx context.Context, in *correctionRequest) (*objectOutput[CorrectionResult], error) {
 	t := target{kind: kindEvalSuite, op: "correct", id: in.ID, what: fmt.Sprintf("case %q of eval suite %q", in.CaseID, in.ID)}
-	var c evals.Case
-	out, err := a.writeEvalSuite(ctx, target{kind: kindEvalSuite, op: "correct", id: in.ID}, in.IfMatch, func(ctx context.Context, v int) (evals.Suite, error) {
+	var c evals.EvalCase
+	out, err := a.writeEvalSuite(ctx, target{kind: kindEvalSuite, op: "correct", id: in.ID}, in.IfMatch, func(ctx context.Context, v int) (evals.EvalSuite, error) {
 		s, cc, err := a.deps.Evals.CorrectCase(ctx, in.ID, in.CaseID, in.Body.Expected, in.Body.Reason, in.Body.By, v)
 		c = cc
 		if errors.Is(err, store.ErrNotFound) {

@@ -52,9 +52,6 @@ var (
 		OperationID: "export-eval-results", Method: http.MethodGet, Path: "/api/eval-runs/{id}/export",
 		Summary: "Export an eval run's result rows", Tags: tagsEvalRuns, Errors: errsRead,
 		Description: "Every row as JSONL (the objects the results list returns) or CSV.",
-		Responses: map[string]*huma.Response{"200": {Description: "The rows", Content: map[string]*huma.MediaType{
-			"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}, "text/csv": {Schema: &huma.Schema{Type: "string"}},
-		}}},
 	}
 )
 
@@ -64,14 +61,14 @@ func (a *API) registerEvalRuns() {
 	huma.Register(a.huma, a.op(opGetEvalRun), a.getEvalRun)
 	huma.Register(a.huma, a.op(opCancelEvalRun), a.cancelEvalRun)
 	huma.Register(a.huma, a.op(opListEvalResults), a.listEvalResults)
-	huma.Register(a.huma, a.op(opExportEvalResults), a.exportEvalResults)
+	huma.Register(a.huma, withBody(a.op(opExportEvalResults), "The rows", "application/x-ndjson", "text/csv"), a.exportEvalResults)
 	a.registerEvalRunEvents()
 }
 
 // EvalRunner starts and cancels eval runs (runner.Runner).
 type EvalRunner interface {
-	Start(ctx context.Context, req evals.StartRequest) (evals.Run, error)
-	Cancel(ctx context.Context, id string) (evals.Run, error)
+	Start(ctx context.Context, req evals.EvalRunRequest) (evals.EvalRun, error)
+	Cancel(ctx context.Context, id string) (evals.EvalRun, error)
 }
 
 // kindEvalRun names eval runs in errors and metrics.
@@ -80,14 +77,14 @@ const kindEvalRun = "eval run"
 // Requests of the eval run operations.
 type (
 	evalRunStartRequest struct {
-		Body evals.StartRequest
+		Body evals.EvalRunRequest
 	}
 	evalRunListRequest struct {
 		PageParams
 		SuiteID string `query:"suite_id" maxLength:"64" doc:"Only this suite's eval runs."`
 	}
-	evalRunIDRequest     struct{ IDParam }
-	evalResultsRequest   struct {
+	evalRunIDRequest   struct{ IDParam }
+	evalResultsRequest struct {
 		IDParam
 		PageParams
 		Target    int    `query:"target" minimum:"-1" maximum:"7" default:"-1" doc:"Only this target (index); -1 for all."`
@@ -98,12 +95,12 @@ type (
 	}
 )
 
-func evalRunOut(r evals.Run) evals.Run {
+func evalRunOut(r evals.EvalRun) evals.EvalRun {
 	r.CreatedAt, r.FinishedAt = utc(r.CreatedAt), utcPtr(r.FinishedAt)
 	return r
 }
 
-func (a *API) startEvalRun(ctx context.Context, in *evalRunStartRequest) (*createdOutput[evals.Run], error) {
+func (a *API) startEvalRun(ctx context.Context, in *evalRunStartRequest) (*createdOutput[evals.EvalRun], error) {
 	if a.deps.EvalRuns == nil {
 		return nil, huma.Error503ServiceUnavailable("this server runs no evals")
 	}
@@ -128,10 +125,10 @@ func (a *API) startEvalRun(ctx context.Context, in *evalRunStartRequest) (*creat
 		}
 		return nil, a.fail(ctx, target{kind: kindEvalRun, op: "create"}, err)
 	}
-	return &createdOutput[evals.Run]{ETag: etag(max(run.Done, 1)), Location: "/api/eval-runs/" + run.ID, Body: evalRunOut(run)}, nil
+	return &createdOutput[evals.EvalRun]{ETag: etag(max(run.Done, 1)), Location: "/api/eval-runs/" + run.ID, Body: evalRunOut(run)}, nil
 }
 
-func (a *API) listEvalRuns(ctx context.Context, in *evalRunListRequest) (*listOutput[evals.Run], error) {
+func (a *API) listEvalRuns(ctx context.Context, in *evalRunListRequest) (*listOutput[evals.EvalRun], error) {
 	items, next, err := a.deps.Evals.ListRuns(ctx, in.SuiteID, in.page())
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalRun, op: "list"}, err)
@@ -142,15 +139,15 @@ func (a *API) listEvalRuns(ctx context.Context, in *evalRunListRequest) (*listOu
 	return newList(items, next), nil
 }
 
-func (a *API) getEvalRun(ctx context.Context, in *evalRunIDRequest) (*struct{ Body evals.Run }, error) {
+func (a *API) getEvalRun(ctx context.Context, in *evalRunIDRequest) (*struct{ Body evals.EvalRun }, error) {
 	run, err := a.deps.Evals.GetRun(ctx, in.ID)
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalRun, op: "get", id: in.ID}, err)
 	}
-	return &struct{ Body evals.Run }{Body: evalRunOut(run)}, nil
+	return &struct{ Body evals.EvalRun }{Body: evalRunOut(run)}, nil
 }
 
-func (a *API) cancelEvalRun(ctx context.Context, in *evalRunIDRequest) (*struct{ Body evals.Run }, error) {
+func (a *API) cancelEvalRun(ctx context.Context, in *evalRunIDRequest) (*struct{ Body evals.EvalRun }, error) {
 	if a.deps.EvalRuns == nil {
 		return nil, huma.Error503ServiceUnavailable("this server runs no evals")
 	}
@@ -158,11 +155,11 @@ func (a *API) cancelEvalRun(ctx context.Context, in *evalRunIDRequest) (*struct{
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalRun, op: "cancel", id: in.ID}, err)
 	}
-	return &struct{ Body evals.Run }{Body: evalRunOut(run)}, nil
+	return &struct{ Body evals.EvalRun }{Body: evalRunOut(run)}, nil
 }
 
-func (in *evalResultsRequest) filter() evals.ResultFilter {
-	f := evals.ResultFilter{Decision: model.Decision(in.Decision), Category: in.Category, WrongOnly: in.WrongOnly, FlakyOnly: in.FlakyOnly}
+func (in *evalResultsRequest) filter() evals.EvalResultFilter {
+	f := evals.EvalResultFilter{Decision: model.Decision(in.Decision), Category: in.Category, WrongOnly: in.WrongOnly, FlakyOnly: in.FlakyOnly}
 	if in.Target >= 0 {
 		t := in.Target
 		f.Target = &t
@@ -170,7 +167,7 @@ func (in *evalResultsRequest) filter() evals.ResultFilter {
 	return f
 }
 
-func (a *API) listEvalResults(ctx context.Context, in *evalResultsRequest) (*listOutput[evals.Result], error) {
+func (a *API) listEvalResults(ctx context.Context, in *evalResultsRequest) (*listOutput[evals.EvalResult], error) {
 	t := target{kind: kindEvalRun, op: "list results", id: in.ID}
 	if _, err := a.deps.Evals.GetRun(ctx, in.ID); err != nil {
 		return nil, a.fail(ctx, t, err)
@@ -221,7 +218,7 @@ func (a *API) exportEvalResults(ctx context.Context, in *exportRequest) (*export
 	return out, nil
 }
 
-func writeResultsCSV(buf *bytes.Buffer, rows []evals.Result) error {
+func writeResultsCSV(buf *bytes.Buffer, rows []evals.EvalResult) error {
 	w := csv.NewWriter(buf)
 	if err := w.Write(resultCSVHeader); err != nil {
 		return err

@@ -67,9 +67,6 @@ var (
 		OperationID: "export-eval-cases", Method: http.MethodGet, Path: "/api/eval-suites/{id}/export",
 		Summary: "Export an eval suite's cases", Tags: tagsEvalSuites, Errors: errsRead,
 		Description: "JSONL (one case per line, as the API returns them) or CSV; label corrections are included.",
-		Responses: map[string]*huma.Response{"200": {Description: "The cases", Content: map[string]*huma.MediaType{
-			"application/x-ndjson": {Schema: &huma.Schema{Type: "string"}}, "text/csv": {Schema: &huma.Schema{Type: "string"}},
-		}}},
 	}
 	opCorrectEvalCase = huma.Operation{
 		OperationID: "correct-eval-case", Method: http.MethodPost, Path: "/api/eval-suites/{id}/cases/{case_id}/correction",
@@ -88,7 +85,7 @@ func (a *API) registerEvalSuites() {
 	huma.Register(a.huma, a.op(opListEvalSuiteVersions), a.listEvalSuiteVersions)
 	huma.Register(a.huma, a.op(opListEvalCases), a.listEvalCases)
 	huma.Register(a.huma, a.op(opImportEvalCases), a.importEvalCases)
-	huma.Register(a.huma, a.op(opExportEvalCases), a.exportEvalCases)
+	huma.Register(a.huma, withBody(a.op(opExportEvalCases), "The cases", "application/x-ndjson", "text/csv"), a.exportEvalCases)
 	huma.Register(a.huma, a.op(opCorrectEvalCase), a.correctEvalCase)
 }
 
@@ -100,17 +97,32 @@ const resEvalSuite = "eval_suite"
 
 // evalSuiteInput is what a client writes on PUT.
 type evalSuiteInput struct {
-	Name        string       `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
-	Description string       `json:"description,omitempty" maxLength:"4000" doc:"What the suite measures."`
-	Source      string       `json:"source,omitempty" maxLength:"4000" doc:"Where the cases come from (attribution)."`
-	License     string       `json:"license,omitempty" maxLength:"65536" doc:"The cases' license."`
-	Cases       []evals.Case `json:"cases,omitempty" maxItems:"20000" doc:"The full case list; omitted on PUT keeps the cases."`
+	Name        string           `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description string           `json:"description,omitempty" maxLength:"4000" doc:"What the suite measures."`
+	Source      string           `json:"source,omitempty" maxLength:"4000" doc:"Where the cases come from (attribution)."`
+	License     string           `json:"license,omitempty" maxLength:"65536" doc:"The cases' license."`
+	Cases       []evals.EvalCase `json:"cases,omitempty" maxItems:"20000" doc:"The full case list; omitted on PUT keeps the cases."`
 }
 
 // evalSuiteCreateInput adds the optional client-chosen id of POST.
 type evalSuiteCreateInput struct {
-	ID string `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Slug id; derived from name when absent."`
-	evalSuiteInput
+	ID          string           `json:"id,omitempty" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Slug id; derived from name when absent."`
+	Name        string           `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description string           `json:"description,omitempty" maxLength:"4000" doc:"What the suite measures."`
+	Source      string           `json:"source,omitempty" maxLength:"4000" doc:"Where the cases come from (attribution)."`
+	License     string           `json:"license,omitempty" maxLength:"65536" doc:"The cases' license."`
+	Cases       []evals.EvalCase `json:"cases,omitempty" maxItems:"20000" doc:"The cases; more can be imported later."`
+}
+
+// input is the create body without its id.
+func (in *evalSuiteCreateInput) input() evalSuiteInput {
+	return evalSuiteInput{Name: in.Name, Description: in.Description, Source: in.Source, License: in.License, Cases: in.Cases}
+}
+
+// Resolve implements huma.ResolverWithPath like evalSuiteInput's.
+func (in *evalSuiteCreateInput) Resolve(ctx huma.Context, prefix *huma.PathBuffer) []error {
+	b := in.input()
+	return b.Resolve(ctx, prefix)
 }
 
 // Resolve implements huma.ResolverWithPath: NUL characters and bad cases
@@ -135,11 +147,11 @@ func fieldDetail(prefix *huma.PathBuffer, err error) error {
 	return &huma.ErrorDetail{Location: prefix.With(fe.Field), Message: fe.Message}
 }
 
-func (s evalSuiteInput) suite(id string) evals.Suite {
-	return evals.Suite{Meta: model.Meta{ID: id}, Name: s.Name, Description: s.Description, Source: s.Source, License: s.License}
+func (s evalSuiteInput) suite(id string) evals.EvalSuite {
+	return evals.EvalSuite{Meta: model.Meta{ID: id}, Name: s.Name, Description: s.Description, Source: s.Source, License: s.License}
 }
 
-func evalSuiteOut(s evals.Suite) evals.Suite {
+func evalSuiteOut(s evals.EvalSuite) evals.EvalSuite {
 	s.CreatedAt, s.UpdatedAt = utc(s.CreatedAt), utc(s.UpdatedAt)
 	if s.Counts == nil {
 		s.Counts = map[evals.Expected]int{}
@@ -149,7 +161,7 @@ func evalSuiteOut(s evals.Suite) evals.Suite {
 
 // Requests of the eval suite operations.
 type (
-	evalSuiteIDRequest struct{ IDParam }
+	evalSuiteIDRequest   struct{ IDParam }
 	evalSuitePageRequest struct {
 		IDParam
 		PageParams
@@ -168,7 +180,7 @@ type (
 	}
 )
 
-func (a *API) listEvalSuites(ctx context.Context, in *struct{ PageParams }) (*listOutput[evals.Suite], error) {
+func (a *API) listEvalSuites(ctx context.Context, in *struct{ PageParams }) (*listOutput[evals.EvalSuite], error) {
 	items, next, err := a.deps.Evals.ListSuites(ctx, in.page())
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalSuite, op: "list"}, err)
@@ -179,17 +191,17 @@ func (a *API) listEvalSuites(ctx context.Context, in *struct{ PageParams }) (*li
 	return newList(items, next), nil
 }
 
-func (a *API) getEvalSuite(ctx context.Context, in *evalSuiteIDRequest) (*objectOutput[evals.Suite], error) {
+func (a *API) getEvalSuite(ctx context.Context, in *evalSuiteIDRequest) (*objectOutput[evals.EvalSuite], error) {
 	s, err := a.deps.Evals.GetSuite(ctx, in.ID)
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalSuite, op: "get", id: in.ID}, err)
 	}
-	return &objectOutput[evals.Suite]{ETag: etag(s.Version), Body: evalSuiteOut(s)}, nil
+	return &objectOutput[evals.EvalSuite]{ETag: etag(s.Version), Body: evalSuiteOut(s)}, nil
 }
 
-func (a *API) createEvalSuite(ctx context.Context, in *evalSuiteCreateRequest) (*createdOutput[evals.Suite], error) {
-	b := in.Body
-	id, err := newSlugID(b.ID, b.Name)
+func (a *API) createEvalSuite(ctx context.Context, in *evalSuiteCreateRequest) (*createdOutput[evals.EvalSuite], error) {
+	b := in.Body.input()
+	id, err := newSlugID(in.Body.ID, b.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +210,10 @@ func (a *API) createEvalSuite(ctx context.Context, in *evalSuiteCreateRequest) (
 		return nil, a.fail(ctx, target{kind: kindEvalSuite, op: "create", id: id}, err)
 	}
 	a.publish(ctx, resEvalSuite, events.ActionCreated, s.ID, s.Version)
-	return &createdOutput[evals.Suite]{ETag: etag(s.Version), Location: "/api/eval-suites/" + s.ID, Body: evalSuiteOut(s)}, nil
+	return &createdOutput[evals.EvalSuite]{ETag: etag(s.Version), Location: "/api/eval-suites/" + s.ID, Body: evalSuiteOut(s)}, nil
 }
 
-func (a *API) replaceEvalSuite(ctx context.Context, in *evalSuiteReplaceRequest) (*objectOutput[evals.Suite], error) {
+func (a *API) replaceEvalSuite(ctx context.Context, in *evalSuiteReplaceRequest) (*objectOutput[evals.EvalSuite], error) {
 	t := target{kind: kindEvalSuite, op: "update", id: in.ID}
 	if blank(in.Body.Name) {
 		return nil, blankName("body.name", in.Body.Name)
@@ -210,14 +222,14 @@ func (a *API) replaceEvalSuite(ctx context.Context, in *evalSuiteReplaceRequest)
 	if in.Body.Cases != nil {
 		change = fmt.Sprintf("edited; %d cases", len(in.Body.Cases))
 	}
-	return a.writeEvalSuite(ctx, t, in.IfMatch, func(ctx context.Context, v int) (evals.Suite, error) {
+	return a.writeEvalSuite(ctx, t, in.IfMatch, func(ctx context.Context, v int) (evals.EvalSuite, error) {
 		return a.deps.Evals.UpdateSuite(ctx, in.Body.suite(in.ID), in.Body.Cases, change, v)
 	})
 }
 
 // writeEvalSuite runs a versioned write of a suite under If-Match and
 // announces it.
-func (a *API) writeEvalSuite(ctx context.Context, t target, ifMatch string, write func(context.Context, int) (evals.Suite, error)) (*objectOutput[evals.Suite], error) {
+func (a *API) writeEvalSuite(ctx context.Context, t target, ifMatch string, write func(context.Context, int) (evals.EvalSuite, error)) (*objectOutput[evals.EvalSuite], error) {
 	v, err := ifVersion(ctx, ifMatch, a.evalSuiteVersion(t.id))
 	if err != nil {
 		return nil, a.failPrecondition(ctx, t, err)
@@ -227,7 +239,7 @@ func (a *API) writeEvalSuite(ctx context.Context, t target, ifMatch string, writ
 		return nil, a.failEvalSuite(ctx, t, err)
 	}
 	a.publish(ctx, resEvalSuite, events.ActionUpdated, s.ID, s.Version)
-	return &objectOutput[evals.Suite]{ETag: etag(s.Version), Body: evalSuiteOut(s)}, nil
+	return &objectOutput[evals.EvalSuite]{ETag: etag(s.Version), Body: evalSuiteOut(s)}, nil
 }
 
 // failEvalSuite is fail with the read-only rule of built-ins spelled out.
@@ -262,7 +274,7 @@ func (a *API) deleteEvalSuite(ctx context.Context, in *evalSuiteDeleteRequest) (
 	return nil, nil
 }
 
-func (a *API) listEvalSuiteVersions(ctx context.Context, in *evalSuitePageRequest) (*listOutput[evals.SuiteVersion], error) {
+func (a *API) listEvalSuiteVersions(ctx context.Context, in *evalSuitePageRequest) (*listOutput[evals.EvalSuiteVersion], error) {
 	items, next, err := a.deps.Evals.ListSuiteVersions(ctx, in.ID, in.page())
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalSuite, op: "list versions", id: in.ID}, err)
@@ -273,7 +285,7 @@ func (a *API) listEvalSuiteVersions(ctx context.Context, in *evalSuitePageReques
 	return newList(items, next), nil
 }
 
-func (a *API) listEvalCases(ctx context.Context, in *evalSuitePageRequest) (*listOutput[evals.Case], error) {
+func (a *API) listEvalCases(ctx context.Context, in *evalSuitePageRequest) (*listOutput[evals.EvalCase], error) {
 	items, next, err := a.deps.Evals.ListCases(ctx, in.ID, in.page())
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindEvalSuite, op: "list cases", id: in.ID}, err)
@@ -319,4 +331,15 @@ func (a *API) exportEvalCases(ctx context.Context, in *exportRequest) (*exportOu
 	}
 	out.Body = buf.Bytes()
 	return out, nil
+}
+
+// withBody documents the 200 body of an operation that writes raw bytes.
+// Huma writes into Responses, so each registration builds its own map.
+func withBody(op huma.Operation, desc string, types ...string) huma.Operation {
+	content := map[string]*huma.MediaType{}
+	for _, t := range types {
+		content[t] = &huma.MediaType{Schema: &huma.Schema{Type: "string"}}
+	}
+	op.Responses = map[string]*huma.Response{"200": {Description: desc, Content: content}}
+	return op
 }

@@ -38,9 +38,9 @@ func newEvalServer(t testing.TB) *testServer {
 
 func TestBuiltinSuitesShowTheirCasesAndLicense(t *testing.T) {
 	s := newEvalServer(t)
-	var list List[evals.Suite]
+	var list List[evals.EvalSuite]
 	s.do(t, "GET", "/api/eval-suites", nil).decode(t, &list)
-	byID := map[string]evals.Suite{}
+	byID := map[string]evals.EvalSuite{}
 	for _, x := range list.Items {
 		byID[x.ID] = x
 	}
@@ -51,7 +51,7 @@ func TestBuiltinSuitesShowTheirCasesAndLicense(t *testing.T) {
 	if sst.CaseCount != 100 || sst.Counts[evals.ExpectNotAllow] != 100 || !sst.Builtin {
 		t.Fatalf("simplesafetytests: %+v", sst)
 	}
-	for _, x := range []evals.Suite{xs, sst} {
+	for _, x := range []evals.EvalSuite{xs, sst} {
 		if !strings.HasPrefix(x.License, "CC-BY-4.0") || !strings.Contains(x.Source, "github.com") {
 			t.Errorf("%s lacks license or attribution", x.ID)
 		}
@@ -59,7 +59,7 @@ func TestBuiltinSuitesShowTheirCasesAndLicense(t *testing.T) {
 	// Cases page through all 450 exactly once.
 	seen := map[string]bool{}
 	for cursor := ""; ; {
-		var page List[evals.Case]
+		var page List[evals.EvalCase]
 		s.do(t, "GET", "/api/eval-suites/xstest/cases?limit=200&cursor="+cursor, nil).decode(t, &page)
 		for _, c := range page.Items {
 			if seen[c.ID] {
@@ -130,7 +130,7 @@ func TestEvalSuiteLifecycle(t *testing.T) {
 			}},
 		{name: "versions", method: "GET", path: "/api/eval-suites/my-suite/versions", status: 200,
 			check: func(t *testing.T, r resp) {
-				var l List[evals.SuiteVersion]
+				var l List[evals.EvalSuiteVersion]
 				r.decode(t, &l)
 				if len(l.Items) != 4 || !strings.Contains(l.Items[3].Change, "baking can burn") {
 					t.Fatalf("versions %+v", l.Items)
@@ -138,7 +138,7 @@ func TestEvalSuiteLifecycle(t *testing.T) {
 			}},
 		{name: "replace keeps cases", method: "PUT", path: "/api/eval-suites/my-suite", body: map[string]any{"name": "Renamed"}, status: 200,
 			check: func(t *testing.T, r resp) {
-				var x evals.Suite
+				var x evals.EvalSuite
 				r.decode(t, &x)
 				if x.CaseCount != 3 || x.Name != "Renamed" || x.Version != 5 {
 					t.Fatalf("replaced %+v", x)
@@ -151,7 +151,7 @@ func TestEvalSuiteLifecycle(t *testing.T) {
 
 func TestEvalSuiteBadInput(t *testing.T) {
 	s := newEvalServer(t)
-	s.do(t, "POST", "/api/eval-suites", map[string]any{"id": "t", "name": "T"}).decode(t, &evals.Suite{})
+	s.do(t, "POST", "/api/eval-suites", map[string]any{"id": "t", "name": "T"}).decode(t, &evals.EvalSuite{})
 	big := strings.Repeat("x", 50<<20)
 	s.run(t, []scenario{
 		{name: "unknown suite", method: "GET", path: "/api/eval-suites/nope", status: 404},
@@ -168,7 +168,7 @@ func TestEvalSuiteBadInput(t *testing.T) {
 		{name: "bad cursor", method: "GET", path: "/api/eval-suites/t/cases?cursor=zzz", status: 422, field: "query.cursor"},
 	})
 	// Nothing was half-imported.
-	var x evals.Suite
+	var x evals.EvalSuite
 	s.do(t, "GET", "/api/eval-suites/t", nil).decode(t, &x)
 	if x.Version != 1 || x.CaseCount != 0 {
 		t.Fatalf("suite changed by failed imports: %+v", x)

@@ -129,6 +129,10 @@ const (
 	MessageCancelled   = "cancelled"
 	MessageFailed      = "failed"
 	MessageInterrupted = "interrupted"
+	// MessageTruncated is a message the provider cut short (its output
+	// token limit, context window, content filter or a refusal); Error
+	// names the provider's stop reason.
+	MessageTruncated = "truncated"
 )
 
 // Usage counts tokens of one model call.

@@ -27,7 +27,7 @@ func (s *session) handle(f Frame) {
 			// engine started them; reserve the most there can be (or the
 			// whole limit, if lower: the socket then follows every column,
 			// overshooting the limit by at most the difference).
-			s.start(f, min(maxConfigs, s.h.cfg.MaxRunsPerSocket), func(ctx context.Context) (string, []model.Run, error) {
+			s.start(f, min(engine.MaxParallelConfigs, s.h.cfg.MaxRunsPerSocket), func(ctx context.Context) (string, []model.Run, error) {
 				runs, err := s.h.eng.ContinueComparison(ctx, f.ComparisonID, f.Content)
 				return f.ComparisonID, runs, err
 			})
@@ -42,7 +42,7 @@ func (s *session) handle(f Frame) {
 			return "", []model.Run{run}, err
 		})
 	case TypeCancel:
-		if err := s.h.eng.Cancel(f.RunID); err != nil {
+		if err := s.h.eng.Cancel(s.ctx, f.RunID); err != nil {
 			s.sendError(s.engineError(f, err))
 			return
 		}

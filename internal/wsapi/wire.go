@@ -9,7 +9,7 @@ import (
 
 // events.Event leaves empty fields out of its JSON, which suits most frame
 // types: their fields are never empty. A few types have fields that are
-// legitimately empty and that DESIGN.md section 4 still names, so a client
+// legitimately empty and that docs/design.md ("The WebSocket") still names, so a client
 // may read them without checking for their presence: an ALLOW decision's
 // reason and a successful run's error. wireEvent gives those types a shape
 // of their own in which every field of their table row is present (an empty
@@ -50,6 +50,13 @@ type resourceFrame struct {
 	Action   string    `json:"action"`
 	ID       string    `json:"id"`
 	Version  int       `json:"version"`
+	// RunID names the run whose start or end this notice announces on
+	// instance ID; empty for every other notice.
+	RunID string `json:"run_id,omitempty"`
+	// An eval_run's notices also say how far it is.
+	Status string `json:"status,omitempty"`
+	Done   int    `json:"done,omitempty"`
+	Total  int    `json:"total,omitempty"`
 }
 
 // wireEvent returns the value to encode for ev (see above).
@@ -69,7 +76,8 @@ func wireEvent(ev events.Event) any {
 		}
 		return f
 	case events.TypeResourceChanged:
-		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version}
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
+			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}
 	}
 	return ev
 }

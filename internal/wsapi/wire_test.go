@@ -14,10 +14,10 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 )
 
-// runKeys are the fields every run event carries (DESIGN.md section 4).
+// runKeys are the fields every run event carries (docs/design.md, "The WebSocket").
 var runKeys = []string{"type", "ts", "run_id", "flow_instance_id", "flow_config_id", "seq"}
 
-// wantKeys is DESIGN.md section 4's server table: the exact top-level
+// wantKeys is the server table of docs/design.md, "The WebSocket": the exact top-level
 // fields of each frame type. A field that does not apply is still present
 // (empty), so a client can read every field its table row names.
 var wantKeys = map[string][]string{
@@ -119,7 +119,7 @@ func readRaw(t *testing.T, conn *websocket.Conn, n int) (map[string]bool, map[st
 
 // TestFramesCarryExactlyTheDesignFields reads every kind of server frame as
 // raw JSON, over the WebSocket and over SSE, and compares its fields with
-// DESIGN.md section 4. ALLOW (no reason), a blocked run (no assistant
+// docs/design.md, "The WebSocket". ALLOW (no reason), a blocked run (no assistant
 // timing) and a completed run (no error) are the cases where an empty field
 // used to be left out.
 func TestFramesCarryExactlyTheDesignFields(t *testing.T) {

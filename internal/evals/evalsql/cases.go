@@ -14,8 +14,8 @@ import (
 
 const caseCols = `case_id, position, input, turns, expected, category, note, correction`
 
-func scanCase(r rowScanner) (evals.Case, int64, error) {
-	var c evals.Case
+func scanCase(r rowScanner) (evals.EvalCase, int64, error) {
+	var c evals.EvalCase
 	var pos int64
 	var turns, expected, correction string
 	if err := r.Scan(&c.ID, &pos, &c.Input, &turns, &expected, &c.Category, &c.Note, &correction); err != nil {
@@ -28,7 +28,7 @@ func scanCase(r rowScanner) (evals.Case, int64, error) {
 		}
 	}
 	if correction != "" {
-		c.Correction = new(evals.Correction)
+		c.Correction = new(evals.EvalCorrection)
 		if err := json.Unmarshal([]byte(correction), c.Correction); err != nil {
 			return c, 0, err
 		}
@@ -37,7 +37,7 @@ func scanCase(r rowScanner) (evals.Case, int64, error) {
 }
 
 // encodeCase returns the JSON columns of a case.
-func encodeCase(c evals.Case) (turns, correction string, err error) {
+func encodeCase(c evals.EvalCase) (turns, correction string, err error) {
 	if len(c.Turns) > 0 {
 		b, err := json.Marshal(c.Turns)
 		if err != nil {
@@ -56,7 +56,7 @@ func encodeCase(c evals.Case) (turns, correction string, err error) {
 }
 
 // insertCases adds cases at version v, positions after first.
-func (d *DB) insertCases(ctx context.Context, tx *sql.Tx, suiteID string, v int, cases []evals.Case, first int64) error {
+func (d *DB) insertCases(ctx context.Context, tx *sql.Tx, suiteID string, v int, cases []evals.EvalCase, first int64) error {
 	stmt, err := tx.PrepareContext(ctx, d.q(`INSERT INTO eval_cases (suite_id, case_id, added_in, removed_in, position, input, turns, expected, category, note, correction)
 		VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`))
 	if err != nil {
@@ -78,17 +78,17 @@ func (d *DB) insertCases(ctx context.Context, tx *sql.Tx, suiteID string, v int,
 // replaceCases makes cases the suite's case list from version v on. A case
 // equal to its current row keeps the row (with its new position); others
 // end the old row at v and start a new one.
-func (d *DB) replaceCases(ctx context.Context, tx *sql.Tx, suiteID string, v int, cases []evals.Case) error {
+func (d *DB) replaceCases(ctx context.Context, tx *sql.Tx, suiteID string, v int, cases []evals.EvalCase) error {
 	cur, err := d.casesAt(ctx, tx, suiteID, 0)
 	if err != nil {
 		return err
 	}
-	old := make(map[string]evals.Case, len(cur))
+	old := make(map[string]evals.EvalCase, len(cur))
 	for _, c := range cur {
 		old[c.ID] = c
 	}
 	keep := map[string]bool{}
-	var fresh []evals.Case
+	var fresh []evals.EvalCase
 	var freshPos []int64
 	for i, c := range cases {
 		if o, ok := old[c.ID]; ok && sameCase(o, c) {
@@ -108,7 +108,7 @@ func (d *DB) replaceCases(ctx context.Context, tx *sql.Tx, suiteID string, v int
 		}
 	}
 	for i, c := range fresh {
-		if err := d.insertCases(ctx, tx, suiteID, v, []evals.Case{c}, freshPos[i]); err != nil {
+		if err := d.insertCases(ctx, tx, suiteID, v, []evals.EvalCase{c}, freshPos[i]); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func (d *DB) replaceCases(ctx context.Context, tx *sql.Tx, suiteID string, v int
 
 // sameCase compares what a client writes (a correction is kept only when
 // the label it produced is unchanged).
-func sameCase(a, b evals.Case) bool {
+func sameCase(a, b evals.EvalCase) bool {
 	return a.ID == b.ID && a.Input == b.Input && a.Expected == b.Expected && a.Category == b.Category &&
 		a.Note == b.Note && slices.Equal(a.Turns, b.Turns)
 }
@@ -127,7 +127,7 @@ type queryer interface {
 }
 
 // casesAt returns the cases of version v (0: current) in order.
-func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]evals.Case, error) {
+func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]evals.EvalCase, error) {
 	var rows *sql.Rows
 	var err error
 	if v == 0 {
@@ -140,7 +140,7 @@ func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]e
 		return nil, err
 	}
 	defer rows.Close()
-	var out []evals.Case
+	var out []evals.EvalCase
 	for rows.Next() {
 		c, _, err := scanCase(rows)
 		if err != nil {
@@ -152,7 +152,7 @@ func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]e
 }
 
 // Cases returns every case of version v of a suite (0: the current one).
-func (d *DB) Cases(ctx context.Context, suiteID string, v int) ([]evals.Case, error) {
+func (d *DB) Cases(ctx context.Context, suiteID string, v int) ([]evals.EvalCase, error) {
 	s, err := d.GetSuite(ctx, suiteID)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ type caseKey struct {
 }
 
 // ListCases pages through the current cases of a suite in order.
-func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]evals.Case, string, error) {
+func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]evals.EvalCase, string, error) {
 	if _, err := d.GetSuite(ctx, suiteID); err != nil {
 		return nil, "", err
 	}
@@ -185,7 +185,7 @@ func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]eva
 	}
 	defer rows.Close()
 	type item struct {
-		c   evals.Case
+		c   evals.EvalCase
 		pos int64
 	}
 	var out []item
@@ -200,7 +200,7 @@ func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]eva
 		return nil, "", err
 	}
 	items, next := store.Paginate(out, p.Size(), func(it item) any { return caseKey{Position: it.pos, ID: it.c.ID} })
-	cases := make([]evals.Case, len(items))
+	cases := make([]evals.EvalCase, len(items))
 	for i, it := range items {
 		cases[i] = it.c
 	}
@@ -211,9 +211,9 @@ func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]eva
 // recording who, when and why; the results of every eval of the suite take
 // the new label, so their metrics are recomputed with it. Built-in suites
 // accept corrections. A missing case is store.ErrNotFound.
-func (d *DB) CorrectCase(ctx context.Context, suiteID, caseID string, to evals.Expected, reason, by string, ifVersion int) (evals.Suite, evals.Case, error) {
+func (d *DB) CorrectCase(ctx context.Context, suiteID, caseID string, to evals.Expected, reason, by string, ifVersion int) (evals.EvalSuite, evals.EvalCase, error) {
 	now := d.now()
-	var out evals.Case
+	var out evals.EvalCase
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		s, err := d.lockSuite(ctx, tx, suiteID, ifVersion)
 		if err != nil {
@@ -230,13 +230,13 @@ func (d *DB) CorrectCase(ctx context.Context, suiteID, caseID string, to evals.E
 		if c.Correction != nil {
 			from = c.Correction.From // keep the dataset's own label as the original
 		}
-		c.Correction = &evals.Correction{From: from, Reason: reason, By: by, At: now.UTC().Truncate(time.Microsecond)}
+		c.Correction = &evals.EvalCorrection{From: from, Reason: reason, By: by, At: now.UTC().Truncate(time.Microsecond)}
 		c.Expected = to
 		v := s.Version + 1
 		if _, err := tx.ExecContext(ctx, d.q(`UPDATE eval_cases SET removed_in = ? WHERE suite_id = ? AND case_id = ? AND removed_in IS NULL`), v, suiteID, caseID); err != nil {
 			return err
 		}
-		if err := d.insertCases(ctx, tx, suiteID, v, []evals.Case{c}, pos); err != nil {
+		if err := d.insertCases(ctx, tx, suiteID, v, []evals.EvalCase{c}, pos); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, d.q(`UPDATE eval_results SET expected = ? WHERE case_id = ? AND eval_run_id IN (SELECT id FROM eval_runs WHERE suite_id = ?)`),
@@ -252,7 +252,7 @@ func (d *DB) CorrectCase(ctx context.Context, suiteID, caseID string, to evals.E
 		return d.bumpSuite(ctx, tx, s, v, s.CaseCount, counts, fmt.Sprintf("case %s: expected %s → %s (%s)", caseID, prev, to, reason), micros(now))
 	})
 	if err != nil {
-		return evals.Suite{}, evals.Case{}, err
+		return evals.EvalSuite{}, evals.EvalCase{}, err
 	}
 	s, err := d.GetSuite(ctx, suiteID)
 	return s, out, err
@@ -260,7 +260,7 @@ func (d *DB) CorrectCase(ctx context.Context, suiteID, caseID string, to evals.E
 
 // EnsureSuite creates a built-in suite unless a suite with its id exists;
 // it reports whether it did.
-func (d *DB) EnsureSuite(ctx context.Context, s evals.Suite, cases []evals.Case) (bool, error) {
+func (d *DB) EnsureSuite(ctx context.Context, s evals.EvalSuite, cases []evals.EvalCase) (bool, error) {
 	if _, err := d.GetSuite(ctx, s.ID); err == nil {
 		return false, nil
 	} else if !isNotFound(err) {

@@ -13,10 +13,10 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
-func cases(n int, prefix string) []evals.Case {
-	out := make([]evals.Case, n)
+func cases(n int, prefix string) []evals.EvalCase {
+	out := make([]evals.EvalCase, n)
 	for i := range out {
-		out[i] = evals.Case{ID: fmt.Sprintf("c%03d", i), Input: fmt.Sprintf("%s %d", prefix, i), Expected: evals.ExpectAllow, Category: "cat" + fmt.Sprint(i%3)}
+		out[i] = evals.EvalCase{ID: fmt.Sprintf("c%03d", i), Input: fmt.Sprintf("%s %d", prefix, i), Expected: evals.ExpectAllow, Category: "cat" + fmt.Sprint(i%3)}
 	}
 	return out
 }
@@ -24,27 +24,27 @@ func cases(n int, prefix string) []evals.Case {
 func TestSuiteVersionsKeepEveryCaseList(t *testing.T) {
 	ctx := context.Background()
 	db := evaltest.Open(t).Evals
-	s, err := db.CreateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "mine"}, Name: "Mine"}, cases(5, "v1"))
+	s, err := db.CreateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "mine"}, Name: "Mine"}, cases(5, "v1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Version != 1 || s.CaseCount != 5 || s.Counts[evals.ExpectAllow] != 5 {
 		t.Fatalf("created %+v", s)
 	}
-	if _, err := db.CreateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "mine"}, Name: "Again"}, nil); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.CreateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "mine"}, Name: "Again"}, nil); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate id: %v", err)
 	}
 	v2 := cases(4, "v1")    // drops c004
 	v2[1].Input = "changed" // changes c001
-	v2 = append(v2, evals.Case{ID: "new", Input: "added", Expected: evals.ExpectBlock})
-	s, err = db.UpdateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "mine"}, Name: "Mine 2"}, v2, "edited", 1)
+	v2 = append(v2, evals.EvalCase{ID: "new", Input: "added", Expected: evals.ExpectBlock})
+	s, err = db.UpdateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "mine"}, Name: "Mine 2"}, v2, "edited", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Version != 2 || s.CaseCount != 5 || s.Counts[evals.ExpectBlock] != 1 {
 		t.Fatalf("updated %+v", s)
 	}
-	if _, err := db.UpdateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "mine"}, Name: "x"}, nil, "", 1); !errors.Is(err, store.ErrVersionMismatch) {
+	if _, err := db.UpdateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "mine"}, Name: "x"}, nil, "", 1); !errors.Is(err, store.ErrVersionMismatch) {
 		t.Fatalf("stale If-Match: %v", err)
 	}
 	old, err := db.Cases(ctx, "mine", 1)
@@ -88,28 +88,28 @@ func TestSuiteVersionsKeepEveryCaseList(t *testing.T) {
 func TestCorrectionIsKeptAndReachesResults(t *testing.T) {
 	ctx := context.Background()
 	db := evaltest.Open(t).Evals
-	if _, err := db.CreateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "b"}, Name: "B", Builtin: true}, cases(3, "x")); err != nil {
+	if _, err := db.CreateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "b"}, Name: "B", Builtin: true}, cases(3, "x")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "b"}, Name: "B"}, nil, "", store.Any); !errors.Is(err, store.ErrConflict) {
+	if _, err := db.UpdateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "b"}, Name: "B"}, nil, "", store.Any); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("built-in replaced: %v", err)
 	}
 	if err := db.DeleteSuite(ctx, "b", store.Any); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("built-in deleted: %v", err)
 	}
-	run, err := db.CreateRun(ctx, evals.Run{ID: "r1", SuiteID: "b", SuiteVersion: 1, Targets: []evals.Target{{FlowConfigID: "standard"}}, Repeats: 1, Mode: evals.ModeSuperego, Total: 3})
+	run, err := db.CreateRun(ctx, evals.EvalRun{ID: "r1", SuiteID: "b", SuiteVersion: 1, Targets: []evals.EvalTarget{{FlowConfigID: "standard"}}, Repeats: 1, Mode: evals.ModeSuperego, Total: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins, done, _, err := db.InsertResult(ctx, evals.Result{EvalRunID: run.ID, CaseID: "c001", Position: 1, Expected: evals.ExpectAllow, Decision: model.DecisionBlock, FinishedAt: time.Now()})
+	ins, done, _, err := db.InsertResult(ctx, evals.EvalResult{EvalRunID: run.ID, CaseID: "c001", Position: 1, Expected: evals.ExpectAllow, Decision: model.DecisionBlock, FinishedAt: time.Now()})
 	if err != nil || !ins || done != 1 {
 		t.Fatalf("insert: %v %v %d", ins, err, done)
 	}
-	ins, done, _, err = db.InsertResult(ctx, evals.Result{EvalRunID: run.ID, CaseID: "c001", Position: 1, Expected: evals.ExpectAllow, Decision: model.DecisionAllow, FinishedAt: time.Now()})
+	ins, done, _, err = db.InsertResult(ctx, evals.EvalResult{EvalRunID: run.ID, CaseID: "c001", Position: 1, Expected: evals.ExpectAllow, Decision: model.DecisionAllow, FinishedAt: time.Now()})
 	if err != nil || ins || done != 1 {
 		t.Fatalf("second insert of the same row: inserted=%v done=%d err=%v", ins, done, err)
 	}
-	wrong, _, err := db.ListResults(ctx, run.ID, evals.ResultFilter{WrongOnly: true}, store.Page{})
+	wrong, _, err := db.ListResults(ctx, run.ID, evals.EvalResultFilter{WrongOnly: true}, store.Page{})
 	if err != nil || len(wrong) != 1 {
 		t.Fatalf("wrong before correction: %v %v", wrong, err)
 	}
@@ -123,7 +123,7 @@ func TestCorrectionIsKeptAndReachesResults(t *testing.T) {
 	if c.Correction == nil || c.Correction.From != evals.ExpectAllow || c.Correction.By != "alice" || c.Expected != evals.ExpectNotAllow {
 		t.Fatalf("case after correction %+v", c)
 	}
-	wrong, _, err = db.ListResults(ctx, run.ID, evals.ResultFilter{WrongOnly: true}, store.Page{})
+	wrong, _, err = db.ListResults(ctx, run.ID, evals.EvalResultFilter{WrongOnly: true}, store.Page{})
 	if err != nil || len(wrong) != 0 {
 		t.Fatalf("wrong after correction: %+v %v", wrong, err)
 	}
@@ -138,10 +138,10 @@ func TestCorrectionIsKeptAndReachesResults(t *testing.T) {
 func TestResultFilters(t *testing.T) {
 	ctx := context.Background()
 	db := evaltest.Open(t).Evals
-	if _, err := db.CreateSuite(ctx, evals.Suite{Meta: model.Meta{ID: "f"}, Name: "F"}, cases(4, "x")); err != nil {
+	if _, err := db.CreateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "f"}, Name: "F"}, cases(4, "x")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateRun(ctx, evals.Run{ID: "r", SuiteID: "f", SuiteVersion: 1, Targets: []evals.Target{{FlowConfigID: "a"}, {FlowConfigID: "b"}}, Repeats: 2, Mode: evals.ModeSuperego, Total: 16}); err != nil {
+	if _, err := db.CreateRun(ctx, evals.EvalRun{ID: "r", SuiteID: "f", SuiteVersion: 1, Targets: []evals.EvalTarget{{FlowConfigID: "a"}, {FlowConfigID: "b"}}, Repeats: 2, Mode: evals.ModeSuperego, Total: 16}); err != nil {
 		t.Fatal(err)
 	}
 	// c000 flips between repeats on target 0; c001 is always BLOCK (wrong).
@@ -157,7 +157,7 @@ func TestResultFilters(t *testing.T) {
 	for c := range 4 {
 		for target := range 2 {
 			for rep := range 2 {
-				if _, _, _, err := db.InsertResult(ctx, evals.Result{EvalRunID: "r", CaseID: fmt.Sprintf("c%03d", c), Target: target, Repeat: rep,
+				if _, _, _, err := db.InsertResult(ctx, evals.EvalResult{EvalRunID: "r", CaseID: fmt.Sprintf("c%03d", c), Target: target, Repeat: rep,
 					Position: int64(c), Expected: evals.ExpectAllow, Category: "cat" + fmt.Sprint(c%3), Decision: decide(c, target, rep), FinishedAt: time.Now()}); err != nil {
 					t.Fatal(err)
 				}
@@ -166,15 +166,15 @@ func TestResultFilters(t *testing.T) {
 	}
 	one := 1
 	for _, tc := range []struct {
-		f    evals.ResultFilter
+		f    evals.EvalResultFilter
 		want int
 	}{
-		{evals.ResultFilter{}, 16},
-		{evals.ResultFilter{FlakyOnly: true}, 2},
-		{evals.ResultFilter{WrongOnly: true}, 5},
-		{evals.ResultFilter{WrongOnly: true, Target: &one}, 2},
-		{evals.ResultFilter{Decision: model.DecisionBlock}, 5},
-		{evals.ResultFilter{Category: "cat0"}, 8},
+		{evals.EvalResultFilter{}, 16},
+		{evals.EvalResultFilter{FlakyOnly: true}, 2},
+		{evals.EvalResultFilter{WrongOnly: true}, 5},
+		{evals.EvalResultFilter{WrongOnly: true, Target: &one}, 2},
+		{evals.EvalResultFilter{Decision: model.DecisionBlock}, 5},
+		{evals.EvalResultFilter{Category: "cat0"}, 8},
 	} {
 		var n int
 		for cursor := ""; ; {

@@ -21,8 +21,8 @@ const lightCols = `eval_run_id, case_id, target, rep, seq, position, input, cate
 	'', '', '', constitution_id, constitution_version, draft_hash, model, latency_ms, input_tokens,
 	output_tokens, error, attempts, finished_at`
 
-func scanResult(r rowScanner) (evals.Result, error) {
-	var x evals.Result
+func scanResult(r rowScanner) (evals.EvalResult, error) {
+	var x evals.EvalResult
 	var expected, decision string
 	var at int64
 	if err := r.Scan(&x.EvalRunID, &x.CaseID, &x.Target, &x.Repeat, &x.Seq, &x.Position, &x.Input, &x.Category, &expected,
@@ -42,7 +42,7 @@ func scanResult(r rowScanner) (evals.Result, error) {
 // stored (a job delivered twice, or resumed after a crash) is left as it
 // was: inserted is false and nothing is counted. done and errs are the
 // run's counts after the write.
-func (d *DB) InsertResult(ctx context.Context, x evals.Result) (inserted bool, done, errs int, err error) {
+func (d *DB) InsertResult(ctx context.Context, x evals.EvalResult) (inserted bool, done, errs int, err error) {
 	isErr := 0
 	if x.Decision == model.DecisionError {
 		isErr = 1
@@ -85,13 +85,13 @@ func (d *DB) InsertResult(ctx context.Context, x evals.Result) (inserted bool, d
 
 // ResultsSince returns up to limit rows of a run stored after seq, in
 // the order they were stored.
-func (d *DB) ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.Result, error) {
+func (d *DB) ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.EvalResult, error) {
 	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+resultCols+` FROM eval_results WHERE eval_run_id = ? AND seq > ? ORDER BY seq LIMIT ?`), runID, seq, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []evals.Result
+	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)
 		if err != nil {
@@ -145,7 +145,7 @@ type resultKey struct {
 
 // ListResults pages through an eval's rows in case order, then target,
 // then repeat, keeping those f selects.
-func (d *DB) ListResults(ctx context.Context, runID string, f evals.ResultFilter, p store.Page) ([]evals.Result, string, error) {
+func (d *DB) ListResults(ctx context.Context, runID string, f evals.EvalResultFilter, p store.Page) ([]evals.EvalResult, string, error) {
 	var k resultKey
 	after, err := store.DecodeCursor(p.Cursor, &k)
 	if err != nil {
@@ -183,7 +183,7 @@ func (d *DB) ListResults(ctx context.Context, runID string, f evals.ResultFilter
 		return nil, "", err
 	}
 	defer rows.Close()
-	var out []evals.Result
+	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)
 		if err != nil {
@@ -194,7 +194,7 @@ func (d *DB) ListResults(ctx context.Context, runID string, f evals.ResultFilter
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	items, next := store.Paginate(out, p.Size(), func(x evals.Result) any {
+	items, next := store.Paginate(out, p.Size(), func(x evals.EvalResult) any {
 		return resultKey{Position: x.Position, CaseID: x.CaseID, Target: x.Target, Repeat: x.Repeat}
 	})
 	return items, next, nil
@@ -202,7 +202,7 @@ func (d *DB) ListResults(ctx context.Context, runID string, f evals.ResultFilter
 
 // AllResults returns every row of an eval in order; with texts false the
 // thinking, visible reply and answer are left empty (metrics need none).
-func (d *DB) AllResults(ctx context.Context, runID string, texts bool) ([]evals.Result, error) {
+func (d *DB) AllResults(ctx context.Context, runID string, texts bool) ([]evals.EvalResult, error) {
 	cols := lightCols
 	if texts {
 		cols = resultCols
@@ -212,7 +212,7 @@ func (d *DB) AllResults(ctx context.Context, runID string, texts bool) ([]evals.
 		return nil, fmt.Errorf("eval run %q results: %w", runID, err)
 	}
 	defer rows.Close()
-	var out []evals.Result
+	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)
 		if err != nil {

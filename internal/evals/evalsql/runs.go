@@ -12,8 +12,8 @@ import (
 
 const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at`
 
-func scanRun(r rowScanner) (evals.Run, error) {
-	var e evals.Run
+func scanRun(r rowScanner) (evals.EvalRun, error) {
+	var e evals.EvalRun
 	var targets string
 	var created int64
 	var finished sql.NullInt64
@@ -27,7 +27,7 @@ func scanRun(r rowScanner) (evals.Run, error) {
 
 // CreateRun stores a new eval run (queued, nothing done). Its suite must
 // exist at SuiteVersion.
-func (d *DB) CreateRun(ctx context.Context, e evals.Run) (evals.Run, error) {
+func (d *DB) CreateRun(ctx context.Context, e evals.EvalRun) (evals.EvalRun, error) {
 	targets, err := json.Marshal(e.Targets)
 	if err != nil {
 		return e, err
@@ -42,7 +42,7 @@ func (d *DB) CreateRun(ctx context.Context, e evals.Run) (evals.Run, error) {
 }
 
 // GetRun reads one eval run; a missing one is store.ErrNotFound.
-func (d *DB) GetRun(ctx context.Context, id string) (evals.Run, error) {
+func (d *DB) GetRun(ctx context.Context, id string) (evals.EvalRun, error) {
 	e, err := scanRun(d.r.QueryRowContext(ctx, d.q(`SELECT `+runCols+` FROM eval_runs WHERE id = ?`), id))
 	if isNoRows(err) {
 		return e, fmt.Errorf("eval run %q: %w", id, store.ErrNotFound)
@@ -57,7 +57,7 @@ type runKey struct {
 
 // ListRuns lists eval runs newest first, those of one suite when suiteID
 // is set.
-func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]evals.Run, string, error) {
+func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]evals.EvalRun, string, error) {
 	var k runKey
 	ok, err := store.DecodeCursor(p.Cursor, &k)
 	if err != nil {
@@ -76,7 +76,7 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 		return nil, "", err
 	}
 	defer rows.Close()
-	var out []evals.Run
+	var out []evals.EvalRun
 	for rows.Next() {
 		e, err := scanRun(rows)
 		if err != nil {
@@ -87,7 +87,7 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	items, next := store.Paginate(out, p.Size(), func(e evals.Run) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} })
+	items, next := store.Paginate(out, p.Size(), func(e evals.EvalRun) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} })
 	return items, next, nil
 }
 
@@ -117,14 +117,14 @@ func (d *DB) SetStatus(ctx context.Context, id, status, errText string, from ...
 
 // Unfinished lists the eval runs still queued or running, oldest first:
 // after a restart they are continued.
-func (d *DB) Unfinished(ctx context.Context) ([]evals.Run, error) {
+func (d *DB) Unfinished(ctx context.Context) ([]evals.EvalRun, error) {
 	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+runCols+` FROM eval_runs WHERE status IN (?, ?) ORDER BY created_at, id`),
 		evals.StatusQueued, evals.StatusRunning)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []evals.Run
+	var out []evals.EvalRun
 	for rows.Next() {
 		e, err := scanRun(rows)
 		if err != nil {

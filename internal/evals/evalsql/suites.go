@@ -14,8 +14,8 @@ const suiteCols = `id, name, description, source, license, builtin, version, cas
 
 type rowScanner interface{ Scan(...any) error }
 
-func scanSuite(r rowScanner) (evals.Suite, error) {
-	var s evals.Suite
+func scanSuite(r rowScanner) (evals.EvalSuite, error) {
+	var s evals.EvalSuite
 	var builtin int
 	var counts string
 	var created, updated int64
@@ -32,7 +32,7 @@ func scanSuite(r rowScanner) (evals.Suite, error) {
 }
 
 // ListSuites lists suites by id.
-func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.Suite, string, error) {
+func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.EvalSuite, string, error) {
 	after, _, err := store.DecodeIDCursor(p.Cursor)
 	if err != nil {
 		return nil, "", err
@@ -42,7 +42,7 @@ func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.Suite, strin
 		return nil, "", err
 	}
 	defer rows.Close()
-	var out []evals.Suite
+	var out []evals.EvalSuite
 	for rows.Next() {
 		s, err := scanSuite(rows)
 		if err != nil {
@@ -53,12 +53,12 @@ func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.Suite, strin
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	items, next := store.Paginate(out, p.Size(), func(s evals.Suite) any { return store.IDKey{ID: s.ID} })
+	items, next := store.Paginate(out, p.Size(), func(s evals.EvalSuite) any { return store.IDKey{ID: s.ID} })
 	return items, next, nil
 }
 
 // GetSuite reads one suite; a missing one is store.ErrNotFound.
-func (d *DB) GetSuite(ctx context.Context, id string) (evals.Suite, error) {
+func (d *DB) GetSuite(ctx context.Context, id string) (evals.EvalSuite, error) {
 	return d.getSuite(ctx, d.r, id)
 }
 
@@ -66,7 +66,7 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (d *DB) getSuite(ctx context.Context, q querier, id string) (evals.Suite, error) {
+func (d *DB) getSuite(ctx context.Context, q querier, id string) (evals.EvalSuite, error) {
 	s, err := scanSuite(q.QueryRowContext(ctx, d.q(`SELECT `+suiteCols+` FROM eval_suites WHERE id = ?`), id))
 	if isNoRows(err) {
 		return s, fmt.Errorf("eval suite %q: %w", id, store.ErrNotFound)
@@ -76,7 +76,7 @@ func (d *DB) getSuite(ctx context.Context, q querier, id string) (evals.Suite, e
 
 // CreateSuite stores a new suite at version 1 with its cases. A taken id is
 // store.ErrConflict.
-func (d *DB) CreateSuite(ctx context.Context, s evals.Suite, cases []evals.Case) (evals.Suite, error) {
+func (d *DB) CreateSuite(ctx context.Context, s evals.EvalSuite, cases []evals.EvalCase) (evals.EvalSuite, error) {
 	now := micros(d.now())
 	counts, err := json.Marshal(evals.CountExpected(cases))
 	if err != nil {
@@ -106,7 +106,7 @@ func (d *DB) CreateSuite(ctx context.Context, s evals.Suite, cases []evals.Case)
 // cases is not nil, the whole case list, as a new version. Cases that did
 // not change keep their stored row; changed or dropped ones end at the new
 // version. Built-in suites are store.ErrConflict.
-func (d *DB) UpdateSuite(ctx context.Context, s evals.Suite, cases []evals.Case, change string, ifVersion int) (evals.Suite, error) {
+func (d *DB) UpdateSuite(ctx context.Context, s evals.EvalSuite, cases []evals.EvalCase, change string, ifVersion int) (evals.EvalSuite, error) {
 	now := micros(d.now())
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		cur, err := d.lockSuite(ctx, tx, s.ID, ifVersion)
@@ -127,13 +127,13 @@ func (d *DB) UpdateSuite(ctx context.Context, s evals.Suite, cases []evals.Case,
 		return d.bumpSuite(ctx, tx, s, v, count, counts, change, now)
 	})
 	if err != nil {
-		return evals.Suite{}, err
+		return evals.EvalSuite{}, err
 	}
 	return d.GetSuite(ctx, s.ID)
 }
 
 // bumpSuite writes a suite's row at version v and records the version.
-func (d *DB) bumpSuite(ctx context.Context, tx *sql.Tx, s evals.Suite, v, count int, counts map[evals.Expected]int, change string, now int64) error {
+func (d *DB) bumpSuite(ctx context.Context, tx *sql.Tx, s evals.EvalSuite, v, count int, counts map[evals.Expected]int, change string, now int64) error {
 	cj, err := json.Marshal(counts)
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (d *DB) bumpSuite(ctx context.Context, tx *sql.Tx, s evals.Suite, v, count 
 }
 
 // lockSuite reads a suite inside a write transaction and checks ifVersion.
-func (d *DB) lockSuite(ctx context.Context, tx *sql.Tx, id string, ifVersion int) (evals.Suite, error) {
+func (d *DB) lockSuite(ctx context.Context, tx *sql.Tx, id string, ifVersion int) (evals.EvalSuite, error) {
 	lock := ""
 	if d.pg {
 		lock = " FOR UPDATE"
@@ -213,7 +213,7 @@ func (d *DB) insertVersion(ctx context.Context, tx *sql.Tx, id string, v int, na
 }
 
 // ListSuiteVersions lists a suite's versions, oldest first.
-func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]evals.SuiteVersion, string, error) {
+func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]evals.EvalSuiteVersion, string, error) {
 	if _, err := d.GetSuite(ctx, id); err != nil {
 		return nil, "", err
 	}
@@ -229,9 +229,9 @@ func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]
 		return nil, "", err
 	}
 	defer rows.Close()
-	var out []evals.SuiteVersion
+	var out []evals.EvalSuiteVersion
 	for rows.Next() {
-		var v evals.SuiteVersion
+		var v evals.EvalSuiteVersion
 		var at int64
 		if err := rows.Scan(&v.SuiteID, &v.Version, &v.Name, &v.Description, &v.Change, &v.CaseCount, &at); err != nil {
 			return nil, "", err
@@ -242,7 +242,7 @@ func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	items, next := store.Paginate(out, p.Size(), func(v evals.SuiteVersion) any {
+	items, next := store.Paginate(out, p.Size(), func(v evals.EvalSuiteVersion) any {
 		return struct {
 			Version int `json:"version"`
 		}{v.Version}

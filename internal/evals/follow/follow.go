@@ -14,8 +14,8 @@ import (
 
 // Source reads runs and their rows (evalsql.DB).
 type Source interface {
-	GetRun(ctx context.Context, id string) (evals.Run, error)
-	ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.Result, error)
+	GetRun(ctx context.Context, id string) (evals.EvalRun, error)
+	ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.EvalResult, error)
 }
 
 // batch is how many rows one read returns.
@@ -27,7 +27,7 @@ const poll = time.Second
 // Run calls emit with the run's state and the rows stored after seq after,
 // first at once and then whenever rows were added, until the run is
 // finished and every row was emitted (nil), emit fails, or ctx ends.
-func Run(ctx context.Context, src Source, bus events.Bus, runID string, after int64, emit func(evals.Run, []evals.Result) error) error {
+func Run(ctx context.Context, src Source, bus events.Bus, runID string, after int64, emit func(evals.EvalRun, []evals.EvalResult) error) error {
 	var notices <-chan events.Event
 	if bus != nil {
 		ch, unsubscribe := bus.Subscribe(64)

@@ -67,7 +67,7 @@ func (r *Runner) RunChunk(ctx context.Context, runID string, n int) error {
 				}
 				x, err := r.row(ctx, run, targets[ti], ti, rep, cases[i], int64(i))
 				if err != nil {
-					if errors.Is(context.Cause(ctx), errCancelled) {
+					if errors.Is(context.Cause(ctx), ErrCancelled) {
 						return nil
 					}
 					return err
@@ -111,11 +111,13 @@ func (r *Runner) track(runID string, c *chunkCtx, on bool) {
 	if len(r.active[runID]) == 0 {
 		delete(r.active, runID)
 	}
+	close(r.changed)
+	r.changed = make(chan struct{})
 }
 
 // casesOf returns the cases of the suite version the run is on, read once
 // per process.
-func (r *Runner) casesOf(ctx context.Context, run evals.Run) ([]evals.Case, error) {
+func (r *Runner) casesOf(ctx context.Context, run evals.EvalRun) ([]evals.EvalCase, error) {
 	key := fmt.Sprintf("%s@%d", run.SuiteID, run.SuiteVersion)
 	r.mu.Lock()
 	cases, ok := r.cases[key]
@@ -134,7 +136,7 @@ func (r *Runner) casesOf(ctx context.Context, run evals.Run) ([]evals.Case, erro
 }
 
 // resolve loads every target of a run for screening.
-func (r *Runner) resolve(ctx context.Context, run evals.Run) ([]*engine.ScreenTarget, error) {
+func (r *Runner) resolve(ctx context.Context, run evals.EvalRun) ([]*engine.ScreenTarget, error) {
 	out := make([]*engine.ScreenTarget, len(run.Targets))
 	for i, t := range run.Targets {
 		var c *model.Constitution
@@ -159,7 +161,7 @@ func (r *Runner) resolve(ctx context.Context, run evals.Run) ([]*engine.ScreenTa
 
 // fail ends a run that cannot go on (a target's config or constitution is
 // gone).
-func (r *Runner) fail(ctx context.Context, run evals.Run, err error) error {
+func (r *Runner) fail(ctx context.Context, run evals.EvalRun, err error) error {
 	if _, serr := r.db.SetStatus(context.WithoutCancel(ctx), run.ID, evals.StatusFailed, err.Error(), evals.StatusQueued, evals.StatusRunning); serr != nil {
 		return serr
 	}
@@ -171,12 +173,12 @@ func (r *Runner) fail(ctx context.Context, run evals.Run, err error) error {
 // row screens one case for one target and repeat, retrying upstream
 // errors with backoff; a row that still fails is an ERROR row. Only the
 // end of ctx is an error.
-func (r *Runner) row(ctx context.Context, run evals.Run, t *engine.ScreenTarget, ti, rep int, c evals.Case, pos int64) (evals.Result, error) {
+func (r *Runner) row(ctx context.Context, run evals.EvalRun, t *engine.ScreenTarget, ti, rep int, c evals.EvalCase, pos int64) (evals.EvalResult, error) {
 	earlier := make([]llm.Message, len(c.Turns))
 	for i, tu := range c.Turns {
 		earlier[i] = llm.Message{Role: tu.Role, Content: tu.Content}
 	}
-	x := evals.Result{EvalRunID: run.ID, CaseID: c.ID, Target: ti, Repeat: rep, Position: pos, Input: c.Input,
+	x := evals.EvalResult{EvalRunID: run.ID, CaseID: c.ID, Target: ti, Repeat: rep, Position: pos, Input: c.Input,
 		Category: c.Category, Expected: c.Expected, DraftHash: run.Targets[ti].DraftHash}
 	if x.DraftHash == "" {
 		con := t.Constitution()
@@ -208,7 +210,7 @@ func (r *Runner) row(ctx context.Context, run evals.Run, t *engine.ScreenTarget,
 }
 
 // store writes a row and reports progress; the last row completes the run.
-func (r *Runner) store(ctx context.Context, run evals.Run, x evals.Result) error {
+func (r *Runner) store(ctx context.Context, run evals.EvalRun, x evals.EvalResult) error {
 	x.FinishedAt = time.Now()
 	_, done, errs, err := r.db.InsertResult(context.WithoutCancel(ctx), x)
 	if err != nil {

@@ -76,8 +76,9 @@ type Runner struct {
 
 	mu       sync.Mutex
 	active   map[string]map[*chunkCtx]struct{} // running chunks by eval run
+	changed  chan struct{}                     // closed and replaced when a chunk ends
 	progress map[string]time.Time              // last notice per eval run
-	cases    map[string][]evals.Case           // "suite@version" → cases
+	cases    map[string][]evals.EvalCase       // "suite@version" → cases
 }
 
 type chunkCtx struct{ cancel context.CancelCauseFunc }
@@ -88,7 +89,7 @@ func New(db *evalsql.DB, st store.Store, eng *engine.Engine, bus events.Bus, log
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{db: db, st: st, eng: eng, bus: bus, log: log, cfg: cfg.withDefaults(),
-		active: map[string]map[*chunkCtx]struct{}{}, progress: map[string]time.Time{}, cases: map[string][]evals.Case{}}
+		active: map[string]map[*chunkCtx]struct{}{}, changed: make(chan struct{}), progress: map[string]time.Time{}, cases: map[string][]evals.EvalCase{}}
 }
 
 // SetQueue sets the queue chunks go to.
@@ -99,7 +100,7 @@ func (r *Runner) Workers() int { return r.cfg.Workers }
 
 // Start checks a request, stores the eval run and queues its chunks. Bad
 // input is an *evals.FieldError naming the field.
-func (r *Runner) Start(ctx context.Context, req evals.StartRequest) (evals.Run, error) {
+func (r *Runner) Start(ctx context.Context, req evals.EvalRunRequest) (evals.EvalRun, error) {
 	run, err := r.prepare(ctx, req)
 	if err != nil {
 		return run, err
@@ -117,9 +118,9 @@ func (r *Runner) Start(ctx context.Context, req evals.StartRequest) (evals.Run, 
 
 // prepare validates a request and pins every target's constitution to a
 // version, so that a restarted eval screens against the same text.
-func (r *Runner) prepare(ctx context.Context, req evals.StartRequest) (evals.Run, error) {
-	bad := func(field, format string, args ...any) (evals.Run, error) {
-		return evals.Run{}, &evals.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+func (r *Runner) prepare(ctx context.Context, req evals.EvalRunRequest) (evals.EvalRun, error) {
+	bad := func(field, format string, args ...any) (evals.EvalRun, error) {
+		return evals.EvalRun{}, &evals.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case req.Repeats < evals.MinRepeats || req.Repeats > evals.MaxRepeats:
@@ -133,7 +134,7 @@ func (r *Runner) prepare(ctx context.Context, req evals.StartRequest) (evals.Run
 	if errors.Is(err, store.ErrNotFound) {
 		return bad("suite_id", "eval suite %q does not exist", req.SuiteID)
 	} else if err != nil {
-		return evals.Run{}, err
+		return evals.EvalRun{}, err
 	}
 	if suite.CaseCount == 0 {
 		return bad("suite_id", "eval suite %q has no cases", req.SuiteID)
@@ -142,19 +143,19 @@ func (r *Runner) prepare(ctx context.Context, req evals.StartRequest) (evals.Run
 	if total > evals.MaxRows {
 		return bad("repeats", "cases × targets × repeats is %d, more than %d rows", total, evals.MaxRows)
 	}
-	targets := make([]evals.Target, len(req.Targets))
+	targets := make([]evals.EvalTarget, len(req.Targets))
 	for i, t := range req.Targets {
 		if targets[i], err = r.pin(ctx, fmt.Sprintf("targets[%d]", i), t); err != nil {
-			return evals.Run{}, err
+			return evals.EvalRun{}, err
 		}
 	}
-	return evals.Run{ID: model.NewID(), SuiteID: suite.ID, SuiteVersion: suite.Version, Targets: targets,
+	return evals.EvalRun{ID: model.NewID(), SuiteID: suite.ID, SuiteVersion: suite.Version, Targets: targets,
 		Repeats: req.Repeats, Mode: req.Mode, Total: total}, nil
 }
 
 // pin checks a target's references and fixes its constitution version.
-func (r *Runner) pin(ctx context.Context, at string, t evals.Target) (evals.Target, error) {
-	bad := func(field, format string, args ...any) (evals.Target, error) {
+func (r *Runner) pin(ctx context.Context, at string, t evals.EvalTarget) (evals.EvalTarget, error) {
+	bad := func(field, format string, args ...any) (evals.EvalTarget, error) {
 		return t, &evals.FieldError{Field: at + "." + field, Message: fmt.Sprintf(format, args...)}
 	}
 	cfg, err := r.st.GetFlowConfig(ctx, t.FlowConfigID)
@@ -197,7 +198,7 @@ func (r *Runner) pin(ctx context.Context, at string, t evals.Target) (evals.Targ
 }
 
 // chunks is the number of chunks of an eval run.
-func (r *Runner) chunks(run evals.Run) int {
+func (r *Runner) chunks(run evals.EvalRun) int {
 	n := run.Total / (len(run.Targets) * run.Repeats) // cases
 	return (n + r.cfg.ChunkCases - 1) / r.cfg.ChunkCases
 }
@@ -205,9 +206,9 @@ func (r *Runner) chunks(run evals.Run) int {
 // Cancel stops an eval run: it is marked cancelled, and every process
 // working on it hears so and ends its upstream calls at once. Rows already
 // stored stay. Cancelling a finished run changes nothing.
-func (r *Runner) Cancel(ctx context.Context, id string) (evals.Run, error) {
+func (r *Runner) Cancel(ctx context.Context, id string) (evals.EvalRun, error) {
 	if _, err := r.db.SetStatus(ctx, id, evals.StatusCancelled, "cancelled by user", evals.StatusQueued, evals.StatusRunning); err != nil {
-		return evals.Run{}, err
+		return evals.EvalRun{}, err
 	}
 	run, err := r.db.GetRun(ctx, id)
 	if err != nil {
@@ -241,14 +242,15 @@ func (r *Runner) Follow(ctx context.Context) {
 	}
 }
 
-// errCancelled ends the chunks of a cancelled eval run.
-var errCancelled = errors.New("eval run cancelled")
+// ErrCancelled is the cause that ends the upstream calls of a cancelled
+// eval run.
+var ErrCancelled = errors.New("eval run cancelled")
 
 func (r *Runner) stopLocal(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for c := range r.active[id] {
-		c.cancel(errCancelled)
+		c.cancel(ErrCancelled)
 	}
 }
 
@@ -257,11 +259,29 @@ func (r *Runner) stopLocal(id string) {
 const ResourceEvalRun = "eval_run"
 
 // announce publishes an eval run's state (done/total and status).
-func (r *Runner) announce(ctx context.Context, run evals.Run, action string) {
+func (r *Runner) announce(ctx context.Context, run evals.EvalRun, action string) {
 	if r.bus == nil {
 		return
 	}
 	e := events.ResourceChanged(ResourceEvalRun, action, run.ID, run.Done)
 	e.Status, e.Done, e.Total = run.Status, run.Done, run.Total
 	r.bus.Publish(context.WithoutCancel(ctx), e)
+}
+
+// Wait returns once no chunk of the eval run is running in this process
+// (or ctx ends).
+func (r *Runner) Wait(ctx context.Context, runID string) {
+	for {
+		r.mu.Lock()
+		n, ch := len(r.active[runID]), r.changed
+		r.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

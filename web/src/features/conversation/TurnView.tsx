@@ -72,6 +72,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
               {verdict}
             </p>
           )}
+          <TruncatedNote message={s.message} />
           {(s.thinking || s.streaming) && (
             <details className="thinking" open={s.streaming && !compact} data-testid="thinking">
               <summary>
@@ -91,6 +92,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
           {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
+          <TruncatedNote message={a.message} />
         </section>
       )}
 
@@ -121,6 +123,16 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       </footer>
       {showDetails && <TurnDetails turn={turn} />}
     </article>
+  )
+}
+
+/** Marks a message the provider cut short, naming its stop reason. */
+function TruncatedNote({ message }: { message?: Message }) {
+  if (message?.status !== 'truncated') return null
+  return (
+    <p className="status-note status-truncated" data-testid="truncated-note">
+      Incomplete — {message.error || 'cut short by the provider'}.
+    </p>
   )
 }
 
