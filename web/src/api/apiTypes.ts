@@ -148,6 +148,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-runs/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two targets of an eval, or of two evals of one suite
+         * @description A is target `target_a` of this eval; B is target `target_b` of this eval, or of the eval `other` (which must have run on the same suite). The answer: the flip matrix of majority verdicts, every case whose majority verdict changed with both reasons, and the exact McNemar test on the right/wrong change.
+         */
+        get: operations["compare-eval-targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/eval-runs/{id}/events": {
         parameters: {
             query?: never;
@@ -180,6 +200,26 @@ export interface paths {
          * @description Every row as JSONL (the objects the results list returns) or CSV.
          */
         get: operations["export-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run's metrics
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         */
+        get: operations["get-eval-metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -650,6 +690,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CategoryMetrics: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            category: string;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            kappa: number | null;
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+        };
+        Comparison: {
+            /** Format: int64 */
+            cases: number;
+            flip_matrix: components["schemas"]["Matrix"];
+            flips: components["schemas"]["Flip"][] | null;
+            mcnemar: components["schemas"]["McNemar"];
+            /** Format: int64 */
+            only_a: number;
+            /** Format: int64 */
+            only_b: number;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -778,6 +848,9 @@ export interface components {
             from: string;
             /** @description Why the label was changed. */
             reason: string;
+        };
+        EvalMetrics: {
+            targets: components["schemas"]["TargetMetrics"][] | null;
         };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
@@ -1001,6 +1074,28 @@ export interface components {
             /** Format: int64 */
             version?: number;
         };
+        FlakyCase: {
+            case_id: string;
+            category: string;
+            decisions: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            disagreement: number;
+            expected: string;
+        };
+        Flip: {
+            a: string;
+            b: string;
+            case_id: string;
+            category: string;
+            expected_a: string;
+            expected_b: string;
+            reason_a: string;
+            reason_b: string;
+            right_a: boolean;
+            right_b: boolean;
+        };
         FlowConfig: {
             assistant_model: string;
             constitution_id: string;
@@ -1132,6 +1227,16 @@ export interface components {
             flow_config: components["schemas"]["FlowConfig"];
             flow_instance: components["schemas"]["FlowInstance"];
         };
+        Latency: {
+            /** Format: double */
+            mean_ms: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: int64 */
+            p50_ms: number;
+            /** Format: int64 */
+            p95_ms: number;
+        };
         ListConstitution: {
             items: components["schemas"]["Constitution"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
@@ -1192,6 +1297,19 @@ export interface components {
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
         };
+        Matrix: {
+            cols: string[] | null;
+            counts: (number[] | null)[] | null;
+            rows: string[] | null;
+        };
+        McNemar: {
+            /** Format: double */
+            p: number;
+            /** Format: int64 */
+            right_to_wrong: number;
+            /** Format: int64 */
+            wrong_to_right: number;
+        };
         Message: {
             constitution_id?: string;
             /** Format: int64 */
@@ -1236,6 +1354,18 @@ export interface components {
             superego_enabled?: boolean;
             sysprompt_id?: string;
         };
+        Rate: {
+            /** Format: double */
+            high: number;
+            /** Format: int64 */
+            k: number;
+            /** Format: double */
+            low: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: double */
+            value: number;
+        };
         Run: {
             comparison_id?: string;
             /** Format: date-time */
@@ -1253,6 +1383,34 @@ export interface components {
             timings: components["schemas"]["Timings"];
             usage: components["schemas"]["Usage"];
             user_message_id: string;
+        };
+        Summary: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            /** Format: int64 */
+            cases: number;
+            categories: components["schemas"]["CategoryMetrics"][] | null;
+            consistency: components["schemas"]["Rate"];
+            /** Format: double */
+            cost_usd: number | null;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            flaky: components["schemas"]["FlakyCase"][] | null;
+            /** Format: double */
+            kappa: number | null;
+            latency: components["schemas"]["Latency"];
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+            tokens: components["schemas"]["Tokens"];
+            unpriced_models?: string[] | null;
         };
         Sysprompt: {
             content: string;
@@ -1279,6 +1437,14 @@ export interface components {
             content: string;
             /** @description Display name. */
             name: string;
+        };
+        TargetMetrics: {
+            summary: components["schemas"]["Summary"];
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
         };
         TemplateConfigInput: {
             assistant_model?: string;
@@ -1308,6 +1474,12 @@ export interface components {
             superego_ms?: number;
             /** Format: int64 */
             total_ms?: number;
+        };
+        Tokens: {
+            /** Format: int64 */
+            input: number;
+            /** Format: int64 */
+            output: number;
         };
         Usage: {
             /** Format: int64 */
@@ -2084,6 +2256,72 @@ export interface operations {
             };
         };
     };
+    "compare-eval-targets": {
+        parameters: {
+            query?: {
+                /** @description Index of target A in this eval. */
+                target_a?: number;
+                /** @description Index of target B (in this eval, or in other). */
+                target_b?: number;
+                /** @description Another eval run of the same suite that B comes from; empty for this one. */
+                other?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "stream-eval-run": {
         parameters: {
             query?: {
@@ -2174,6 +2412,65 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalMetrics"];
                 };
             };
             /** @description Unauthorized */

@@ -93,7 +93,7 @@ export function EvalsHome() {
                       {r.mode}, {r.repeats} repeat{r.repeats === 1 ? '' : 's'}
                     </div>
                   </td>
-                  <td className="small">{r.targets.map(targetLabel).join(' | ')}</td>
+                  <td className="small">{(r.targets ?? []).map(targetLabel).join(' | ')}</td>
                   <td>
                     <span className={`status-chip status-${r.status}`}>{r.status}</span>{' '}
                     <span className="small muted">

@@ -195,7 +195,7 @@ function ResultsSection({ rows, names, run }: { rows: EvalResult[]; names: strin
       </div>
       <div className={open ? 'results-with-panel' : ''}>
         <ResultsTable rows={shown} targetNames={names} selected={open ? `${open.case_id}:${open.target}:${open.repeat}` : null} onOpen={setOpen} />
-        {open && <ResultPanel row={open} target={run.targets[open.target]} onClose={() => setOpen(null)} />}
+        {open && <ResultPanel row={open} target={(run.targets ?? [])[open.target]} onClose={() => setOpen(null)} />}
       </div>
     </section>
   )
@@ -214,7 +214,7 @@ function ComparePanel({ runId, suiteId, names, done }: { runId: string; suiteId:
   const enabled = done && (names.length > 1 || !!other)
   const cmp = useQuery({ ...evalQueries.compare(api, runId, q.toString()), enabled })
   if (names.length < 2 && others.length === 0) return null
-  const bNames = otherRun ? otherRun.targets.map((t, i) => `${i + 1}. ${targetLabel(t)} (other eval)`) : names
+  const bNames = otherRun ? (otherRun.targets ?? []).map((t, i) => `${i + 1}. ${targetLabel(t)} (other eval)`) : names
   return (
     <section aria-labelledby="cmp-h" className="compare-section">
       <h2 id="cmp-h">Compare</h2>
@@ -242,7 +242,7 @@ function ComparePanel({ runId, suiteId, names, done }: { runId: string; suiteId:
             <option value="">this eval</option>
             {others.map((r) => (
               <option key={r.id} value={r.id}>
-                eval of {new Date(r.created_at).toLocaleString()} ({r.targets.map(targetLabel).join(' | ')})
+                eval of {new Date(r.created_at).toLocaleString()} ({(r.targets ?? []).map(targetLabel).join(' | ')})
               </option>
             ))}
           </select>

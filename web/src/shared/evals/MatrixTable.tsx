@@ -4,8 +4,9 @@
 import type { Matrix } from '../../api/evalTypes'
 
 export function MatrixTable({ caption, matrix, rowTitle, colTitle, testId }: { caption: string; matrix: Matrix; rowTitle: string; colTitle: string; testId?: string }) {
-  const { rows, cols } = matrix
-  const cell = (r: string, c: string) => matrix.counts[rows.indexOf(r)]?.[cols.indexOf(c)] ?? 0
+  const rows = matrix.rows ?? []
+  const cols = matrix.cols ?? []
+  const cell = (r: string, c: string) => matrix.counts?.[rows.indexOf(r)]?.[cols.indexOf(c)] ?? 0
   const max = Math.max(1, ...rows.flatMap((r) => cols.map((c) => cell(r, c))))
   return (
     <table className="matrix" data-testid={testId}>
