@@ -134,7 +134,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	dur(&c.ShutdownGrace, flagSpec{"shutdown-grace", "SUPEREGO_SHUTDOWN_GRACE", "on SIGTERM, how long runs in flight may take to finish before they are cancelled"}, 30*time.Second)
 	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
 	num(&c.EvalWorkers, flagSpec{"eval-workers", "SUPEREGO_EVAL_WORKERS", "eval chunks this process works on at once (their calls share --max-upstream, chat first)"}, 4)
-	dur(&c.EvalJobTimeout, flagSpec{"eval-job-timeout", "SUPEREGO_EVAL_JOB_TIMEOUT", "PostgreSQL: limit of one eval chunk; a replica's chunk is taken over by another a minute after this"}, 10*time.Minute)
+	dur(&c.EvalJobTimeout, flagSpec{"eval-job-timeout", "SUPEREGO_EVAL_JOB_TIMEOUT", "PostgreSQL: limit of one eval chunk; a dead replica's chunk is taken over by another after twice this"}, 10*time.Minute)
 
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
