@@ -61,6 +61,7 @@ type Event struct {
 	// superego_decision (with Message), assistant_message (Message)
 	Decision model.Decision `json:"decision,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
+	Section  string         `json:"section,omitempty"`
 	Message  *model.Message `json:"message,omitempty"`
 
 	// run_finished

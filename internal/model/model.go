@@ -146,6 +146,16 @@ func (u Usage) Add(o Usage) Usage {
 	return Usage{InputTokens: u.InputTokens + o.InputTokens, OutputTokens: u.OutputTokens + o.OutputTokens}
 }
 
+// Cost is what a model call cost in US dollars at its configured price.
+// It is computed when read, not stored, so a corrected price applies to
+// past runs too.
+type Cost struct {
+	USD float64 `json:"usd"`
+	// Source of the price: "configured" (--prices), "default" (built-in
+	// list price, may be outdated), "demo" (nominal) or "local" (self-hosted).
+	Source string `json:"source"`
+}
+
 // Timings of a message or run in milliseconds.
 type Timings struct {
 	SuperegoMs   int64 `json:"superego_ms,omitempty"`
@@ -164,12 +174,14 @@ type Message struct {
 	Content             string    `json:"content"`
 	Decision            Decision  `json:"decision,omitempty"`
 	Reason              string    `json:"reason,omitempty"`
+	Section             string    `json:"section,omitempty"` // heading of the constitution section the superego cited; "" for none
 	Thinking            string    `json:"thinking,omitempty"`
 	ConstitutionID      string    `json:"constitution_id,omitempty"`
 	ConstitutionVersion int       `json:"constitution_version,omitempty"`
 	SyspromptID         string    `json:"sysprompt_id,omitempty"`
 	Model               string    `json:"model,omitempty"`
 	Usage               Usage     `json:"usage"`
+	Cost                *Cost     `json:"cost,omitempty"`
 	Timings             Timings   `json:"timings"`
 	Status              string    `json:"status"`
 	Error               string    `json:"error,omitempty"`

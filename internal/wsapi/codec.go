@@ -41,6 +41,7 @@ const (
 	CodeTooManyRuns       = "too_many_runs"      // the socket already follows MaxRunsPerSocket runs
 	CodeRateLimited       = "rate_limited"       // the socket sends frames faster than its rate limit
 	CodeResumeUnavailable = "resume_unavailable" // the run exists but its event log is gone: reload from REST
+	CodeBusy              = "busy"               // the database is saturated: the run was not started; retry shortly
 	CodeInternal          = "internal"           // a server fault; details are in the server log only
 )
 
@@ -317,7 +318,8 @@ func validKind(s string) bool {
 		return false
 	}
 	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r == '_' && i > 0) {
+		letter := r >= 'a' && r <= 'z'
+		if !letter && (r != '_' || i == 0) {
 			return false
 		}
 	}

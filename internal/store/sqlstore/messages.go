@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -11,14 +12,14 @@ import (
 
 const messageCols = `id, flow_instance_id, run_id, position, role, content, decision, reason, thinking,
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
-	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
+	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at, section`
 
 func scanMessage(sc Scanner) (model.Message, error) {
 	var m model.Message
 	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
 		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
 		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
-		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt})
+		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt}, &m.Section)
 	return m, err
 }
 
@@ -33,11 +34,11 @@ func getMessage(ctx context.Context, q db, id string) (model.Message, error) {
 // insertMessage writes m exactly as given (id, position and times set).
 func insertMessage(ctx context.Context, tx db, m model.Message) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
 		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		tx.time(m.CreatedAt), tx.time(m.UpdatedAt))
+		tx.time(m.CreatedAt), tx.time(m.UpdatedAt), m.Section)
 	return tx.s.created(err, "message", m.ID)
 }
 
@@ -63,6 +64,21 @@ func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Pag
 	}
 	items, next := store.Paginate(out, p.Size(), func(m model.Message) any { return messageKey{m.Position} })
 	return items, next, nil
+}
+
+// RecentMessages reads a conversation newest first, a page at a time, on
+// the (flow_instance_id, position) index.
+func (s *Store) RecentMessages(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error) {
+	if before <= 0 {
+		before = math.MaxInt32
+	}
+	out, err := queryAll(ctx, s.reader(), scanMessage,
+		`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?`,
+		instanceID, before, max(limit, 1))
+	if err != nil {
+		return nil, s.errorf("recent messages: %w", err)
+	}
+	return out, nil
 }
 
 // GetMessage returns one message.
@@ -124,14 +140,18 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 // UpdateMessage rewrites a message's mutable fields; its place in the
 // conversation, role and references stay as they were.
 func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
-	w := s.writer()
-	out, err := scanMessage(w.QueryRowContext(ctx,
-		`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
-		 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-		 status = ?, error = ?, updated_at = ? WHERE id = ? RETURNING `+messageCols,
-		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
-		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		w.time(now()), m.ID))
+	var out model.Message
+	err := s.write(ctx, func(w db) error {
+		var err error
+		out, err = scanMessage(w.QueryRowContext(ctx,
+			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
+			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
+			 status = ?, error = ?, updated_at = ?, section = ? WHERE id = ? RETURNING `+messageCols,
+			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+			w.time(now()), m.Section, m.ID))
+		return err
+	})
 	if err != nil {
 		return model.Message{}, s.notFound(err, "message", m.ID)
 	}

@@ -138,6 +138,7 @@ export interface SuperegoDecisionEvent extends RunBase {
   type: 'superego_decision'
   decision: Decision
   reason?: string
+  section?: string
   message?: Message
 }
 
