@@ -44,10 +44,10 @@ func (w *chunkWorker) Work(ctx context.Context, job *river.Job[chunkArgs]) error
 
 // RiverOptions tunes the River queue.
 type RiverOptions struct {
-	// JobTimeout bounds one chunk; RescueAfter is how long a chunk may
-	// stay "running" before another replica takes it over (its replica is
-	// presumed dead). RescueAfter must exceed JobTimeout.
-	JobTimeout, RescueAfter time.Duration
+	// JobTimeout bounds one chunk (it is then retried from its first
+	// missing row); a chunk still "running" after twice that is taken over
+	// by another replica, its own presumed dead.
+	JobTimeout time.Duration
 	// FetchPoll is how often idle replicas look for jobs besides being
 	// notified.
 	FetchPoll time.Duration
@@ -67,9 +67,6 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, r *Runner, opts RiverOpti
 	if opts.JobTimeout <= 0 {
 		opts.JobTimeout = 10 * time.Minute
 	}
-	if opts.RescueAfter <= opts.JobTimeout {
-		opts.RescueAfter = opts.JobTimeout + time.Minute
-	}
 	if opts.FetchPoll <= 0 {
 		opts.FetchPoll = time.Second
 	}
@@ -84,7 +81,7 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, r *Runner, opts RiverOpti
 		Queues:               map[string]river.QueueConfig{riverQueue: {MaxWorkers: r.Workers()}},
 		Workers:              workers,
 		JobTimeout:           opts.JobTimeout,
-		RescueStuckJobsAfter: opts.RescueAfter,
+		RescueStuckJobsAfter: 2 * opts.JobTimeout,
 		FetchPollInterval:    opts.FetchPoll,
 		FetchCooldown:        10 * time.Millisecond,
 		Logger:               log,

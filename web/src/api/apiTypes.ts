@@ -148,26 +148,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/eval-runs/{id}/compare": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Compare two targets of an eval, or of two evals of one suite
-         * @description A is target `target_a` of this eval; B is target `target_b` of this eval, or of the eval `other` (which must have run on the same suite). The answer: the flip matrix of majority verdicts, every case whose majority verdict changed with both reasons, and the exact McNemar test on the right/wrong change.
-         */
-        get: operations["compare-eval-targets"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/eval-runs/{id}/events": {
         parameters: {
             query?: never;
@@ -200,26 +180,6 @@ export interface paths {
          * @description Every row as JSONL (the objects the results list returns) or CSV.
          */
         get: operations["export-eval-results"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/eval-runs/{id}/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an eval run's metrics
-         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
-         */
-        get: operations["get-eval-metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -592,7 +552,7 @@ export interface paths {
         };
         /**
          * Configured providers and models
-         * @description The provider in use, its default superego and assistant models, and whether it is the offline demo (whose answers come from fixed rules, not a model).
+         * @description Every provider (available or not, and why), the default provider whose models may be named bare, its default superego and assistant models, and the models each available provider offers (from its models endpoint where it has one, cached ten minutes): the id a flow config names ("provider:model", bare on the default provider), whether it can stream its reasoning, and its price per million tokens when one is known. The offline demo's answers come from fixed rules, not a model.
          */
         get: operations["get-models"];
         put?: never;
@@ -690,36 +650,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        CategoryMetrics: {
-            accuracy: components["schemas"]["Rate"];
-            block_rate: components["schemas"]["Rate"];
-            category: string;
-            error_rate: components["schemas"]["Rate"];
-            /** Format: double */
-            f1: number | null;
-            /** Format: double */
-            kappa: number | null;
-            matrix: components["schemas"]["Matrix"];
-            miss_rate: components["schemas"]["Rate"];
-            over_refusal: components["schemas"]["Rate"];
-            over_refusal_block: components["schemas"]["Rate"];
-            over_refusal_caution: components["schemas"]["Rate"];
-            precision: components["schemas"]["Rate"];
-            recall: components["schemas"]["Rate"];
-            /** Format: int64 */
-            rows: number;
-        };
-        Comparison: {
-            /** Format: int64 */
-            cases: number;
-            flip_matrix: components["schemas"]["Matrix"];
-            flips: components["schemas"]["Flip"][] | null;
-            mcnemar: components["schemas"]["McNemar"];
-            /** Format: int64 */
-            only_a: number;
-            /** Format: int64 */
-            only_b: number;
-        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -775,6 +705,11 @@ export interface components {
         CorrectionResult: {
             case: components["schemas"]["EvalCase"];
             suite: components["schemas"]["EvalSuite"];
+        };
+        Cost: {
+            source: string;
+            /** Format: double */
+            usd: number;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -848,9 +783,6 @@ export interface components {
             from: string;
             /** @description Why the label was changed. */
             reason: string;
-        };
-        EvalMetrics: {
-            targets: components["schemas"]["TargetMetrics"][] | null;
         };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
@@ -1074,28 +1006,6 @@ export interface components {
             /** Format: int64 */
             version?: number;
         };
-        FlakyCase: {
-            case_id: string;
-            category: string;
-            decisions: {
-                [key: string]: number;
-            };
-            /** Format: double */
-            disagreement: number;
-            expected: string;
-        };
-        Flip: {
-            a: string;
-            b: string;
-            case_id: string;
-            category: string;
-            expected_a: string;
-            expected_b: string;
-            reason_a: string;
-            reason_b: string;
-            right_a: boolean;
-            right_b: boolean;
-        };
         FlowConfig: {
             assistant_model: string;
             constitution_id: string;
@@ -1227,16 +1137,6 @@ export interface components {
             flow_config: components["schemas"]["FlowConfig"];
             flow_instance: components["schemas"]["FlowInstance"];
         };
-        Latency: {
-            /** Format: double */
-            mean_ms: number;
-            /** Format: int64 */
-            n: number;
-            /** Format: int64 */
-            p50_ms: number;
-            /** Format: int64 */
-            p95_ms: number;
-        };
         ListConstitution: {
             items: components["schemas"]["Constitution"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
@@ -1297,24 +1197,12 @@ export interface components {
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
         };
-        Matrix: {
-            cols: string[] | null;
-            counts: (number[] | null)[] | null;
-            rows: string[] | null;
-        };
-        McNemar: {
-            /** Format: double */
-            p: number;
-            /** Format: int64 */
-            right_to_wrong: number;
-            /** Format: int64 */
-            wrong_to_right: number;
-        };
         Message: {
             constitution_id?: string;
             /** Format: int64 */
             constitution_version?: number;
             content: string;
+            cost?: components["schemas"]["Cost"];
             /** Format: date-time */
             created_at: string;
             decision?: string;
@@ -1339,7 +1227,10 @@ export interface components {
         ModelInfo: {
             demo: boolean;
             id: string;
+            model: string;
+            price?: components["schemas"]["Price"];
             provider: string;
+            reasoning: boolean;
             roles: string[] | null;
         };
         ModelsInfo: {
@@ -1348,23 +1239,31 @@ export interface components {
             demo: boolean;
             models: components["schemas"]["ModelInfo"][] | null;
             provider: string;
+            providers: components["schemas"]["ProviderInfo"][] | null;
         };
         Overrides: {
             constitution_id?: string;
             superego_enabled?: boolean;
             sysprompt_id?: string;
         };
-        Rate: {
+        Price: {
             /** Format: double */
-            high: number;
-            /** Format: int64 */
-            k: number;
+            input_per_mtok: number;
             /** Format: double */
-            low: number;
-            /** Format: int64 */
-            n: number;
-            /** Format: double */
-            value: number;
+            output_per_mtok: number;
+            source: string;
+        };
+        ProviderInfo: {
+            available: boolean;
+            base_url?: string;
+            default: boolean;
+            demo: boolean;
+            error?: string;
+            list_error?: string;
+            listed: boolean;
+            /** Format: date-time */
+            listed_at?: string;
+            name: string;
         };
         Run: {
             comparison_id?: string;
@@ -1383,34 +1282,6 @@ export interface components {
             timings: components["schemas"]["Timings"];
             usage: components["schemas"]["Usage"];
             user_message_id: string;
-        };
-        Summary: {
-            accuracy: components["schemas"]["Rate"];
-            block_rate: components["schemas"]["Rate"];
-            /** Format: int64 */
-            cases: number;
-            categories: components["schemas"]["CategoryMetrics"][] | null;
-            consistency: components["schemas"]["Rate"];
-            /** Format: double */
-            cost_usd: number | null;
-            error_rate: components["schemas"]["Rate"];
-            /** Format: double */
-            f1: number | null;
-            flaky: components["schemas"]["FlakyCase"][] | null;
-            /** Format: double */
-            kappa: number | null;
-            latency: components["schemas"]["Latency"];
-            matrix: components["schemas"]["Matrix"];
-            miss_rate: components["schemas"]["Rate"];
-            over_refusal: components["schemas"]["Rate"];
-            over_refusal_block: components["schemas"]["Rate"];
-            over_refusal_caution: components["schemas"]["Rate"];
-            precision: components["schemas"]["Rate"];
-            recall: components["schemas"]["Rate"];
-            /** Format: int64 */
-            rows: number;
-            tokens: components["schemas"]["Tokens"];
-            unpriced_models?: string[] | null;
         };
         Sysprompt: {
             content: string;
@@ -1437,14 +1308,6 @@ export interface components {
             content: string;
             /** @description Display name. */
             name: string;
-        };
-        TargetMetrics: {
-            summary: components["schemas"]["Summary"];
-            /**
-             * Format: int64
-             * @description Index into the eval's targets.
-             */
-            target: number;
         };
         TemplateConfigInput: {
             assistant_model?: string;
@@ -1474,12 +1337,6 @@ export interface components {
             superego_ms?: number;
             /** Format: int64 */
             total_ms?: number;
-        };
-        Tokens: {
-            /** Format: int64 */
-            input: number;
-            /** Format: int64 */
-            output: number;
         };
         Usage: {
             /** Format: int64 */
@@ -2256,72 +2113,6 @@ export interface operations {
             };
         };
     };
-    "compare-eval-targets": {
-        parameters: {
-            query?: {
-                /** @description Index of target A in this eval. */
-                target_a?: number;
-                /** @description Index of target B (in this eval, or in other). */
-                target_b?: number;
-                /** @description Another eval run of the same suite that B comes from; empty for this one. */
-                other?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Object id (a slug). */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Comparison"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-        };
-    };
     "stream-eval-run": {
         parameters: {
             query?: {
@@ -2412,65 +2203,6 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-            /** @description Internal Server Error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ErrorModel"];
-                };
-            };
-        };
-    };
-    "get-eval-metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Object id (a slug). */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EvalMetrics"];
                 };
             };
             /** @description Unauthorized */
@@ -4680,7 +4412,10 @@ export interface operations {
     };
     "get-models": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Ask every provider's models endpoint again instead of using the list cached for ten minutes. */
+                refresh?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4698,6 +4433,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
