@@ -126,6 +126,8 @@ func New(cfg Config, deps Deps) *API {
 	a.registerFlowInstances()
 	a.registerEvalSuites()
 	a.registerEvalRuns()
+	a.registerSearch()
+	a.registerImports()
 	return a
 }
 

@@ -148,6 +148,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-runs/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two targets of an eval, or of two evals of one suite
+         * @description A is target `target_a` of this eval; B is target `target_b` of this eval, or of the eval `other` (which must have run on the same suite). The answer: the flip matrix of majority verdicts, every case whose majority verdict changed with both reasons, and the exact McNemar test on the right/wrong change.
+         */
+        get: operations["compare-eval-targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/eval-runs/{id}/events": {
         parameters: {
             query?: never;
@@ -180,6 +200,26 @@ export interface paths {
          * @description Every row as JSONL (the objects the results list returns) or CSV.
          */
         get: operations["export-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run's metrics
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         */
+        get: operations["get-eval-metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -369,7 +409,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flow config
-         * @description The referenced constitution and system prompt must exist (422 naming the field otherwise).
+         * @description The referenced constitution and system prompt must exist (422 naming the field otherwise). The id is the slug of the name ("strict-trial"), suffixed -2, -3… when taken.
          */
         post: operations["create-flow-config"];
         delete?: never;
@@ -418,6 +458,26 @@ export interface paths {
         put?: never;
         /** Create a flow instance */
         post: operations["create-flow-instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flow-instances/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a conversation
+         * @description Stores a flow instance and its messages exactly as exported (ids, positions, times). An id already in use is 409 (delete the original first, or edit the ids); the flow config must exist (422).
+         */
+        post: operations["import-conversation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -513,8 +573,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a flow config and a flow instance from a template
-         * @description Both are created in one transaction; Location names the new flow instance.
+         * Start a flow instance from a template
+         * @description A stored flow config identical to the template's config is reused; otherwise one is created (with a slug id) and removed again if the instance cannot be created. Location names the new flow instance.
          */
         post: operations["instantiate-flow-template"];
         delete?: never;
@@ -603,6 +663,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search messages, conversations and constitutions
+         * @description Full-text search (SQLite FTS5, PostgreSQL text search): every word of q must occur, the last may be the start of a word. Best hits first.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sysprompts": {
         parameters: {
             query?: never;
@@ -650,6 +730,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CategoryMetrics: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            category: string;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            kappa: number | null;
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+        };
+        Comparison: {
+            /** Format: int64 */
+            cases: number;
+            flip_matrix: components["schemas"]["Matrix"];
+            flips: components["schemas"]["Flip"][] | null;
+            mcnemar: components["schemas"]["McNemar"];
+            /** Format: int64 */
+            only_a: number;
+            /** Format: int64 */
+            only_b: number;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -690,6 +800,10 @@ export interface components {
             name: string;
             /** Format: int64 */
             version: number;
+        };
+        ConversationImport: {
+            flow_instance: components["schemas"]["FlowInstance"];
+            messages: components["schemas"]["Message"][] | null;
         };
         CorrectionInput: {
             /** @description Who corrects it. */
@@ -783,6 +897,9 @@ export interface components {
             from: string;
             /** @description Why the label was changed. */
             reason: string;
+        };
+        EvalMetrics: {
+            targets: components["schemas"]["TargetMetrics"][] | null;
         };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
@@ -1006,6 +1123,28 @@ export interface components {
             /** Format: int64 */
             version?: number;
         };
+        FlakyCase: {
+            case_id: string;
+            category: string;
+            decisions: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            disagreement: number;
+            expected: string;
+        };
+        Flip: {
+            a: string;
+            b: string;
+            case_id: string;
+            category: string;
+            expected_a: string;
+            expected_b: string;
+            reason_a: string;
+            reason_b: string;
+            right_a: boolean;
+            right_b: boolean;
+        };
         FlowConfig: {
             assistant_model: string;
             constitution_id: string;
@@ -1137,6 +1276,16 @@ export interface components {
             flow_config: components["schemas"]["FlowConfig"];
             flow_instance: components["schemas"]["FlowInstance"];
         };
+        Latency: {
+            /** Format: double */
+            mean_ms: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: int64 */
+            p50_ms: number;
+            /** Format: int64 */
+            p95_ms: number;
+        };
         ListConstitution: {
             items: components["schemas"]["Constitution"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
@@ -1196,6 +1345,19 @@ export interface components {
             items: components["schemas"]["Sysprompt"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
+        };
+        Matrix: {
+            cols: string[] | null;
+            counts: (number[] | null)[] | null;
+            rows: string[] | null;
+        };
+        McNemar: {
+            /** Format: double */
+            p: number;
+            /** Format: int64 */
+            right_to_wrong: number;
+            /** Format: int64 */
+            wrong_to_right: number;
         };
         Message: {
             constitution_id?: string;
@@ -1265,6 +1427,18 @@ export interface components {
             listed_at?: string;
             name: string;
         };
+        Rate: {
+            /** Format: double */
+            high: number;
+            /** Format: int64 */
+            k: number;
+            /** Format: double */
+            low: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: double */
+            value: number;
+        };
         Run: {
             comparison_id?: string;
             /** Format: date-time */
@@ -1282,6 +1456,46 @@ export interface components {
             timings: components["schemas"]["Timings"];
             usage: components["schemas"]["Usage"];
             user_message_id: string;
+        };
+        SearchHit: {
+            comparison_id?: string;
+            flow_instance_id?: string;
+            id: string;
+            kind: string;
+            role?: string;
+            snippet: string;
+            title: string;
+        };
+        SearchResults: {
+            items: components["schemas"]["SearchHit"][] | null;
+        };
+        Summary: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            /** Format: int64 */
+            cases: number;
+            categories: components["schemas"]["CategoryMetrics"][] | null;
+            consistency: components["schemas"]["Rate"];
+            /** Format: double */
+            cost_usd: number | null;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            flaky: components["schemas"]["FlakyCase"][] | null;
+            /** Format: double */
+            kappa: number | null;
+            latency: components["schemas"]["Latency"];
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+            tokens: components["schemas"]["Tokens"];
+            unpriced_models?: string[] | null;
         };
         Sysprompt: {
             content: string;
@@ -1308,6 +1522,14 @@ export interface components {
             content: string;
             /** @description Display name. */
             name: string;
+        };
+        TargetMetrics: {
+            summary: components["schemas"]["Summary"];
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
         };
         TemplateConfigInput: {
             assistant_model?: string;
@@ -1337,6 +1559,12 @@ export interface components {
             superego_ms?: number;
             /** Format: int64 */
             total_ms?: number;
+        };
+        Tokens: {
+            /** Format: int64 */
+            input: number;
+            /** Format: int64 */
+            output: number;
         };
         Usage: {
             /** Format: int64 */
@@ -2113,6 +2341,72 @@ export interface operations {
             };
         };
     };
+    "compare-eval-targets": {
+        parameters: {
+            query?: {
+                /** @description Index of target A in this eval. */
+                target_a?: number;
+                /** @description Index of target B (in this eval, or in other). */
+                target_b?: number;
+                /** @description Another eval run of the same suite that B comes from; empty for this one. */
+                other?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "stream-eval-run": {
         parameters: {
             query?: {
@@ -2203,6 +2497,65 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalMetrics"];
                 };
             };
             /** @description Unauthorized */
@@ -3621,6 +3974,86 @@ export interface operations {
             };
         };
     };
+    "import-conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationImport"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowInstance"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "get-flow-instance": {
         parameters: {
             query?: never;
@@ -4527,6 +4960,58 @@ export interface operations {
             };
             /** @description Error */
             default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description The words to find. */
+                q: string;
+                /** @description Most hits returned. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

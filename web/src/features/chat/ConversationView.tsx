@@ -1,7 +1,7 @@
 // One conversation: its header, every turn (history and live), the composer
 // and the "Rerun with…" dialog.
 
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances, useSysprompts } from '../../api/hooks'
@@ -12,14 +12,14 @@ import { TurnView } from '../conversation/TurnView'
 import { EmptyState, ErrorNote } from '../../shared/ui'
 import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
+import { usePageTitle } from '../../shared/usePageTitle'
+import { ExportMenu } from './ExportMenu'
+import { rememberConversation } from './lastConversation'
 import { RerunDialog } from './RerunDialog'
 
 export function ConversationView({ instanceId }: { instanceId: string }) {
   const socket = useSocket()
   const instance = useFlowInstance(instanceId)
-  // ?message= puts text in the box (an eval case opened in chat).
-  const [params] = useSearchParams()
-  const waiting = params.get('message') ?? ''
   const config = useFlowConfig(instance.data?.data.flow_config_id)
   const constitutions = useConstitutions()
   const sysprompts = useSysprompts()
@@ -47,6 +47,38 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   }
   const overridden = (k: 'constitution_id' | 'superego_enabled') => o?.[k] !== undefined && o?.[k] !== '' && o?.[k] !== base?.[k]
   const parent = inst?.parent_instance_id ? instances.data?.find((i) => i.id === inst.parent_instance_id) : undefined
+  usePageTitle(inst?.name ?? 'Chat')
+  const stopAll = () => running.forEach((t) => socket.cancel(t.runId!))
+  const isRunning = running.length > 0
+  useEffect(() => {
+    if (inst) rememberConversation(inst.id)
+  }, [inst])
+  // A search result links here with ?message=<id>: show that message.
+  const [params] = useSearchParams()
+  const target = params.get('message')
+  // ?draft= puts text in the message box (an eval case opened in chat).
+  const waiting = params.get('draft') ?? ''
+  const turnCount = conv.turns.length
+  useEffect(() => {
+    if (!target || turnCount === 0) return
+    const el = document.querySelector(`[data-testid="turn"][data-message-ids~="${CSS.escape(target)}"]`)
+    if (!el) return
+    el.classList.add('highlighted')
+    el.scrollIntoView({ block: 'center' })
+    return () => el.classList.remove('highlighted')
+  }, [target, turnCount])
+  // Escape stops the running answer, from anywhere on the page, unless it
+  // is closing something else first (a dialog, the drawer, a rename).
+  useEffect(() => {
+    if (!isRunning) return
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('[role="dialog"], .drawer-open')) return
+      e.preventDefault()
+      stopAll()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  })
 
   const send = async (content: string) => {
     setSendError(null)
@@ -71,7 +103,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   return (
     <div className="conversation" data-testid="conversation" data-instance-id={instanceId}>
       <header className="conversation-head">
-        <div>
+        <div className="conversation-head-main">
           <h1 data-testid="conversation-title">{inst?.name ?? '…'}</h1>
           <p className="muted">
             {cfg ? (
@@ -98,6 +130,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
             </p>
           )}
         </div>
+        {inst && <ExportMenu instanceId={inst.id} name={inst.name} />}
       </header>
       <ErrorNote error={instance.error ?? error} />
       <div
@@ -112,7 +145,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         ))}
       </div>
       <ErrorNote error={sendError} testId="send-error" />
-      <Composer key={waiting} initialText={waiting} onSend={send} autoFocus busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
+      <Composer key={waiting} initialText={waiting} onSend={send} autoFocus busy={isRunning} onStop={stopAll} stopHint="Esc" />
       {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
     </div>
   )

@@ -20,7 +20,7 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
   // message box (sending it is the researcher's choice).
   const open = useMutation({
     mutationFn: async (configId: string) => api.flowInstances.create({ flow_config_id: configId, name: `Eval case ${row.case_id}`, description: `From eval ${row.eval_run_id}` }),
-    onSuccess: (inst) => navigate(`/chat/${inst.id}?message=${encodeURIComponent(row.input)}`),
+    onSuccess: (inst) => navigate(`/chat/${inst.id}?draft=${encodeURIComponent(row.input)}`),
   })
   return (
     <aside className="result-panel" aria-label={`Case ${row.case_id}`} data-testid="result-panel">
