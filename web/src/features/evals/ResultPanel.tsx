@@ -53,14 +53,16 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
       <p data-testid="panel-section">{row.cited_section || 'none'}</p>
       <details open>
         <summary>Thinking</summary>
-        <pre className="thinking-text" data-testid="panel-thinking">
+        <pre className="thinking-text" tabIndex={0} data-testid="panel-thinking">
           {row.thinking || '—'}
         </pre>
       </details>
       {row.answer && (
         <details>
           <summary>Answer</summary>
-          <pre className="thinking-text">{row.answer}</pre>
+          <pre className="thinking-text" tabIndex={0}>
+            {row.answer}
+          </pre>
         </details>
       )}
       <div className="result-panel-actions">

@@ -13,8 +13,9 @@ export function ResultsTable({ rows, targetNames, selected, onOpen }: { rows: Ev
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer re-renders this component itself; nothing memoises its functions
   const v = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => rowHeight, overscan: 12 })
   return (
-    <div className="results" data-testid="results-table" data-count={rows.length}>
-      <div className="results-row results-head" role="row">
+    <div className="results" role="grid" aria-rowcount={rows.length + 1} aria-label="Result rows" data-testid="results-table" data-count={rows.length}>
+      <div role="rowgroup">
+      <div className="results-row results-head" role="row" aria-rowindex={1}>
         <span role="columnheader">Case</span>
         <span role="columnheader">Target</span>
         <span role="columnheader">#</span>
@@ -23,7 +24,8 @@ export function ResultsTable({ rows, targetNames, selected, onOpen }: { rows: Ev
         <span role="columnheader">Reason</span>
         <span role="columnheader">Section</span>
       </div>
-      <div className="results-scroll" ref={scroller} role="grid" aria-rowcount={rows.length} aria-label="Result rows" tabIndex={-1}>
+      </div>
+      <div className="results-scroll" ref={scroller} role="rowgroup">
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
           {v.getVirtualItems().map((item) => {
             const r = rows[item.index]
@@ -32,7 +34,7 @@ export function ResultsTable({ rows, targetNames, selected, onOpen }: { rows: Ev
               <div
                 key={key}
                 role="row"
-                aria-rowindex={item.index + 1}
+                aria-rowindex={item.index + 2}
                 tabIndex={0}
                 className={`results-row${r.correct ? '' : ' wrong'}${selected === key ? ' selected' : ''}`}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${item.start}px)` }}
