@@ -124,6 +124,8 @@ func New(cfg Config, deps Deps) *API {
 	a.registerFlowConfigs()
 	a.registerFlowTemplates()
 	a.registerFlowInstances()
+	a.registerSearch()
+	a.registerImports()
 	a.registerEvalSuites()
 	a.registerEvalRuns()
 	return a
