@@ -51,6 +51,9 @@ func (e *Engine) ResolveTarget(ctx context.Context, flowConfigID string, constit
 type Screening struct {
 	Decision model.Decision
 	Reason   string
+	// Section is the constitution section the superego cited, "" when
+	// none or one the constitution does not have.
+	Section  string
 	Thinking string
 	// Visible is the superego's visible reply.
 	Visible string
@@ -91,6 +94,9 @@ func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Mess
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
 		out.Decision, out.Reason = d, reason
+		if ok {
+			out.Section = ParseSection(out.Visible, t.flow.constitution.Content)
+		}
 	} else {
 		out.Reason = "the flow config has no superego"
 	}

@@ -191,7 +191,7 @@ func (r *Runner) row(ctx context.Context, run evals.EvalRun, t *engine.ScreenTar
 		if ctx.Err() != nil {
 			return x, context.Cause(ctx)
 		}
-		x.Decision, x.Reason, x.Thinking, x.Visible, x.Answer = s.Decision, s.Reason, s.Thinking, s.Visible, s.Answer
+		x.Decision, x.Reason, x.CitedSection, x.Thinking, x.Visible, x.Answer = s.Decision, s.Reason, s.Section, s.Thinking, s.Visible, s.Answer
 		x.Model, x.Usage, x.LatencyMs = s.Model, x.Usage.Add(s.Usage), s.Latency.Milliseconds()
 		if err == nil {
 			return x, nil

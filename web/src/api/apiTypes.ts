@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List constitutions */
+        /**
+         * List constitutions
+         * @description A page of constitutions, protected ones (default, none) included. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-constitutions"];
         put?: never;
         /**
@@ -32,7 +35,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a constitution */
+        /**
+         * Get a constitution
+         * @description One constitution with its current text; the ETag is its version, for If-Match on a later PUT or DELETE.
+         */
         get: operations["get-constitution"];
         /**
          * Replace a constitution
@@ -77,7 +83,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one version of a constitution */
+        /**
+         * Get one version of a constitution
+         * @description One kept revision of a constitution's text, as it was when that version was saved.
+         */
         get: operations["get-constitution-version"];
         put?: never;
         post?: never;
@@ -404,7 +413,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List flow configs */
+        /**
+         * List flow configs
+         * @description A page of flow configs. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-flow-configs"];
         put?: never;
         /**
@@ -425,7 +437,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow config */
+        /**
+         * Get a flow config
+         * @description One flow config: its constitution, system prompt, model choices and superego settings.
+         */
         get: operations["get-flow-config"];
         /**
          * Replace a flow config
@@ -456,7 +471,10 @@ export interface paths {
          */
         get: operations["list-flow-instances"];
         put?: never;
-        /** Create a flow instance */
+        /**
+         * Create a flow instance
+         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.
+         */
         post: operations["create-flow-instance"];
         delete?: never;
         options?: never;
@@ -491,7 +509,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow instance */
+        /**
+         * Get a flow instance
+         * @description One conversation with its message count and the time of its last message; the ETag changes when messages are added.
+         */
         get: operations["get-flow-instance"];
         /**
          * Replace a flow instance
@@ -516,7 +537,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A flow instance's conversation, oldest first */
+        /**
+         * A flow instance's conversation, oldest first
+         * @description A page of a conversation's messages, oldest first: user messages, superego screenings with their decisions, and answers.
+         */
         get: operations["list-flow-instance-messages"];
         put?: never;
         post?: never;
@@ -533,10 +557,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List flow templates */
+        /**
+         * List flow templates
+         * @description A page of flow templates, the default one marked. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-flow-templates"];
         put?: never;
-        /** Create a flow template */
+        /**
+         * Create a flow template
+         * @description Creates a reusable recipe for a flow config; making it the default clears the flag on the others.
+         */
         post: operations["create-flow-template"];
         delete?: never;
         options?: never;
@@ -551,12 +581,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow template */
+        /**
+         * Get a flow template
+         * @description One flow template with the config it creates.
+         */
         get: operations["get-flow-template"];
-        /** Replace a flow template */
+        /**
+         * Replace a flow template
+         * @description Replaces name, description, default flag and config recipe; configs created earlier are not changed.
+         */
         put: operations["replace-flow-template"];
         post?: never;
-        /** Delete a flow template */
+        /**
+         * Delete a flow template
+         * @description Deletes a template; configs and conversations created from it stay.
+         */
         delete: operations["delete-flow-template"];
         options?: never;
         head?: never;
@@ -690,7 +729,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List system prompts */
+        /**
+         * List system prompts
+         * @description A page of system prompts. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-sysprompts"];
         put?: never;
         /**
@@ -711,9 +753,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a system prompt */
+        /**
+         * Get a system prompt
+         * @description One system prompt; the ETag is its version, for If-Match on a later PUT or DELETE.
+         */
         get: operations["get-sysprompt"];
-        /** Replace a system prompt */
+        /**
+         * Replace a system prompt
+         * @description Replaces name and content; flow configs using it see the new text on their next run.
+         */
         put: operations["replace-sysprompt"];
         post?: never;
         /**
@@ -864,7 +912,7 @@ export interface components {
              * @default about:blank
              * @example https://example.com/errors/example
              */
-            type: string;
+            type?: string;
         };
         EvalCase: {
             /** @description Free grouping for per-category metrics. */
@@ -989,13 +1037,13 @@ export interface components {
              * @default superego
              * @enum {string}
              */
-            mode: "superego" | "full";
+            mode?: "superego" | "full";
             /**
              * Format: int64
              * @description How many times each case is screened per target.
              * @default 1
              */
-            repeats: number;
+            repeats?: number;
             /** @description The suite to run (its current version). */
             suite_id: string;
             /** @description What to test: 1 to 8 targets. */
@@ -1212,12 +1260,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
             /** @description System prompt of the assistant; must exist. */
@@ -1542,12 +1590,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Default true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             superego_model?: string;
             /** @description Must exist. */
             sysprompt_id: string;
@@ -1606,6 +1654,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1675,6 +1732,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1686,6 +1752,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1746,6 +1830,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1820,6 +1913,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1849,6 +1951,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1907,6 +2027,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1927,6 +2056,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1998,6 +2136,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2060,6 +2207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2107,6 +2263,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2176,8 +2341,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2253,6 +2445,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2303,8 +2504,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2452,6 +2671,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2510,6 +2738,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2650,6 +2887,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2695,6 +2941,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2764,6 +3019,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2775,6 +3039,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2835,6 +3117,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2909,6 +3200,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2938,6 +3238,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2996,6 +3314,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3016,6 +3343,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3080,6 +3416,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3156,6 +3501,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3185,6 +3539,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3250,6 +3622,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3347,6 +3728,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3376,6 +3766,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3447,6 +3855,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -3492,6 +3909,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3561,6 +3987,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -3572,6 +4007,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3632,6 +4085,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3706,6 +4168,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3735,6 +4206,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3793,6 +4282,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3813,6 +4311,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3867,6 +4374,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3936,6 +4452,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -3947,6 +4472,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4016,6 +4559,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -4027,6 +4579,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4087,6 +4657,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4161,6 +4740,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4190,6 +4778,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4248,6 +4854,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4268,6 +4883,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4339,6 +4963,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -4384,6 +5017,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4453,6 +5095,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -4464,6 +5115,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4524,6 +5193,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4598,6 +5276,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4627,6 +5314,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4685,6 +5390,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4705,6 +5419,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4776,6 +5499,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4787,6 +5519,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4832,6 +5582,33 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal error; the detail gives a request id to quote. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Database unreachable */
             503: {
                 headers: {
@@ -4866,6 +5643,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4914,8 +5700,44 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4958,8 +5780,69 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description The run has finished and has no events after Last-Event-ID (or after_seq): nothing more will come, so an EventSource stops reconnecting. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4994,6 +5877,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5046,6 +5938,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5115,6 +6016,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -5126,6 +6036,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5186,6 +6114,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5260,6 +6197,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5289,6 +6235,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5347,6 +6311,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5367,6 +6340,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
