@@ -127,7 +127,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an eval run */
+        /**
+         * Get an eval run
+         * @description The eval run with its targets, status and progress (done and total rows, errors).
+         */
         get: operations["get-eval-run"];
         put?: never;
         post?: never;
@@ -288,7 +291,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an eval suite */
+        /**
+         * Get an eval suite
+         * @description The suite with its source, license, version and the number of cases per expected label; the cases are paged at /cases.
+         */
         get: operations["get-eval-suite"];
         /**
          * Replace an eval suite
@@ -2606,6 +2612,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2806,6 +2821,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
