@@ -157,6 +157,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		UI:       web.Handler(),
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
+	wsapi.RegisterAblation(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
@@ -268,5 +269,6 @@ func cmdOpenAPI(stdout io.Writer) error {
 func openAPIDocument() ([]byte, error) {
 	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
 		wsapi.RegisterRuns(api.Huma(), nil)
+		wsapi.RegisterAblation(api.Huma(), nil)
 	})
 }

@@ -273,6 +273,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{id}/why": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Why this verdict? (ablation)
+         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         */
+        post: operations["explain-decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -380,6 +400,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Ablation: {
+            /** Format: int64 */
+            calls: number;
+            cited_id: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            faithful: boolean | null;
+            full: components["schemas"]["AblationVariant"];
+            sections: components["schemas"]["SectionEffect"][] | null;
+            variants: components["schemas"]["AblationVariant"][] | null;
+        };
+        AblationPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id: string;
+            /** Format: int64 */
+            constitution_version: number;
+            message_id: string;
+            model: string;
+            sections: components["schemas"]["Section"][] | null;
+        };
+        AblationVariant: {
+            cited: string;
+            decision: string;
+            error?: string;
+            /** @enum {string} */
+            kind: "full" | "without" | "only";
+            reason: string;
+            section_id?: string;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            visible: string;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -711,6 +769,25 @@ export interface components {
             usage: components["schemas"]["Usage"];
             user_message_id: string;
         };
+        Section: {
+            /** Format: int64 */
+            end: number;
+            heading: string;
+            id: string;
+            /** Format: int64 */
+            level: number;
+            /** Format: int64 */
+            start: number;
+        };
+        SectionEffect: {
+            effect: string;
+            heading: string;
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
         Sysprompt: {
             content: string;
             /** Format: date-time */
@@ -771,6 +848,16 @@ export interface components {
             input_tokens: number;
             /** Format: int64 */
             output_tokens: number;
+        };
+        WhyInputBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        WhyOutputBody: {
+            plan: components["schemas"]["AblationPlan"];
+            result?: components["schemas"]["Ablation"];
         };
     };
     responses: never;
@@ -2572,6 +2659,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    "explain-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The superego message (a stored decision) to explain. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhyInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhyOutputBody"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
         };
