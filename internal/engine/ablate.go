@@ -38,6 +38,9 @@ type AblationRequest struct {
 	Input   string
 	// Alone also runs each section on its own.
 	Alone bool
+	// history is the stored conversation (blocked turns marked), set by
+	// PrepareAblation; it wins over Earlier.
+	history []turn
 }
 
 // AblationCalls is the number of superego calls an ablation makes: one
@@ -119,7 +122,10 @@ func (e *Engine) Ablate(ctx context.Context, req AblationRequest, progress func(
 			jobs = append(jobs, job{VariantOnly, s.ID, t})
 		}
 	}
-	turns := earlierTurns(req.Earlier)
+	turns := req.history
+	if turns == nil {
+		turns = earlierTurns(req.Earlier)
+	}
 	for i, j := range jobs {
 		flow.superego = true
 		flow.constitution = req.Constitution
@@ -303,21 +309,22 @@ func (e *Engine) PrepareAblation(ctx context.Context, messageID string, alone bo
 	if err := CheckAblatable(cv.Content); err != nil {
 		return AblationRequest{}, AblationPlan{}, err
 	}
-	msgs, err := e.allMessages(ctx, msg.FlowInstanceID)
+	user, err := e.st.GetMessage(ctx, run.UserMessageID)
+	if err != nil {
+		return AblationRequest{}, AblationPlan{}, fmt.Errorf("the user message of run %q: %w", run.ID, err)
+	}
+	// The conversation before the user's message, as the run saw it.
+	turns, err := readTurns(func(before int) ([]model.Message, error) {
+		if before == 0 {
+			before = user.Position
+		}
+		return e.st.RecentMessages(ctx, msg.FlowInstanceID, before, historyPage)
+	}, historyPage, e.cfg.HistoryBudgetChars, user.ID, run.ID)
 	if err != nil {
 		return AblationRequest{}, AblationPlan{}, err
 	}
-	var user model.Message
-	for _, m := range msgs {
-		if m.ID == run.UserMessageID {
-			user = m
-		}
-	}
 	var earlier []llm.Message
-	for _, t := range buildTurns(msgs, run.UserMessageID, run.ID) {
-		if t.user.Position >= user.Position && user.ID != "" {
-			break
-		}
+	for _, t := range turns {
 		earlier = append(earlier, llm.Message{Role: model.RoleUser, Content: t.user.Content})
 		if t.assistant != nil && !t.blocked {
 			earlier = append(earlier, llm.Message{Role: model.RoleAssistant, Content: t.assistant.Content})
@@ -326,7 +333,7 @@ func (e *Engine) PrepareAblation(ctx context.Context, messageID string, alone bo
 	req := AblationRequest{
 		FlowConfigID: run.FlowConfigID,
 		Constitution: model.Constitution{Meta: model.Meta{ID: cv.ConstitutionID, Version: cv.Version}, Content: cv.Content},
-		Earlier:      earlier, Input: user.Content, Alone: alone,
+		Earlier:      earlier, Input: user.Content, Alone: alone, history: turns,
 	}
 	secs := constitution.Sections(cv.Content)
 	return req, AblationPlan{MessageID: msg.ID, ConstitutionID: cv.ConstitutionID, ConstitutionVersion: cv.Version,
