@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List constitutions */
+        /**
+         * List constitutions
+         * @description A page of constitutions, protected ones (default, none) included. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-constitutions"];
         put?: never;
         /**
@@ -32,7 +35,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a constitution */
+        /**
+         * Get a constitution
+         * @description One constitution with its current text; the ETag is its version, for If-Match on a later PUT or DELETE.
+         */
         get: operations["get-constitution"];
         /**
          * Replace a constitution
@@ -77,7 +83,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one version of a constitution */
+        /**
+         * Get one version of a constitution
+         * @description One kept revision of a constitution's text, as it was when that version was saved.
+         */
         get: operations["get-constitution-version"];
         put?: never;
         post?: never;
@@ -94,7 +103,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List flow configs */
+        /**
+         * List flow configs
+         * @description A page of flow configs. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-flow-configs"];
         put?: never;
         /**
@@ -115,7 +127,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow config */
+        /**
+         * Get a flow config
+         * @description One flow config: its constitution, system prompt, model choices and superego settings.
+         */
         get: operations["get-flow-config"];
         /**
          * Replace a flow config
@@ -146,7 +161,10 @@ export interface paths {
          */
         get: operations["list-flow-instances"];
         put?: never;
-        /** Create a flow instance */
+        /**
+         * Create a flow instance
+         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.
+         */
         post: operations["create-flow-instance"];
         delete?: never;
         options?: never;
@@ -181,7 +199,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow instance */
+        /**
+         * Get a flow instance
+         * @description One conversation with its message count and the time of its last message; the ETag changes when messages are added.
+         */
         get: operations["get-flow-instance"];
         /**
          * Replace a flow instance
@@ -206,7 +227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A flow instance's conversation, oldest first */
+        /**
+         * A flow instance's conversation, oldest first
+         * @description A page of a conversation's messages, oldest first: user messages, superego screenings with their decisions, and answers.
+         */
         get: operations["list-flow-instance-messages"];
         put?: never;
         post?: never;
@@ -223,10 +247,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List flow templates */
+        /**
+         * List flow templates
+         * @description A page of flow templates, the default one marked. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-flow-templates"];
         put?: never;
-        /** Create a flow template */
+        /**
+         * Create a flow template
+         * @description Creates a reusable recipe for a flow config; making it the default clears the flag on the others.
+         */
         post: operations["create-flow-template"];
         delete?: never;
         options?: never;
@@ -241,12 +271,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a flow template */
+        /**
+         * Get a flow template
+         * @description One flow template with the config it creates.
+         */
         get: operations["get-flow-template"];
-        /** Replace a flow template */
+        /**
+         * Replace a flow template
+         * @description Replaces name, description, default flag and config recipe; configs created earlier are not changed.
+         */
         put: operations["replace-flow-template"];
         post?: never;
-        /** Delete a flow template */
+        /**
+         * Delete a flow template
+         * @description Deletes a template; configs and conversations created from it stay.
+         */
         delete: operations["delete-flow-template"];
         options?: never;
         head?: never;
@@ -400,7 +439,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List system prompts */
+        /**
+         * List system prompts
+         * @description A page of system prompts. Pass next_cursor as ?cursor= for the next page.
+         */
         get: operations["list-sysprompts"];
         put?: never;
         /**
@@ -421,9 +463,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a system prompt */
+        /**
+         * Get a system prompt
+         * @description One system prompt; the ETag is its version, for If-Match on a later PUT or DELETE.
+         */
         get: operations["get-sysprompt"];
-        /** Replace a system prompt */
+        /**
+         * Replace a system prompt
+         * @description Replaces name and content; flow configs using it see the new text on their next run.
+         */
         put: operations["replace-sysprompt"];
         post?: never;
         /**
@@ -567,7 +615,7 @@ export interface components {
              * @default about:blank
              * @example https://example.com/errors/example
              */
-            type: string;
+            type?: string;
         };
         Event: {
             action?: string;
@@ -668,12 +716,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
             /** @description System prompt of the assistant; must exist. */
@@ -910,12 +958,12 @@ export interface components {
              * @default block
              * @enum {string}
              */
-            on_superego_error: "block" | "allow";
+            on_superego_error?: "block" | "allow";
             /**
              * @description Default true.
              * @default true
              */
-            superego_enabled: boolean;
+            superego_enabled?: boolean;
             superego_model?: string;
             /** @description Must exist. */
             sysprompt_id: string;
@@ -985,6 +1033,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1047,6 +1104,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1058,6 +1124,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1118,6 +1202,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1192,6 +1285,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1221,6 +1323,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1279,6 +1399,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1299,6 +1428,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1370,6 +1508,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1432,6 +1579,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1477,6 +1633,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1546,6 +1711,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1557,6 +1731,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1617,6 +1809,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1691,6 +1892,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1720,6 +1930,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1778,6 +2006,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1798,6 +2035,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1852,6 +2098,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1921,6 +2176,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1932,6 +2196,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2001,6 +2283,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2012,6 +2303,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2072,6 +2381,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2146,6 +2464,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2175,6 +2502,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2233,6 +2578,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2253,6 +2607,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2324,6 +2687,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2369,6 +2741,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2438,6 +2819,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2449,6 +2839,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2509,6 +2917,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2583,6 +3000,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2612,6 +3038,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2670,6 +3114,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2690,6 +3143,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2761,6 +3223,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2772,6 +3243,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2815,6 +3304,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal error; the detail gives a request id to quote. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
             /** @description Database unreachable */
@@ -2894,6 +3410,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2935,8 +3460,44 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2979,8 +3540,69 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description The run has finished and has no events after Last-Event-ID (or after_seq): nothing more will come, so an EventSource stops reconnecting. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3015,6 +3637,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3067,6 +3698,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3136,6 +3776,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -3147,6 +3796,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3207,6 +3874,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3281,6 +3957,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3310,6 +3995,24 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3368,6 +4071,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3388,6 +4100,15 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
