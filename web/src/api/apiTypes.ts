@@ -127,7 +127,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an eval run */
+        /**
+         * Get an eval run
+         * @description Its targets (constitution versions pinned at start), status, and done/total rows.
+         */
         get: operations["get-eval-run"];
         put?: never;
         post?: never;
@@ -248,7 +251,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an eval suite */
+        /**
+         * Get an eval suite
+         * @description Its texts, license and attribution, version, and case counts per expected label; the cases are under /cases.
+         */
         get: operations["get-eval-suite"];
         /**
          * Replace an eval suite
