@@ -28,18 +28,22 @@ type call struct {
 // stream makes one upstream call under the global concurrency limit,
 // passing every event to on and recording metrics.
 func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
+	return e.streamAs(ctx, req, on, false)
+}
+
+// streamAs is stream for chat (background false) or background work such
+// as evals, which waits for chat calls (see slots).
+func (e *Engine) streamAs(ctx context.Context, req llm.Request, on func(llm.Event), background bool) (call, error) {
 	e.m.queued.Inc()
-	select {
-	case e.sem <- struct{}{}:
+	if err := e.sem.acquire(ctx, background); err != nil {
 		e.m.queued.Dec()
-	case <-ctx.Done():
-		e.m.queued.Dec()
-		return call{}, context.Cause(ctx)
+		return call{}, err
 	}
+	e.m.queued.Dec()
 	e.m.inFlight.Inc()
 	defer func() {
 		e.m.inFlight.Dec()
-		<-e.sem
+		e.sem.release(background)
 	}()
 	var c call
 	t0 := e.now()
