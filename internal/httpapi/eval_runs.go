@@ -37,7 +37,7 @@ var (
 	opGetEvalRun = huma.Operation{
 		OperationID: "get-eval-run", Method: http.MethodGet, Path: "/api/eval-runs/{id}",
 		Summary: "Get an eval run", Tags: tagsEvalRuns, Errors: errsRead,
-		Description: "The eval run with its targets, status and progress (done and total rows, errors).",
+		Description: "Its targets (constitution versions pinned at start), status, and done/total rows.",
 	}
 	opCancelEvalRun = huma.Operation{
 		OperationID: "cancel-eval-run", Method: http.MethodPost, Path: "/api/eval-runs/{id}/cancel",

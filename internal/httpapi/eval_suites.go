@@ -28,7 +28,7 @@ var (
 	opGetEvalSuite = huma.Operation{
 		OperationID: "get-eval-suite", Method: http.MethodGet, Path: "/api/eval-suites/{id}",
 		Summary: "Get an eval suite", Tags: tagsEvalSuites, Errors: errsRead,
-		Description: "The suite with its source, license, version and the number of cases per expected label; the cases are paged at /cases.",
+		Description: "Its texts, license and attribution, version, and case counts per expected label; the cases are under /cases.",
 	}
 	opCreateEvalSuite = huma.Operation{
 		OperationID: "create-eval-suite", Method: http.MethodPost, Path: "/api/eval-suites",

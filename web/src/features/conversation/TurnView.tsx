@@ -8,6 +8,7 @@ import { DecisionBadge } from './DecisionBadge'
 import { FlagVerdict } from './FlagVerdict'
 import { Markdown } from '../../shared/Markdown'
 import { WordDiff } from '../../shared/WordDiff'
+import { formatCost, sumCosts } from '../../shared/cost'
 import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {
@@ -172,7 +173,9 @@ function TurnDetails({ turn }: { turn: Turn }) {
   const rows: [string, string][] = []
   if (turn.superego?.model) rows.push(['Superego model', turn.superego.model])
   if (am?.model) rows.push(['Assistant model', am.model])
-  if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out`])
+  const cost = sumCosts([sm?.cost, am?.cost])
+  if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out${cost ? ` · ${formatCost(cost)}` : ''}`])
+  else if (cost) rows.push(['Cost', formatCost(cost)])
   if (timings?.superego_ms !== undefined) rows.push(['Superego', `${timings.superego_ms} ms`])
   if (timings?.first_token_ms !== undefined) rows.push(['First token', `${timings.first_token_ms} ms`])
   if (timings?.total_ms !== undefined) rows.push(['Total', `${timings.total_ms} ms`])
