@@ -20,6 +20,7 @@ type metrics struct {
 	retries    *prometheus.CounterVec   // provider
 	queued     prometheus.Gauge         // upstream calls waiting for a slot
 	inFlight   prometheus.Gauge         // upstream calls holding a slot
+	wasted     prometheus.Counter       // output tokens of discarded speculative calls
 }
 
 // upstreamBuckets span a fast local model (tens of ms) to a slow reasoning
@@ -62,9 +63,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "superego_upstream_in_flight",
 			Help: "Upstream calls in progress.",
 		}),
+		wasted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "superego_wasted_tokens_total",
+			Help: "Output tokens of speculative assistant calls thrown away because the verdict was not ALLOW.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries, m.queued, m.inFlight)
+		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries, m.queued, m.inFlight, m.wasted)
 	}
 	return m
 }

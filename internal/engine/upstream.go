@@ -35,11 +35,17 @@ func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)
 		e.m.queued.Dec()
 		return call{}, context.Cause(ctx)
 	}
+	defer func() { <-e.sem }()
+	return e.callUpstream(ctx, req, on)
+}
+
+// callUpstream makes one upstream call without taking a slot: stream
+// takes one around it, and the output screen, which runs inside the
+// assistant call's slot, calls it directly (waiting for a second slot
+// there could wait forever with a limit of one).
+func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
 	e.m.inFlight.Inc()
-	defer func() {
-		e.m.inFlight.Dec()
-		<-e.sem
-	}()
+	defer e.m.inFlight.Dec()
 	var c call
 	t0 := e.now()
 	err := e.prov.Stream(ctx, req, func(ev llm.Event) error {
