@@ -131,7 +131,7 @@ func (c Config) withDefaults() Config {
 
 // Engine runs flows. It is safe for concurrent use.
 type Engine struct {
-	st   store.Store
+	st   store.Runner
 	prov llm.Provider
 	cfg  Config
 	log  *slog.Logger
@@ -156,7 +156,7 @@ type Engine struct {
 // nil, in which case no metrics are registered. With cfg.Replicas set it
 // starts the lease loop, which Shutdown stops; an incomplete Replicas is a
 // programming error and panics.
-func New(st store.Store, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
+func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Engine {
 	cfg = cfg.withDefaults()
 	if err := cfg.Replicas.validate(); err != nil {
 		panic(err)

@@ -130,7 +130,7 @@ type ownership interface {
 // localRuns is the ownership of an engine alone with its database: every
 // run it knows is its own.
 type localRuns struct {
-	st store.Store
+	st store.Runs
 }
 
 func (l localRuns) interruptOrphans(ctx context.Context) (int, error) {

@@ -97,7 +97,44 @@ type InstanceFilter struct {
 // not checked; times are UTC at microsecond precision; appending messages
 // changes an instance's message_count and last_message_at but not its
 // version, so a growing conversation never fails an If-Match on its name.
+//
+// A caller that uses a part takes the smaller interface it needs (Runner
+// for the engine, or one resource's interface below).
 type Store interface {
+	Constitutions
+	Sysprompts
+	FlowConfigs
+	FlowTemplates
+	FlowInstances
+	Messages
+	Runs
+
+	// Seeded reports whether first-start seed data was written; MarkSeeded
+	// records that it was, so deleted seeds stay deleted.
+	Seeded(ctx context.Context) (bool, error)
+	MarkSeeded(ctx context.Context) error
+
+	// Ping checks the database is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Runner is what executing runs needs: a flow's definition read, its
+// conversation grown and its runs recorded.
+type Runner interface {
+	GetConstitution(ctx context.Context, id string) (model.Constitution, error)
+	GetSysprompt(ctx context.Context, id string) (model.Sysprompt, error)
+	GetFlowConfig(ctx context.Context, id string) (model.FlowConfig, error)
+	GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error)
+	ListFlowInstances(ctx context.Context, f InstanceFilter, p Page) ([]model.FlowInstance, string, error)
+	CreateFlowInstance(ctx context.Context, i model.FlowInstance) (model.FlowInstance, error)
+	ForkFlowInstance(ctx context.Context, messageID string, fork model.FlowInstance) (model.FlowInstance, error)
+	Messages
+	Runs
+}
+
+// Constitutions are the constitutions and their kept versions.
+type Constitutions interface {
 	ListConstitutions(ctx context.Context, p Page) ([]model.Constitution, string, error)
 	GetConstitution(ctx context.Context, id string) (model.Constitution, error)
 	CreateConstitution(ctx context.Context, c model.Constitution) (model.Constitution, error)
@@ -109,22 +146,30 @@ type Store interface {
 	DeleteConstitution(ctx context.Context, id string, ifVersion int) error
 	ListConstitutionVersions(ctx context.Context, id string, p Page) ([]model.ConstitutionVersion, string, error)
 	GetConstitutionVersion(ctx context.Context, id string, version int) (model.ConstitutionVersion, error)
+}
 
+// Sysprompts are the system prompts.
+type Sysprompts interface {
 	ListSysprompts(ctx context.Context, p Page) ([]model.Sysprompt, string, error)
 	GetSysprompt(ctx context.Context, id string) (model.Sysprompt, error)
 	CreateSysprompt(ctx context.Context, s model.Sysprompt) (model.Sysprompt, error)
 	UpdateSysprompt(ctx context.Context, s model.Sysprompt, ifVersion int) (model.Sysprompt, error)
 	DeleteSysprompt(ctx context.Context, id string, ifVersion int) error
+}
 
-	// Flow configs: a missing constitution or sysprompt is a *RefError.
+// FlowConfigs are the flow configs: a missing constitution or sysprompt is
+// a *RefError.
+type FlowConfigs interface {
 	ListFlowConfigs(ctx context.Context, p Page) ([]model.FlowConfig, string, error)
 	GetFlowConfig(ctx context.Context, id string) (model.FlowConfig, error)
 	CreateFlowConfig(ctx context.Context, c model.FlowConfig) (model.FlowConfig, error)
 	UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVersion int) (model.FlowConfig, error)
 	DeleteFlowConfig(ctx context.Context, id string, ifVersion int) error
+}
 
-	// Flow templates: at most one is default; making one default clears the
-	// flag on the others (their versions grow).
+// FlowTemplates are the flow templates: at most one is default; making one
+// default clears the flag on the others (their versions grow).
+type FlowTemplates interface {
 	ListFlowTemplates(ctx context.Context, p Page) ([]model.FlowTemplate, string, error)
 	GetFlowTemplate(ctx context.Context, id string) (model.FlowTemplate, error)
 	CreateFlowTemplate(ctx context.Context, t model.FlowTemplate) (model.FlowTemplate, error)
@@ -133,10 +178,12 @@ type Store interface {
 	// InstantiateFlowTemplate creates, in one transaction, a flow config from
 	// the template's config and a flow instance on it.
 	InstantiateFlowTemplate(ctx context.Context, templateID, instanceName string) (model.FlowConfig, model.FlowInstance, error)
+}
 
-	// Flow instances list newest first. Create/Update write only
-	// flow_config_id, name and description (plus, on create, the read-only
-	// fork and comparison fields the engine sets).
+// FlowInstances are the conversations' instances. They list newest first.
+// Create/Update write only flow_config_id, name and description (plus, on
+// create, the read-only fork and comparison fields the engine sets).
+type FlowInstances interface {
 	ListFlowInstances(ctx context.Context, f InstanceFilter, p Page) ([]model.FlowInstance, string, error)
 	GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error)
 	CreateFlowInstance(ctx context.Context, i model.FlowInstance) (model.FlowInstance, error)
@@ -150,30 +197,27 @@ type Store interface {
 	// missing override targets are *RefError "constitution_id" or
 	// "sysprompt_id". An empty fork.FlowConfigID means the source's config.
 	ForkFlowInstance(ctx context.Context, messageID string, fork model.FlowInstance) (model.FlowInstance, error)
+}
 
-	// Messages, oldest first. AppendMessage assigns ID (when empty),
-	// Position, CreatedAt and UpdatedAt, and bumps the instance's
-	// message_count and last_message_at.
+// Messages are a conversation's messages, oldest first.
+type Messages interface {
 	ListMessages(ctx context.Context, instanceID string, p Page) ([]model.Message, string, error)
 	GetMessage(ctx context.Context, id string) (model.Message, error)
+	// AppendMessage assigns ID (when empty), Position, CreatedAt and
+	// UpdatedAt, and bumps the instance's message_count and
+	// last_message_at.
 	AppendMessage(ctx context.Context, m model.Message) (model.Message, error)
 	// UpdateMessage rewrites the mutable fields of a message (content,
 	// decision, reason, thinking, model, usage, timings, status, error).
 	UpdateMessage(ctx context.Context, m model.Message) (model.Message, error)
+}
 
+// Runs are the records of runs.
+type Runs interface {
 	CreateRun(ctx context.Context, r model.Run) (model.Run, error)
 	GetRun(ctx context.Context, id string) (model.Run, error)
 	UpdateRun(ctx context.Context, r model.Run) (model.Run, error)
 	// InterruptRunning marks every run still "running" (and its streaming
 	// messages) as interrupted, keeping partial text. It returns how many.
 	InterruptRunning(ctx context.Context) (int, error)
-
-	// Seeded reports whether first-start seed data was written; MarkSeeded
-	// records that it was, so deleted seeds stay deleted.
-	Seeded(ctx context.Context) (bool, error)
-	MarkSeeded(ctx context.Context) error
-
-	// Ping checks the database is reachable.
-	Ping(ctx context.Context) error
-	Close() error
 }

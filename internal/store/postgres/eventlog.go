@@ -13,6 +13,7 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 // EventLog is what an engine running on several replicas needs beyond
@@ -280,12 +281,12 @@ func (s *Store) interrupt(ctx context.Context, cond, errText string) ([]string, 
 		rows, err = tx.Query(ctx,
 			`UPDATE runs SET status = $1, finished_at = $2,
 			 error = CASE WHEN error = '' THEN $3 ELSE error END
-			 WHERE id = ANY($4) RETURNING `+runCols,
+			 WHERE id = ANY($4) RETURNING `+sqlstore.RunCols,
 			model.RunInterrupted, at, errText, ids)
 		if err != nil {
 			return fmt.Errorf("postgres: interrupt runs: %w", err)
 		}
-		runs, err := collect(rows, scanRun)
+		runs, err := collect(rows, func(row pgx.Row) (model.Run, error) { return sqlstore.ScanRun(row) })
 		if err != nil {
 			return fmt.Errorf("postgres: interrupt runs: %w", err)
 		}

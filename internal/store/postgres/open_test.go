@@ -194,26 +194,3 @@ func TestIDOrderUnderLinguisticCollation(t *testing.T) {
 		t.Errorf("order %v, want %s", got, want)
 	}
 }
-
-// TestCursorFromAnotherList: a cursor is tied to the shape of its list's
-// key, so handing one list's cursor to another is an error.
-func TestCursorFromAnotherList(t *testing.T) {
-	t.Parallel()
-	s := openStore(t, pgtest.SchemaURL(t))
-	ctx := t.Context()
-	for _, id := range []string{"a", "b"} {
-		if _, err := s.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: id}, Name: id}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, next, err := s.ListConstitutions(ctx, store.Page{Limit: 1})
-	if err != nil || next == "" {
-		t.Fatalf("first page: next %q, %v", next, err)
-	}
-	if _, _, err := s.ListFlowInstances(ctx, store.InstanceFilter{}, store.Page{Cursor: next}); !errors.Is(err, store.ErrBadCursor) {
-		t.Errorf("instances with a constitutions cursor: %v", err)
-	}
-	if _, _, err := s.ListConstitutionVersions(ctx, "a", store.Page{Cursor: next}); !errors.Is(err, store.ErrBadCursor) {
-		t.Errorf("versions with a constitutions cursor: %v", err)
-	}
-}

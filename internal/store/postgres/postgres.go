@@ -1,28 +1,24 @@
 // Package postgres is the Store for several replicas sharing one PostgreSQL
-// database, on pgx's connection pool. It keeps the SQLite store's semantics
-// exactly (ordering, cursors, errors) and passes the same contract suite.
+// database. The CRUD is sqlstore's, through pgx's database/sql adapter on
+// the same pgx pool, with the PostgreSQL dialect: row locks where SQLite's
+// single writer needs none (version bumps are single conditional UPDATEs
+// or run under a row lock taken at the start of the transaction, and
+// reference checks take a KEY SHARE lock on the referenced row, so a
+// concurrent delete cannot slip between the check and the insert).
 //
-// Concurrency comes from the database rather than from Go: version bumps
-// are single conditional UPDATEs or run under a row lock (SELECT … FOR
-// UPDATE) taken at the start of the transaction, and reference checks take
-// a KEY SHARE lock on the referenced row, so a concurrent delete cannot slip
-// between the check and the insert.
-//
-// Beyond store.Store, the package has what several replicas need to share
+// What is PostgreSQL's own lives here: what several replicas need to share
 // runs: EventLog (durable run events and run leases, implemented by Store),
-// Batcher (writes the events of all of a replica's runs in batches) and
-// Tailer (follows a run's stored events live from any replica).
+// Batcher (writes the events of all of a replica's runs in batches),
+// Tailer (follows a run's stored events live from any replica, over
+// LISTEN/NOTIFY) and cancel requests between replicas.
 package postgres
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -35,10 +31,8 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Options tune the connection pool.
 type Options struct {
@@ -46,17 +40,50 @@ type Options struct {
 	// and the number of CPUs) or the URL's pool_max_conns.
 	MaxConns int
 	// StatementTimeout aborts any statement running longer; 0 leaves the
-	// server's setting.
+	// server's setting. Migrations are not bound by it.
 	StatementTimeout time.Duration
 }
 
-// Store implements store.Store on a PostgreSQL database.
+// Store implements store.Store (and EventLog) on a PostgreSQL database.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
 	log  *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
+
+// PostgreSQL error codes the store maps to sentinels.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func isForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }
+
+// dialect is PostgreSQL's: $n placeholders, timestamptz times, row locks.
+// An update keeps the key, so it takes the weaker lock, which still lets
+// other transactions add references to the row (their foreign-key checks
+// take KEY SHARE); a delete must exclude them.
+var dialect = sqlstore.Dialect{
+	Name:                  "postgres",
+	Numbered:              true,
+	Time:                  func(t time.Time) any { return t },
+	LockShare:             "FOR KEY SHARE",
+	LockUpdate:            "FOR NO KEY UPDATE",
+	LockDelete:            "FOR UPDATE",
+	XactLock:              "SELECT pg_advisory_xact_lock($1)",
+	IsUniqueViolation:     func(err error) bool { return pgCode(err) == codeUniqueViolation },
+	IsForeignKeyViolation: isForeignKeyViolation,
+}
 
 // Open connects to the database at url, checks it is reachable and brings
 // the schema up to date. Several processes may call Open at once: an
@@ -81,7 +108,8 @@ func Open(ctx context.Context, url string, opts Options, log *slog.Logger) (*Sto
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, log: log}, nil
+	db := stdlib.OpenDBFromPool(pool)
+	return &Store{Store: sqlstore.New(db, db, dialect), pool: pool, log: log}, nil
 }
 
 // poolConfig parses url and applies opts. pgx's default exec mode caches a
@@ -126,13 +154,9 @@ func registerUTC(m *pgtype.Map) {
 	})
 }
 
-// migrate applies the embedded migrations not yet applied, holding a
-// PostgreSQL advisory lock so that replicas starting together take turns.
+// migrate applies the migrations not yet applied, holding a PostgreSQL
+// advisory lock so that replicas starting together take turns.
 func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
 	// The lock is per schema: replicas of one deployment share it, while
 	// databases holding several schemas (as tests do) migrate them side by
 	// side. It is probed every second for up to five minutes.
@@ -151,18 +175,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer func() { _ = db.Close() }()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	for _, r := range results {
-		log.Info("applied migration", "version", r.Source.Version, "file", filepath.Base(r.Source.Path), "duration", r.Duration)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, db, "postgres", log, goose.WithSessionLocker(locker))
 }
 
 // Pool exposes the connection pool, for the pgbus event bus to share.
@@ -171,38 +184,16 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-// Close waits for borrowed connections to return and closes the pool.
+// Close closes the database/sql handle, then waits for borrowed
+// connections to return and closes the pool.
 func (s *Store) Close() error {
+	err := s.Store.Close()
 	s.pool.Close()
-	return nil
+	return err
 }
 
-// Seeded reports whether the seed data was written once.
-func (s *Store) Seeded(ctx context.Context) (bool, error) {
-	var v string
-	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'seeded'`).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("postgres: read seeded flag: %w", err)
-	}
-	return true, nil
-}
-
-// MarkSeeded records that the seed data was written.
-func (s *Store) MarkSeeded(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO meta(key, value) VALUES ('seeded', $1) ON CONFLICT(key) DO NOTHING`, fmtTime(now()))
-	if err != nil {
-		return fmt.Errorf("postgres: mark seeded: %w", err)
-	}
-	return nil
-}
-
-// tx runs fn in a READ COMMITTED transaction, committing when it returns
-// nil. Isolation comes from the row locks each write takes, not from
-// SERIALIZABLE, so writers never need a retry loop.
+// tx runs fn in a READ COMMITTED transaction on the pgx pool, committing
+// when it returns nil, for the replica machinery's batch statements.
 func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -218,112 +209,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
-// querier is what both the pool and a transaction offer.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 // now is the current time as the store keeps it: UTC, microseconds (the
 // precision of timestamptz), no monotonic reading.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// timeLayout matches the SQLite store's, for the few times kept as text.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// nullTime turns a missing or zero time into NULL.
-func nullTime(t *time.Time) any {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-// roundTime brings a caller's optional time to the stored precision, so the
-// value returned by a write equals the one a later read returns.
-func roundTime(t *time.Time) *time.Time {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	r := t.UTC().Truncate(time.Microsecond)
-	return &r
-}
-
-// nullStr stores "" as NULL, for optional references.
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// PostgreSQL error codes the store maps to sentinels.
-const (
-	codeUniqueViolation     = "23505"
-	codeForeignKeyViolation = "23503"
-)
-
-func pgCode(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code
-	}
-	return ""
-}
-
-func isUniqueViolation(err error) bool { return pgCode(err) == codeUniqueViolation }
-
-func isForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }
-
-// versionMatches is the WHERE fragment for If-Match: ifVersion store.Any
-// (0) matches every version. $n is the ifVersion parameter.
-func versionMatches(n int) string {
-	return fmt.Sprintf("($%d::integer = 0 OR version = $%d::integer)", n, n)
-}
-
-// checkWritten turns "no row was updated" into ErrNotFound or
-// ErrVersionMismatch, looking the row up inside the same transaction.
-func checkWritten(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, table, resource, id string, ifVersion int) error {
-	if tag.RowsAffected() > 0 {
-		return nil
-	}
-	var v int
-	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1`, id).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s %q: %w", resource, id, store.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: %s %q: %w", resource, id, err)
-	}
-	return fmt.Errorf("%s %q is at version %d, not %d: %w", resource, id, v, ifVersion, store.ErrVersionMismatch)
-}
-
-// Row lock modes for checkVersion. An update keeps the key, so it takes the
-// weaker lock, which still lets other transactions add references to the
-// row (their foreign-key checks take KEY SHARE); a delete must exclude them.
-const (
-	forUpdate = "FOR NO KEY UPDATE"
-	forDelete = "FOR UPDATE"
-)
-
-// checkVersion locks the row (with lock, forUpdate or forDelete) for the
-// rest of the transaction and fails with ErrNotFound or ErrVersionMismatch
-// unless it exists at ifVersion (or ifVersion is store.Any). The lock makes
-// the check and the write that follows atomic against other writers.
-func checkVersion(ctx context.Context, tx pgx.Tx, lock, table, resource, id string, ifVersion int) error {
-	var v int
-	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1 `+lock, id).Scan(&v)
-	if err != nil {
-		return notFound(err, resource, id)
-	}
-	if ifVersion != store.Any && v != ifVersion {
-		return fmt.Errorf("%s %q is at version %d, not %d: %w", resource, id, v, ifVersion, store.ErrVersionMismatch)
-	}
-	return nil
-}
 
 // notFound wraps pgx.ErrNoRows as store.ErrNotFound.
 func notFound(err error, resource, id string) error {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestOpenCreatesDirsAndPragmas(t *testing.T) {
 
 	for _, db := range []struct {
 		name string
-		q    querier
+		q    *sql.DB
 	}{{"writer", s.w}, {"reader", s.r}} {
 		var mode string
 		var fk, busy, sync int
@@ -124,33 +125,5 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	if _, err := s.GetSysprompt(ctx, "q"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing sysprompt: %v", err)
-	}
-}
-
-// TestCursorFromAnotherList: a cursor is tied to the shape of its list's
-// key, so handing one list's cursor to another is an error, not a
-// silently wrong page.
-func TestCursorFromAnotherList(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	for _, id := range []string{"a", "b"} {
-		if _, err := s.CreateConstitution(ctx, model.Constitution{Meta: model.Meta{ID: id}, Name: id}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, next, err := s.ListConstitutions(ctx, store.Page{Limit: 1})
-	if err != nil || next == "" {
-		t.Fatalf("first page: next %q, %v", next, err)
-	}
-	if _, _, err := s.ListFlowInstances(ctx, store.InstanceFilter{}, store.Page{Cursor: next}); !errors.Is(err, store.ErrBadCursor) {
-		t.Errorf("instances with a constitutions cursor: %v", err)
-	}
-	if _, _, err := s.ListConstitutionVersions(ctx, "a", store.Page{Cursor: next}); !errors.Is(err, store.ErrBadCursor) {
-		t.Errorf("versions with a constitutions cursor: %v", err)
 	}
 }

@@ -1,9 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
-	"fmt"
+	"errors"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -13,54 +13,32 @@ const messageCols = `id, flow_instance_id, run_id, position, role, content, deci
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
 	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at`
 
-func scanMessage(sc scanner) (model.Message, error) {
+func scanMessage(sc Scanner) (model.Message, error) {
 	var m model.Message
-	var created, updated string
 	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
 		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
 		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
-		&m.Timings.TotalMs, &m.Status, &m.Error, &created, &updated)
-	if err != nil {
-		return m, err
-	}
-	if m.CreatedAt, err = parseTime(created); err != nil {
-		return m, err
-	}
-	m.UpdatedAt, err = parseTime(updated)
+		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt})
 	return m, err
 }
 
-func queryMessages(ctx context.Context, q querier, query string, args ...any) ([]model.Message, error) {
-	out, err := queryAll(ctx, q, scanMessage, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list messages: %w", err)
-	}
-	return out, nil
-}
-
-func getMessage(ctx context.Context, q querier, id string) (model.Message, error) {
+func getMessage(ctx context.Context, q db, id string) (model.Message, error) {
 	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 	if err != nil {
-		return model.Message{}, notFound(err, "message", id)
+		return model.Message{}, q.s.notFound(err, "message", id)
 	}
 	return m, nil
 }
 
 // insertMessage writes m exactly as given (id, position and times set).
-func insertMessage(ctx context.Context, tx *sql.Tx, m model.Message) error {
+func insertMessage(ctx context.Context, tx db, m model.Message) error {
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
 		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		fmtTime(m.CreatedAt), fmtTime(m.UpdatedAt))
-	if isUniqueViolation(err) {
-		return fmt.Errorf("message %q already exists: %w", m.ID, store.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: insert message: %w", err)
-	}
-	return nil
+		tx.time(m.CreatedAt), tx.time(m.UpdatedAt))
+	return tx.s.created(err, "message", m.ID)
 }
 
 // messageKey is the cursor of a conversation.
@@ -74,14 +52,14 @@ func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Pag
 	if _, err := store.DecodeCursor(p.Cursor, &k); err != nil {
 		return nil, "", err
 	}
-	if _, err := getFlowInstance(ctx, s.r, instanceID); err != nil {
+	if err := checkExists(ctx, s.reader(), "flow_instances", "flow instance", instanceID); err != nil {
 		return nil, "", err
 	}
-	out, err := queryMessages(ctx, s.r,
+	out, err := queryAll(ctx, s.reader(), scanMessage,
 		`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position > ? ORDER BY position LIMIT ?`,
 		instanceID, k.Position, p.Size()+1)
 	if err != nil {
-		return nil, "", err
+		return nil, "", s.errorf("list messages: %w", err)
 	}
 	items, next := store.Paginate(out, p.Size(), func(m model.Message) any { return messageKey{m.Position} })
 	return items, next, nil
@@ -89,13 +67,17 @@ func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Pag
 
 // GetMessage returns one message.
 func (s *Store) GetMessage(ctx context.Context, id string) (model.Message, error) {
-	return getMessage(ctx, s.r, id)
+	return getMessage(ctx, s.reader(), id)
 }
 
 // AppendMessage adds a message at the end of its instance's conversation.
 // The instance's message_count and last_message_at change with it, but not
 // its version: a conversation growing is not an edit of the instance, and
 // must not make someone's If-Match on its name fail.
+//
+// The instance row is locked first (LockUpdate, which still lets others
+// reference it), so concurrent appends to one conversation take turns and
+// each gets the next position.
 func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Message, error) {
 	if m.ID == "" {
 		m.ID = model.NewID()
@@ -105,26 +87,31 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 	}
 	t := now()
 	m.CreatedAt, m.UpdatedAt = t, t
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx db) error {
 		if m.FlowInstanceID == "" {
 			return &store.RefError{Field: "flow_instance_id"}
 		}
-		if err := checkRef(ctx, tx, "flow_instances", "flow_instance_id", m.FlowInstanceID); err != nil {
-			return err
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, m.FlowInstanceID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &store.RefError{Field: "flow_instance_id", ID: m.FlowInstanceID}
 		}
-		err := tx.QueryRowContext(ctx,
+		if err != nil {
+			return s.errorf("append message: %w", err)
+		}
+		err = tx.QueryRowContext(ctx,
 			`SELECT coalesce(max(position), 0) + 1 FROM messages WHERE flow_instance_id = ?`, m.FlowInstanceID).Scan(&m.Position)
 		if err != nil {
-			return fmt.Errorf("sqlite: append message: %w", err)
+			return s.errorf("append message: %w", err)
 		}
 		if err := insertMessage(ctx, tx, m); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE flow_instances SET message_count = message_count + 1, last_message_at = ? WHERE id = ?`,
-			fmtTime(t), m.FlowInstanceID)
+			tx.time(t), m.FlowInstanceID)
 		if err != nil {
-			return fmt.Errorf("sqlite: append message: %w", err)
+			return s.errorf("append message: %w", err)
 		}
 		return nil
 	})
@@ -137,34 +124,16 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 // UpdateMessage rewrites a message's mutable fields; its place in the
 // conversation, role and references stay as they were.
 func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
-	var out model.Message
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
-			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-			 status = ?, error = ?, updated_at = ? WHERE id = ?`,
-			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
-			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-			fmtTime(now()), m.ID)
-		if err != nil {
-			return fmt.Errorf("sqlite: update message: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return notFound(orNoRows(err), "message", m.ID)
-		}
-		out, err = getMessage(ctx, tx, m.ID)
-		return err
-	})
+	w := s.writer()
+	out, err := scanMessage(w.QueryRowContext(ctx,
+		`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
+		 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
+		 status = ?, error = ?, updated_at = ? WHERE id = ? RETURNING `+messageCols,
+		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+		w.time(now()), m.ID))
 	if err != nil {
-		return model.Message{}, err
+		return model.Message{}, s.notFound(err, "message", m.ID)
 	}
 	return out, nil
-}
-
-// orNoRows turns a nil error (no row affected) into sql.ErrNoRows.
-func orNoRows(err error) error {
-	if err == nil {
-		return sql.ErrNoRows
-	}
-	return err
 }

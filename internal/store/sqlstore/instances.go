@@ -1,57 +1,51 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
 
-const flowInstanceCols = `id, flow_config_id, name, description, message_count, last_message_at,
+var flowInstances = table[model.FlowInstance]{
+	name: "flow_instances", resource: "flow instance",
+	cols: `id, flow_config_id, name, description, message_count, last_message_at,
 	coalesce(parent_instance_id, ''), coalesce(forked_from_message_id, ''),
 	override_constitution_id, override_sysprompt_id, override_superego_enabled,
-	coalesce(comparison_id, ''), version, created_at, updated_at`
+	coalesce(comparison_id, ''), version, created_at, updated_at`,
+	scan: scanFlowInstance,
+}
 
-func scanFlowInstance(sc scanner) (model.FlowInstance, error) {
+func scanFlowInstance(sc Scanner) (model.FlowInstance, error) {
 	var i model.FlowInstance
-	var created, updated string
-	var last, ovConst, ovSys sql.NullString
+	var ovConst, ovSys sql.NullString
 	var ovEnabled sql.NullBool
-	err := sc.Scan(&i.ID, &i.FlowConfigID, &i.Name, &i.Description, &i.MessageCount, &last,
+	err := sc.Scan(&i.ID, &i.FlowConfigID, &i.Name, &i.Description, &i.MessageCount, atOrNil{&i.LastMessageAt},
 		&i.ParentInstanceID, &i.ForkedFromMessageID, &ovConst, &ovSys, &ovEnabled,
-		&i.ComparisonID, &i.Version, &created, &updated)
-	if err != nil {
+		&i.ComparisonID, &i.Version, at{&i.CreatedAt}, at{&i.UpdatedAt})
+	if err != nil || !(ovConst.Valid || ovSys.Valid || ovEnabled.Valid) {
 		return i, err
 	}
-	if i.LastMessageAt, err = parseNullTime(last); err != nil {
-		return i, err
+	i.Overrides = &model.Overrides{}
+	if ovConst.Valid {
+		i.Overrides.ConstitutionID = &ovConst.String
 	}
-	if ovConst.Valid || ovSys.Valid || ovEnabled.Valid {
-		o := model.Overrides{}
-		if ovConst.Valid {
-			o.ConstitutionID = &ovConst.String
-		}
-		if ovSys.Valid {
-			o.SyspromptID = &ovSys.String
-		}
-		if ovEnabled.Valid {
-			o.SuperegoEnabled = &ovEnabled.Bool
-		}
-		i.Overrides = &o
+	if ovSys.Valid {
+		i.Overrides.SyspromptID = &ovSys.String
 	}
-	if i.CreatedAt, err = parseTime(created); err != nil {
-		return i, err
+	if ovEnabled.Valid {
+		i.Overrides.SuperegoEnabled = &ovEnabled.Bool
 	}
-	i.UpdatedAt, err = parseTime(updated)
-	return i, err
+	return i, nil
 }
 
 // instanceKey is the cursor of the newest-first instance list.
 type instanceKey struct {
-	CreatedAt string `json:"t"`
+	CreatedAt string `json:"t"` // TimeLayout
 	ID        string `json:"id"`
 }
 
@@ -63,47 +57,40 @@ func (s *Store) ListFlowInstances(ctx context.Context, f store.InstanceFilter, p
 	if err != nil {
 		return nil, "", err
 	}
-	q := `SELECT ` + flowInstanceCols + ` FROM flow_instances WHERE 1 = 1`
+	r := s.reader()
+	q := `SELECT ` + flowInstances.cols + ` FROM flow_instances WHERE 1 = 1`
 	var args []any
 	if ok {
-		if _, err := parseTime(k.CreatedAt); err != nil || k.ID == "" {
+		after, err := time.Parse(TimeLayout, k.CreatedAt)
+		if err != nil || k.ID == "" {
 			return nil, "", fmt.Errorf("%w: bad key", store.ErrBadCursor)
 		}
 		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, k.CreatedAt, k.CreatedAt, k.ID)
+		args = append(args, r.time(after), r.time(after), k.ID)
 	}
 	if f.ComparisonID != "" {
 		q += ` AND comparison_id = ?`
 		args = append(args, f.ComparisonID)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, p.Size()+1)
-	out, err := queryAll(ctx, s.r, scanFlowInstance, q, args...)
+	out, err := queryAll(ctx, r, flowInstances.scan, q, append(args, p.Size()+1)...)
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: list flow instances: %w", err)
+		return nil, "", s.errorf("list flow instances: %w", err)
 	}
 	items, next := store.Paginate(out, p.Size(), func(i model.FlowInstance) any {
-		return instanceKey{CreatedAt: fmtTime(i.CreatedAt), ID: i.ID}
+		return instanceKey{CreatedAt: i.CreatedAt.UTC().Format(TimeLayout), ID: i.ID}
 	})
 	return items, next, nil
 }
 
 // GetFlowInstance returns one instance.
 func (s *Store) GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error) {
-	return getFlowInstance(ctx, s.r, id)
-}
-
-func getFlowInstance(ctx context.Context, q querier, id string) (model.FlowInstance, error) {
-	i, err := scanFlowInstance(q.QueryRowContext(ctx, `SELECT `+flowInstanceCols+` FROM flow_instances WHERE id = ?`, id))
-	if err != nil {
-		return model.FlowInstance{}, notFound(err, "flow instance", id)
-	}
-	return i, nil
+	return flowInstances.get(ctx, s.reader(), id)
 }
 
 // CreateFlowInstance stores a new, empty instance.
 func (s *Store) CreateFlowInstance(ctx context.Context, i model.FlowInstance) (model.FlowInstance, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx db) error {
 		var err error
 		i, err = insertFlowInstance(ctx, tx, i)
 		return err
@@ -116,7 +103,7 @@ func (s *Store) CreateFlowInstance(ctx context.Context, i model.FlowInstance) (m
 
 // checkInstanceRefs checks the config and the override references. Override
 // fields are named as a rerun request names them.
-func checkInstanceRefs(ctx context.Context, q querier, i model.FlowInstance) error {
+func checkInstanceRefs(ctx context.Context, q db, i model.FlowInstance) error {
 	if i.FlowConfigID == "" {
 		return &store.RefError{Field: "flow_config_id", ID: ""}
 	}
@@ -138,7 +125,7 @@ func checkInstanceRefs(ctx context.Context, q querier, i model.FlowInstance) err
 	return nil
 }
 
-func insertFlowInstance(ctx context.Context, tx *sql.Tx, i model.FlowInstance) (model.FlowInstance, error) {
+func insertFlowInstance(ctx context.Context, tx db, i model.FlowInstance) (model.FlowInstance, error) {
 	if err := checkInstanceRefs(ctx, tx, i); err != nil {
 		return i, err
 	}
@@ -169,35 +156,19 @@ func insertFlowInstance(ctx context.Context, tx *sql.Tx, i model.FlowInstance) (
 		 override_superego_enabled, comparison_id, version, created_at, updated_at)
 		 VALUES (?, ?, ?, ?, 0, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		i.ID, i.FlowConfigID, i.Name, i.Description, nullStr(i.ParentInstanceID), nullStr(i.ForkedFromMessageID),
-		ovConst, ovSys, ovEnabled, nullStr(i.ComparisonID), i.Version, fmtTime(t), fmtTime(t))
-	if isUniqueViolation(err) {
-		return i, fmt.Errorf("flow instance %q already exists: %w", i.ID, store.ErrConflict)
-	}
-	if err != nil {
-		return i, fmt.Errorf("sqlite: create flow instance: %w", err)
-	}
-	return i, nil
+		ovConst, ovSys, ovEnabled, nullStr(i.ComparisonID), i.Version, tx.time(t), tx.time(t))
+	return i, tx.s.created(err, "flow instance", i.ID)
 }
 
 // UpdateFlowInstance writes flow_config_id, name and description only; the
 // counters and fork fields belong to the store and the engine.
 func (s *Store) UpdateFlowInstance(ctx context.Context, i model.FlowInstance, ifVersion int) (model.FlowInstance, error) {
 	var out model.FlowInstance
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_instances", "flow instance", i.ID, ifVersion); err != nil {
-			return err
-		}
-		if err := checkInstanceRefs(ctx, tx, model.FlowInstance{FlowConfigID: i.FlowConfigID}); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx,
-			`UPDATE flow_instances SET flow_config_id = ?, name = ?, description = ?,
-			 version = version + 1, updated_at = ? WHERE id = ?`,
-			i.FlowConfigID, i.Name, i.Description, fmtTime(now()), i.ID)
-		if err != nil {
-			return fmt.Errorf("sqlite: update flow instance: %w", err)
-		}
-		out, err = getFlowInstance(ctx, tx, i.ID)
+	err := s.tx(ctx, func(tx db) error {
+		check := func() error { return checkInstanceRefs(ctx, tx, model.FlowInstance{FlowConfigID: i.FlowConfigID}) }
+		var err error
+		out, err = flowInstances.update(ctx, tx, i.ID, ifVersion, check, `flow_config_id = ?, name = ?, description = ?`,
+			i.FlowConfigID, i.Name, i.Description)
 		return err
 	})
 	if err != nil {
@@ -209,16 +180,12 @@ func (s *Store) UpdateFlowInstance(ctx context.Context, i model.FlowInstance, if
 // DeleteFlowInstance removes an instance; its messages and runs go with it
 // (ON DELETE CASCADE). Forks of it keep their copies.
 func (s *Store) DeleteFlowInstance(ctx context.Context, id string, ifVersion int) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := checkVersion(ctx, tx, "flow_instances", "flow instance", id, ifVersion); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM flow_instances WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("sqlite: delete flow instance: %w", err)
-		}
-		return nil
-	})
+	return s.tx(ctx, func(tx db) error { return flowInstances.delete(ctx, tx, id, ifVersion, false) })
 }
+
+// forkCondition is store.ForkQueryCondition with ? placeholders, which take
+// the position, the run, the source and the position again.
+var forkCondition = strings.NewReplacer("{pos}", "?", "{src}", "?", "{run}", "?").Replace(store.ForkQueryCondition)
 
 // ForkFlowInstance copies the history up to and including a user message
 // into a new instance. The copies get new ids and keep every other field,
@@ -227,7 +194,7 @@ func (s *Store) DeleteFlowInstance(ctx context.Context, id string, ifVersion int
 // overrides and comparison id; the store sets the parent fields.
 func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork model.FlowInstance) (model.FlowInstance, error) {
 	var out model.FlowInstance
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx db) error {
 		m, err := getMessage(ctx, tx, messageID)
 		if err != nil {
 			return err
@@ -235,7 +202,9 @@ func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork mod
 		if m.Role != model.RoleUser {
 			return fmt.Errorf("message_id: %q is a %s message, not a user message: %w", messageID, m.Role, store.ErrInvalidReference)
 		}
-		src, err := getFlowInstance(ctx, tx, m.FlowInstanceID)
+		// The share lock on the source keeps it from being deleted while
+		// its messages are copied, without blocking appends to it.
+		src, err := flowInstances.get(ctx, tx, m.FlowInstanceID, s.d.LockShare)
 		if err != nil {
 			return err
 		}
@@ -249,12 +218,11 @@ func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork mod
 		if out, err = insertFlowInstance(ctx, tx, fork); err != nil {
 			return err
 		}
-		cond := strings.NewReplacer("{pos}", "?1", "{src}", "?2", "{run}", "?3").Replace(store.ForkQueryCondition)
-		msgs, err := queryMessages(ctx, tx,
-			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ?2 AND `+cond+` ORDER BY position`,
-			m.Position, src.ID, m.RunID)
+		msgs, err := queryAll(ctx, tx, scanMessage,
+			`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND `+forkCondition+` ORDER BY position`,
+			src.ID, m.Position, m.RunID, src.ID, m.Position)
 		if err != nil {
-			return err
+			return s.errorf("fork flow instance: %w", err)
 		}
 		for _, c := range store.ForkHistory(msgs, messageID) {
 			c.ID, c.FlowInstanceID = model.NewID(), out.ID
@@ -268,9 +236,9 @@ func (s *Store) ForkFlowInstance(ctx context.Context, messageID string, fork mod
 			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE flow_instances SET message_count = ?, last_message_at = ? WHERE id = ?`,
-			out.MessageCount, nullTime(out.LastMessageAt), out.ID)
+			out.MessageCount, tx.nullTime(out.LastMessageAt), out.ID)
 		if err != nil {
-			return fmt.Errorf("sqlite: fork flow instance: %w", err)
+			return s.errorf("fork flow instance: %w", err)
 		}
 		return nil
 	})

@@ -1,31 +1,22 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
 
-const runCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
+// RunCols are the columns ScanRun reads, in order.
+const RunCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
 	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
 
-func scanRun(sc scanner) (model.Run, error) {
+// ScanRun reads a row of RunCols.
+func ScanRun(sc Scanner) (model.Run, error) {
 	var r model.Run
-	var created string
-	var finished sql.NullString
 	err := sc.Scan(&r.ID, &r.FlowInstanceID, &r.FlowConfigID, &r.UserMessageID, &r.ComparisonID, &r.Status,
 		&r.Decision, &r.Error, &r.Usage.InputTokens, &r.Usage.OutputTokens, &r.Timings.SuperegoMs,
-		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, &created, &finished)
-	if err != nil {
-		return r, err
-	}
-	if r.CreatedAt, err = parseTime(created); err != nil {
-		return r, err
-	}
-	r.FinishedAt, err = parseNullTime(finished)
+		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt})
 	return r, err
 }
 
@@ -40,7 +31,7 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 	}
 	r.CreatedAt = now()
 	r.FinishedAt = roundTime(r.FinishedAt)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx db) error {
 		if r.FlowInstanceID == "" {
 			return &store.RefError{Field: "flow_instance_id"}
 		}
@@ -48,17 +39,11 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 			return err
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
 			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
-			r.Timings.TotalMs, r.LastSeq, fmtTime(r.CreatedAt), nullTime(r.FinishedAt))
-		if isUniqueViolation(err) {
-			return fmt.Errorf("run %q already exists: %w", r.ID, store.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: create run: %w", err)
-		}
-		return nil
+			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt))
+		return s.created(err, "run", r.ID)
 	})
 	if err != nil {
 		return model.Run{}, err
@@ -68,9 +53,9 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 
 // GetRun returns one run.
 func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
-	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	r, err := ScanRun(s.reader().QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, id))
 	if err != nil {
-		return model.Run{}, notFound(err, "run", id)
+		return model.Run{}, s.notFound(err, "run", id)
 	}
 	return r, nil
 }
@@ -78,56 +63,45 @@ func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
 // UpdateRun rewrites a run's progress: status, decision, error, usage,
 // timings, last_seq and finished_at. Its ids and created_at stay.
 func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
-	var out model.Run
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
-			 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ? WHERE id = ?`,
-			r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
-			r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
-			nullTime(roundTime(r.FinishedAt)), r.ID)
-		if err != nil {
-			return fmt.Errorf("sqlite: update run: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return notFound(orNoRows(err), "run", r.ID)
-		}
-		out, err = scanRun(tx.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, r.ID))
-		if err != nil {
-			return fmt.Errorf("sqlite: update run: %w", err)
-		}
-		return nil
-	})
+	w := s.writer()
+	out, err := ScanRun(w.QueryRowContext(ctx,
+		`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
+		 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+		 WHERE id = ? RETURNING `+RunCols,
+		r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
+		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
+		w.nullTime(roundTime(r.FinishedAt)), r.ID))
 	if err != nil {
-		return model.Run{}, err
+		return model.Run{}, s.notFound(err, "run", r.ID)
 	}
 	return out, nil
 }
 
-// interruptedError is recorded on runs a restart cut short, unless the run
+// InterruptedError is recorded on runs a restart cut short, unless the run
 // already carried an error of its own.
-const interruptedError = "the server stopped before the run finished"
+const InterruptedError = "the server stopped before the run finished"
 
 // InterruptRunning marks every running run, and the messages it was still
 // streaming, as interrupted. Partial text is kept. Called at start-up, when
-// no run can really be in progress.
+// no run of this process can be in progress. (The PostgreSQL store, shared
+// by replicas, has its own that spares runs other replicas hold.)
 func (s *Store) InterruptRunning(ctx context.Context) (int, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		at := fmtTime(now())
+	err := s.tx(ctx, func(tx db) error {
+		at := tx.time(now())
 		_, err := tx.ExecContext(ctx,
 			`UPDATE messages SET status = ?, updated_at = ?
 			 WHERE status = ? AND run_id IN (SELECT id FROM runs WHERE status = ?)`,
 			model.MessageInterrupted, at, model.MessageStreaming, model.RunRunning)
 		if err != nil {
-			return fmt.Errorf("sqlite: interrupt messages: %w", err)
+			return s.errorf("interrupt messages: %w", err)
 		}
 		res, err := tx.ExecContext(ctx,
 			`UPDATE runs SET status = ?, finished_at = ?, error = CASE WHEN error = '' THEN ? ELSE error END
 			 WHERE status = ?`,
-			model.RunInterrupted, at, interruptedError, model.RunRunning)
+			model.RunInterrupted, at, InterruptedError, model.RunRunning)
 		if err != nil {
-			return fmt.Errorf("sqlite: interrupt runs: %w", err)
+			return s.errorf("interrupt runs: %w", err)
 		}
 		n, err = res.RowsAffected()
 		return err

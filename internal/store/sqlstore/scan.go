@@ -1,0 +1,86 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TimeLayout is how SQLite keeps times: fixed-width, so stored times sort
+// as strings, at microseconds like PostgreSQL's timestamptz. Cursors carry
+// times in this form on both databases.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// Scanner is what *sql.Row, *sql.Rows and pgx's rows share.
+type Scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q db, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, errors.Join(err, rows.Close())
+		}
+		out = append(out, v)
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
+}
+
+// at scans a time column, stored as text (SQLite) or timestamptz
+// (PostgreSQL), into a UTC time.
+type at struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (a at) Scan(src any) error {
+	t, err := parseTime(src)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return errors.New("stored time is NULL")
+	}
+	*a.t = *t
+	return nil
+}
+
+// atOrNil scans a nullable time column.
+type atOrNil struct{ t **time.Time }
+
+// Scan implements sql.Scanner.
+func (a atOrNil) Scan(src any) error {
+	t, err := parseTime(src)
+	*a.t = t
+	return err
+}
+
+func parseTime(src any) (*time.Time, error) {
+	var t time.Time
+	switch v := src.(type) {
+	case nil:
+		return nil, nil
+	case time.Time:
+		t = v.UTC()
+	case string:
+		return parseText(v)
+	case []byte:
+		return parseText(string(v))
+	default:
+		return nil, fmt.Errorf("stored time has type %T", src)
+	}
+	return &t, nil
+}
+
+func parseText(s string) (*time.Time, error) {
+	t, err := time.Parse(TimeLayout, s)
+	if err != nil {
+		return nil, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	t = t.UTC()
+	return &t, nil
+}
