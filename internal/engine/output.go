@@ -35,7 +35,9 @@ type outputVerdict struct {
 
 // blocks reports whether the verdict withdraws the answer: BLOCK, or no
 // parsable decision under the on_superego_error "block" policy.
-func (v outputVerdict) blocks() bool { return v.decision == model.DecisionBlock || v.decision == model.DecisionError }
+func (v outputVerdict) blocks() bool {
+	return v.decision == model.DecisionBlock || v.decision == model.DecisionError
+}
 
 // screenOutput has the superego judge text, the answer or a window of it,
 // against the run's constitution. With thinking its reasoning is streamed

@@ -9,14 +9,16 @@ import (
 
 // RunCols are the columns ScanRun reads, in order.
 const RunCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
-	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
+	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at,
+	wasted_tokens`
 
 // ScanRun reads a row of RunCols.
 func ScanRun(sc Scanner) (model.Run, error) {
 	var r model.Run
 	err := sc.Scan(&r.ID, &r.FlowInstanceID, &r.FlowConfigID, &r.UserMessageID, &r.ComparisonID, &r.Status,
 		&r.Decision, &r.Error, &r.Usage.InputTokens, &r.Usage.OutputTokens, &r.Timings.SuperegoMs,
-		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt})
+		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt},
+		&r.Usage.WastedTokens)
 	return r, err
 }
 
@@ -39,10 +41,10 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 			return err
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
 			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
-			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt))
+			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt), r.Usage.WastedTokens)
 		return s.created(err, "run", r.ID)
 	})
 	if err != nil {
@@ -66,9 +68,9 @@ func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
 	w := s.writer()
 	out, err := ScanRun(w.QueryRowContext(ctx,
 		`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
-		 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+		 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
 		 WHERE id = ? RETURNING `+RunCols,
-		r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
+		r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
 		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
 		w.nullTime(roundTime(r.FinishedAt)), r.ID))
 	if err != nil {

@@ -492,9 +492,11 @@ export interface components {
             user_message?: components["schemas"]["Message"];
             /** Format: int64 */
             version?: number;
+            withdrawn?: boolean;
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
             created_at: string;
@@ -502,6 +504,9 @@ export interface components {
             id: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -539,10 +544,14 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             description: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -550,6 +559,12 @@ export interface components {
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /**
+             * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start: "after_verdict" | "speculative";
             /** @description Constitution the superego screens against; must exist. */
             constitution_id: string;
             description?: string;
@@ -561,6 +576,18 @@ export interface components {
              * @enum {string}
              */
             on_superego_error: "block" | "allow";
+            /**
+             * Format: int64
+             * @description Tokens per screened chunk when screen_output is streaming.
+             * @default 40
+             */
+            screen_chunk: number;
+            /**
+             * @description Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn.
+             * @default off
+             * @enum {string}
+             */
+            screen_output: "off" | "final" | "streaming";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
@@ -737,6 +764,11 @@ export interface components {
         };
         TemplateConfigInput: {
             assistant_model?: string;
+            /**
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start: "after_verdict" | "speculative";
             /** @description Must exist. */
             constitution_id: string;
             description?: string;
@@ -747,6 +779,16 @@ export interface components {
              * @enum {string}
              */
             on_superego_error: "block" | "allow";
+            /**
+             * Format: int64
+             * @default 40
+             */
+            screen_chunk: number;
+            /**
+             * @default off
+             * @enum {string}
+             */
+            screen_output: "off" | "final" | "streaming";
             /**
              * @description Default true.
              * @default true
@@ -769,6 +811,8 @@ export interface components {
             input_tokens: number;
             /** Format: int64 */
             output_tokens: number;
+            /** Format: int64 */
+            wasted_tokens?: number;
         };
     };
     responses: never;

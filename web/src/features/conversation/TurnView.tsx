@@ -89,6 +89,13 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
           {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
+          {a.message?.decision && (
+            <p className={`output-verdict${a.message.status === 'withdrawn' ? ' status-blocked' : ''}`} data-testid="output-verdict">
+              <DecisionBadge decision={a.message.decision} /> Output screen
+              {a.message.status === 'withdrawn' ? ': answer withdrawn' : ''}
+              {a.message.reason ? ` — ${a.message.reason}` : ''}
+            </p>
+          )}
         </section>
       )}
 
@@ -131,6 +138,7 @@ function TurnDetails({ turn }: { turn: Turn }) {
   if (turn.superego?.model) rows.push(['Superego model', turn.superego.model])
   if (am?.model) rows.push(['Assistant model', am.model])
   if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out`])
+  if (turn.usage?.wasted_tokens) rows.push(['Wasted (speculative)', `${turn.usage.wasted_tokens} tokens`])
   if (timings?.superego_ms !== undefined) rows.push(['Superego', `${timings.superego_ms} ms`])
   if (timings?.first_token_ms !== undefined) rows.push(['First token', `${timings.first_token_ms} ms`])
   if (timings?.total_ms !== undefined) rows.push(['Total', `${timings.total_ms} ms`])
