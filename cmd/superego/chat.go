@@ -103,9 +103,43 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	return printRun(ctx, sub, stdout, eng, run.ID)
 }
 
+// Exit codes of `superego chat` (README "Configuration"): scripts can tell
+// an answer from a block, a failure, a cancellation and a cut answer.
+const (
+	exitBlocked   = 3 // the superego blocked the message (BLOCK, or ERROR under the block policy)
+	exitFailed    = 4 // the run failed: provider error, bad key, timeout
+	exitCancelled = 5 // cancelled (Ctrl-C) or interrupted
+	exitTruncated = 6 // answered, but the provider cut the answer short
+)
+
+// exitError ends the command with a specific exit code.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// runExit is the error, nil for a full answer, that tells how a run ended.
+func runExit(status, errText string, truncated bool) error {
+	switch {
+	case status == model.RunCompleted && truncated:
+		return &exitError{exitTruncated, "the answer was cut short by the provider"}
+	case status == model.RunCompleted:
+		return nil
+	case status == model.RunBlocked:
+		return &exitError{exitBlocked, strings.TrimSpace("blocked by the superego " + errText)}
+	case status == model.RunCancelled, status == model.RunInterrupted:
+		return &exitError{exitCancelled, status + ": " + errText}
+	}
+	return &exitError{exitFailed, "run failed: " + errText}
+}
+
 // printRun renders a run's events until it finishes. Ctrl-C cancels the run.
 func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *engine.Engine, runID string) error {
 	section := ""
+	var status, errText string
+	truncated := false
 	enter := func(s string) {
 		if section != s {
 			_, _ = fmt.Fprintf(w, "\n── %s ──\n", s)
@@ -116,12 +150,12 @@ func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *e
 		evs, err := sub.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			_, _ = fmt.Fprintln(w)
-			return nil
+			return runExit(status, errText, truncated)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				_ = eng.Cancel(context.WithoutCancel(ctx), runID)
-				return errors.New("cancelled")
+				return &exitError{exitCancelled, "cancelled"}
 			}
 			return err
 		}
@@ -141,7 +175,10 @@ func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *e
 			case events.TypeAssistantToken:
 				enter("assistant")
 				_, _ = io.WriteString(w, e.Delta)
+			case events.TypeAssistantMessage:
+				truncated = e.Message != nil && e.Message.Status == model.MessageTruncated
 			case events.TypeRunFinished:
+				status, errText = e.Status, e.Error
 				enter("run")
 				_, _ = fmt.Fprintf(w, "%s", e.Status)
 				if e.Error != "" {

@@ -29,6 +29,10 @@ type config struct {
 	AssistantModel string
 	DemoDelay      time.Duration
 
+	FirstTokenTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxAttempts       int
+
 	MaxConcurrentUpstream int
 	MaxRunsPerSocket      int
 	RunTimeout            time.Duration
@@ -116,6 +120,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&c.SuperegoModel, flagSpec{"superego-model", "SUPEREGO_SUPEREGO_MODEL", "default superego model"}, "")
 	str(&c.AssistantModel, flagSpec{"assistant-model", "SUPEREGO_ASSISTANT_MODEL", "default assistant model"}, "")
 	dur(&c.DemoDelay, flagSpec{"demo-delay", "SUPEREGO_DEMO_DELAY", "pause between demo provider tokens (0 for none)"}, 20*time.Millisecond)
+	dur(&c.FirstTokenTimeout, flagSpec{"first-token-timeout", "SUPEREGO_FIRST_TOKEN_TIMEOUT", "how long a model may stay silent before its first token (any bytes, keep-alives too, restart the wait; 0 for no limit)"}, 90*time.Second)
+	dur(&c.IdleTimeout, flagSpec{"idle-timeout", "SUPEREGO_IDLE_TIMEOUT", "how long a streaming model may stay silent between tokens (keep-alives count as life; 0 for no limit)"}, 60*time.Second)
+	num(&c.MaxAttempts, flagSpec{"max-attempts", "SUPEREGO_MAX_ATTEMPTS", "calls per model request, first included; transient failures before the first token are retried"}, 3)
 	num(&c.MaxConcurrentUpstream, flagSpec{"max-upstream", "SUPEREGO_MAX_UPSTREAM", "concurrent upstream model calls; more queue"}, 16)
 	num(&c.MaxRunsPerSocket, flagSpec{"max-runs-per-socket", "SUPEREGO_MAX_RUNS_PER_SOCKET", "concurrent runs one WebSocket may follow"}, 16)
 	dur(&c.RunTimeout, flagSpec{"run-timeout", "SUPEREGO_RUN_TIMEOUT", "overall limit of one run"}, engine.DefaultRunTimeout)
@@ -141,6 +148,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")
 	if c.DemoDelay < 0 {
 		return c, nil, errors.New("--demo-delay must not be negative")
+	}
+	if c.FirstTokenTimeout < 0 || c.IdleTimeout < 0 {
+		return c, nil, errors.New("--first-token-timeout and --idle-timeout must not be negative (0 means no limit)")
+	}
+	if c.MaxAttempts < 1 {
+		return c, nil, fmt.Errorf("--max-attempts must be at least 1, got %d", c.MaxAttempts)
 	}
 	if c.ShutdownGrace < 0 {
 		return c, nil, errors.New("--shutdown-grace must not be negative")

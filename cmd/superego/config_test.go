@@ -66,6 +66,9 @@ func TestParseConfigBadInput(t *testing.T) {
 		{"zero history budget", []string{"--history-budget", "0"}, nil, "history-budget"},
 		{"bad env history budget", nil, map[string]string{"SUPEREGO_HISTORY_BUDGET": "lots"}, "SUPEREGO_HISTORY_BUDGET"},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
+		{"negative idle timeout", []string{"--idle-timeout", "-1s"}, nil, "idle-timeout"},
+		{"zero attempts", []string{"--max-attempts", "0"}, nil, "max-attempts"},
+		{"bad env first-token timeout", nil, map[string]string{"SUPEREGO_FIRST_TOKEN_TIMEOUT": "long"}, "SUPEREGO_FIRST_TOKEN_TIMEOUT"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,5 +207,23 @@ func TestParseConfigKeepsSecretsOutOfUsage(t *testing.T) {
 	c, _, err = parseConfig("serve", []string{"--api-token", "flag-wins"}, env, io.Discard, nil)
 	if err != nil || c.APIToken != "flag-wins" {
 		t.Fatalf("flag should win: %q %v", c.APIToken, err)
+	}
+}
+
+func TestProviderTimeoutsReachTheProviderConfig(t *testing.T) {
+	t.Parallel()
+	c, _, err := parseConfig("serve", []string{"--first-token-timeout", "10m", "--idle-timeout", "0", "--max-attempts", "5"},
+		envOf(nil), io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := providerConfig(c, nil)
+	// 0 on the command line is "no limit", a negative value to the provider.
+	if pc.FirstTokenTimeout != 10*time.Minute || pc.IdleTimeout >= 0 || pc.MaxAttempts != 5 {
+		t.Fatalf("provider config %+v", pc)
+	}
+	d, _, _ := parseConfig("serve", nil, envOf(nil), io.Discard, nil)
+	if d.FirstTokenTimeout != 90*time.Second || d.IdleTimeout != time.Minute || d.MaxAttempts != 3 {
+		t.Fatalf("defaults %+v", d)
 	}
 }

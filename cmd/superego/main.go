@@ -45,7 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	var err error
+	var (
+		err  error
+		exit *exitError
+	)
 	switch cmd {
 	case "serve":
 		err = cmdServe(ctx, args, stderr, getenv)
@@ -68,6 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &exit):
+		_, _ = fmt.Fprintf(stderr, "superego: %v\n", err)
+		return exit.code
 	default:
 		_, _ = fmt.Fprintf(stderr, "superego: %v\n", err)
 		return 1

@@ -71,7 +71,21 @@ func providerConfig(c config, onRetry func(provider string)) llm.Config {
 		OpenRouterKey:  c.OpenRouterKey,
 		AnthropicKey:   c.AnthropicKey,
 		OnRetry:        onRetry,
+		// 0 means no limit on the command line; RetryOptions reads a
+		// negative value that way.
+		FirstTokenTimeout: noLimit(c.FirstTokenTimeout),
+		IdleTimeout:       noLimit(c.IdleTimeout),
+		MaxAttempts:       c.MaxAttempts,
+		MaxConns:          c.MaxConcurrentUpstream,
 	}
+}
+
+// noLimit maps the command line's 0 ("no limit") to RetryOptions' -1.
+func noLimit(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newApp wires store, providers, engine and the HTTP surface.

@@ -11,14 +11,18 @@ import (
 )
 
 // instanceNotices returns the flow_instance notifications queued on ch so far, as
-// "action:id".
+// "action:id", followed by "@run" when the notice names a run.
 func instanceNotices(ch <-chan events.Event) []string {
 	var out []string
 	for {
 		select {
 		case e := <-ch:
 			if e.Type == events.TypeResourceChanged && e.Resource == "flow_instance" {
-				out = append(out, e.Action+":"+e.ID)
+				n := e.Action + ":" + e.ID
+				if e.RunID != "" {
+					n += "@" + e.RunID
+				}
+				out = append(out, n)
 			}
 		default:
 			return out
@@ -38,8 +42,8 @@ func only(action string, entries []string) []string {
 }
 
 // Instances the engine creates (comparison columns and forks) are announced
-// like REST writes, and so is every run's start and end on its instance, so
-// other clients list and refresh them without polling.
+// like REST writes, and so is every run's start and end on its instance
+// (naming the run), so other clients list and refresh them without polling.
 func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 	t.Parallel()
 	bus := events.NewLocalBus()
@@ -51,8 +55,11 @@ func TestEngineAnnouncesTheInstancesItCreates(t *testing.T) {
 
 	first := must(f.eng.Send(ctx, f.instance, "First"))
 	f.wait(t, first.ID)
-	if got := instanceNotices(ch); !slices.Equal(got, []string{"updated:" + f.instance, "updated:" + f.instance}) {
-		t.Fatalf("a send announced %v, want its instance updated at start and end", got)
+	// The run's start and end name the run, so that only the clients
+	// showing its instance get them.
+	run := "updated:" + f.instance + "@" + first.ID
+	if got := instanceNotices(ch); !slices.Equal(got, []string{run, run}) {
+		t.Fatalf("a send announced %v, want its instance updated at start and end by run %s", got, first.ID)
 	}
 
 	other := f.config(t, "Other", "")

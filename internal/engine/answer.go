@@ -222,7 +222,7 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		stepErr = callErr
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(a.res.stop)
 		if a.verdict != nil {
 			msg.Decision, msg.Reason = a.verdict.decision, a.verdict.reason
 		}

@@ -88,8 +88,16 @@ type Config struct {
 // created (a comparison column, a fork), or one whose conversation grew
 // (a run started or finished), so that other tabs refresh it.
 func (e *Engine) announce(ctx context.Context, action string, inst model.FlowInstance) {
+	e.announceRun(ctx, action, inst, "")
+}
+
+// announceRun is announce for a run's start or end on inst: the notice names
+// the run, so that it goes only to the clients that show inst.
+func (e *Engine) announceRun(ctx context.Context, action string, inst model.FlowInstance, runID string) {
 	if e.cfg.Bus != nil {
-		e.cfg.Bus.Publish(ctx, events.ResourceChanged("flow_instance", action, inst.ID, inst.Version))
+		ev := events.ResourceChanged("flow_instance", action, inst.ID, inst.Version)
+		ev.RunID = runID
+		e.cfg.Bus.Publish(ctx, ev)
 	}
 }
 

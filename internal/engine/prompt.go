@@ -189,7 +189,8 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 				turns[i].errored = true
 			}
 		case model.RoleAssistant:
-			if m.Status == model.MessageComplete && m.Content != "" {
+			// A cut answer is still what the user was shown.
+			if (m.Status == model.MessageComplete || m.Status == model.MessageTruncated) && m.Content != "" {
 				mm := m
 				turns[i].assistant = &mm
 			}

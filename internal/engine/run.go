@@ -83,7 +83,7 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	e.logs.add(r.log)
 	um := user
 	r.emit(events.Event{Type: events.TypeRunStarted, UserMessage: &um})
-	e.announce(ctx, events.ActionUpdated, inst)
+	e.announceRun(ctx, events.ActionUpdated, inst, rec.ID)
 	return r, nil
 }
 
@@ -269,13 +269,22 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 		msg.Status, msg.Error = messageStatus(status), why
 		r.saveMessage(msg)
 		return superegoOutcome{}, context.Cause(ctx)
+	case callErr != nil && llm.IsConfigError(callErr):
+		// A bad key or model says nothing about the message: the run
+		// fails with the provider's error instead of a superego ERROR.
+		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
+		r.saveMessage(msg)
+		return superegoOutcome{}, callErr
 	case callErr != nil:
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
 		out = superegoOutcome{decision: model.DecisionError, reason: "superego call failed: " + callErr.Error()}
 	default:
-		msg.Status = model.MessageComplete
+		msg.Status, msg.Error = endedStatus(res.stop)
 		d, reason, ok := ParseDecision(msg.Content)
-		if !ok {
+		switch {
+		case !ok && msg.Status == model.MessageTruncated:
+			d, reason = model.DecisionError, "the superego's reply was "+msg.Error+" before its decision line"
+		case !ok:
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
 		out = superegoOutcome{decision: d, reason: reason}
@@ -339,7 +348,7 @@ func (r *run) finish(status, errText string) {
 	// run_finished finds the run ended over REST too.
 	r.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
-	e.announce(sctx, events.ActionUpdated, r.inst)
+	e.announceRun(sctx, events.ActionUpdated, r.inst, r.rec.ID)
 }
 
 // emit stamps ev with the run's identity and the next seq and appends it

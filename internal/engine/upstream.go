@@ -22,6 +22,7 @@ type call struct {
 	firstToken time.Duration // from the request (after queueing) to the first delta
 	gotToken   bool
 	total      time.Duration
+	stop       string // the provider's stop reason, when it gave one
 }
 
 // stream makes one upstream call under the global concurrency limit,
@@ -57,12 +58,10 @@ func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.
 				c.firstToken = e.now().Sub(t0)
 			}
 		case llm.KindUsage:
-			if ev.Usage.InputTokens > 0 {
-				c.usage.InputTokens = ev.Usage.InputTokens
-			}
-			if ev.Usage.OutputTokens > 0 {
-				c.usage.OutputTokens = ev.Usage.OutputTokens
-			}
+			// One per attempt, failed ones included: all are billed.
+			c.usage = c.usage.Add(ev.Usage)
+		case llm.KindStop:
+			c.stop = ev.Stop
 		}
 		on(ev)
 		// A provider that ignores cancellation is stopped here.
@@ -87,6 +86,15 @@ func cleanText(s string) string {
 		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	}
 	return s
+}
+
+// endedStatus is the status of a message whose stream ended normally:
+// truncated, with the stop reason as its error, when the provider cut it.
+func endedStatus(stop string) (status, why string) {
+	if llm.Cut(stop) {
+		return model.MessageTruncated, "cut short by the provider (" + stop + ")"
+	}
+	return model.MessageComplete, ""
 }
 
 // messageStatus maps a run's end status to its last message's status.

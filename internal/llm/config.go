@@ -43,6 +43,10 @@ type Config struct {
 
 	// ConnectTimeout bounds dialing and the TLS handshake (default 10s).
 	ConnectTimeout time.Duration
+	// MaxConns is how many upstream calls may run at once (--max-upstream);
+	// the transport keeps as many idle connections per host, so that calls
+	// reuse them instead of dialing anew (default DefaultIdleConnsPerHost).
+	MaxConns int
 	// FirstTokenTimeout, IdleTimeout and MaxAttempts: see RetryOptions.
 	FirstTokenTimeout time.Duration
 	IdleTimeout       time.Duration
@@ -105,16 +109,36 @@ func (c *Catalog) Info() ModelsInfo {
 	return info
 }
 
-// NewHTTPClient returns a client for streaming calls: dialing and the TLS
-// handshake are bounded by connectTimeout, but there is no overall timeout
-// because a long answer may legitimately stream for minutes (WithRetry's
-// first-token and idle timeouts bound it instead).
+// DefaultIdleConnsPerHost is how many idle connections to one upstream host
+// a client keeps when the number of concurrent calls is not given: the
+// engine's default limit of concurrent upstream calls.
+const DefaultIdleConnsPerHost = 16
+
+// NewHTTPClient returns a client for streaming calls (see NewPooledHTTPClient)
+// that keeps DefaultIdleConnsPerHost idle connections per host.
 func NewHTTPClient(connectTimeout time.Duration) *http.Client {
+	return NewPooledHTTPClient(connectTimeout, 0)
+}
+
+// NewPooledHTTPClient returns a client for streaming calls: dialing and the
+// TLS handshake are bounded by connectTimeout, but there is no overall
+// timeout because a long answer may legitimately stream for minutes
+// (WithRetry's first-token and idle timeouts bound it instead). It keeps up
+// to conns idle connections per host (DefaultIdleConnsPerHost when conns <=
+// 0): Go's default of 2 would close all but two connections after a burst of
+// concurrent calls and dial (and handshake TLS) anew for the next.
+func NewPooledHTTPClient(connectTimeout time.Duration, conns int) *http.Client {
 	if connectTimeout <= 0 {
 		connectTimeout = 10 * time.Second
+	}
+	if conns <= 0 {
+		conns = DefaultIdleConnsPerHost
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = connectTimeout
+	t.MaxIdleConnsPerHost = conns
+	// Room for that many to each of a few hosts (several providers).
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*conns)
 	return &http.Client{Transport: t}
 }

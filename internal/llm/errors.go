@@ -173,3 +173,29 @@ func Redact(s string, secrets ...string) string {
 	}
 	return keyPattern.ReplaceAllString(s, "[redacted]")
 }
+
+// ErrNotConfigured means a request named a provider that is not set up
+// (no key, no base URL) on this server.
+var ErrNotConfigured = errors.New("provider is not configured")
+
+// IsConfigError reports whether err is the provider refusing the request
+// as set up rather than failing to answer it: a bad or missing key (401),
+// no access (403), an unknown model or endpoint (404), a request it
+// rejects (400, 422), or a provider that is not configured. Retrying
+// cannot help, and it says nothing about the message being screened, so
+// the engine fails the run with it instead of recording a superego ERROR.
+func IsConfigError(err error) bool {
+	if errors.Is(err, ErrNotConfigured) {
+		return true
+	}
+	var ue *UpstreamError
+	if !errors.As(err, &ue) {
+		return false
+	}
+	switch ue.Status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}

@@ -52,13 +52,33 @@ const (
 	KindReasoning Kind = iota + 1 // Delta is reasoning/thinking text
 	KindText                      // Delta is visible answer text
 	KindUsage                     // Usage is set
+	KindStop                      // Stop is set: why the model stopped
 )
 
-// Event is one item of a provider's stream.
+// Event is one item of a provider's stream. A provider emits at most one
+// KindStop and one KindUsage event per call, after the text; the usage
+// event is also emitted when the call fails or is cancelled after the
+// provider reported usage (those tokens are billed), so consumers add up
+// the usage events of all attempts.
 type Event struct {
 	Kind  Kind
 	Delta string
 	Usage model.Usage
+	// Stop is the provider's stop reason as it sent it (Anthropic's
+	// stop_reason, OpenAI's finish_reason): "end_turn", "stop",
+	// "max_tokens", "length", "refusal", "content_filter", ...
+	Stop string
+}
+
+// Cut reports whether a stop reason means the answer was cut short rather
+// than finished: by the output token limit, the context window, or the
+// provider's content filter or refusal.
+func Cut(stop string) bool {
+	switch stop {
+	case "max_tokens", "length", "model_context_window_exceeded", "refusal", "content_filter":
+		return true
+	}
+	return false
 }
 
 // Provider streams chat completions. Stream calls emit for every event in

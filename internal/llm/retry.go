@@ -5,7 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -139,52 +139,32 @@ func (r *retrying) backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// attempt makes one call under a child context that the timeout watchdog
-// cancels with ErrFirstTokenTimeout or ErrStallTimeout as its cause.
+// attempt makes one call under a child context that the watchdog cancels
+// with ErrFirstTokenTimeout or ErrStallTimeout as its cause. Only answer
+// text and reasoning count as emitted: a usage or stop event does not
+// stop a retry.
 func (r *retrying) attempt(ctx context.Context, req Request, emit func(Event) error) (emitted, consumerErr bool, err error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-
-	var gotFirst atomic.Bool
-	fire := func() {
-		if gotFirst.Load() {
-			cancel(ErrStallTimeout)
-		} else {
-			cancel(ErrFirstTokenTimeout)
-		}
-	}
-	var timer *time.Timer
-	if r.o.FirstTokenTimeout > 0 {
-		timer = time.AfterFunc(r.o.FirstTokenTimeout, fire)
-	}
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	w := newWatchdog(r.o.FirstTokenTimeout, r.o.IdleTimeout, cancel)
+	defer w.stop()
+	actx = WithHeartbeat(actx, w.beat)
 
 	var emitErr error
 	err = r.p.Stream(actx, req, func(ev Event) error {
-		gotFirst.Store(true)
-		emitted = true
-		// The idle clock measures upstream silence, not time spent in a
-		// slow consumer, so it is stopped while emit runs.
-		if timer != nil {
-			timer.Stop()
+		if ev.Kind == KindReasoning || ev.Kind == KindText {
+			emitted = true
 		}
+		// The idle clock measures upstream silence, not time spent in a
+		// slow consumer, so it is paused while emit runs.
+		w.pause()
 		if e := emit(ev); e != nil {
-			emitErr = e
+			if emitErr == nil {
+				emitErr = e // a provider may still emit its usage after it
+			}
 			return e
 		}
-		if r.o.IdleTimeout > 0 {
-			if timer == nil {
-				timer = time.AfterFunc(r.o.IdleTimeout, fire)
-			} else {
-				timer.Reset(r.o.IdleTimeout)
-			}
-		} else {
-			timer = nil
-		}
+		w.resume(ev.Kind == KindReasoning || ev.Kind == KindText)
 		return nil
 	})
 	if emitErr != nil && errors.Is(err, emitErr) {
@@ -199,6 +179,78 @@ func (r *retrying) attempt(ctx context.Context, req Request, emit func(Event) er
 		}
 	}
 	return emitted, false, err
+}
+
+// watchdog ends an attempt that stays silent too long: first bounds the
+// wait for the first text or reasoning, idle the silence after it. Any
+// bytes on the wire (a keep-alive comment too) restart the running clock
+// with its own length, so a slow but alive upstream is not cut; the run's
+// own timeout still bounds the whole call.
+type watchdog struct {
+	mu      sync.Mutex
+	first   time.Duration
+	idle    time.Duration
+	cancel  context.CancelCauseFunc
+	timer   *time.Timer
+	started bool // the first text or reasoning arrived
+	paused  bool
+}
+
+func newWatchdog(first, idle time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{first: first, idle: idle, cancel: cancel}
+	w.arm()
+	return w
+}
+
+// arm (re)starts the clock for the current phase; mu held or not yet shared.
+func (w *watchdog) arm() {
+	d, cause := w.first, ErrFirstTokenTimeout
+	if w.started {
+		d, cause = w.idle, ErrStallTimeout
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	if d > 0 {
+		w.timer = time.AfterFunc(d, func() { w.cancel(cause) })
+	}
+}
+
+// beat notes bytes on the wire.
+func (w *watchdog) beat() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.paused {
+		w.arm()
+	}
+}
+
+func (w *watchdog) pause() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.paused = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// resume restarts the clock after emit; content ends the first-token phase.
+func (w *watchdog) resume(content bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.paused = false
+	w.started = w.started || content
+	w.arm()
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.paused = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
 }
 
 // finalError stamps the attempt count on the error, wrapping anything that

@@ -158,6 +158,10 @@ const (
 	// MessageWithdrawn: an answer the output screen blocked; it keeps its
 	// text and the verdict (Decision, Reason) but is shown as withdrawn.
 	MessageWithdrawn = "withdrawn"
+	// MessageTruncated is a message the provider cut short (its output
+	// token limit, context window, content filter or a refusal); Error
+	// names the provider's stop reason.
+	MessageTruncated = "truncated"
 )
 
 // Usage counts tokens of one model call.

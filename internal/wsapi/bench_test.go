@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/httpapi"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/wsapi"
 )
@@ -279,7 +280,13 @@ const idleSockets = 10000
 // descriptor limit.
 func BenchmarkIdleSocketHeap(b *testing.B) {
 	raiseFileLimit(b)
-	e := newBenchEnv(b)
+	// Behind the REST API's middleware, as the server mounts it: the
+	// handshake's stack is the server's, not this test's.
+	e := newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1}, handler: func(e *env) http.Handler {
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: e.st, Bus: e.bus})
+		api.HandlePublic("GET /api/ws", e.h)
+		return api.Handler()
+	}})
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {

@@ -21,6 +21,7 @@ const (
 	TypeCancel      = "cancel"
 	TypeResume      = "resume"
 	TypePing        = "ping"
+	TypeSubscribe   = "subscribe"
 )
 
 // Server frame types that are not run events (those live in package events).
@@ -47,6 +48,10 @@ const (
 const (
 	maxRequestID  = 128
 	maxNameLength = 200
+	// A socket follows the notices of at most this many resource kinds and
+	// instances: a page shows a handful (a comparison up to 8 columns).
+	maxSubscribedKinds     = 32
+	maxSubscribedInstances = 64
 )
 
 // Frame is one decoded client frame. Only the fields of its Type are set.
@@ -71,6 +76,10 @@ type Frame struct {
 	RunID string `json:"run_id,omitempty"`
 	// resume
 	AfterSeq int64 `json:"after_seq,omitempty"`
+	// subscribe: nil when the field was absent (that part of the
+	// subscription stays as it was), empty when it was [].
+	Resources       []string `json:"resources,omitempty"`
+	FlowInstanceIDs []string `json:"flow_instance_ids,omitempty"`
 }
 
 // Overrides returns the rerun overrides of a rerun frame.
@@ -102,6 +111,7 @@ var frameSpecs = map[string]frameSpec{
 	TypeCancel:      {required: []string{"run_id"}, optional: []string{"request_id"}},
 	TypeResume:      {required: []string{"run_id", "after_seq"}, optional: []string{"request_id"}},
 	TypePing:        {optional: []string{"request_id"}},
+	TypeSubscribe:   {optional: []string{"request_id", "resources", "flow_instance_ids"}},
 }
 
 // DecodeFrame parses one client text frame strictly: it must be a JSON
@@ -194,6 +204,10 @@ func decodeField(f *Frame, name string, v json.RawMessage) error {
 		err = decodeID(v, &f.RunID)
 	case "after_seq":
 		err = decodeStrict(v, &f.AfterSeq)
+	case "resources":
+		err = decodeList(v, &f.Resources, maxSubscribedKinds, validKind, "a resource kind (lower-case letters and _)")
+	case "flow_instance_ids":
+		err = decodeList(v, &f.FlowInstanceIDs, maxSubscribedInstances, model.ValidID, "a valid id")
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -271,6 +285,44 @@ func decodeStrict(v json.RawMessage, dst any) error {
 }
 
 func decodeString(v json.RawMessage, dst *string) error { return decodeStrict(v, dst) }
+
+// decodeList reads an array of at most limit strings, each accepted by ok,
+// without duplicates; the result is never nil, so [] reads as "none".
+func decodeList(v json.RawMessage, dst *[]string, limit int, ok func(string) bool, what string) error {
+	if err := decodeStrict(v, dst); err != nil {
+		return err
+	}
+	if len(*dst) > limit {
+		return fmt.Errorf("must hold at most %d entries, got %d", limit, len(*dst))
+	}
+	seen := make(map[string]bool, len(*dst))
+	out := make([]string, 0, len(*dst))
+	for _, s := range *dst {
+		if !ok(s) {
+			return fmt.Errorf("%q is not %s", truncate(s, 70), what)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	*dst = out
+	return nil
+}
+
+// validKind accepts a resource kind's shape. Kinds are not checked against a
+// fixed list so that a client may name kinds a newer server announces.
+func validKind(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_' && i > 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // decodeID reads an id field: a string in the shape of every id
 // (model.SlugPattern). A well-formed id that does not exist is reported

@@ -31,6 +31,11 @@ func TestDecodeFrameValid(t *testing.T) {
 			Frame{Type: TypeRerun, RequestID: "r", MessageID: "m", ConstitutionID: &name, SuperegoEnabled: &yes}},
 		{`{"type":"cancel","run_id":"run1"}`, Frame{Type: TypeCancel, RunID: "run1"}},
 		{`{"type":"resume","run_id":"run1","after_seq":42}`, Frame{Type: TypeResume, RunID: "run1", AfterSeq: 42}},
+		{`{"type":"subscribe"}`, Frame{Type: TypeSubscribe}},
+		{`{"type":"subscribe","resources":[],"flow_instance_ids":["a1","b2","a1"]}`,
+			Frame{Type: TypeSubscribe, Resources: []string{}, FlowInstanceIDs: []string{"a1", "b2"}}},
+		{`{"type":"subscribe","resources":["constitution","flow_instance"]}`,
+			Frame{Type: TypeSubscribe, Resources: []string{"constitution", "flow_instance"}}},
 	}
 	for _, tc := range cases {
 		got, err := DecodeFrame([]byte(tc.in))
@@ -75,7 +80,8 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"type":"rerun","request_id":"r","message_id":"m","constitution_id":"c","sysprompt_id":"s","superego_enabled":true}`,
 		`{"type":"cancel","run_id":"run1"}`, `{"type":"resume","run_id":"run1","after_seq":1e2}`,
 		`{"type":"resume","run_id":"run1","after_seq":-0}`, `{"type":"send_message","content":null}`,
-		`{"type":"ping","type":"cancel"}`, "{\"type\":\"ping\",\"request_id\":\"\xff\"}",
+		`{"type":"ping","type":"cancel"}`, `{"type":"subscribe","resources":[],"flow_instance_ids":["a"]}`,
+		`{"type":"subscribe","resources":["_x","a_"]}`, "{\"type\":\"ping\",\"request_id\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -126,6 +132,13 @@ func roundTrip(fr Frame) map[string]any {
 	_ = json.Unmarshal(b, &m)
 	if fr.Type == TypeResume {
 		m["after_seq"] = fr.AfterSeq
+	}
+	// An empty list is not the same as none: [] clears that subscription.
+	if fr.Resources != nil {
+		m["resources"] = fr.Resources
+	}
+	if fr.FlowInstanceIDs != nil {
+		m["flow_instance_ids"] = fr.FlowInstanceIDs
 	}
 	return m
 }

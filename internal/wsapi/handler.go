@@ -15,6 +15,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,7 @@ type Handler struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	watchers map[string]map[*session]struct{} // by flow instance id: the sockets subscribed to it
 	closed   bool
 	active   sync.WaitGroup // sessions still being served
 
@@ -121,8 +123,8 @@ type Handler struct {
 }
 
 // New returns the WebSocket handler. Resource notifications published on bus
-// (may be nil) go to every connected socket. Metrics are registered on reg
-// (may be nil).
+// (may be nil) go to the sockets subscribed to them (see subscribe).
+// Metrics are registered on reg (may be nil).
 func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg prometheus.Registerer) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -133,6 +135,7 @@ func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg p
 		log:        log,
 		m:          newMetrics(reg),
 		sessions:   make(map[*session]struct{}),
+		watchers:   make(map[string]map[*session]struct{}),
 		fanoutDone: make(chan struct{}),
 	}
 	if bus == nil {
@@ -154,11 +157,60 @@ func (h *Handler) fanout(ch <-chan events.Event) {
 			continue
 		}
 		h.mu.Lock()
-		for s := range h.sessions {
-			s.q.offerNotice(ev)
+		if ev.RunID != "" {
+			// A run's start or end: only for the sockets that show its
+			// instance. This is the frequent notice, so it is looked up
+			// rather than checked against every socket.
+			for s := range h.watchers[ev.ID] {
+				s.q.offerNotice(ev)
+			}
+		} else {
+			for s := range h.sessions {
+				if s.wantsLocked(ev) {
+					s.q.offerNotice(ev)
+				}
+			}
 		}
 		h.mu.Unlock()
 	}
+}
+
+// subscribe sets which notices s receives: every notice of the given kinds
+// (nil leaves them as they were), and every notice of the given flow
+// instances, including their runs' starts and ends (nil leaves them too).
+func (h *Handler) subscribe(s *session, kinds, instances []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if kinds != nil {
+		s.kinds = make(map[string]bool, len(kinds))
+		for _, k := range kinds {
+			s.kinds[k] = true
+		}
+	}
+	if instances != nil {
+		h.unwatchLocked(s)
+		s.instances = instances
+		for _, id := range instances {
+			set := h.watchers[id]
+			if set == nil {
+				set = make(map[*session]struct{})
+				h.watchers[id] = set
+			}
+			set[s] = struct{}{}
+		}
+	}
+}
+
+func (h *Handler) unwatchLocked(s *session) {
+	for _, id := range s.instances {
+		if set := h.watchers[id]; set != nil {
+			delete(set, s)
+			if len(set) == 0 {
+				delete(h.watchers, id)
+			}
+		}
+	}
+	s.instances = nil
 }
 
 // Close stops the bus fan-out, lets each socket write what is due (bounded
@@ -198,7 +250,8 @@ func (h *Handler) Close() {
 	h.active.Wait()
 }
 
-// ServeHTTP authenticates, upgrades and serves one socket until it closes.
+// ServeHTTP authenticates and upgrades; the socket is then served in the
+// background until it closes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	offered := offeredProtocols(r)
 	if !h.authorized(r, offered) {
@@ -226,13 +279,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.cfg.ReadLimit)
 
-	s := newSession(r.Context(), h, conn)
+	// The socket outlives this request: it is served on a goroutine of its
+	// own and this one returns. The HTTP server's goroutine has been
+	// through the middleware and the handshake, whose stack an idle socket
+	// would otherwise keep for its whole life (16 KiB against the reader's
+	// few). The request's values stay; its end does not end the socket.
+	s := newSession(context.WithoutCancel(r.Context()), h, conn)
 	if !h.register(s) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer h.unregister(s)
-	s.serve()
+	go func() {
+		defer h.unregister(s)
+		defer func() {
+			// The HTTP server no longer recovers for this goroutine; one
+			// socket's fault must not end the process.
+			if v := recover(); v != nil {
+				h.log.Error("websocket session panicked", "panic", v, "stack", string(debug.Stack()))
+				s.drop()
+			}
+		}()
+		s.serve()
+	}()
 }
 
 func (h *Handler) register(s *session) bool {
@@ -251,6 +319,7 @@ func (h *Handler) unregister(s *session) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.sessions, s)
+	h.unwatchLocked(s)
 	h.m.connections.Dec()
 	h.active.Done()
 }

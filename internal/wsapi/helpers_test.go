@@ -54,6 +54,8 @@ type envOpts struct {
 	// handler, when set, replaces the test mux: the test wires the server
 	// (for example through the real REST API and its middleware).
 	handler func(*env) http.Handler
+	// announce lets the engine announce its runs on the env's bus.
+	announce bool
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -76,6 +78,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	prov := o.prov
 	if prov == nil {
 		prov = demo.New(demo.Options{Delay: 0})
+	}
+	if o.announce {
+		o.eng.Bus = e.bus
 	}
 	e.eng = engine.New(st, prov, o.eng, nil, nil)
 	t.Cleanup(func() {
@@ -286,7 +291,7 @@ func (c *client) collect(ids ...string) (runs map[string][]events.Event, order [
 	}
 	for len(open) > 0 {
 		f := c.read()
-		if f.RunID == "" || f.Type == events.TypeAccepted {
+		if f.RunID == "" || f.Type == events.TypeAccepted || f.Type == events.TypeResourceChanged {
 			if f.Type == wsapi.TypeError {
 				c.t.Fatalf("unexpected error frame %s: %s", f.Code, f.Msg)
 			}

@@ -18,6 +18,7 @@ type metrics struct {
 	framesOut   *prometheus.CounterVec
 	errors      *prometheus.CounterVec
 	merged      prometheus.Counter
+	coalesced   prometheus.Counter
 	dropped     *prometheus.CounterVec
 	slowCloses  prometheus.Counter
 	queued      prometheus.Gauge
@@ -48,6 +49,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		merged: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "superego_ws_deltas_merged_total", Help: "Token deltas merged into a pending delta because the client was behind.",
 		}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "superego_ws_notices_coalesced_total", Help: "Resource notices folded into a pending notice of the same resource.",
+		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "superego_ws_frames_dropped_total", Help: "Frames never written: pending when a socket closed (resumable) or notices refused by a full queue.",
 		}, []string{"reason"}),
@@ -70,7 +74,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.outByType[typ] = m.framesOut.WithLabelValues(typ)
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.framesIn, m.framesOut, m.errors, m.merged, m.dropped, m.slowCloses, m.queued, m.queuePeak)
+		reg.MustRegister(m.connections, m.framesIn, m.framesOut, m.errors, m.merged, m.coalesced, m.dropped, m.slowCloses, m.queued, m.queuePeak)
 	}
 	return m
 }

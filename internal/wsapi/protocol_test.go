@@ -72,6 +72,12 @@ func TestBadFrames(t *testing.T) {
 		{"unknown override", `{"type":"rerun","request_id":"y","message_id":"` + userMsg + `","constitution_id":"nosuch"}`, wsapi.CodeNotFound, "y"},
 		{"rerun of an assistant message", `{"type":"rerun","request_id":"z","message_id":"` + assistantMsg + `"}`, wsapi.CodeInvalidRequest, "z"},
 		{"unknown run", `{"type":"resume","request_id":"aa","run_id":"nosuch","after_seq":0}`, wsapi.CodeNotFound, "aa"},
+		{"resources not array", `{"type":"subscribe","request_id":"ab","resources":"constitution"}`, wsapi.CodeInvalidField, "ab"},
+		{"resource kind malformed", `{"type":"subscribe","request_id":"ac","resources":["Constitution"]}`, wsapi.CodeInvalidField, "ac"},
+		{"resources null", `{"type":"subscribe","request_id":"ad","resources":null}`, wsapi.CodeInvalidField, "ad"},
+		{"instance id malformed", `{"type":"subscribe","request_id":"ae","flow_instance_ids":["../x"]}`, wsapi.CodeInvalidField, "ae"},
+		{"too many instances", `{"type":"subscribe","request_id":"af","flow_instance_ids":["i` + strings.Repeat(`","i`, 64) + `"]}`, wsapi.CodeInvalidField, "af"},
+		{"subscribe unknown field", `{"type":"subscribe","request_id":"ag","flow_instance_id":"x"}`, wsapi.CodeInvalidField, "ag"},
 	}
 	var liveEvents []events.Event
 	for _, tc := range cases {

@@ -20,6 +20,9 @@ type item struct {
 	// delta accumulates the text of merged deltas; a []byte so that merging
 	// thousands of tokens stays linear.
 	delta []byte
+	// noticeKey is "resource/id" for a resource notice, which later notices
+	// of the same resource replace while it is pending.
+	noticeKey string
 }
 
 func (it *item) frameType() string {
@@ -73,6 +76,7 @@ type sendQueue struct {
 	mu        sync.Mutex
 	items     []*item
 	lastByRun map[string]*item // the newest pending item of each run
+	notices   map[string]*item // the pending notice of each resource; nil until one is queued
 	space     chan struct{}    // closed and replaced when a slot frees up and someone waits
 	waiting   bool             // a producer waits on space
 	closed    bool
@@ -107,11 +111,14 @@ func (q *sendQueue) pushFrame(ctx context.Context, frame any) error {
 }
 
 // offerNotice queues a resource notification without waiting: the bus fan-out
-// must never stall on one slow socket. A socket whose queue is full misses
-// the notice (counted as dropped); it is far behind and will most likely be
-// closed for not draining anyway.
+// must never stall on one slow socket. A notice for a resource that already
+// has one pending replaces that one's content in place: a notice only says
+// "refetch", so the client needs the newest one once. A socket whose queue
+// is full misses the notice (counted as dropped); it is far behind and will
+// most likely be closed for not draining anyway.
 func (q *sendQueue) offerNotice(ev events.Event) bool {
-	return q.push(context.Background(), &item{ev: ev}, false) == nil
+	it := &item{ev: ev, noticeKey: ev.Resource + "/" + ev.ID}
+	return q.push(context.Background(), it, false) == nil
 }
 
 func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
@@ -129,9 +136,21 @@ func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
 			q.mu.Unlock()
 			return nil
 		}
+		if pending := q.notices[it.noticeKey]; it.noticeKey != "" && pending != nil {
+			pending.ev = it.ev
+			q.mu.Unlock()
+			q.m.coalesced.Inc()
+			return nil
+		}
 		if len(q.items) < q.limit {
 			q.items = append(q.items, it)
-			if it.ev.RunID != "" && it.other == nil {
+			switch {
+			case it.noticeKey != "":
+				if q.notices == nil {
+					q.notices = make(map[string]*item)
+				}
+				q.notices[it.noticeKey] = it
+			case it.ev.RunID != "" && it.other == nil:
 				q.lastByRun[it.ev.RunID] = it
 			}
 			if !q.writing && q.startWriter != nil {
@@ -221,6 +240,9 @@ func (q *sendQueue) next() (*item, bool) {
 	if q.lastByRun[it.ev.RunID] == it {
 		delete(q.lastByRun, it.ev.RunID)
 	}
+	if it.noticeKey != "" && q.notices[it.noticeKey] == it {
+		delete(q.notices, it.noticeKey)
+	}
 	if q.waiting {
 		close(q.space)
 		q.space = make(chan struct{})
@@ -241,7 +263,7 @@ func (q *sendQueue) dropRun(runID string) {
 	}
 	kept := q.items[:0]
 	for _, it := range q.items {
-		if it.other == nil && it.ev.RunID == runID {
+		if it.other == nil && it.noticeKey == "" && it.ev.RunID == runID {
 			continue
 		}
 		kept = append(kept, it)
@@ -284,6 +306,7 @@ func (q *sendQueue) close() {
 	n := len(q.items)
 	q.items = nil
 	q.lastByRun = nil
+	q.notices = nil
 	close(q.space)
 	q.m.queued.Sub(float64(n))
 	q.m.dropped.WithLabelValues("socket_closed").Add(float64(n))

@@ -3,6 +3,7 @@ package wsapi
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -100,5 +101,39 @@ func TestQueueMergeLimitAndBackpressure(t *testing.T) {
 	}
 	if _, ok := q2.next(); ok {
 		t.Fatal("next after close returned an item")
+	}
+}
+
+// Pending notices of one resource fold into one, which keeps its place and
+// takes the newest content; notices are not frames of the run they name.
+func TestQueueCoalescesNotices(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	q := newSendQueue(8, 64, 0, nil, nil, newMetrics(nil))
+	runNotice := func(id, run string) events.Event {
+		ev := events.ResourceChanged("flow_instance", events.ActionUpdated, id, 1)
+		ev.RunID = run
+		return ev
+	}
+	_ = q.pushEvent(ctx, tok("r1", 1, events.TypeAssistantToken, "a"))
+	q.offerNotice(runNotice("i1", "r1"))
+	q.offerNotice(events.ResourceChanged("constitution", events.ActionUpdated, "c", 2))
+	_ = q.pushEvent(ctx, tok("r1", 2, events.TypeAssistantToken, "b"))
+	q.offerNotice(runNotice("i1", "r2"))
+	q.offerNotice(events.ResourceChanged("constitution", events.ActionDeleted, "c", 3))
+	q.dropRun("r1") // a resume of r1 drops its frames, not the notices naming it
+	var got []string
+	for q.len() > 0 {
+		it, _ := q.next()
+		got = append(got, it.ev.Type+" "+it.ev.ID+" "+it.ev.Action+" "+it.ev.RunID)
+	}
+	want := []string{"resource_changed i1 updated r2", "resource_changed c deleted "}
+	if !slices.Equal(got, want) {
+		t.Fatalf("queue held %q, want %q", got, want)
+	}
+	// Once written, a notice of the same resource is queued anew.
+	q.offerNotice(runNotice("i1", "r3"))
+	if it, _ := q.next(); it == nil || it.ev.RunID != "r3" {
+		t.Fatalf("a notice after the pending one was written: %+v", it)
 	}
 }

@@ -5,12 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/superego-lab/superego/internal/events"
 )
+
+// noticeInstance is the resource kind of flow instances' notices.
+const noticeInstance = "flow_instance"
 
 // session is one connected socket: a reader that decodes client frames and
 // hands each request to its own goroutine, followers that copy run events
@@ -27,6 +33,10 @@ type session struct {
 	follows  map[string]*follow // by run id, while the run holds a slot
 	live     map[string]*follow // by run id, until the follow's goroutine ends
 	reserved int                // slots held by requests still starting runs
+
+	// The notices the socket receives, guarded by h.mu (the fan-out's lock).
+	kinds     map[string]bool // every notice of these kinds; nil: of every kind (the default)
+	instances []string        // every notice of these flow instances, their runs' included
 
 	work      sync.WaitGroup // request handlers and followers
 	writers   sync.WaitGroup // the writer, while one runs
@@ -147,6 +157,16 @@ func (s *session) drop() {
 	})
 }
 
+// wantsLocked reports whether a notice that announces no run goes to this
+// socket: one of a kind it follows, or about an instance it follows. The
+// caller holds h.mu.
+func (s *session) wantsLocked(ev events.Event) bool {
+	if s.kinds == nil || s.kinds[ev.Resource] {
+		return true
+	}
+	return ev.Resource == noticeInstance && slices.Contains(s.instances, ev.ID)
+}
+
 // stalled is the send queue's drain-timeout callback.
 func (s *session) stalled() {
 	s.h.m.slowCloses.Inc()
@@ -179,6 +199,12 @@ func (s *session) readLoop() {
 		}
 		if f.Type == TypePing {
 			_ = s.q.pushFrame(s.ctx, pongFrame{Type: TypePong, TS: time.Now().UTC(), RequestID: f.RequestID})
+			continue
+		}
+		if f.Type == TypeSubscribe {
+			// In the reader, so that it takes effect before any later
+			// frame is served (a ping after it is answered after it).
+			s.h.subscribe(s, f.Resources, f.FlowInstanceIDs)
 			continue
 		}
 		// Every other request runs on its own so a slow store or engine

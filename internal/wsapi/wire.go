@@ -58,6 +58,9 @@ type resourceFrame struct {
 	Action   string    `json:"action"`
 	ID       string    `json:"id"`
 	Version  int       `json:"version"`
+	// RunID names the run whose start or end this notice announces on
+	// instance ID; empty for every other notice.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // wireEvent returns the value to encode for ev (see above).
@@ -79,7 +82,7 @@ func wireEvent(ev events.Event) any {
 		}
 		return f
 	case events.TypeResourceChanged:
-		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version}
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version, RunID: ev.RunID}
 	}
 	return ev
 }

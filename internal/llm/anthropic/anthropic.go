@@ -2,7 +2,9 @@
 // official anthropic-sdk-go SDK, with extended thinking when a request asks
 // for reasoning: thinking deltas become reasoning events, text deltas text
 // events, and usage (input tokens from message_start, output tokens from
-// the last message_delta) one usage event at the end.
+// the last message_delta) one usage event at the end — also when the
+// stream fails or is cancelled after message_start, since those tokens are
+// billed. The stop_reason of message_delta becomes a stop event.
 //
 // The SDK's own retries and its environment defaults are off: llm.WithRetry
 // is the single retry point, and only the key given in Options is sent.
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
@@ -65,6 +68,9 @@ func New(opts Options) (*Provider, error) {
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
 	}
+	// The SDK appends /v1/messages; a base URL copied with its /v1 (as
+	// other SDKs and the OpenAI-compatible ones want it) must not double it.
+	opts.BaseURL = strings.TrimSuffix(strings.TrimRight(opts.BaseURL, "/"), "/v1")
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("anthropic: base URL %q is not an http(s) URL", opts.BaseURL)
@@ -90,6 +96,15 @@ func New(opts Options) (*Provider, error) {
 		option.WithHeader("X-Api-Key", opts.APIKey),
 		option.WithMaxRetries(0),
 		option.WithHTTPClient(hc),
+		// Any bytes on the wire, the pings between events included, tell
+		// llm.WithRetry the upstream is alive.
+		option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			resp, err := next(r)
+			if err == nil && resp != nil && resp.Body != nil {
+				resp.Body = llm.BeatingBody(resp.Body, llm.Heartbeat(r.Context()))
+			}
+			return resp, err
+		}),
 	}
 	for k, v := range opts.Headers {
 		ro = append(ro, option.WithHeader(k, v))
@@ -106,9 +121,19 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	defer func() { _ = stream.Close() }()
 
 	var (
-		usage   model.Usage
-		stopped bool
+		usage    model.Usage
+		hasUsage bool
+		stop     string
+		stopped  bool
 	)
+	// failed reports a stream that ended badly, after the usage counted so
+	// far, which the provider bills whether or not the answer finished.
+	failed := func(err error) error {
+		if hasUsage {
+			_ = emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
+		}
+		return err
+	}
 	for stream.Next() {
 		ev := stream.Current()
 		switch ev.Type {
@@ -116,6 +141,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 			u := ev.Message.Usage
 			usage.InputTokens = int(u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens)
 			usage.OutputTokens = int(u.OutputTokens)
+			hasUsage = true
 		case "content_block_delta":
 			var kind llm.Kind
 			var text string
@@ -127,31 +153,41 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 			}
 			if text != "" {
 				if err := emit(llm.Event{Kind: kind, Delta: text}); err != nil {
-					return err
+					return failed(err)
 				}
 			}
 		case "message_delta":
 			// output_tokens is cumulative; the last message_delta has the total.
 			if ev.Usage.OutputTokens > 0 {
 				usage.OutputTokens = int(ev.Usage.OutputTokens)
+				hasUsage = true
 			}
 			if ev.Usage.InputTokens > 0 {
 				usage.InputTokens = int(ev.Usage.InputTokens + ev.Usage.CacheCreationInputTokens + ev.Usage.CacheReadInputTokens)
+				hasUsage = true
+			}
+			if ev.Delta.StopReason != "" {
+				stop = string(ev.Delta.StopReason)
 			}
 		case "message_stop":
 			stopped = true
 		}
 	}
 	if err := stream.Err(); err != nil {
-		return p.mapError(ctx, err)
+		return failed(p.mapError(ctx, err))
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return failed(err)
 	}
 	if !stopped {
 		// The SDK ends quietly when the connection closes; without
 		// message_stop the answer is incomplete.
-		return &llm.StreamError{Provider: p.Name(), Err: llm.ErrStreamInterrupted}
+		return failed(&llm.StreamError{Provider: p.Name(), Err: llm.ErrStreamInterrupted})
+	}
+	if stop != "" {
+		if err := emit(llm.Event{Kind: llm.KindStop, Stop: stop}); err != nil {
+			return err
+		}
 	}
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
 }

@@ -174,7 +174,8 @@ func TestCutMidStream(t *testing.T) {
 		if !errors.As(err, &se) || (!reset && !errors.Is(err, llm.ErrStreamInterrupted)) {
 			t.Fatalf("reset=%v: err %v, want a StreamError", reset, err)
 		}
-		if got.Text != "Once upon a time" || len(got.Usage) != 0 || up.Calls() != 1 {
+		// message_start's usage is billed even though the answer was cut.
+		if got.Text != "Once upon a time" || len(got.Usage) != 1 || got.Usage[0] != (model.Usage{InputTokens: 25, OutputTokens: 1}) || up.Calls() != 1 {
 			t.Fatalf("reset=%v: text %q usage %v calls %d", reset, got.Text, got.Usage, up.Calls())
 		}
 	}

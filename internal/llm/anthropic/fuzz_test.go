@@ -58,6 +58,10 @@ func FuzzStream(f *testing.F) {
 					}
 				case llm.KindUsage:
 					usages++
+				case llm.KindStop:
+					if ev.Stop == "" {
+						t.Fatal("empty stop reason emitted")
+					}
 				default:
 					t.Fatalf("unknown event kind %d", ev.Kind)
 				}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
@@ -35,6 +36,9 @@ type Reply struct {
 	// Reset drops the TCP connection after the body, without the chunked
 	// terminator, like a proxy or server dying mid-stream.
 	Reset bool
+	// Pace waits this long before each event after the first, like a
+	// server sending keep-alives while a model queues or thinks.
+	Pace time.Duration
 }
 
 // Recorded is one request the upstream received.
@@ -112,7 +116,14 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	fl := w.(http.Flusher)
 	fl.Flush()
-	for _, ev := range splitEvents(rep.Body) {
+	for i, ev := range splitEvents(rep.Body) {
+		if i > 0 && rep.Pace > 0 {
+			select {
+			case <-time.After(rep.Pace):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if _, err := w.Write(ev); err != nil {
 			return
 		}

@@ -40,7 +40,7 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>a</thi\"}}]}\n\ndata: [DONE]\n\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := New(Options{BaseURL: "http://upstream.invalid/v1", APIKey: "sk-fuzz-0123456789",
-			HTTPClient: &http.Client{Transport: bodyTransport(body)}})
+			ImplicitThink: len(body)%2 == 0, HTTPClient: &http.Client{Transport: bodyTransport(body)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,10 +53,14 @@ func FuzzStream(f *testing.F) {
 				case llm.KindReasoning:
 					reasoning += len(ev.Delta)
 				case llm.KindUsage:
+				case llm.KindStop:
+					if ev.Stop == "" {
+						t.Fatal("empty stop reason emitted")
+					}
 				default:
 					t.Fatalf("unknown event kind %d", ev.Kind)
 				}
-				if ev.Kind != llm.KindUsage && ev.Delta == "" {
+				if (ev.Kind == llm.KindText || ev.Kind == llm.KindReasoning) && ev.Delta == "" {
 					t.Fatal("empty delta emitted")
 				}
 				return nil

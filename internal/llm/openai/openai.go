@@ -4,11 +4,14 @@
 //
 // Reasoning is read from three places, because servers disagree on where
 // it goes: the delta's "reasoning" field (OpenRouter, recent vLLM), its
-// "reasoning_content" field (DeepSeek, older vLLM, many gateways), and a
+// "reasoning_content" field (DeepSeek, older vLLM, many gateways), the text
+// of OpenRouter's "reasoning_details" when it sends only those, and a
 // <think>…</think> block opening the content (local reasoning models), with
 // tags that may be split across chunks; a "<think>" later in the answer is
-// text. Usage comes from the final chunk, requested
-// with stream_options.include_usage.
+// text. With Options.ImplicitThink, content before a lone </think> is
+// reasoning too. Usage comes from the final chunk, requested with
+// stream_options.include_usage; the choice's finish_reason becomes a stop
+// event.
 //
 // The SDK's own retries are off: llm.WithRetry is the single retry point.
 package openai
@@ -20,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +76,10 @@ type Options struct {
 	// (OpenAI's current name, required by its reasoning models) instead of
 	// max_tokens (what other servers understand).
 	MaxCompletionTokens bool
+	// ImplicitThink treats content before a lone </think> as reasoning
+	// (see ThinkSplitter.Implicit): for local servers, which may run a
+	// reasoning model without a reasoning parser.
+	ImplicitThink bool
 }
 
 // OpenAI is the preset for api.openai.com.
@@ -88,7 +96,7 @@ func OpenRouter(key string) Options {
 
 // Ollama is the preset for a local Ollama server: no key.
 func Ollama() Options {
-	return Options{Name: llm.ProviderOllama, BaseURL: OllamaURL}
+	return Options{Name: llm.ProviderOllama, BaseURL: OllamaURL, ImplicitThink: true}
 }
 
 // Provider streams chat completions from an OpenAI-compatible endpoint.
@@ -135,7 +143,8 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	watch := option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		resp, err := next(r)
 		if err == nil && resp != nil && resp.StatusCode < 300 && resp.Body != nil {
-			resp.Body = &doneWatcher{rc: resp.Body, done: &done}
+			// Any bytes, keep-alive comments included, are a sign of life.
+			resp.Body = llm.BeatingBody(&doneWatcher{rc: resp.Body, done: &done}, llm.Heartbeat(ctx))
 		}
 		return resp, err
 	})
@@ -143,15 +152,32 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	defer func() { _ = stream.Close() }()
 
 	var (
-		think    ThinkSplitter
+		think    = ThinkSplitter{Implicit: p.opts.ImplicitThink}
 		usage    model.Usage
 		hasUsage bool
+		stop     string
 	)
-	send := func(kind llm.Kind, s string) error {
-		if s == "" {
-			return nil
+	send := func(segs []Segment) error {
+		for _, seg := range segs {
+			kind := llm.KindText
+			if seg.Reasoning {
+				kind = llm.KindReasoning
+			}
+			if seg.Text == "" {
+				continue
+			}
+			if err := emit(llm.Event{Kind: kind, Delta: seg.Text}); err != nil {
+				return err
+			}
 		}
-		return emit(llm.Event{Kind: kind, Delta: s})
+		return nil
+	}
+	// failed ends a stream that went wrong, after the usage reported so far.
+	failed := func(err error) error {
+		if hasUsage {
+			_ = emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
+		}
+		return err
 	}
 	for stream.Next() {
 		chunk := stream.Current()
@@ -163,37 +189,38 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 			if ch.Index != 0 {
 				continue // we ask for one choice; ignore any others
 			}
-			if err := send(llm.KindReasoning, deltaReasoning(ch.Delta)); err != nil {
-				return err
+			if ch.FinishReason != "" {
+				stop = ch.FinishReason
+			}
+			if r := deltaReasoning(ch.Delta); r != "" {
+				// The server separates reasoning: content is never a lone
+				// </think> block's reasoning.
+				segs := append(think.Release(), Segment{Reasoning: true, Text: r})
+				if err := send(segs); err != nil {
+					return failed(err)
+				}
 			}
 			// A refusal is what the model says instead of an answer, so the
 			// user sees it as text.
-			for _, seg := range think.Feed(ch.Delta.Content + ch.Delta.Refusal) {
-				kind := llm.KindText
-				if seg.Reasoning {
-					kind = llm.KindReasoning
-				}
-				if err := send(kind, seg.Text); err != nil {
-					return err
-				}
+			if err := send(think.Feed(ch.Delta.Content + ch.Delta.Refusal)); err != nil {
+				return failed(err)
 			}
 		}
 	}
 	if err := stream.Err(); err != nil {
-		return p.mapError(ctx, err)
+		return failed(p.mapError(ctx, err))
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return failed(err)
 	}
 	if !done.Load() {
-		return &llm.StreamError{Provider: p.name, Err: llm.ErrStreamInterrupted}
+		return failed(&llm.StreamError{Provider: p.name, Err: llm.ErrStreamInterrupted})
 	}
-	for _, seg := range think.Flush() {
-		kind := llm.KindText
-		if seg.Reasoning {
-			kind = llm.KindReasoning
-		}
-		if err := send(kind, seg.Text); err != nil {
+	if err := send(think.Flush()); err != nil {
+		return failed(err)
+	}
+	if stop != "" {
+		if err := emit(llm.Event{Kind: llm.KindStop, Stop: stop}); err != nil {
 			return err
 		}
 	}
@@ -240,7 +267,9 @@ func (p *Provider) params(req llm.Request) sdk.ChatCompletionNewParams {
 
 // deltaReasoning reads the reasoning text a delta carries outside the
 // SDK's typed fields. "reasoning" wins when both are present, since some
-// servers send the same text under both names.
+// servers send the same text under both names; OpenRouter's structured
+// "reasoning_details" are read only when neither string is there, since it
+// usually repeats "reasoning" in them.
 func deltaReasoning(d sdk.ChatCompletionChunkChoiceDelta) string {
 	for _, key := range []string{"reasoning", "reasoning_content"} {
 		f, ok := d.JSON.ExtraFields[key]
@@ -252,7 +281,29 @@ func deltaReasoning(d sdk.ChatCompletionChunkChoiceDelta) string {
 			return s
 		}
 	}
-	return ""
+	f, ok := d.JSON.ExtraFields["reasoning_details"]
+	if !ok {
+		return ""
+	}
+	var details []struct {
+		Type    string `json:"type"`
+		Text    string `json:"text"`
+		Summary string `json:"summary"`
+	}
+	if json.Unmarshal([]byte(f.Raw()), &details) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, d := range details {
+		switch d.Type {
+		case "reasoning.text":
+			b.WriteString(d.Text)
+		case "reasoning.summary":
+			b.WriteString(d.Summary)
+		}
+		// reasoning.encrypted carries no readable text.
+	}
+	return b.String()
 }
 
 // mapError turns SDK errors into llm errors that name the provider and

@@ -20,6 +20,7 @@ const (
 	thinkInside
 	thinkAfter // the block closed; skipping the whitespace after it
 	thinkText  // visible text: everything from here on is text
+	thinkMaybe // Implicit: content without <think> held until </think> or the end
 )
 
 // ThinkSplitter separates a <think>…</think> reasoning block from visible
@@ -31,9 +32,31 @@ const (
 // it. Only a tail that could still become the awaited tag is held back.
 // White space before the block and between it and the text is dropped, as
 // is leading white space of the text. The zero value is ready to use.
+//
+// With Implicit set, content that does not open with <think> is held back
+// until a lone </think> shows it was reasoning (R1 distills and QwQ served
+// without a reasoning parser start straight with their reasoning and only
+// close the block), or until the stream ends, when it is text after all.
+// That costs streaming for models that never think, so it is set only for
+// servers that may run such models without a parser.
 type ThinkSplitter struct {
-	state   int
-	pending string // held-back tail that may be the start of a tag
+	// Implicit treats content before a lone </think> as reasoning.
+	Implicit bool
+	state    int
+	pending  string // held-back tail that may be the start of a tag
+}
+
+// Release gives up waiting for a lone </think>: the server separates
+// reasoning itself (it sent a reasoning field), so content is text.
+func (s *ThinkSplitter) Release() []Segment {
+	s.Implicit = false
+	if s.state != thinkMaybe {
+		return nil
+	}
+	s.state = thinkText
+	rest := s.pending
+	s.pending = ""
+	return add(nil, false, rest)
 }
 
 // Feed takes the next chunk of content and returns the segments that are
@@ -53,9 +76,21 @@ func (s *ThinkSplitter) Feed(chunk string) []Segment {
 				buf = buf[len(thinkOpen):]
 			case s.state == thinkStart && strings.HasPrefix(thinkOpen, buf):
 				s.pending, buf = buf, "" // may still become <think>
+			case s.state == thinkStart && s.Implicit:
+				s.state = thinkMaybe
 			default:
 				s.state = thinkText
 			}
+		case thinkMaybe:
+			held := buf
+			buf = ""
+			if i := strings.Index(held, thinkClose); i >= 0 {
+				out = add(out, true, held[:i])
+				buf = held[i+len(thinkClose):]
+				s.state = thinkAfter
+				continue
+			}
+			s.pending = held
 		case thinkInside:
 			if i := strings.Index(buf, thinkClose); i >= 0 {
 				out = add(out, true, buf[:i])
@@ -77,6 +112,7 @@ func (s *ThinkSplitter) Feed(chunk string) []Segment {
 // Flush returns whatever is held back at the end of the stream: the start
 // of an opening tag that never completed is text, of a closing tag inside
 // an unfinished block reasoning.
+// Content held in Implicit mode without a </think> is text.
 func (s *ThinkSplitter) Flush() []Segment {
 	rest := s.pending
 	s.pending = ""

@@ -46,7 +46,7 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	name := Choose(cfg)
-	hc := llm.NewHTTPClient(cfg.ConnectTimeout)
+	hc := llm.NewPooledHTTPClient(cfg.ConnectTimeout, cfg.MaxConns)
 
 	var (
 		p   llm.Provider
@@ -69,6 +69,9 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 			// Other OpenAI-compatible servers know max_tokens only.
 			opts.MaxCompletionTokens = sameEndpoint(cfg.BaseURL, openai.OpenAIURL)
 		}
+		// A keyless server is local (vLLM, llama.cpp, LM Studio), where
+		// a reasoning model may run without a reasoning parser.
+		opts.ImplicitThink = cfg.OpenAIKey == ""
 		if cfg.OpenAIKey == "" && sameEndpoint(opts.BaseURL, openai.OpenAIURL) {
 			return nil, errors.New("provider openai: OPENAI_API_KEY is required for api.openai.com " +
 				"(set --base-url to use a keyless OpenAI-compatible server)")

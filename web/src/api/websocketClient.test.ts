@@ -236,4 +236,27 @@ describe('WebSocketClient', () => {
     await vi.waitFor(() => expect(c.getState()).toBe('open'))
     expect(h.frames.filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(1)
   })
+
+  it('tells the server which instances it shows, again after a reconnect', async () => {
+    harness = await startServer()
+    const h = harness
+    const { c } = newClient(h)
+    const stopA = c.watchInstance('instA') // before the socket is open
+    c.connect()
+    await vi.waitFor(() => expect(h.frames).toContainEqual({ type: 'subscribe', flow_instance_ids: ['instA'] }))
+    const stopB = c.watchInstance('instB')
+    const stopB2 = c.watchInstance('instB') // a second view of the same instance
+    await vi.waitFor(() => expect(h.frames.at(-1)).toEqual({ type: 'subscribe', flow_instance_ids: ['instA', 'instB'] }))
+    stopA()
+    stopB()
+    await vi.waitFor(() => expect(h.frames.at(-1)).toEqual({ type: 'subscribe', flow_instance_ids: ['instB'] }))
+    const subscribes = () => h.frames.filter((f) => f.type === 'subscribe')
+    const before = subscribes().length
+    h.sockets[0].terminate()
+    await vi.waitFor(() => expect(subscribes()).toHaveLength(before + 1))
+    expect(subscribes().at(-1)).toEqual({ type: 'subscribe', flow_instance_ids: ['instB'] })
+    expect(h.sockets).toHaveLength(2)
+    stopB2()
+    await vi.waitFor(() => expect(h.frames.at(-1)).toEqual({ type: 'subscribe', flow_instance_ids: [] }))
+  })
 })

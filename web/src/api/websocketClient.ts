@@ -84,6 +84,9 @@ export class WebSocketClient {
   private readonly eventListeners = new Set<(e: ServerEvent) => void>()
   private readonly stateListeners = new Set<(s: ConnectionState) => void>()
   private readonly unavailableListeners = new Set<(runId: string) => void>()
+  /** Flow instances shown in the tab, with how many views show each. */
+  private readonly watched = new Map<string, number>()
+  private subscribeQueued = false
 
   constructor(options: WebSocketClientOptions) {
     this.opts = {
@@ -199,6 +202,40 @@ export class WebSocketClient {
     this.runs.unfollow(runId)
   }
 
+  /**
+   * Tells the server that the tab shows a flow instance, so that it announces
+   * the runs on it (started in other tabs too); returns the function that
+   * stops. Counted, so two views of one instance share it.
+   */
+  watchInstance(flowInstanceId: string): () => void {
+    this.watched.set(flowInstanceId, (this.watched.get(flowInstanceId) ?? 0) + 1)
+    this.scheduleSubscribe()
+    let stopped = false
+    return () => {
+      if (stopped) return
+      stopped = true
+      const n = (this.watched.get(flowInstanceId) ?? 1) - 1
+      if (n > 0) this.watched.set(flowInstanceId, n)
+      else this.watched.delete(flowInstanceId)
+      this.scheduleSubscribe()
+    }
+  }
+
+  // The views of one render mount and unmount together: one frame for all.
+  private scheduleSubscribe(): void {
+    if (this.subscribeQueued) return
+    this.subscribeQueued = true
+    queueMicrotask(() => {
+      this.subscribeQueued = false
+      if (this.state === 'open') this.sendSubscribe()
+    })
+  }
+
+  private sendSubscribe(): void {
+    // The server takes at most 64 instances; a tab shows far fewer.
+    this.sendNow({ type: 'subscribe', flow_instance_ids: [...this.watched.keys()].slice(0, 64) })
+  }
+
   private send(frame: ClientFrame): void {
     if (this.state === 'open' && this.ws) this.sendNow(frame)
     else this.outbox.push(frame)
@@ -247,6 +284,7 @@ export class WebSocketClient {
     this.attempt = 0
     this.setState('open')
     this.startHeartbeat()
+    if (this.watched.size > 0) this.sendSubscribe()
     // Resume first so that replayed events precede anything new we ask for.
     for (const [runId, afterSeq] of this.runs.toResume()) this.sendResume(runId, afterSeq)
     const queued = this.outbox.splice(0)

@@ -72,6 +72,13 @@ export interface PingFrame {
   type: 'ping'
 }
 
+/** Which resource_changed notices the socket receives; a field left out keeps that part. */
+export interface SubscribeFrame {
+  type: 'subscribe'
+  resources?: string[]
+  flow_instance_ids?: string[]
+}
+
 export type ClientFrame =
   | SendMessageFrame
   | RunParallelFrame
@@ -79,6 +86,7 @@ export type ClientFrame =
   | CancelFrame
   | ResumeFrame
   | PingFrame
+  | SubscribeFrame
 
 /** Frames that the server answers with `accepted` (or an `error`). */
 export type RequestFrame = SendMessageFrame | RunParallelFrame | RerunFrame
@@ -171,6 +179,8 @@ export interface ResourceChangedEvent extends Base {
   action: 'created' | 'updated' | 'deleted'
   id: string
   version?: number
+  /** Set when the notice is a run's start or end on the instance `id`. */
+  run_id?: string
 }
 
 export interface ErrorEvent extends Base {

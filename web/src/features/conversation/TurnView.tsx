@@ -71,6 +71,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
               {verdict}
             </p>
           )}
+          <TruncatedNote message={s.message} />
           {(s.thinking || s.streaming) && (
             <details className="thinking" open={s.streaming && !compact} data-testid="thinking">
               <summary>
@@ -89,6 +90,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
           {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
+          <TruncatedNote message={a.message} />
           {a.message?.decision && (
             <p className={`output-verdict${a.message.status === 'withdrawn' ? ' status-blocked' : ''}`} data-testid="output-verdict">
               <DecisionBadge decision={a.message.decision} /> Output screen
@@ -126,6 +128,16 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
       </footer>
       {showDetails && <TurnDetails turn={turn} />}
     </article>
+  )
+}
+
+/** Marks a message the provider cut short, naming its stop reason. */
+function TruncatedNote({ message }: { message?: Message }) {
+  if (message?.status !== 'truncated') return null
+  return (
+    <p className="status-note status-truncated" data-testid="truncated-note">
+      Incomplete — {message.error || 'cut short by the provider'}.
+    </p>
   )
 }
 

@@ -96,6 +96,15 @@ describe('stream reducer', () => {
     expect(h.turns[1].assistant).toBeNull()
   })
 
+  it('counts an answer the provider cut short as a completed run, keeping its message status', () => {
+    const h = fromHistory([
+      user,
+      msg({ id: 'a1', role: 'assistant', position: 2, content: 'Step 1. Preheat the', run_id: 'run1', status: 'truncated', error: 'cut short by the provider (length)' }),
+    ])
+    expect(h.turns[0].status).toBe('completed')
+    expect(h.turns[0].assistant?.message?.status).toBe('truncated')
+  })
+
   it('marks an interrupted stored answer', () => {
     const h = fromHistory([
       user,

@@ -53,6 +53,9 @@ export function isLive(t: Turn): boolean {
 
 const messageStatusToRun: Record<string, RunStatus> = {
   complete: 'completed',
+  // Cut short by the provider (output limit, content filter): the run
+  // still completed; TurnView marks the message.
+  truncated: 'completed',
   streaming: 'running',
   cancelled: 'cancelled',
   failed: 'failed',

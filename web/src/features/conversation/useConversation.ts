@@ -29,6 +29,10 @@ export function useConversation(instanceId: string) {
     if (messages.data) setConv((c) => mergeHistory(c, fromHistory(messages.data)))
   }, [messages.data])
 
+  // The server announces runs on the instance (from other tabs too) only
+  // to the sockets that show it.
+  useEffect(() => socket.watchInstance(instanceId), [socket, instanceId])
+
   useEffect(() => {
     const offEvents = socket.onEvent((e) => {
       if (!isRunEvent(e) || e.flow_instance_id !== instanceId) return
