@@ -14,7 +14,8 @@ bench() {
 }
 
 bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
-bench -bench 'RunDemo|FirstToken|AnswerTokens' -benchtime 300x ./internal/engine/
+bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
+bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
 if [ -n "${SUPEREGO_TEST_DATABASE_URL:-}" ]; then
   export SUPEREGO_TEST_STORE=postgres
