@@ -10,6 +10,7 @@ import { useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/ho
 import type { FlowConfig, FlowInstance } from '../../api/types'
 import { Composer } from '../conversation/Composer'
 import { TurnView } from '../conversation/TurnView'
+import type { Turn } from '../conversation/turns'
 import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
 import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
@@ -151,6 +152,8 @@ function Column({ instance, config }: { instance: FlowInstance; config?: FlowCon
             <span className="muted small" data-testid="column-config-meta">
               {config.superego_enabled ? `constitution ${nameOf(config.constitution_id) ?? config.constitution_id}` : 'superego off'}
               {config.assistant_model ? ` · ${config.assistant_model}` : ''}
+              {config.assistant_start === 'speculative' ? ' · speculative start' : ''}
+              {config.screen_output && config.screen_output !== 'off' ? ` · screens answers (${config.screen_output})` : ''}
             </span>
           )}
         </span>
@@ -158,6 +161,11 @@ function Column({ instance, config }: { instance: FlowInstance; config?: FlowCon
           open as chat
         </Link>
       </header>
+      {firstTokenMs(conv.turns) !== undefined && (
+        <p className="muted small" data-testid="column-first-token">
+          First token of the latest turn: {firstTokenMs(conv.turns)} ms
+        </p>
+      )}
       <div className="column-turns">
         {conv.turns.map((t) => (
           <TurnView key={t.key} turn={t} constitutionName={nameOf} onStop={(id) => socket.cancel(id)} compact />
@@ -165,4 +173,13 @@ function Column({ instance, config }: { instance: FlowInstance; config?: FlowCon
       </div>
     </section>
   )
+}
+
+/** The time to first token of the newest turn that has one, for comparing columns. */
+function firstTokenMs(turns: Turn[]): number | undefined {
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const ms = turns[i].timings?.first_token_ms
+    if (ms !== undefined) return ms
+  }
+  return undefined
 }
