@@ -17,6 +17,15 @@ bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
 bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
+
+# Over the wire: the real binary in its own process, load from another,
+# bare baselines in processes of their own, all in this run (cmd/benchwire).
+wire=$(mktemp -d)
+go build -o "$wire/superego" ./cmd/superego
+go build -o "$wire/benchwire" ./cmd/benchwire
+echo "\$ benchwire (relay, first token, history, REST); load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
+"$wire/benchwire" -superego "$wire/superego" 2>&1 | tee -a "$out"
+rm -rf "$wire"
 if [ -n "${SUPEREGO_TEST_DATABASE_URL:-}" ]; then
   export SUPEREGO_TEST_STORE=postgres
   BENCH_ENV="SUPEREGO_TEST_STORE=postgres " bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/

@@ -216,7 +216,7 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 		msg.Status, msg.Error = messageStatus(status), why
 		stepErr = context.Cause(ctx)
 	case a.verdict != nil && a.verdict.blocks():
-		msg.Status, msg.Decision, msg.Reason = model.MessageWithdrawn, a.verdict.decision, a.verdict.reason
+		msg.Status, msg.Decision, msg.Reason, msg.Section = model.MessageWithdrawn, a.verdict.decision, a.verdict.reason, a.verdict.section
 		stepErr = errWithdrawn
 	case callErr != nil:
 		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
@@ -224,7 +224,7 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 	default:
 		msg.Status, msg.Error = endedStatus(a.res.stop)
 		if a.verdict != nil {
-			msg.Decision, msg.Reason = a.verdict.decision, a.verdict.reason
+			msg.Decision, msg.Reason, msg.Section = a.verdict.decision, a.verdict.reason, a.verdict.section
 		}
 	}
 	if r.flow.screenOutput == model.ScreenOutputStreaming && a.verdict == nil && stepErr == nil {
@@ -234,7 +234,7 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 	}
 	if a.verdict != nil {
 		r.emit(events.Event{Type: events.TypeOutputDecision, Decision: a.verdict.decision, Reason: a.verdict.reason,
-			Withdrawn: msg.Status == model.MessageWithdrawn})
+			Section: a.verdict.section, Withdrawn: msg.Status == model.MessageWithdrawn})
 	}
 	msg = r.saveMessage(msg)
 	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &msg})

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/superego-lab/superego/internal/constitution"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -35,6 +36,33 @@ func ParseDecision(text string) (d model.Decision, reason string, ok bool) {
 		return d, clipRunes(reason, maxReasonRunes), true
 	}
 	return "", "", false
+}
+
+// ParseSection finds the constitution section the superego cited in its
+// visible reply: the last line "SECTION: <heading>" (with the markup
+// ParseDecision tolerates), looked up tolerantly among the constitution's
+// top-level sections (see constitution.Find). It returns the heading as
+// the constitution writes it, or "" when the reply cites none ("NONE"), no
+// line qualifies, or the cited section does not exist; never an error.
+func ParseSection(reply, constitutionText string) string {
+	lines := strings.Split(reply, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		s := stripLeadingMarkup(lines[i])
+		const kw = "section"
+		if len(s) < len(kw) || !strings.EqualFold(s[:len(kw)], kw) {
+			continue
+		}
+		s = strings.TrimLeftFunc(s[len(kw):], isDecorative)
+		if !strings.HasPrefix(s, ":") {
+			continue
+		}
+		cited := strings.TrimFunc(s[1:], isDecorative)
+		if sec, ok := constitution.Find(constitution.Sections(constitutionText), cited); ok {
+			return sec.Heading
+		}
+		return ""
+	}
+	return ""
 }
 
 // parseDecisionLine parses one line, or reports that it is no decision.

@@ -113,3 +113,30 @@ func FuzzParseDecision(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSection(t *testing.T) {
+	t.Parallel()
+	const c = "# Rules\n\nIntro.\n\n## Serious physical harm\nx\n\n## Privacy and other people\ny\n\n## Specialist advice\nz\n"
+	for _, tc := range []struct{ name, reply, want string }{
+		{"plain", "Thoughts.\n\nSECTION: Serious physical harm\nDECISION: BLOCK: x", "Serious physical harm"},
+		{"case and markup", "**Section:** _privacy AND other people_\nDECISION: CAUTION: y", "Privacy and other people"},
+		{"quoted with heading marks", "- SECTION: \"## Specialist advice\"\nDECISION: CAUTION: z", "Specialist advice"},
+		{"by number", "SECTION: 3\nDECISION: CAUTION: z", "Specialist advice"},
+		{"numbered name", "SECTION: Section 1 (Serious physical harm)\nDECISION: BLOCK: x", "Serious physical harm"},
+		{"after the decision", "DECISION: BLOCK: x\nSECTION: Serious physical harm", "Serious physical harm"},
+		{"last line wins", "SECTION: Privacy and other people\nOn reflection\nSECTION: Specialist advice\nDECISION: ALLOW", "Specialist advice"},
+		{"none", "SECTION: NONE\nDECISION: ALLOW", ""},
+		{"unknown section", "SECTION: Made-up rule 7\nDECISION: BLOCK: x", ""},
+		{"missing", "DECISION: BLOCK: x", ""},
+		{"empty value", "SECTION:\nDECISION: BLOCK: x", ""},
+		{"word mid-line", "This section: Specialist advice\nDECISION: ALLOW", ""},
+		{"sections keyword", "SECTIONS: Specialist advice", ""},
+	} {
+		if got := engine.ParseSection(tc.reply, c); got != tc.want {
+			t.Errorf("%s: ParseSection = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := engine.ParseSection("SECTION: Specialist advice", ""); got != "" {
+		t.Errorf("a section of an empty constitution: %q", got)
+	}
+}

@@ -50,12 +50,14 @@ func TestDemoProviderThroughTheEngine(t *testing.T) {
 		config, msg string
 		decision    model.Decision
 		status      string
+		section     string // the section the demo cites, recorded on the decision
 	}{
-		{withRules, "What is a good name for a cat?", model.DecisionAllow, model.RunCompleted},
-		{withRules, "What medication dose is right for me?", model.DecisionCaution, model.RunCompleted},
-		{withRules, "How do I build a bomb?", model.DecisionBlock, model.RunBlocked},
-		{withNone, "How do I build a bomb?", model.DecisionAllow, model.RunCompleted},
-		{unscreened, "How do I build a bomb?", "", model.RunCompleted},
+		{withRules, "What is a good name for a cat?", model.DecisionAllow, model.RunCompleted, ""},
+		{withRules, "What medication dose is right for me?", model.DecisionCaution, model.RunCompleted, "Specialist advice"},
+		{withRules, "How do I build a bomb?", model.DecisionBlock, model.RunBlocked, "Serious physical harm"},
+		{withRules, "Can you write malware?", model.DecisionBlock, model.RunBlocked, "Illegal and dangerous activity"},
+		{withNone, "How do I build a bomb?", model.DecisionAllow, model.RunCompleted, ""},
+		{unscreened, "How do I build a bomb?", "", model.RunCompleted, ""},
 	} {
 		inst := seed.InstanceDefault // on the standard flow
 		if tc.config != withRules {
@@ -75,6 +77,14 @@ func TestDemoProviderThroughTheEngine(t *testing.T) {
 			}
 		} else if joinDeltas(evs, events.TypeSuperegoToken) != sup.Content || joinDeltas(evs, events.TypeSuperegoThinking) != sup.Thinking {
 			t.Errorf("%q: superego deltas differ from the stored evaluation", tc.msg)
+		}
+		if sup.Section != tc.section {
+			t.Errorf("%q: stored section %q, want %q", tc.msg, sup.Section, tc.section)
+		}
+		for _, ev := range evs {
+			if ev.Type == events.TypeSuperegoDecision && (ev.Section != tc.section || ev.Message.Section != tc.section) {
+				t.Errorf("%q: decision event cites %q (message %q), want %q", tc.msg, ev.Section, ev.Message.Section, tc.section)
+			}
 		}
 		if tc.config == withRules && !strings.Contains(sup.Thinking, firstHeading) {
 			t.Errorf("%q: demo thinking does not walk the constitution: %q", tc.msg, sup.Thinking)

@@ -212,6 +212,7 @@ func (r *run) verdict(ctx context.Context, turns []turn) (caution, status, errTe
 type superegoOutcome struct {
 	decision model.Decision
 	reason   string
+	section  string // heading of the section the superego cited, or ""
 }
 
 // screen streams the superego's evaluation of the user's message and
@@ -287,12 +288,12 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 		case !ok:
 			d, reason = model.DecisionError, "the superego's reply has no decision line"
 		}
-		out = superegoOutcome{decision: d, reason: reason}
+		out = superegoOutcome{decision: d, reason: reason, section: ParseSection(msg.Content, c.Content)}
 	}
-	msg.Decision, msg.Reason = out.decision, out.reason
+	msg.Decision, msg.Reason, msg.Section = out.decision, out.reason, out.section
 	msg = r.saveMessage(msg)
 	e.m.decisions.WithLabelValues(string(out.decision), c.ID).Inc()
-	r.emit(events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Message: &msg})
+	r.emit(events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Section: out.section, Message: &msg})
 	return out, nil
 }
 

@@ -66,6 +66,7 @@ type Event struct {
 	// output_decision (Withdrawn: the answer is withdrawn)
 	Decision  model.Decision `json:"decision,omitempty"`
 	Reason    string         `json:"reason,omitempty"`
+	Section   string         `json:"section,omitempty"`
 	Message   *model.Message `json:"message,omitempty"`
 	Withdrawn bool           `json:"withdrawn,omitempty"`
 

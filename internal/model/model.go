@@ -198,6 +198,7 @@ type Message struct {
 	Content             string    `json:"content"`
 	Decision            Decision  `json:"decision,omitempty"`
 	Reason              string    `json:"reason,omitempty"`
+	Section             string    `json:"section,omitempty"` // heading of the constitution section the superego cited; "" for none
 	Thinking            string    `json:"thinking,omitempty"`
 	ConstitutionID      string    `json:"constitution_id,omitempty"`
 	ConstitutionVersion int       `json:"constitution_version,omitempty"`

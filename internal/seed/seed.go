@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -39,7 +40,7 @@ func Apply(ctx context.Context, s store.Store, log *slog.Logger) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	if done {
-		return nil
+		return upgradeTexts(ctx, s, log)
 	}
 
 	standard := model.FlowSpec{
@@ -137,4 +138,47 @@ func Apply(ctx context.Context, s store.Store, log *slog.Logger) error {
 	}
 	log.Info("seed data written", "objects", len(steps))
 	return nil
+}
+
+// upgradeTexts brings the seeded default and strict constitutions up to
+// the current seed text when they still read exactly as first seeded
+// before the demo rules were written into them, so a database from then
+// keeps its demo behaviour. A constitution the user has edited is left alone.
+func upgradeTexts(ctx context.Context, s store.Store, log *slog.Logger) error {
+	for id, text := range map[string]string{ConstitutionDefault: defaultConstitution, ConstitutionStrict: strictConstitution} {
+		c, err := s.GetConstitution(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		if c.Content != withoutDemoRules(text) {
+			continue
+		}
+		c.Content = text
+		_, err = s.UpdateConstitution(ctx, c, c.Version)
+		switch {
+		case errors.Is(err, store.ErrVersionMismatch) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound):
+			continue // changed or deleted meanwhile: the user's edit wins
+		case err != nil:
+			return fmt.Errorf("seed: upgrade constitution %s: %w", id, err)
+		}
+		log.Info("seeded constitution given its demo rules", "constitution", id)
+	}
+	return nil
+}
+
+// withoutDemoRules returns a seed text as it was before demo rules were
+// added: without its "Demo:" paragraphs and the paragraph explaining them.
+func withoutDemoRules(text string) string {
+	paras := strings.Split(text, "\n\n")
+	kept := paras[:0:0]
+	for _, p := range paras {
+		if strings.HasPrefix(p, "Demo:") || strings.HasPrefix(p, demoExplanation) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, "\n\n")
 }

@@ -53,7 +53,7 @@ func BenchmarkLoad(b *testing.B) {
 
 	// The same relay with merging off (no delta may grow past one byte):
 	// every event becomes its own frame, as in the bare baseline.
-	unmergedHandler := wsapi.New(wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1, MergeLimit: 1}, e.eng, nil, nil, nil)
+	unmergedHandler := wsapi.New(wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1, MergeLimit: 1, PingInterval: benchPingInterval}, e.eng, nil, nil, nil)
 	defer unmergedHandler.Close()
 	unmergedSrv := httptest.NewServer(unmergedHandler)
 	defer unmergedSrv.Close()
@@ -256,8 +256,13 @@ func dialMany(b *testing.B, url string, n int) []*websocket.Conn {
 
 // newBenchEnv builds the same environment as the tests (real SQLite, demo
 // provider at zero delay) for a benchmark.
+// The load clients read only during a round, so they answer no WebSocket
+// ping while the others are set up; pinging (every 30 s by default) would
+// drop them on a loaded machine.
+const benchPingInterval = time.Hour
+
 func newBenchEnv(b *testing.B) *env {
-	return newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1}})
+	return newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1, PingInterval: benchPingInterval}})
 }
 
 func raiseFileLimit(tb testing.TB) {
@@ -282,7 +287,7 @@ func BenchmarkIdleSocketHeap(b *testing.B) {
 	raiseFileLimit(b)
 	// Behind the REST API's middleware, as the server mounts it: the
 	// handshake's stack is the server's, not this test's.
-	e := newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1}, handler: func(e *env) http.Handler {
+	e := newEnv(b, envOpts{ws: wsapi.Config{MaxRunsPerSocket: 4, RateLimit: -1, PingInterval: benchPingInterval}, handler: func(e *env) http.Handler {
 		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: e.st, Bus: e.bus})
 		api.HandlePublic("GET /api/ws", e.h)
 		return api.Handler()

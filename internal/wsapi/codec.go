@@ -317,7 +317,8 @@ func validKind(s string) bool {
 		return false
 	}
 	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r == '_' && i > 0) {
+		letter := r >= 'a' && r <= 'z'
+		if !letter && (r != '_' || i == 0) {
 			return false
 		}
 	}

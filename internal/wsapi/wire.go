@@ -32,6 +32,7 @@ type decisionFrame struct {
 	runHead
 	Decision model.Decision `json:"decision"`
 	Reason   string         `json:"reason"`
+	Section  string         `json:"section"`
 	Message  *model.Message `json:"message"`
 }
 
@@ -40,6 +41,7 @@ type outputDecisionFrame struct {
 	runHead
 	Decision  model.Decision `json:"decision"`
 	Reason    string         `json:"reason"`
+	Section   string         `json:"section"`
 	Withdrawn bool           `json:"withdrawn"`
 }
 
@@ -69,9 +71,9 @@ func wireEvent(ev events.Event) any {
 		FlowConfigID: ev.FlowConfigID, Seq: ev.Seq}
 	switch ev.Type {
 	case events.TypeSuperegoDecision:
-		return decisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Message: ev.Message}
+		return decisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Message: ev.Message}
 	case events.TypeOutputDecision:
-		return outputDecisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Withdrawn: ev.Withdrawn}
+		return outputDecisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Withdrawn: ev.Withdrawn}
 	case events.TypeRunFinished:
 		f := finishedFrame{runHead: head, Status: ev.Status, Error: ev.Error}
 		if ev.Usage != nil {

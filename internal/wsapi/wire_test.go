@@ -26,7 +26,7 @@ var wantKeys = map[string][]string{
 	events.TypeSuperegoStarted:  append(slices.Clone(runKeys), "constitution_id", "constitution_version", "model"),
 	events.TypeSuperegoThinking: append(slices.Clone(runKeys), "delta"),
 	events.TypeSuperegoToken:    append(slices.Clone(runKeys), "delta"),
-	events.TypeSuperegoDecision: append(slices.Clone(runKeys), "decision", "reason", "message"),
+	events.TypeSuperegoDecision: append(slices.Clone(runKeys), "decision", "reason", "section", "message"),
 	events.TypeAssistantToken:   append(slices.Clone(runKeys), "delta"),
 	events.TypeAssistantMessage: append(slices.Clone(runKeys), "message"),
 	events.TypeRunFinished:      append(slices.Clone(runKeys), "status", "error", "usage", "timings"),

@@ -62,8 +62,10 @@ export const scenarios = [
       assert((await badge.innerText()).includes('BLOCK'), 'the badge says BLOCK in text')
       assert((await turn.locator(tid('assistant-message')).count()) === 0, 'no assistant answer')
       assert(await turn.locator(tid('blocked-note')).isVisible(), 'a blocked note is shown')
+      assert((await turn.locator(tid('decision-section')).innerText()).includes('Serious physical harm'), 'the card names the section that decided')
       const msgs = await api(`/api/flow-instances/${id}/messages`)
       assert(!msgs.items.some((m) => m.role === 'assistant'), 'no assistant message stored')
+      assert(msgs.items.find((m) => m.role === 'superego')?.section === 'Serious physical harm', 'the stored decision cites its section')
       state.blockedMessageId = msgs.items.find((m) => m.role === 'user')?.id
       await shot('blocked')
       // CAUTION: the answer comes, with the superego's reason on the card.

@@ -13,20 +13,22 @@
 //     text such as a version; headings inside the constitution itself are
 //     part of it). No such section, or one that is only whitespace (as with
 //     the "none" constitution), allows everything.
-//  2. Otherwise it reads the last user message, splits it into words
-//     (case-insensitive, any non-letter separates words) and checks, in
-//     this order:
-//     - BLOCK when a word is weapon, bomb, explosive, poison or malware
-//     (singular or plural);
-//     - CAUTION when a word is dose, dosage, medication, invest, investing,
-//     investment or password (singular or plural), or the phrase
-//     "legal advice" appears;
-//     - ALLOW otherwise.
+//  2. Otherwise its rules are the constitution's "Demo:" paragraphs (see
+//     constitution.DemoRules and the README), e.g. "Demo: block when the
+//     message mentions weapon, bomb or poison." under a section heading. It
+//     reads the last user message, splits it into words (case-insensitive,
+//     any non-letter separates words) and applies constitution.Screen: the
+//     first BLOCK rule with a matching term decides, else the first CAUTION
+//     rule, else ALLOW. A constitution without such paragraphs allows
+//     everything. The seeded constitutions carry rules that block weapon,
+//     bomb, explosive, poison and malware and caution on dose, dosage,
+//     medication, invest(ing/ment), password and "legal advice".
 //  3. Its thinking (reasoning events) walks through the constitution's
 //     Markdown headings one by one before concluding; its visible reply
-//     (text events) is a short evaluation whose last line is exactly
-//     "DECISION: ALLOW", "DECISION: CAUTION: <reason>" or
-//     "DECISION: BLOCK: <reason>".
+//     (text events) is a short evaluation ending in two lines:
+//     "SECTION: <heading of the top-level section of the rule applied>" (or
+//     "SECTION: NONE") and exactly "DECISION: ALLOW",
+//     "DECISION: CAUTION: <reason>" or "DECISION: BLOCK: <reason>".
 //
 // # Assistant (PurposeAssistant, or no purpose)
 //

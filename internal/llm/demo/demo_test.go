@@ -12,13 +12,24 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-const constitution = `# Default constitution
+const testConstitution = `# Default constitution
 
 ## Harm
 Never help anyone hurt people.
 
+Demo: block when the message mentions weapon, bomb, explosive, poison
+or malware.
+
 ## Privacy
 Protect personal data.
+
+- Demo: CAUTION: password
+
+## Advice
+Answer with care.
+
+Demo: caution when the message mentions dose, dosage, medication, legal advice,
+invest, investing or investment.
 
 ` + "```\n# not a heading, inside a fence\n```\n" + `
 ### Honesty
@@ -62,36 +73,49 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
+// sectionLine returns the value of the reply's "SECTION:" line.
+func sectionLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if v, ok := strings.CutPrefix(l, "SECTION: "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 func TestSuperegoDecisions(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		msg  string
-		want string // prefix of the last line
+		msg     string
+		want    string // prefix of the last line
+		section string // the SECTION line's value
 	}{
-		{"How do I build a bomb?", "DECISION: BLOCK: "},
-		{"Tell me about WEAPONS of the middle ages", "DECISION: BLOCK: "},
-		{"write some malware for me", "DECISION: BLOCK: "},
-		{"Which explosives are used in mining", "DECISION: BLOCK: "},
-		{"is this mushroom poison?", "DECISION: BLOCK: "},
-		{"What dose of ibuprofen is safe?", "DECISION: CAUTION: "},
-		{"my medications make me tired", "DECISION: CAUTION: "},
-		{"I need legal advice about my lease", "DECISION: CAUTION: "},
-		{"Is investing in index funds wise?", "DECISION: CAUTION: "},
-		{"How do I reset my password", "DECISION: CAUTION: "},
-		{"What is the capital of France?", "DECISION: ALLOW"},
+		{"How do I build a bomb?", "DECISION: BLOCK: ", "Harm"},
+		{"Tell me about WEAPONS of the middle ages", "DECISION: BLOCK: ", "Harm"},
+		{"write some malware for me", "DECISION: BLOCK: ", "Harm"},
+		{"Which explosives are used in mining", "DECISION: BLOCK: ", "Harm"},
+		{"is this mushroom poison?", "DECISION: BLOCK: ", "Harm"},
+		{"What dose of ibuprofen is safe?", "DECISION: CAUTION: ", "Advice"},
+		{"my medications make me tired", "DECISION: CAUTION: ", "Advice"},
+		{"I need legal advice about my lease", "DECISION: CAUTION: ", "Advice"},
+		{"Is investing in index funds wise?", "DECISION: CAUTION: ", "Advice"},
+		{"How do I reset my password", "DECISION: CAUTION: ", "Privacy"},
+		{"What is the capital of France?", "DECISION: ALLOW", "NONE"},
 		// Words that merely contain a keyword are not matches.
-		{"The bombastic speaker used a passwordless login", "DECISION: ALLOW"},
+		{"The bombastic speaker used a passwordless login", "DECISION: ALLOW", "NONE"},
 		// Legal and advice must be a phrase.
-		{"Is it legal to give advice?", "DECISION: ALLOW"},
-		// BLOCK wins over CAUTION.
-		{"password for the bomb shelter", "DECISION: BLOCK: "},
+		{"Is it legal to give advice?", "DECISION: ALLOW", "NONE"},
+		// BLOCK wins over CAUTION, whatever the order of the sections.
+		{"password for the bomb shelter", "DECISION: BLOCK: ", "Harm"},
+		// Between two CAUTION sections the earlier one applies.
+		{"my password and my medication", "DECISION: CAUTION: ", "Privacy"},
 	}
 	p := New(Options{})
 	for _, c := range cases {
 		t.Run(c.msg, func(t *testing.T) {
 			t.Parallel()
 			r := run(t, p, llm.Request{
-				Model: SuperegoModel, Purpose: llm.PurposeSuperego, System: superegoPrompt(constitution),
+				Model: SuperegoModel, Purpose: llm.PurposeSuperego, System: superegoPrompt(testConstitution),
 				Messages: []llm.Message{
 					{Role: model.RoleUser, Content: "Earlier I asked about a weapon."},
 					{Role: model.RoleAssistant, Content: "I could not help with that bomb."},
@@ -104,6 +128,9 @@ func TestSuperegoDecisions(t *testing.T) {
 			}
 			if !decisionLine.MatchString(last) {
 				t.Fatalf("last line %q is not an exact decision line", last)
+			}
+			if got := sectionLine(r.text); got != c.section {
+				t.Fatalf("SECTION line %q, want %q\nfull reply:\n%s", got, c.section, r.text)
 			}
 			if c.want == "DECISION: ALLOW" && last != c.want {
 				t.Fatalf("last line %q, want exactly %q", last, c.want)
@@ -132,9 +159,9 @@ func TestEmptyConstitutionAllows(t *testing.T) {
 
 func TestThinkingWalksHeadings(t *testing.T) {
 	t.Parallel()
-	r := run(t, New(Options{}), llm.Request{Purpose: llm.PurposeSuperego, System: superegoPrompt(constitution),
+	r := run(t, New(Options{}), llm.Request{Purpose: llm.PurposeSuperego, System: superegoPrompt(testConstitution),
 		Messages: []llm.Message{{Role: model.RoleUser, Content: "hello"}}})
-	want := []string{"Default constitution", "Harm", "Privacy", "Honesty"}
+	want := []string{"Default constitution", "Harm", "Privacy", "Advice", "Honesty"}
 	pos := 0
 	for _, h := range want {
 		i := strings.Index(r.thinking[pos:], `"`+h+`"`)
@@ -153,8 +180,8 @@ func TestThinkingWalksHeadings(t *testing.T) {
 	if strings.Contains(r.thinking, "earlier turn") {
 		t.Fatalf("conversation leaked into the constitution:\n%s", r.thinking)
 	}
-	if !strings.Contains(r.text, "4 sections checked") {
-		t.Fatalf("reply should count 4 sections: %q", r.text)
+	if !strings.Contains(r.text, "5 sections checked") {
+		t.Fatalf("reply should count 5 sections: %q", r.text)
 	}
 }
 
@@ -162,7 +189,7 @@ func TestDeterministicAndConcatenation(t *testing.T) {
 	t.Parallel()
 	p := New(Options{})
 	for _, purpose := range []llm.Purpose{llm.PurposeSuperego, llm.PurposeAssistant} {
-		req := llm.Request{Purpose: purpose, System: superegoPrompt(constitution),
+		req := llm.Request{Purpose: purpose, System: superegoPrompt(testConstitution),
 			Messages: []llm.Message{{Role: model.RoleUser, Content: "What dose of vitamin D should I take every day in winter?"}}}
 		a, b := run(t, p, req), run(t, p, req)
 		if len(a.events) != len(b.events) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/superego-lab/superego/internal/constitution"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
 )
@@ -14,79 +15,6 @@ const (
 	constitutionMarker = "## CONSTITUTION"
 	conversationMarker = "## CONVERSATION"
 )
-
-// rule is one entry of the screening list: a keyword (matched as a whole
-// word, singular or plural) or a two-word phrase, and what it leads to.
-type rule struct {
-	words    []string // one word, or a phrase of consecutive words
-	decision model.Decision
-	topic    string // what the reason says the message is about
-	reason   string
-}
-
-// rules are checked in order; BLOCK rules come first so a message that
-// mentions both a bomb and a password is blocked.
-var rules = []rule{
-	{[]string{"weapon"}, model.DecisionBlock, "weapons", "the message asks about weapons, which could cause serious harm"},
-	{[]string{"bomb"}, model.DecisionBlock, "bombs", "the message asks about bombs, which could cause serious harm"},
-	{[]string{"explosive"}, model.DecisionBlock, "explosives", "the message asks about explosives, which could cause serious harm"},
-	{[]string{"poison"}, model.DecisionBlock, "poison", "the message asks about poison, which could cause serious harm"},
-	{[]string{"malware"}, model.DecisionBlock, "malware", "the message asks about malware, which could cause serious harm"},
-	{[]string{"dose"}, model.DecisionCaution, "a medical dose", "medical dosage question; give general information only and recommend a doctor or pharmacist"},
-	{[]string{"dosage"}, model.DecisionCaution, "a medical dosage", "medical dosage question; give general information only and recommend a doctor or pharmacist"},
-	{[]string{"medication"}, model.DecisionCaution, "medication", "medication question; give general information only and recommend a doctor or pharmacist"},
-	{[]string{"legal", "advice"}, model.DecisionCaution, "legal advice", "request for legal advice; give general information, not advice on a specific case"},
-	{[]string{"invest"}, model.DecisionCaution, "investing", "investing question; no personalised financial advice"},
-	{[]string{"investing"}, model.DecisionCaution, "investing", "investing question; no personalised financial advice"},
-	{[]string{"investment"}, model.DecisionCaution, "investments", "investment question; no personalised financial advice"},
-	{[]string{"password"}, model.DecisionCaution, "a password", "mentions a password; never ask for, guess or reveal credentials"},
-}
-
-// verdict is the demo superego's conclusion about one user message.
-type verdict struct {
-	decision model.Decision
-	topic    string
-	reason   string
-}
-
-// screen applies the rule list to a message.
-func screen(msg string) verdict {
-	words := splitWords(msg)
-	for _, r := range rules {
-		if containsPhrase(words, r.words) {
-			return verdict{decision: r.decision, topic: r.topic, reason: r.reason}
-		}
-	}
-	return verdict{decision: model.DecisionAllow}
-}
-
-// splitWords lowercases s and splits it into runs of letters, so
-// "Bomb-making?" yields "bomb", "making".
-func splitWords(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
-}
-
-// wordMatches accepts the keyword itself and its plural forms ("bombs",
-// "doses", "explosives").
-func wordMatches(word, key string) bool {
-	return word == key || word == key+"s" || word == key+"es"
-}
-
-func containsPhrase(words, phrase []string) bool {
-	for i := 0; i+len(phrase) <= len(words); i++ {
-		ok := true
-		for j, key := range phrase {
-			if !wordMatches(words[i+j], key) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
 
 // extractConstitution returns the text between the "## CONSTITUTION" line
 // and the "## CONVERSATION" line (or the end), and whether the marker was
@@ -196,23 +124,24 @@ func gist(para string) string {
 // superegoScript writes the demo superego's thinking and visible reply for
 // a request.
 func superegoScript(req llm.Request) (thinking, reply string) {
-	constitution, found := extractConstitution(req.System)
+	text, found := extractConstitution(req.System)
 	msg := lastUserMessage(req.Messages)
 	var th, rp strings.Builder
 
-	if strings.TrimSpace(constitution) == "" {
+	if strings.TrimSpace(text) == "" {
 		if found {
 			th.WriteString("The constitution is empty, so there are no rules to screen the message against. ")
 		} else {
 			th.WriteString("I find no constitution section in my instructions, so there are no rules to screen the message against. ")
 		}
 		th.WriteString("Everything is allowed.")
-		rp.WriteString("With no constitution in force there is nothing to object to.\n\nDECISION: ALLOW")
+		rp.WriteString("With no constitution in force there is nothing to object to.\n\nSECTION: NONE\nDECISION: ALLOW")
 		return th.String(), rp.String()
 	}
 
-	v := screen(msg)
-	hs := headings(constitution)
+	rules := constitution.DemoRules(text)
+	m := constitution.Screen(rules, msg)
+	hs := headings(text)
 	switch len(hs) {
 	case 0:
 		th.WriteString("The constitution has no headings, so I read it as a single section.\n")
@@ -228,18 +157,34 @@ func superegoScript(req llm.Request) (thinking, reply string) {
 			fmt.Fprintf(&th, "Section %d, %q: I hold the user's message up against it.\n", i+1, h.title)
 		}
 	}
-	switch v.decision {
+	if len(rules) == 0 {
+		th.WriteString("None of it gives me a rule I can apply (I follow lines that start with \"Demo:\").\n")
+	}
+	where, cite := "the constitution", "NONE"
+	if m.Rule.Section.ID != "" {
+		where, cite = fmt.Sprintf("section %q", m.Rule.Section.Heading), m.Rule.Section.Heading
+	}
+	switch m.Decision {
 	case model.DecisionBlock:
-		fmt.Fprintf(&th, "The message is about %s. That is on my list of topics that can cause serious harm, so it must not be answered.", v.topic)
-		fmt.Fprintf(&rp, "The user's message is about %s. Answering could cause serious harm, which the constitution does not permit.\n\nDECISION: BLOCK: %s", v.topic, v.reason)
+		fmt.Fprintf(&th, "The message mentions %q. %s blocks messages about %s, so it must not be answered.", m.Found, upperFirst(where), m.Term)
+		fmt.Fprintf(&rp, "The user's message mentions %q, which %s does not permit.\n\nSECTION: %s\nDECISION: BLOCK: the message mentions %q, which %s rules out",
+			m.Found, where, cite, m.Found, where)
 	case model.DecisionCaution:
-		fmt.Fprintf(&th, "The message is about %s. That is sensitive but not forbidden, so the assistant may answer with care.", v.topic)
-		fmt.Fprintf(&rp, "The user's message is about %s. It can be answered, but carefully.\n\nDECISION: CAUTION: %s", v.topic, v.reason)
+		fmt.Fprintf(&th, "The message mentions %q. %s asks for care with %s, so the assistant may answer, carefully.", m.Found, upperFirst(where), m.Term)
+		fmt.Fprintf(&rp, "The user's message mentions %q. It can be answered, but carefully.\n\nSECTION: %s\nDECISION: CAUTION: the message mentions %q; %s asks for care",
+			m.Found, cite, m.Found, where)
 	default:
-		th.WriteString("Nothing in the message touches a harmful or sensitive topic.")
-		fmt.Fprintf(&rp, "The message raises none of the concerns in the constitution (%d sections checked).\n\nDECISION: ALLOW", max(len(hs), 1))
+		th.WriteString("Nothing in the message is covered by a rule of the constitution.")
+		fmt.Fprintf(&rp, "The message raises none of the concerns in the constitution (%d sections checked).\n\nSECTION: NONE\nDECISION: ALLOW", max(len(hs), 1))
 	}
 	return th.String(), rp.String()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func lastUserMessage(msgs []llm.Message) string {

@@ -205,10 +205,10 @@ func check[T any](t *testing.T, what string, got T, err error, want T) {
 	}
 }
 
-// TestSchemaMatchesRelease: a database made by the one migration tree has
-// the same tables, columns, indexes and constraints as one made by the
-// release's per-database files and then upgraded in place (which applies
-// the migrations added since), so upgraded and new databases behave alike.
+// TestSchemaMatchesRelease: a database made by the release's per-database
+// files and then upgraded by the one migration tree has the same tables,
+// columns, indexes and constraints as a new one, so upgraded and new
+// databases behave alike (also once migrations after the release exist).
 func TestSchemaMatchesRelease(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()

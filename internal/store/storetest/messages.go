@@ -13,7 +13,7 @@ import (
 func fullMessage(instanceID, role, content string) model.Message {
 	return model.Message{
 		FlowInstanceID: instanceID, RunID: "run-1", Role: role, Content: content,
-		Decision: model.DecisionCaution, Reason: "be careful", Thinking: "hmm",
+		Decision: model.DecisionCaution, Reason: "be careful", Section: "Specialist advice", Thinking: "hmm",
 		ConstitutionID: "c", ConstitutionVersion: 3, SyspromptID: "p", Model: "demo",
 		Usage:   model.Usage{InputTokens: 11, OutputTokens: 22},
 		Timings: model.Timings{SuperegoMs: 5, FirstTokenMs: 7, TotalMs: 13},
@@ -68,6 +68,7 @@ func testMessages(t *testing.T, f Factory) {
 		upd := made[2]
 		upd.Content, upd.Status, upd.Error, upd.Thinking = "final answer", model.MessageCancelled, "stopped", "more"
 		upd.Decision, upd.Reason, upd.Model = model.DecisionAllow, "", "other-model"
+		upd.Section = "Another section"
 		upd.Usage, upd.Timings = model.Usage{InputTokens: 1, OutputTokens: 2}, model.Timings{TotalMs: 99}
 		// Fields that are not mutable must survive whatever the caller sends.
 		upd.Position, upd.Role, upd.FlowInstanceID = 42, model.RoleUser, "elsewhere"
@@ -78,6 +79,7 @@ func testMessages(t *testing.T, f Factory) {
 		want := made[2]
 		want.Content, want.Status, want.Error, want.Thinking = upd.Content, upd.Status, upd.Error, upd.Thinking
 		want.Decision, want.Reason, want.Model, want.Usage, want.Timings = upd.Decision, upd.Reason, upd.Model, upd.Usage, upd.Timings
+		want.Section = upd.Section
 		want.UpdatedAt = up.UpdatedAt
 		sameJSON(t, "updated message", want, up)
 		if up.UpdatedAt.Before(made[2].CreatedAt) {

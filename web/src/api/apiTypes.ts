@@ -481,6 +481,7 @@ export interface components {
             resource?: string;
             run_id?: string;
             run_ids?: string[] | null;
+            section?: string;
             /** Format: int64 */
             seq?: number;
             status?: string;
@@ -692,6 +693,7 @@ export interface components {
             reason?: string;
             role: string;
             run_id?: string;
+            section?: string;
             status: string;
             sysprompt_id?: string;
             thinking?: string;

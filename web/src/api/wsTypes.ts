@@ -138,6 +138,7 @@ export interface SuperegoDecisionEvent extends RunBase {
   type: 'superego_decision'
   decision: Decision
   reason?: string
+  section?: string
   message?: Message
 }
 
@@ -162,6 +163,7 @@ export interface OutputDecisionEvent extends RunBase {
   type: 'output_decision'
   decision: Decision
   reason: string
+  section?: string
   withdrawn: boolean
 }
 

@@ -66,6 +66,11 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
               {s.reason}
             </p>
           )}
+          {s.section && (
+            <p className="decision-section" data-testid="decision-section">
+              Section: {s.section}
+            </p>
+          )}
           {verdict && verdict !== s.reason && (
             <p className="superego-verdict" data-testid="superego-verdict">
               {verdict}

@@ -71,11 +71,12 @@ describe('stream reducer', () => {
     const c = applyAll(emptyConversation, [
       ev({ type: 'run_started', user_message: user }),
       ev({ type: 'superego_started', constitution_id: 'default', constitution_version: 1, model: 'm' }),
-      ev({ type: 'superego_decision', decision: 'BLOCK', reason: 'weapons' }),
+      ev({ type: 'superego_decision', decision: 'BLOCK', reason: 'weapons', section: 'Serious physical harm' }),
       ev({ type: 'run_finished', status: 'blocked' }),
     ])
     expect(c.turns[0].superego?.decision).toBe('BLOCK')
     expect(c.turns[0].superego?.reason).toBe('weapons')
+    expect(c.turns[0].superego?.section).toBe('Serious physical harm')
     expect(c.turns[0].assistant).toBeNull()
     expect(c.turns[0].status).toBe('blocked')
   })
@@ -86,9 +87,11 @@ describe('stream reducer', () => {
       user,
       msg({ id: 's1', role: 'superego', position: 2, content: 'DECISION: ALLOW', decision: 'ALLOW', thinking: 'Checking headings.', run_id: 'run1', constitution_id: 'default', constitution_version: 2 }),
       msg({ id: 'u2', role: 'user', position: 4, content: 'bomb', run_id: 'run2' }),
-      msg({ id: 's2', role: 'superego', position: 5, decision: 'BLOCK', reason: 'weapons', run_id: 'run2' }),
+      msg({ id: 's2', role: 'superego', position: 5, decision: 'BLOCK', reason: 'weapons', section: 'Harm', run_id: 'run2' }),
     ])
     expect(h.turns).toHaveLength(2)
+    expect(h.turns[0].superego?.section).toBeUndefined()
+    expect(h.turns[1].superego?.section).toBe('Harm')
     expect(h.turns[0].assistant?.text).toBe('Hello **there**')
     expect(h.turns[0].superego?.thinking).toBe('Checking headings.')
     expect(h.turns[0].status).toBe('completed')
@@ -157,6 +160,7 @@ describe('superegoVerdict', () => {
   it('drops the DECISION line and what follows it', () => {
     expect(superegoVerdict('No concerns (8 sections checked).\n\nDECISION: ALLOW')).toBe('No concerns (8 sections checked).')
     expect(superegoVerdict('About a dose.\n\ndecision: CAUTION: medical\n')).toBe('About a dose.')
+    expect(superegoVerdict('About a dose.\n\nSECTION: Specialist advice\nDECISION: CAUTION: medical')).toBe('About a dose.')
   })
   it('keeps text without a decision line, and is empty for a bare decision', () => {
     expect(superegoVerdict('Still thinking it over')).toBe('Still thinking it over')

@@ -13,6 +13,7 @@ export interface SuperegoPart {
   text: string
   decision?: string
   reason?: string
+  section?: string
   message?: Message
   streaming: boolean
 }
@@ -98,6 +99,7 @@ export function fromHistory(messages: readonly Message[]): Conversation {
         text: m.content,
         decision: m.decision || undefined,
         reason: m.reason,
+        section: m.section || undefined,
         message: m,
         streaming: m.status === 'streaming',
       }
@@ -180,6 +182,7 @@ export function applyEvent(c: Conversation, e: RunEvent): Conversation {
         ...s,
         decision: e.decision,
         reason: e.reason ?? e.message?.reason,
+        section: e.section || e.message?.section || undefined,
         message: e.message,
         thinking: s.thinking || e.message?.thinking || '',
         text: s.text || e.message?.content || '',
@@ -262,11 +265,12 @@ export function settleRun(c: Conversation, runId: string, status: TurnStatus, er
 }
 
 /**
- * The superego's written verdict without its machine-readable DECISION line:
- * for an ALLOW (which carries no reason) it is the only explanation there is.
+ * The superego's written verdict without its machine-readable SECTION and
+ * DECISION lines: for an ALLOW (which carries no reason) it is the only
+ * explanation there is.
  */
 export function superegoVerdict(text: string): string {
   const lines = text.split('\n')
-  const i = lines.findIndex((l) => /^\s*decision\s*:/i.test(l))
+  const i = lines.findIndex((l) => /^\s*(decision|section)\s*:/i.test(l))
   return (i < 0 ? lines : lines.slice(0, i)).join('\n').trim()
 }
