@@ -17,6 +17,7 @@ bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
 bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
+bench -bench . -benchtime 5000x ./internal/store/sqlstore/
 
 # Over the wire: the real binary in its own process, load from another,
 # bare baselines in processes of their own, all in this run (cmd/benchwire).

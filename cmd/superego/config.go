@@ -29,6 +29,11 @@ type config struct {
 	AssistantModel string
 	DemoDelay      time.Duration
 
+	// BaseURLs of the providers other than the default, by name.
+	BaseURLs map[string]string
+	// PricesFile overrides the built-in prices (JSON).
+	PricesFile string
+
 	FirstTokenTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxAttempts       int
@@ -73,6 +78,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		fs.StringVar(p, s.name, def, s.usage+" ("+s.env+")")
 	}
 	var envErr error
+	var baseURLs []func()
 	dur := func(p *time.Duration, s flagSpec, def time.Duration) {
 		if v := getenv(s.env); v != "" {
 			d, err := time.ParseDuration(v)
@@ -120,6 +126,21 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&c.SuperegoModel, flagSpec{"superego-model", "SUPEREGO_SUPEREGO_MODEL", "default superego model"}, "")
 	str(&c.AssistantModel, flagSpec{"assistant-model", "SUPEREGO_ASSISTANT_MODEL", "default assistant model"}, "")
 	dur(&c.DemoDelay, flagSpec{"demo-delay", "SUPEREGO_DEMO_DELAY", "pause between demo provider tokens (0 for none)"}, 20*time.Millisecond)
+	c.BaseURLs = map[string]string{}
+	for _, p := range []struct{ name, example string }{
+		{"ollama", "http://localhost:11434/v1"}, {"openai", "https://api.openai.com/v1"},
+		{"openrouter", "https://openrouter.ai/api/v1"}, {"anthropic", "https://api.anthropic.com"},
+	} {
+		v := new(string)
+		str(v, flagSpec{p.name + "-url", "SUPEREGO_" + strings.ToUpper(p.name) + "_URL",
+			"endpoint of " + p.name + " when it is not the default provider, e.g. " + p.example}, "")
+		baseURLs = append(baseURLs, func() {
+			if *v != "" {
+				c.BaseURLs[p.name] = *v
+			}
+		})
+	}
+	str(&c.PricesFile, flagSpec{"prices", "SUPEREGO_PRICES", `JSON file of prices per million tokens, {"provider:model": {"input": 3, "output": 15}}, over the built-in table`}, "")
 	dur(&c.FirstTokenTimeout, flagSpec{"first-token-timeout", "SUPEREGO_FIRST_TOKEN_TIMEOUT", "how long a model may stay silent before its first token (any bytes, keep-alives too, restart the wait; 0 for no limit)"}, 90*time.Second)
 	dur(&c.IdleTimeout, flagSpec{"idle-timeout", "SUPEREGO_IDLE_TIMEOUT", "how long a streaming model may stay silent between tokens (keep-alives count as life; 0 for no limit)"}, 60*time.Second)
 	num(&c.MaxAttempts, flagSpec{"max-attempts", "SUPEREGO_MAX_ATTEMPTS", "calls per model request, first included; transient failures before the first token are retried"}, 3)
@@ -137,6 +158,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		return c, nil, err
 	}
 	for _, fill := range secrets {
+		fill()
+	}
+	for _, fill := range baseURLs {
 		fill()
 	}
 	if envErr != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/httpapi"
 	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/llm/pricing"
 	"github.com/superego-lab/superego/internal/llm/providers"
 	"github.com/superego-lab/superego/internal/seed"
 	"github.com/superego-lab/superego/internal/store"
@@ -64,6 +65,7 @@ func providerConfig(c config, onRetry func(provider string)) llm.Config {
 	return llm.Config{
 		Provider:       c.Provider,
 		BaseURL:        c.BaseURL,
+		BaseURLs:       c.BaseURLs,
 		SuperegoModel:  c.SuperegoModel,
 		AssistantModel: c.AssistantModel,
 		DemoDelay:      c.DemoDelay,
@@ -109,6 +111,11 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	if err != nil {
 		return fail(fmt.Errorf("provider: %w", err))
 	}
+	prices, err := pricing.Load(c.PricesFile, cat.Name)
+	if err != nil {
+		return fail(err)
+	}
+	cat.Price = prices.Lookup
 
 	bus, stopBus, err := openBus(ctx, st, log)
 	if err != nil {
@@ -153,7 +160,8 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		Bus:      bus,
 		Log:      log,
 		Registry: reg,
-		Models:   func() any { return cat.Info() },
+		Models:   func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
+		Cost:     prices.Cost,
 		UI:       web.Handler(),
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)

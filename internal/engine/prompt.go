@@ -70,7 +70,12 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 		screenOutput:   cfg.ScreenOutput,
 		screenChunk:    cfg.ScreenChunk,
 	}
-	if e.prov.Name() == llm.ProviderDemo {
+	if r, ok := e.prov.(llm.Resolver); ok {
+		// Several providers: "provider:model" picks one; the router says
+		// which model (and, for the demo, its own) a reference means.
+		f.superegoModel = r.Resolve(f.superegoModel, llm.PurposeSuperego)
+		f.assistantModel = r.Resolve(f.assistantModel, llm.PurposeAssistant)
+	} else if e.prov.Name() == llm.ProviderDemo {
 		// The demo answers whatever model a config names; recording that
 		// name would pass its rule set off as a real model.
 		f.superegoModel, f.assistantModel = e.cfg.SuperegoModel, e.cfg.AssistantModel
@@ -120,43 +125,98 @@ type turn struct {
 	errored   bool // superego ERROR; counts as blocked unless answered
 }
 
+// historyPage is how many messages a run reads from the store at a time.
+const historyPage = 64
+
 // loadTurns reads the instance's conversation before the run's message.
-// This is where a run reads its history from the store.
+// This is where a run reads its history from the store: from the newest
+// end, a page at a time, until the turns read hold more text than the
+// history budget (see readTurns), so its cost does not grow with the
+// conversation.
 func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
-	msgs, err := r.e.allMessages(ctx, r.inst.ID)
-	if err != nil {
-		return nil, err
+	return readTurns(func(before int) ([]model.Message, error) {
+		msgs, err := r.e.st.RecentMessages(ctx, r.inst.ID, before, historyPage)
+		if err != nil {
+			return nil, fmt.Errorf("read the conversation of %q: %w", r.inst.ID, err)
+		}
+		return msgs, nil
+	}, historyPage, r.e.cfg.HistoryBudgetChars, r.userMsg.ID, r.rec.ID)
+}
+
+// readTurns builds the turns trimTurns needs from pages of messages read
+// newest first (read(before) returns up to page messages positioned before
+// before, 0 meaning from the end). It stops once both the text of all the
+// turns read and that of the answered ones pass budget: trimTurns, for the
+// superego's view and for the assistant's, keeps none older than that.
+// A turn whose user message has been read is complete, as its other
+// messages come after it; answers of older runs stored later (an earlier
+// run still streaming) are left out until their turn is read.
+func readTurns(read func(before int) ([]model.Message, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
+	var newest []model.Message
+	before := 0
+	for {
+		msgs, err := read(before)
+		if err != nil {
+			return nil, err
+		}
+		newest = append(newest, msgs...)
+		oldestFirst := make([]model.Message, 0, len(newest))
+		for i := len(newest) - 1; i >= 0; i-- {
+			oldestFirst = append(oldestFirst, newest[i])
+		}
+		if len(msgs) < page {
+			return buildTurns(oldestFirst, currentUserID, currentRunID), nil
+		}
+		before = msgs[len(msgs)-1].Position
+		turns := buildTurns(withTheirTurn(oldestFirst), currentUserID, currentRunID)
+		if overBudget(turns, budget) {
+			return turns, nil
+		}
 	}
-	return buildTurns(msgs, r.userMsg.ID, r.rec.ID), nil
+}
+
+// withTheirTurn drops the messages of runs whose user message is not among
+// msgs.
+func withTheirTurn(msgs []model.Message) []model.Message {
+	users := map[string]bool{}
+	for _, m := range msgs {
+		if m.Role == model.RoleUser && m.RunID != "" {
+			users[m.RunID] = true
+		}
+	}
+	out := msgs[:0:0]
+	for _, m := range msgs {
+		if m.Role == model.RoleUser || m.RunID == "" || users[m.RunID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// overBudget reports whether trimTurns would drop a turn of turns, both
+// from all of them and from the answered ones.
+func overBudget(turns []turn, budget int) bool {
+	all, answered := 0, 0
+	for _, t := range turns {
+		n := turnSize(t)
+		all += n
+		if !t.blocked {
+			answered += n
+		}
+	}
+	return all > budget && answered > budget
 }
 
 // lastMessage returns the newest message of an instance.
 func (e *Engine) lastMessage(ctx context.Context, instanceID string) (model.Message, error) {
-	msgs, err := e.allMessages(ctx, instanceID)
+	msgs, err := e.st.RecentMessages(ctx, instanceID, 0, 1)
 	if err != nil {
-		return model.Message{}, err
+		return model.Message{}, fmt.Errorf("read the conversation of %q: %w", instanceID, err)
 	}
 	if len(msgs) == 0 {
 		return model.Message{}, fmt.Errorf("flow instance %q has no messages: %w", instanceID, store.ErrNotFound)
 	}
-	return msgs[len(msgs)-1], nil
-}
-
-// allMessages lists an instance's messages, oldest first, across pages.
-func (e *Engine) allMessages(ctx context.Context, instanceID string) ([]model.Message, error) {
-	var all []model.Message
-	p := store.Page{Limit: 200}
-	for {
-		msgs, next, err := e.st.ListMessages(ctx, instanceID, p)
-		if err != nil {
-			return nil, fmt.Errorf("list messages of %q: %w", instanceID, err)
-		}
-		all = append(all, msgs...)
-		if next == "" {
-			return all, nil
-		}
-		p.Cursor = next
-	}
+	return msgs[0], nil
 }
 
 // buildTurns groups messages into turns by run id, falling back to order
@@ -206,14 +266,20 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 	return turns
 }
 
+// turnSize is what a turn counts against the history budget, in runes.
+func turnSize(t turn) int {
+	n := utf8.RuneCountInString(t.user.Content)
+	if t.assistant != nil {
+		n += utf8.RuneCountInString(t.assistant.Content)
+	}
+	return n
+}
+
 // trimTurns keeps the newest turns whose text fits in budget runes.
 func trimTurns(turns []turn, budget int) []turn {
 	used := 0
 	for i := len(turns) - 1; i >= 0; i-- {
-		n := utf8.RuneCountInString(turns[i].user.Content)
-		if a := turns[i].assistant; a != nil {
-			n += utf8.RuneCountInString(a.Content)
-		}
+		n := turnSize(turns[i])
 		if used+n > budget {
 			return turns[i+1:]
 		}

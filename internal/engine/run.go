@@ -10,6 +10,7 @@ import (
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
 )
 
 // run is one run of a flow, from the moment it is stored to its stored
@@ -41,6 +42,14 @@ type run struct {
 // existing is given: a fork already holds it) and the run, and opens the
 // run's log with run_started. Nothing runs yet.
 func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content string, existing *model.Message) (*run, error) {
+	// Admission: a store whose writer is saturated refuses new runs
+	// (store.ErrBusy) before their writes could queue past a deadline;
+	// the writes of runs under way go on.
+	if a, ok := e.st.(store.Admission); ok {
+		if err := a.Busy(); err != nil {
+			return nil, err
+		}
+	}
 	flow, err := e.resolveFlow(ctx, inst)
 	if err != nil {
 		return nil, err
@@ -340,10 +349,17 @@ func (r *run) finish(status, errText string) {
 	// finding every event.
 	last.Seq = r.rec.LastSeq
 	e.own.storeEnd(sctx, last)
-	if stored, err := e.st.UpdateRun(sctx, r.rec); err != nil {
-		e.log.Error("store finished run", "run_id", r.rec.ID, "err", err)
-	} else {
-		r.rec = stored
+	err := e.storeEnd(r.rec.ID, "store finished run", func(ctx context.Context) error {
+		stored, err := e.st.UpdateRun(ctx, r.rec)
+		if err == nil {
+			r.rec = stored
+		}
+		return err
+	})
+	if err != nil {
+		// Never stored: the client is told the run failed, and why,
+		// rather than an end the database does not hold.
+		last.Status, last.Error = model.RunFailed, "the end of the run could not be stored: "+err.Error()
 	}
 	// Appended after the status is stored, so a subscriber here that reads
 	// run_finished finds the run ended over REST too.
@@ -392,14 +408,50 @@ func (r *run) failStreaming(why string) {
 // run was cancelled, so it does not use the run's context.
 func (r *run) saveMessage(m model.Message) model.Message {
 	r.streaming = ""
-	ctx, cancel := storeCtx()
-	defer cancel()
-	saved, err := r.e.st.UpdateMessage(ctx, m)
+	saved := m
+	err := r.e.storeEnd(r.rec.ID, "store message", func(ctx context.Context) error {
+		var err error
+		saved, err = r.e.st.UpdateMessage(ctx, m)
+		return err
+	})
 	if err != nil {
-		r.e.log.Error("store message", "run_id", r.rec.ID, "message_id", m.ID, "err", err)
 		return m
 	}
 	return saved
+}
+
+// Retrying the writes that end a run: from endRetryFirst, doubling up to
+// endRetryMax between tries, for endRetryFor in all.
+const (
+	endRetryFirst = 50 * time.Millisecond
+	endRetryMax   = 5 * time.Second
+	endRetryFor   = 2 * time.Minute
+)
+
+// storeEnd makes a write that records how a run ended (its messages' and
+// its own final state), retrying while it fails: under load a write can
+// time out in the queue, and giving up would leave the run "running" while
+// its client was told it ended. A missing row (the instance was deleted)
+// is not retried. It returns the last error when the write never got
+// through.
+func (e *Engine) storeEnd(runID, what string, write func(ctx context.Context) error) error {
+	wait := endRetryFirst
+	deadline := time.Now().Add(endRetryFor)
+	for {
+		ctx, cancel := storeCtx()
+		err := write(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, store.ErrNotFound) || !time.Now().Before(deadline) {
+			e.log.Error(what, "run_id", runID, "err", err)
+			return err
+		}
+		e.log.Warn(what+"; retrying", "run_id", runID, "err", err, "in", wait)
+		time.Sleep(wait)
+		wait = min(2*wait, endRetryMax)
+	}
 }
 
 // endStatus maps the error that ended a run to its status: cancelled when

@@ -10,6 +10,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
 
@@ -51,8 +53,12 @@ type Deps struct {
 	// GET /metrics, so parallel tests never clash on metric names.
 	Registry prometheus.Registerer
 	// Models returns the payload of GET /api/models, documented as
-	// llm.ModelsInfo (llm.Catalog.Info). Nil means the demo provider only.
-	Models func() any
+	// llm.ModelsInfo (llm.Catalog.Models); refresh asks the providers'
+	// models endpoints again. Nil means the demo provider only.
+	Models func(ctx context.Context, refresh bool) any
+	// Cost prices a message's usage by its model (pricing.Table.Cost);
+	// nil, or false for a model without a price, leaves cost out.
+	Cost func(model string, u model.Usage) (model.Cost, bool)
 	// UI serves every path outside /api; nil answers those with 404.
 	UI http.Handler
 }

@@ -86,6 +86,17 @@ func messageOut(m model.Message) model.Message {
 	return m
 }
 
+// priced adds the cost of a message's usage at its model's price.
+func (a *API) priced(m model.Message) model.Message {
+	if a.deps.Cost == nil || m.Model == "" || m.Usage == (model.Usage{}) {
+		return m
+	}
+	if c, ok := a.deps.Cost(m.Model, m.Usage); ok {
+		m.Cost = &c
+	}
+	return m
+}
+
 // Requests of the flow-instance operations whose parameters are their own.
 type (
 	flowInstanceListRequest struct {
@@ -175,7 +186,7 @@ func (a *API) listFlowInstanceMessages(ctx context.Context, in *idPageRequest) (
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "list messages", id: in.ID}, err)
 	}
 	for i := range items {
-		items[i] = messageOut(items[i])
+		items[i] = a.priced(messageOut(items[i]))
 	}
 	return newList(items, next), nil
 }

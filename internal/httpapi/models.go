@@ -13,7 +13,7 @@ import (
 
 // defaultModels is served when no Models function is wired: only the
 // offline demo provider exists.
-func defaultModels() any {
+func defaultModels(context.Context, bool) any {
 	c := llm.Catalog{Name: llm.ProviderDemo, Demo: true, SuperegoModel: demo.SuperegoModel, AssistantModel: demo.AssistantModel}
 	return c.Info()
 }
@@ -22,12 +22,19 @@ type modelsOutput struct {
 	Body any
 }
 
+type modelsRequest struct {
+	Refresh bool `query:"refresh" doc:"Ask every provider's models endpoint again instead of using the list cached for ten minutes."`
+}
+
 // opGetModels is the models operation; its 200 schema is filled in at
 // registration (see registerModels).
 var opGetModels = huma.Operation{
 	OperationID: "get-models", Method: http.MethodGet, Path: "/api/models",
 	Summary: "Configured providers and models", Tags: []string{"Meta"},
-	Description: "The provider in use, its default superego and assistant models, and whether it is the offline demo (whose answers come from fixed rules, not a model).",
+	Description: "Every provider (available or not, and why), the default provider whose models may be named bare, its default superego and assistant models, " +
+		"and the models each available provider offers (from its models endpoint where it has one, cached ten minutes): the id a flow config names " +
+		"(\"provider:model\", bare on the default provider), whether it can stream its reasoning, and its price per million tokens when one is known. " +
+		"The offline demo's answers come from fixed rules, not a model.",
 }
 
 func (a *API) registerModels() {
@@ -42,10 +49,10 @@ func (a *API) registerModels() {
 	huma.Register(a.huma, a.op(op), a.getModels)
 }
 
-func (a *API) getModels(context.Context, *struct{}) (*modelsOutput, error) {
+func (a *API) getModels(ctx context.Context, in *modelsRequest) (*modelsOutput, error) {
 	models := a.deps.Models
 	if models == nil {
 		models = defaultModels
 	}
-	return &modelsOutput{Body: models()}, nil
+	return &modelsOutput{Body: models(ctx, in.Refresh)}, nil
 }

@@ -23,8 +23,11 @@ type Config struct {
 	// Provider is demo, openai, openrouter, anthropic or ollama; empty
 	// means "choose from the credentials that are set".
 	Provider string
-	// BaseURL overrides the OpenAI-compatible (or Anthropic) endpoint.
+	// BaseURL overrides the endpoint of the default provider (Provider).
 	BaseURL string
+	// BaseURLs set the endpoints of the other providers by name; an
+	// "ollama" entry makes Ollama available beside the default provider.
+	BaseURLs map[string]string
 	// SuperegoModel and AssistantModel override the provider's defaults.
 	SuperegoModel  string
 	AssistantModel string
@@ -55,58 +58,6 @@ type Config struct {
 	RetryBaseDelay time.Duration
 	// OnRetry is called once per retry (for metrics); may be nil.
 	OnRetry func(provider string)
-}
-
-// Catalog is the configured provider and its default models.
-type Catalog struct {
-	// Provider is already wrapped with WithRetry.
-	Provider Provider
-	// Name is the provider's name as in Config.Provider.
-	Name string
-	// BaseURL is the endpoint in use (empty for the demo).
-	BaseURL        string
-	SuperegoModel  string
-	AssistantModel string
-	// Demo is true when the offline demo provider is in use.
-	Demo bool
-}
-
-// ModelsInfo is the body of GET /api/models.
-type ModelsInfo struct {
-	Provider              string      `json:"provider"`
-	Demo                  bool        `json:"demo"`
-	DefaultSuperegoModel  string      `json:"default_superego_model"`
-	DefaultAssistantModel string      `json:"default_assistant_model"`
-	Models                []ModelInfo `json:"models"`
-}
-
-// ModelInfo is one configured model and the roles it is the default for.
-type ModelInfo struct {
-	ID       string   `json:"id"`
-	Provider string   `json:"provider"`
-	Roles    []string `json:"roles"`
-	Demo     bool     `json:"demo"`
-}
-
-// Info describes the catalog for GET /api/models. It never carries
-// credentials.
-func (c *Catalog) Info() ModelsInfo {
-	info := ModelsInfo{
-		Provider:              c.Name,
-		Demo:                  c.Demo,
-		DefaultSuperegoModel:  c.SuperegoModel,
-		DefaultAssistantModel: c.AssistantModel,
-	}
-	if c.SuperegoModel == c.AssistantModel {
-		info.Models = []ModelInfo{{ID: c.SuperegoModel, Provider: c.Name, Demo: c.Demo,
-			Roles: []string{string(PurposeSuperego), string(PurposeAssistant)}}}
-		return info
-	}
-	info.Models = []ModelInfo{
-		{ID: c.SuperegoModel, Provider: c.Name, Demo: c.Demo, Roles: []string{string(PurposeSuperego)}},
-		{ID: c.AssistantModel, Provider: c.Name, Demo: c.Demo, Roles: []string{string(PurposeAssistant)}},
-	}
-	return info
 }
 
 // DefaultIdleConnsPerHost is how many idle connections to one upstream host

@@ -180,6 +180,16 @@ func (u Usage) Add(o Usage) Usage {
 		WastedTokens: u.WastedTokens + o.WastedTokens}
 }
 
+// Cost is what a model call cost in US dollars at its configured price.
+// It is computed when read, not stored, so a corrected price applies to
+// past runs too.
+type Cost struct {
+	USD float64 `json:"usd"`
+	// Source of the price: "configured" (--prices), "default" (built-in
+	// list price, may be outdated), "demo" (nominal) or "local" (self-hosted).
+	Source string `json:"source"`
+}
+
 // Timings of a message or run in milliseconds.
 type Timings struct {
 	SuperegoMs   int64 `json:"superego_ms,omitempty"`
@@ -205,6 +215,7 @@ type Message struct {
 	SyspromptID         string    `json:"sysprompt_id,omitempty"`
 	Model               string    `json:"model,omitempty"`
 	Usage               Usage     `json:"usage"`
+	Cost                *Cost     `json:"cost,omitempty"`
 	Timings             Timings   `json:"timings"`
 	Status              string    `json:"status"`
 	Error               string    `json:"error,omitempty"`

@@ -77,6 +77,18 @@ func (p Page) Size() int {
 // ErrBadCursor is returned (wrapped) for a cursor the store cannot decode.
 var ErrBadCursor = errors.New("invalid cursor")
 
+// ErrBusy is returned (wrapped, with the reason) by Admission.Busy when the
+// database is saturated: new work should be refused for now and retried
+// later, while the writes of work under way go on.
+var ErrBusy = errors.New("busy")
+
+// Admission is implemented by stores that can tell when to refuse new work
+// (the SQLite store, whose one writer can be saturated).
+type Admission interface {
+	// Busy returns nil, or an error matching ErrBusy that says why.
+	Busy() error
+}
+
 // Any is the If-Match value meaning "whatever the current version is".
 const Any = 0
 
@@ -203,6 +215,11 @@ type FlowInstances interface {
 type Messages interface {
 	ListMessages(ctx context.Context, instanceID string, p Page) ([]model.Message, string, error)
 	GetMessage(ctx context.Context, id string) (model.Message, error)
+	// RecentMessages reads a conversation from its newest end: up to limit
+	// messages of the instance positioned before before (0: from the end),
+	// newest first. Its cost depends on limit, not on the conversation's
+	// length. An unknown instance has no messages.
+	RecentMessages(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error)
 	// AppendMessage assigns ID (when empty), Position, CreatedAt and
 	// UpdatedAt, and bumps the instance's message_count and
 	// last_message_at.

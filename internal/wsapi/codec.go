@@ -41,6 +41,7 @@ const (
 	CodeTooManyRuns       = "too_many_runs"      // the socket already follows MaxRunsPerSocket runs
 	CodeRateLimited       = "rate_limited"       // the socket sends frames faster than its rate limit
 	CodeResumeUnavailable = "resume_unavailable" // the run exists but its event log is gone: reload from REST
+	CodeBusy              = "busy"               // the database is saturated: the run was not started; retry shortly
 	CodeInternal          = "internal"           // a server fault; details are in the server log only
 )
 

@@ -56,6 +56,8 @@ type envOpts struct {
 	handler func(*env) http.Handler
 	// announce lets the engine announce its runs on the env's bus.
 	announce bool
+	// store, when set, wraps the store the engine is given.
+	store func(store.Store) store.Store
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -82,7 +84,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.announce {
 		o.eng.Bus = e.bus
 	}
-	e.eng = engine.New(st, prov, o.eng, nil, nil)
+	var engStore store.Store = st
+	if o.store != nil {
+		engStore = o.store(st)
+	}
+	e.eng = engine.New(engStore, prov, o.eng, nil, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -225,6 +225,8 @@ func (s *session) engineError(f Frame, err error) *FrameError {
 		fe.Code, fe.Message = CodeInvalidRequest, err.Error()
 	case errors.Is(err, engine.ErrClosed):
 		fe.Code, fe.Message = CodeInternal, "the server is shutting down; retry on another connection"
+	case errors.Is(err, store.ErrBusy):
+		fe.Code, fe.Message = CodeBusy, "the server is saturated and did not start the run; retry in a few seconds ("+err.Error()+")"
 	case errors.Is(err, context.Canceled) && s.ctx.Err() != nil:
 		fe.Code, fe.Message = CodeInternal, "socket closing"
 	default:

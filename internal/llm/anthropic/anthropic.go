@@ -273,3 +273,18 @@ func (p *Provider) mapError(ctx context.Context, err error) error {
 	}
 	return &llm.StreamError{Provider: p.Name(), Err: err}
 }
+
+// CanThink reports whether a Claude model supports extended thinking (and
+// so streams its reasoning): Claude 3.7 Sonnet and the Claude 4 family.
+func CanThink(model string) bool {
+	m := strings.ToLower(model)
+	if strings.Contains(m, "claude-3-7") {
+		return true
+	}
+	for _, fam := range []string{"claude-sonnet-4", "claude-opus-4", "claude-haiku-4"} {
+		if strings.HasPrefix(m, fam) {
+			return true
+		}
+	}
+	return false
+}

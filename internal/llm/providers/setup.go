@@ -37,37 +37,107 @@ const (
 )
 
 // Names lists the accepted values of Config.Provider.
-var Names = []string{llm.ProviderDemo, llm.ProviderOpenAI, llm.ProviderOpenRouter, llm.ProviderAnthropic, llm.ProviderOllama}
+var Names = llm.ProviderNames
 
-// Setup selects and builds the provider described by cfg. The error names
-// what is missing or wrong and never contains a credential.
+// Setup builds the default provider described by cfg (an error names what
+// is missing or wrong and never contains a credential) and every other
+// provider that is configured beside it, behind one router. A provider
+// that is not configured is listed with the reason, and runs naming its
+// models fail with it.
 func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	name := Choose(cfg)
 	hc := llm.NewPooledHTTPClient(cfg.ConnectTimeout, cfg.MaxConns)
+	def, err := newBackend(name, cfg, cfg.BaseURL, hc, log)
+	if err != nil {
+		return nil, err
+	}
+	if !def.Demo {
+		if cfg.SuperegoModel != "" {
+			def.SuperegoModel = cfg.SuperegoModel
+		}
+		if cfg.AssistantModel != "" {
+			def.AssistantModel = cfg.AssistantModel
+		}
+	} else if cfg.SuperegoModel != "" || cfg.AssistantModel != "" {
+		log.Warn("model overrides are ignored by the offline demo provider")
+	}
+	backends := []*llm.Backend{def}
+	for _, other := range Names {
+		if other == name {
+			continue
+		}
+		if why := missing(other, cfg); why != "" {
+			backends = append(backends, &llm.Backend{Name: other, Err: "not configured: " + why})
+			continue
+		}
+		b, err := newBackend(other, cfg, cfg.BaseURLs[other], hc, log)
+		if err != nil {
+			b = &llm.Backend{Name: other, Err: err.Error()}
+		}
+		backends = append(backends, b)
+	}
+	for _, b := range backends {
+		if b.Provider != nil {
+			log.Info("model provider ready", "provider", b.Name, "default", b.Name == name, "demo", b.Demo,
+				"base_url", redactURL(b.BaseURL), "superego_model", b.SuperegoModel, "assistant_model", b.AssistantModel)
+		}
+	}
+	return &llm.Catalog{
+		Provider: llm.NewRouter(name, backends),
+		Name:     name, BaseURL: def.BaseURL, Demo: def.Demo,
+		SuperegoModel: def.SuperegoModel, AssistantModel: def.AssistantModel,
+		Backends: backends,
+	}, nil
+}
 
+// missing says what a provider other than the default lacks to be
+// available beside it; "" when it can be built.
+func missing(name string, cfg llm.Config) string {
+	switch name {
+	case llm.ProviderOpenAI:
+		if cfg.OpenAIKey == "" && cfg.BaseURLs[name] == "" {
+			return "set OPENAI_API_KEY"
+		}
+	case llm.ProviderOpenRouter:
+		if cfg.OpenRouterKey == "" {
+			return "set OPENROUTER_API_KEY"
+		}
+	case llm.ProviderAnthropic:
+		if cfg.AnthropicKey == "" {
+			return "set ANTHROPIC_API_KEY"
+		}
+	case llm.ProviderOllama:
+		if cfg.BaseURLs[name] == "" {
+			return "set SUPEREGO_OLLAMA_URL (e.g. http://localhost:11434/v1)"
+		}
+	}
+	return ""
+}
+
+// newBackend builds one provider with its defaults, wrapped with
+// llm.WithRetry; baseURL overrides its endpoint.
+func newBackend(name string, cfg llm.Config, baseURL string, hc *http.Client, log *slog.Logger) (*llm.Backend, error) {
 	var (
 		p   llm.Provider
-		cat = &llm.Catalog{Name: name}
+		b   = &llm.Backend{Name: name}
 		err error
 	)
 	switch name {
 	case llm.ProviderDemo:
-		if cfg.SuperegoModel != "" || cfg.AssistantModel != "" {
-			log.Warn("model overrides are ignored by the offline demo provider")
-		}
 		p = demo.New(demo.Options{Delay: cfg.DemoDelay})
-		cat.Demo = true
-		cat.SuperegoModel, cat.AssistantModel = demo.SuperegoModel, demo.AssistantModel
+		b.Demo = true
+		b.SuperegoModel, b.AssistantModel = demo.SuperegoModel, demo.AssistantModel
+		b.CanReason = func(m string) bool { return m == demo.SuperegoModel }
 
 	case llm.ProviderOpenAI:
 		opts := openai.OpenAI(cfg.OpenAIKey)
-		if cfg.BaseURL != "" {
-			opts.BaseURL = cfg.BaseURL
+		if baseURL != "" {
+			opts.BaseURL = baseURL
 			// Other OpenAI-compatible servers know max_tokens only.
-			opts.MaxCompletionTokens = sameEndpoint(cfg.BaseURL, openai.OpenAIURL)
+			opts.MaxCompletionTokens = sameEndpoint(baseURL, openai.OpenAIURL)
 		}
 		// A keyless server is local (vLLM, llama.cpp, LM Studio), where
 		// a reasoning model may run without a reasoning parser.
@@ -77,45 +147,53 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 				"(set --base-url to use a keyless OpenAI-compatible server)")
 		}
 		p, err = buildOpenAI(opts, cfg, hc)
-		cat.BaseURL = opts.BaseURL
-		cat.SuperegoModel, cat.AssistantModel = OpenAISuperegoModel, OpenAIAssistantModel
+		b.BaseURL = opts.BaseURL
+		b.SuperegoModel, b.AssistantModel = OpenAISuperegoModel, OpenAIAssistantModel
 		if cfg.OpenAIKey == "" {
-			cat.SuperegoModel, cat.AssistantModel = OllamaSuperegoModel, OllamaAssistantModel
+			b.SuperegoModel, b.AssistantModel = OllamaSuperegoModel, OllamaAssistantModel
 		}
+		b.List = openAIModels(opts.BaseURL, cfg.OpenAIKey, hc)
+		b.CanReason = thinksInText
 
 	case llm.ProviderOpenRouter:
 		if cfg.OpenRouterKey == "" {
 			return nil, errors.New("provider openrouter: OPENROUTER_API_KEY is required")
 		}
 		opts := openai.OpenRouter(cfg.OpenRouterKey)
-		if cfg.BaseURL != "" {
-			opts.BaseURL = cfg.BaseURL
+		if baseURL != "" {
+			opts.BaseURL = baseURL
 		}
 		p, err = buildOpenAI(opts, cfg, hc)
-		cat.BaseURL = opts.BaseURL
-		cat.SuperegoModel, cat.AssistantModel = OpenRouterSuperegoModel, OpenRouterAssistantModel
+		b.BaseURL = opts.BaseURL
+		b.SuperegoModel, b.AssistantModel = OpenRouterSuperegoModel, OpenRouterAssistantModel
+		b.List = openAIModels(opts.BaseURL, cfg.OpenRouterKey, hc)
+		b.CanReason = thinksInText
 
 	case llm.ProviderOllama:
 		opts := openai.Ollama()
-		if cfg.BaseURL != "" {
-			opts.BaseURL = cfg.BaseURL
+		if baseURL != "" {
+			opts.BaseURL = baseURL
 		}
 		p, err = buildOpenAI(opts, cfg, hc)
-		cat.BaseURL = opts.BaseURL
-		cat.SuperegoModel, cat.AssistantModel = OllamaSuperegoModel, OllamaAssistantModel
+		b.BaseURL = opts.BaseURL
+		b.SuperegoModel, b.AssistantModel = OllamaSuperegoModel, OllamaAssistantModel
+		b.List = openAIModels(opts.BaseURL, "", hc)
+		b.CanReason = thinksInText
 
 	case llm.ProviderAnthropic:
 		if cfg.AnthropicKey == "" {
 			return nil, errors.New("provider anthropic: ANTHROPIC_API_KEY is required")
 		}
-		opts := anthropic.Options{BaseURL: cfg.BaseURL, APIKey: cfg.AnthropicKey, Headers: cfg.ExtraHeaders,
+		opts := anthropic.Options{BaseURL: baseURL, APIKey: cfg.AnthropicKey, Headers: cfg.ExtraHeaders,
 			HTTPClient: hc, ThinkingBudget: cfg.ThinkingBudget}
 		p, err = anthropic.New(opts)
-		cat.BaseURL = cfg.BaseURL
-		if cat.BaseURL == "" {
-			cat.BaseURL = anthropic.DefaultBaseURL
+		b.BaseURL = baseURL
+		if b.BaseURL == "" {
+			b.BaseURL = anthropic.DefaultBaseURL
 		}
-		cat.SuperegoModel, cat.AssistantModel = AnthropicSuperegoModel, AnthropicAssistantModel
+		b.SuperegoModel, b.AssistantModel = AnthropicSuperegoModel, AnthropicAssistantModel
+		b.List = anthropicModels(b.BaseURL, cfg.AnthropicKey, hc)
+		b.CanReason = anthropic.CanThink
 
 	default:
 		return nil, fmt.Errorf("unknown provider %q: use one of %s", cfg.Provider, strings.Join(Names, ", "))
@@ -123,15 +201,7 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", name, err)
 	}
-	if !cat.Demo {
-		if cfg.SuperegoModel != "" {
-			cat.SuperegoModel = cfg.SuperegoModel
-		}
-		if cfg.AssistantModel != "" {
-			cat.AssistantModel = cfg.AssistantModel
-		}
-	}
-	cat.Provider = llm.WithRetry(p, llm.RetryOptions{
+	b.Provider = llm.WithRetry(p, llm.RetryOptions{
 		MaxAttempts:       cfg.MaxAttempts,
 		BaseDelay:         cfg.RetryBaseDelay,
 		FirstTokenTimeout: cfg.FirstTokenTimeout,
@@ -139,9 +209,7 @@ func Setup(cfg llm.Config, log *slog.Logger) (*llm.Catalog, error) {
 		OnRetry:           cfg.OnRetry,
 		Logger:            log,
 	})
-	log.Info("model provider ready", "provider", cat.Name, "demo", cat.Demo, "base_url", redactURL(cat.BaseURL),
-		"superego_model", cat.SuperegoModel, "assistant_model", cat.AssistantModel)
-	return cat, nil
+	return b, nil
 }
 
 // Choose returns the provider name Setup will use for cfg (see the package

@@ -124,8 +124,11 @@ func TestInfoJSONAndNoKeys(t *testing.T) {
 		got["default_superego_model"] != OpenRouterSuperegoModel || got["default_assistant_model"] != "openai/gpt-4.1" {
 		t.Errorf("info %s", raw)
 	}
+	// The default provider's two models first, then the other
+	// configured providers' (the demo is always there), qualified.
 	models, _ := got["models"].([]any)
-	if len(models) != 2 {
+	if len(models) != 6 || models[2].(map[string]any)["id"] != "demo:demo-superego" ||
+		models[5].(map[string]any)["id"] != "anthropic:claude-sonnet-4-5" {
 		t.Fatalf("models %s", raw)
 	}
 	first := models[0].(map[string]any)
@@ -158,7 +161,13 @@ func TestInfoSharedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := cat.Info()
-	if len(info.Models) != 1 || len(info.Models[0].Roles) != 2 {
+	var own []llm.ModelInfo
+	for _, m := range info.Models {
+		if m.Provider == "anthropic" {
+			own = append(own, m)
+		}
+	}
+	if len(own) != 1 || len(own[0].Roles) != 2 || own[0].ID != "claude-sonnet-4-5" || !own[0].Reasoning {
 		t.Fatalf("one model serving both roles should be listed once with both roles: %+v", info.Models)
 	}
 }

@@ -41,10 +41,14 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // dialect is SQLite's: ? placeholders, times as fixed-width text, no row
-// locks (a write transaction holds the database from BEGIN IMMEDIATE).
+// locks (a write transaction holds the database from BEGIN IMMEDIATE),
+// statements prepared once and kept (SQLite would parse each query on every
+// call), and the single writer committing many callers' writes together.
 var dialect = sqlstore.Dialect{
-	Name: "sqlite",
-	Time: func(t time.Time) any { return t.Format(sqlstore.TimeLayout) },
+	Name:        "sqlite",
+	Time:        func(t time.Time) any { return t.Format(sqlstore.TimeLayout) },
+	Prepare:     true,
+	GroupCommit: true,
 	// The driver's error text is stable ("UNIQUE constraint failed: ..."),
 	// and matching it avoids depending on the driver's internal types.
 	IsUniqueViolation: func(err error) bool {

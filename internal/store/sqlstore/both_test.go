@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/superego-lab/superego/internal/model"
@@ -54,6 +56,53 @@ func TestCursorFromAnotherList(t *testing.T) {
 		}
 		if _, _, err := s.ListConstitutionVersions(ctx, "a", store.Page{Cursor: next}); !errors.Is(err, store.ErrBadCursor) {
 			t.Errorf("versions with a constitutions cursor: %v", err)
+		}
+	})
+}
+
+// TestRecentMessages reads a conversation newest first, page by page.
+func TestRecentMessages(t *testing.T) {
+	eachStore(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range []string{"one", "two", "three", "four", "five"} {
+			if _, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: text}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		contents := func(before, limit int) string {
+			msgs, err := s.RecentMessages(ctx, inst.ID, before, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, m := range msgs {
+				out = append(out, fmt.Sprintf("%d:%s", m.Position, m.Content))
+			}
+			return strings.Join(out, " ")
+		}
+		for _, c := range []struct {
+			before, limit int
+			want          string
+		}{
+			{0, 2, "5:five 4:four"},
+			{4, 10, "3:three 2:two 1:one"},
+			{2, 10, "1:one"},
+			{1, 10, ""},
+		} {
+			if got := contents(c.before, c.limit); got != c.want {
+				t.Errorf("RecentMessages(before %d, limit %d) = %q, want %q", c.before, c.limit, got, c.want)
+			}
+		}
+		if msgs, err := s.RecentMessages(ctx, "nope", 0, 10); err != nil || len(msgs) != 0 {
+			t.Errorf("unknown instance: %d messages, %v", len(msgs), err)
 		}
 	})
 }

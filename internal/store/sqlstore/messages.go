@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -65,6 +66,21 @@ func (s *Store) ListMessages(ctx context.Context, instanceID string, p store.Pag
 	return items, next, nil
 }
 
+// RecentMessages reads a conversation newest first, a page at a time, on
+// the (flow_instance_id, position) index.
+func (s *Store) RecentMessages(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error) {
+	if before <= 0 {
+		before = math.MaxInt32
+	}
+	out, err := queryAll(ctx, s.reader(), scanMessage,
+		`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?`,
+		instanceID, before, max(limit, 1))
+	if err != nil {
+		return nil, s.errorf("recent messages: %w", err)
+	}
+	return out, nil
+}
+
 // GetMessage returns one message.
 func (s *Store) GetMessage(ctx context.Context, id string) (model.Message, error) {
 	return getMessage(ctx, s.reader(), id)
@@ -124,14 +140,18 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 // UpdateMessage rewrites a message's mutable fields; its place in the
 // conversation, role and references stay as they were.
 func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
-	w := s.writer()
-	out, err := scanMessage(w.QueryRowContext(ctx,
-		`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
-		 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-		 status = ?, error = ?, updated_at = ?, section = ? WHERE id = ? RETURNING `+messageCols,
-		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
-		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		w.time(now()), m.Section, m.ID))
+	var out model.Message
+	err := s.write(ctx, func(w db) error {
+		var err error
+		out, err = scanMessage(w.QueryRowContext(ctx,
+			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
+			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
+			 status = ?, error = ?, updated_at = ?, section = ? WHERE id = ? RETURNING `+messageCols,
+			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+			w.time(now()), m.Section, m.ID))
+		return err
+	})
 	if err != nil {
 		return model.Message{}, s.notFound(err, "message", m.ID)
 	}

@@ -65,14 +65,18 @@ func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
 // UpdateRun rewrites a run's progress: status, decision, error, usage,
 // timings, last_seq and finished_at. Its ids and created_at stay.
 func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
-	w := s.writer()
-	out, err := ScanRun(w.QueryRowContext(ctx,
-		`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
-		 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
-		 WHERE id = ? RETURNING `+RunCols,
-		r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
-		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
-		w.nullTime(roundTime(r.FinishedAt)), r.ID))
+	var out model.Run
+	err := s.write(ctx, func(w db) error {
+		var err error
+		out, err = ScanRun(w.QueryRowContext(ctx,
+			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
+			 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+			 WHERE id = ? RETURNING `+RunCols,
+			r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
+			r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
+			w.nullTime(roundTime(r.FinishedAt)), r.ID))
+		return err
+	})
 	if err != nil {
 		return model.Run{}, s.notFound(err, "run", r.ID)
 	}

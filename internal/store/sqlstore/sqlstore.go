@@ -40,6 +40,12 @@ type Dialect struct {
 	// XactLock, when set, takes a transaction-scoped lock on the int64 key
 	// given as its one parameter.
 	XactLock string
+	// Prepare: the store prepares each query text once per connection and
+	// keeps it (SQLite; pgx keeps such a cache of its own).
+	Prepare bool
+	// GroupCommit: writes go through one connection, which commits the
+	// writes of many callers together (SQLite's single writer).
+	GroupCommit bool
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors.
 	IsUniqueViolation     func(error) bool
 	IsForeignKeyViolation func(error) bool
@@ -50,6 +56,9 @@ type Store struct {
 	w, r  *sql.DB
 	d     Dialect
 	binds sync.Map // query text with ? → with $n, for Numbered dialects
+	stmts sync.Map // stmtKey → *sql.Stmt, with Prepare
+	later sync.Map // stmtKey → true: to prepare once the writer is free
+	group *group   // with GroupCommit
 }
 
 var _ store.Store = (*Store)(nil)
@@ -57,7 +66,21 @@ var _ store.Store = (*Store)(nil)
 // New returns a store writing through w and reading through r (which may be
 // the same pool). The schema must be migrated (Migrate).
 func New(w, r *sql.DB, d Dialect) *Store {
-	return &Store{w: w, r: r, d: d}
+	s := &Store{w: w, r: r, d: d}
+	if d.GroupCommit {
+		s.group = newGroup(s)
+	}
+	return s
+}
+
+// Busy reports store.ErrBusy (wrapped, with the reason) when writes queue
+// for the database so long that new work should be refused for now. The
+// writes of work already under way are never refused.
+func (s *Store) Busy() error {
+	if s.group == nil {
+		return nil
+	}
+	return s.group.busy()
 }
 
 // Ping checks both handles.
@@ -68,8 +91,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.PingContext(ctx)
 }
 
-// Close closes the reader and the writer.
+// Close finishes the writes handed in, then closes the reader and the
+// writer.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
+	s.closeStatements()
 	if s.r == s.w {
 		return s.w.Close()
 	}
@@ -91,8 +119,11 @@ func (s *Store) Seeded(ctx context.Context) (bool, error) {
 
 // MarkSeeded records that the seed data was written.
 func (s *Store) MarkSeeded(ctx context.Context) error {
-	_, err := s.writer().ExecContext(ctx,
-		`INSERT INTO meta(key, value) VALUES ('seeded', ?) ON CONFLICT(key) DO NOTHING`, now().Format(TimeLayout))
+	err := s.write(ctx, func(w db) error {
+		_, err := w.ExecContext(ctx,
+			`INSERT INTO meta(key, value) VALUES ('seeded', ?) ON CONFLICT(key) DO NOTHING`, now().Format(TimeLayout))
+		return err
+	})
 	if err != nil {
 		return s.errorf("mark seeded: %w", err)
 	}
@@ -125,64 +156,6 @@ func (s *Store) bind(query string) string {
 	}
 	s.binds.Store(query, b.String())
 	return b.String()
-}
-
-// conn is what *sql.DB and *sql.Tx share.
-type conn interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// db is a connection or transaction speaking the store's dialect: queries
-// are written with ? and times pass through the dialect.
-type db struct {
-	s *Store
-	c conn
-}
-
-func (s *Store) reader() db { return db{s, s.r} }
-func (s *Store) writer() db { return db{s, s.w} }
-
-func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.c.ExecContext(ctx, q.s.bind(query), args...)
-}
-
-func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return q.c.QueryContext(ctx, q.s.bind(query), args...)
-}
-
-func (q db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.c.QueryRowContext(ctx, q.s.bind(query), args...)
-}
-
-// time encodes t for a parameter.
-func (q db) time(t time.Time) any { return q.s.d.Time(t.UTC()) }
-
-// nullTime encodes an optional time, NULL when missing or zero.
-func (q db) nullTime(t *time.Time) any {
-	if t == nil || t.IsZero() {
-		return nil
-	}
-	return q.time(*t)
-}
-
-// tx runs fn in a write transaction, committing when it returns nil. On
-// PostgreSQL it is READ COMMITTED: isolation comes from the row locks each
-// write takes (the Dialect's Lock*), so writers never need a retry loop.
-func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.errorf("begin: %w", err)
-	}
-	if err := fn(db{s, tx}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return s.errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // now is the current time as the store keeps it: UTC, microseconds (the

@@ -34,12 +34,14 @@ func (s *Store) CreateSysprompt(ctx context.Context, sp model.Sysprompt) (model.
 	}
 	t := now()
 	sp.CreatedAt, sp.UpdatedAt, sp.Version = t, t, 1
-	w := s.writer()
-	_, err := w.ExecContext(ctx,
-		`INSERT INTO sysprompts (`+sysprompts.cols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		sp.ID, sp.Name, sp.Content, sp.Protected, sp.Version, w.time(t), w.time(t))
+	err := s.write(ctx, func(w db) error {
+		_, err := w.ExecContext(ctx,
+			`INSERT INTO sysprompts (`+sysprompts.cols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			sp.ID, sp.Name, sp.Content, sp.Protected, sp.Version, w.time(t), w.time(t))
+		return s.created(err, "sysprompt", sp.ID)
+	})
 	if err != nil {
-		return model.Sysprompt{}, s.created(err, "sysprompt", sp.ID)
+		return model.Sysprompt{}, err
 	}
 	return sp, nil
 }

@@ -282,7 +282,7 @@ export interface paths {
         };
         /**
          * Configured providers and models
-         * @description The provider in use, its default superego and assistant models, and whether it is the offline demo (whose answers come from fixed rules, not a model).
+         * @description Every provider (available or not, and why), the default provider whose models may be named bare, its default superego and assistant models, and the models each available provider offers (from its models endpoint where it has one, cached ten minutes): the id a flow config names ("provider:model", bare on the default provider), whether it can stream its reasoning, and its price per million tokens when one is known. The offline demo's answers come from fixed rules, not a model.
          */
         get: operations["get-models"];
         put?: never;
@@ -420,6 +420,11 @@ export interface components {
             name: string;
             /** Format: int64 */
             version: number;
+        };
+        Cost: {
+            source: string;
+            /** Format: double */
+            usd: number;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -681,6 +686,7 @@ export interface components {
             /** Format: int64 */
             constitution_version?: number;
             content: string;
+            cost?: components["schemas"]["Cost"];
             /** Format: date-time */
             created_at: string;
             decision?: string;
@@ -705,7 +711,10 @@ export interface components {
         ModelInfo: {
             demo: boolean;
             id: string;
+            model: string;
+            price?: components["schemas"]["Price"];
             provider: string;
+            reasoning: boolean;
             roles: string[] | null;
         };
         ModelsInfo: {
@@ -714,11 +723,31 @@ export interface components {
             demo: boolean;
             models: components["schemas"]["ModelInfo"][] | null;
             provider: string;
+            providers: components["schemas"]["ProviderInfo"][] | null;
         };
         Overrides: {
             constitution_id?: string;
             superego_enabled?: boolean;
             sysprompt_id?: string;
+        };
+        Price: {
+            /** Format: double */
+            input_per_mtok: number;
+            /** Format: double */
+            output_per_mtok: number;
+            source: string;
+        };
+        ProviderInfo: {
+            available: boolean;
+            base_url?: string;
+            default: boolean;
+            demo: boolean;
+            error?: string;
+            list_error?: string;
+            listed: boolean;
+            /** Format: date-time */
+            listed_at?: string;
+            name: string;
         };
         Run: {
             comparison_id?: string;
@@ -2622,7 +2651,10 @@ export interface operations {
     };
     "get-models": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Ask every provider's models endpoint again instead of using the list cached for ten minutes. */
+                refresh?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2640,6 +2672,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,95 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/engine"
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
+)
+
+// flaky is a store whose final writes fail a few times, as writes do when
+// they time out in a saturated writer's queue.
+type flaky struct {
+	store.Store
+	mu               sync.Mutex
+	runFails, msgEnd int
+}
+
+var errTimedOut = errors.New("write timed out in the queue")
+
+func (f *flaky) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	f.mu.Lock()
+	fail := r.Status != model.RunRunning && f.runFails > 0
+	if fail {
+		f.runFails--
+	}
+	f.mu.Unlock()
+	if fail {
+		return model.Run{}, errTimedOut
+	}
+	return f.Store.UpdateRun(ctx, r)
+}
+
+func (f *flaky) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
+	f.mu.Lock()
+	fail := m.Status != model.MessageStreaming && f.msgEnd > 0
+	if fail {
+		f.msgEnd--
+	}
+	f.mu.Unlock()
+	if fail {
+		return model.Message{}, errTimedOut
+	}
+	return f.Store.UpdateMessage(ctx, m)
+}
+
+// TestEndOfRunIsNotGivenUp: the writes that end a run are retried until
+// stored, so the stored run and messages say what the client was told.
+func TestEndOfRunIsNotGivenUp(t *testing.T) {
+	t.Parallel()
+	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "The answer.")}
+	f := newFixture(t, p, engine.Config{}, nil)
+	eng := engine.New(&flaky{Store: f.st, runFails: 3, msgEnd: 2}, p, engine.Config{}, nil, nil)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Shutdown(ctx)
+	})
+	run, err := eng.Send(t.Context(), f.instance, "A question")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := eng.Subscribe(t.Context(), run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var last events.Event
+	for last.Type != events.TypeRunFinished {
+		evs, err := sub.Next(t.Context())
+		if err != nil {
+			t.Fatalf("next: %v", err)
+		}
+		last = evs[len(evs)-1]
+	}
+	// run_finished is sent after the end is stored: read right away,
+	// the stored run already agrees with it.
+	stored, err := f.st.GetRun(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Status != model.RunCompleted || stored.Status != last.Status || stored.FinishedAt == nil {
+		t.Fatalf("client told %s, stored run %s (finished %v)", last.Status, stored.Status, stored.FinishedAt)
+	}
+	for _, m := range f.runMessages(t, f.instance, run.ID) {
+		if m.Status != model.MessageComplete {
+			t.Errorf("%s message stored as %s (%q), want complete", m.Role, m.Status, m.Content)
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// db is a pool or a transaction speaking the store's dialect: queries are
+// written with ? and times pass through the dialect. Where the dialect
+// asks for it (Prepare), each query text is prepared once per connection
+// and kept, so SQLite does not parse the same SQL on every call.
+type db struct {
+	s    *Store
+	pool *sql.DB // the pool the statements run on
+	tx   *sql.Tx // set inside a transaction
+	// detached: statements ignore the caller's cancellation. A grouped
+	// transaction holds other callers' writes, which an interrupted
+	// statement would roll back with it.
+	detached bool
+}
+
+func (s *Store) reader() db { return db{s: s, pool: s.r} }
+func (s *Store) writer() db { return db{s: s, pool: s.w} }
+
+// stmtKey names a prepared statement: one query text on one pool.
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// stmt returns query's prepared statement (bound to the transaction inside
+// one), or nil to run it unprepared: the dialect does not prepare (pgx
+// keeps its own cache per connection), or the query is first seen inside a
+// transaction, which holds the writer's one connection — it is prepared
+// when the transaction has ended (prepareLater).
+func (q db) stmt(ctx context.Context, query string) *sql.Stmt {
+	if !q.s.d.Prepare {
+		return nil
+	}
+	key := stmtKey{q.pool, query}
+	v, ok := q.s.stmts.Load(key)
+	if !ok {
+		if q.tx != nil {
+			q.s.later.Store(key, true)
+			return nil
+		}
+		st, err := q.pool.PrepareContext(ctx, query)
+		if err != nil {
+			return nil // run unprepared; its error, if any, shows there
+		}
+		if v, ok = q.s.stmts.LoadOrStore(key, st); ok {
+			_ = st.Close()
+		}
+	}
+	if q.tx != nil {
+		return q.tx.StmtContext(ctx, v.(*sql.Stmt))
+	}
+	return v.(*sql.Stmt)
+}
+
+// prepareLater prepares the queries first seen inside transactions.
+func (s *Store) prepareLater(ctx context.Context) {
+	s.later.Range(func(k, _ any) bool {
+		s.later.Delete(k)
+		key := k.(stmtKey)
+		if _, ok := s.stmts.Load(key); ok {
+			return true
+		}
+		if st, err := key.pool.PrepareContext(ctx, key.query); err == nil {
+			if _, loaded := s.stmts.LoadOrStore(key, st); loaded {
+				_ = st.Close()
+			}
+		}
+		return true
+	})
+}
+
+// closeStatements closes every kept statement, before the pools close.
+func (s *Store) closeStatements() {
+	s.stmts.Range(func(k, v any) bool {
+		_ = v.(*sql.Stmt).Close()
+		s.stmts.Delete(k)
+		return true
+	})
+}
+
+// conn is what *sql.DB and *sql.Tx share.
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (q db) conn() conn {
+	if q.tx != nil {
+		return q.tx
+	}
+	return q.pool
+}
+
+func (q db) context(ctx context.Context) context.Context {
+	if q.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// ExecContext runs a statement.
+func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = q.context(ctx)
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.conn().ExecContext(ctx, q.s.bind(query), args...)
+}
+
+// QueryContext runs a query returning rows.
+func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = q.context(ctx)
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.conn().QueryContext(ctx, q.s.bind(query), args...)
+}
+
+// QueryRowContext runs a query returning at most one row.
+func (q db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = q.context(ctx)
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.conn().QueryRowContext(ctx, q.s.bind(query), args...)
+}
+
+// time encodes t for a parameter.
+func (q db) time(t time.Time) any { return q.s.d.Time(t.UTC()) }
+
+// nullTime encodes an optional time, NULL when missing or zero.
+func (q db) nullTime(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return q.time(*t)
+}
+
+// tx runs fn in a write transaction and returns once it is committed (nil)
+// or rolled back (fn's error). With group commit (SQLite), fn joins the
+// writer's next transaction, beside the writes of other callers; otherwise
+// (PostgreSQL) it has a READ COMMITTED transaction of its own, isolated by
+// the row locks each write takes (the Dialect's Lock*), so writers never
+// need a retry loop.
+func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.errorf("begin: %w", err)
+	}
+	if err := fn(db{s: s, pool: s.w, tx: tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// write runs a single-statement write: in the group's transaction with
+// group commit, directly on the writer otherwise.
+func (s *Store) write(ctx context.Context, fn func(w db) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
+	return fn(s.writer())
+}
