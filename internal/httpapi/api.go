@@ -120,6 +120,8 @@ func New(cfg Config, deps Deps) *API {
 	a.registerFlowConfigs()
 	a.registerFlowTemplates()
 	a.registerFlowInstances()
+	a.registerSearch()
+	a.registerImports()
 	return a
 }
 

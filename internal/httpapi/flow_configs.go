@@ -25,7 +25,8 @@ var (
 	opCreateFlowConfig = huma.Operation{
 		OperationID: "create-flow-config", Method: http.MethodPost, Path: "/api/flow-configs",
 		Summary: "Create a flow config", Tags: tagsFlowConfigs, DefaultStatus: http.StatusCreated, Errors: errsCreate,
-		Description: "The referenced constitution and system prompt must exist (422 naming the field otherwise).",
+		Description: "The referenced constitution and system prompt must exist (422 naming the field otherwise). " +
+			"The id is the slug of the name (\"strict-trial\"), suffixed -2, -3… when taken.",
 	}
 	opReplaceFlowConfig = huma.Operation{
 		OperationID: "replace-flow-config", Method: http.MethodPut, Path: "/api/flow-configs/{id}",
@@ -154,7 +155,7 @@ func (a *API) createFlowConfig(ctx context.Context, in *flowConfigCreateRequest)
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.deps.Store.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
+	c, err := a.createFlowConfigWithSlug(ctx, spec)
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindFlowConfig, op: "create"}, err)
 	}

@@ -37,9 +37,10 @@ var (
 	}
 	opInstantiateFlowTemplate = huma.Operation{
 		OperationID: "instantiate-flow-template", Method: http.MethodPost, Path: "/api/flow-templates/{id}/instantiate",
-		Summary: "Create a flow config and a flow instance from a template", Tags: tagsFlowTemplates,
+		Summary: "Start a flow instance from a template", Tags: tagsFlowTemplates,
 		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
-		Description: "Both are created in one transaction; Location names the new flow instance.",
+		Description: "A stored flow config identical to the template's config is reused; otherwise one is created " +
+			"(with a slug id) and removed again if the instance cannot be created. Location names the new flow instance.",
 	}
 )
 
@@ -231,15 +232,35 @@ func (a *API) deleteFlowTemplate(ctx context.Context, in *deleteRequest) (*struc
 }
 
 func (a *API) instantiateFlowTemplate(ctx context.Context, in *instantiateRequest) (*instantiatedOutput, error) {
-	name := ""
-	if in.Body != nil {
-		name = in.Body.Name
-	}
-	cfg, inst, err := a.deps.Store.InstantiateFlowTemplate(ctx, in.ID, name)
+	tg := target{kind: kindFlowTemplate, op: "instantiate", id: in.ID}
+	t, err := a.deps.Store.GetFlowTemplate(ctx, in.ID)
 	if err != nil {
-		return nil, a.fail(ctx, target{kind: kindFlowTemplate, op: "instantiate", id: in.ID}, err)
+		return nil, a.fail(ctx, tg, err)
 	}
-	a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
+	// A config identical to the one the template makes is reused: "+ New"
+	// from a template must not add another copy each time.
+	spec := templateSpec(t)
+	cfg, reused, err := a.identicalFlowConfig(ctx, spec)
+	if err == nil && !reused {
+		cfg, err = a.createFlowConfigWithSlug(ctx, spec)
+	}
+	if err != nil {
+		return nil, a.fail(ctx, tg, err)
+	}
+	inst := model.FlowInstance{FlowConfigID: cfg.ID, Name: t.Name}
+	if in.Body != nil && in.Body.Name != "" {
+		inst.Name = in.Body.Name
+	}
+	if inst, err = a.deps.Store.CreateFlowInstance(ctx, inst); err != nil {
+		if !reused {
+			// Undo the config made for it, so a failed call leaves nothing.
+			_ = a.deps.Store.DeleteFlowConfig(ctx, cfg.ID, cfg.Version)
+		}
+		return nil, a.fail(ctx, tg, err)
+	}
+	if !reused {
+		a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
+	}
 	a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
 	return &instantiatedOutput{
 		Location: "/api/flow-instances/" + inst.ID,

@@ -252,3 +252,21 @@ type Run struct {
 
 // Finished reports whether a run status is terminal.
 func Finished(status string) bool { return status != RunRunning && status != "" }
+
+// SearchHit is one result of a full-text search.
+type SearchHit struct {
+	// Kind is "message", "conversation" or "constitution".
+	Kind string `json:"kind"`
+	// ID is the message's, the flow instance's or the constitution's id.
+	ID string `json:"id"`
+	// FlowInstanceID is the conversation a message or conversation hit is in.
+	FlowInstanceID string `json:"flow_instance_id,omitempty"`
+	// ComparisonID is set when that conversation is a comparison's column.
+	ComparisonID string `json:"comparison_id,omitempty"`
+	// Title names the conversation or the constitution.
+	Title string `json:"title"`
+	// Role is a message's role.
+	Role string `json:"role,omitempty"`
+	// Snippet is the text around the first word found.
+	Snippet string `json:"snippet"`
+}

@@ -120,6 +120,8 @@ type Store interface {
 	FlowInstances
 	Messages
 	Runs
+	Search
+	Imports
 
 	// Seeded reports whether first-start seed data was written; MarkSeeded
 	// records that it was, so deleted seeds stay deleted.
@@ -237,4 +239,21 @@ type Runs interface {
 	// InterruptRunning marks every run still "running" (and its streaming
 	// messages) as interrupted, keeping partial text. It returns how many.
 	InterruptRunning(ctx context.Context) (int, error)
+}
+
+// Search finds words across the lab's text: messages, constitutions and
+// conversation names (SQLite FTS5, PostgreSQL full-text search).
+type Search interface {
+	// Search returns up to limit hits for the words of query, best first:
+	// every word must occur, the last one may be the start of a word.
+	// Punctuation is ignored; a query without a word returns nothing.
+	Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error)
+}
+
+// Imports writes exported data back.
+type Imports interface {
+	// ImportConversation stores a flow instance and its messages exactly
+	// as given (ids, positions, times, counters). An id already in use is
+	// ErrConflict; a missing flow config is a *RefError.
+	ImportConversation(ctx context.Context, inst model.FlowInstance, msgs []model.Message) (model.FlowInstance, error)
 }

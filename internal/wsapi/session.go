@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,7 +71,10 @@ func newSession(parent context.Context, h *Handler, conn *websocket.Conn) *sessi
 // serve runs the socket until it closes. Followers and pending requests are
 // stopped with it; the runs themselves go on in the engine.
 func (s *session) serve() {
-	s.pingTimer = time.AfterFunc(s.h.cfg.PingInterval, s.pingTick)
+	// Armed only once assigned: pingTick resets the timer, and with a short
+	// interval it could otherwise run before the assignment.
+	s.pingTimer = time.AfterFunc(time.Duration(math.MaxInt64), s.pingTick)
+	s.pingTimer.Reset(s.h.cfg.PingInterval)
 	s.readLoop()
 	s.cancel()
 	s.q.close()

@@ -1,4 +1,8 @@
 // Helpers shared by the end-to-end scenarios.
+/* global document, window, axe -- functions passed to page.evaluate run in the browser */
+
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
 export const T = 20_000
 
@@ -30,6 +34,9 @@ export async function newChat(page, base, name) {
   await page.click(tid('new-chat-button'))
   await page.fill(tid('new-chat-name'), name)
   await page.click(tid('create-chat-button'))
+  // /chat opens the last conversation by itself: the new one's URL is the
+  // one after the dialog closed on success.
+  await page.waitForSelector(tid('new-chat-dialog'), { state: 'detached' })
   await page.waitForURL(/\/chat\/[a-z0-9]/)
   await page.waitForSelector(tid('conversation'))
   return page.url().split('/chat/')[1]
@@ -54,4 +61,24 @@ export async function waitSettled(turn, status) {
   const s = await turn.getAttribute('data-status')
   if (status) assert(s === status, `turn status is ${status}, got ${s}`)
   return s
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) on the page as it is and fails on
+ * any serious or critical violation, naming the rule and the elements.
+ */
+export async function axeCheck(page, where) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource })
+  const violations = await page.evaluate(async () => {
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')})`)
+  })
+  if (violations.length) throw new Error(`axe on ${where}: ${violations.join('; ')}`)
+}
+
+/** The page scrolls sideways: its content is wider than the viewport. */
+export async function horizontalOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
 }

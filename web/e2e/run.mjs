@@ -17,7 +17,10 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { startProxy } from './proxy.mjs'
 import { freePort, startServer } from './server.mjs'
-import { scenarios } from './scenarios.mjs'
+import { scenarios as base } from './scenarios.mjs'
+import { labScenarios } from './scenarios-lab.mjs'
+
+const scenarios = [...base, ...labScenarios]
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bin = path.resolve(webDir, process.env.SUPEREGO_BIN || '../bin/superego')
@@ -105,7 +108,8 @@ let failed = 0
 const state = {} // shared between scenarios (e.g. the blocked message of 2 is rerun in 5)
 for (const sc of scenarios) {
   if (only.length && !only.includes(sc.n)) continue
-  const context = await browser.newContext({ viewport: { width: 1360, height: 860 } })
+  // A scenario may ask for its own context: a phone's viewport, dark mode.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, ...(sc.context ?? {}) })
   const page = await context.newPage()
   const consoleErrors = []
   page.on('pageerror', (e) => consoleErrors.push(String(e)))

@@ -99,7 +99,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flow config
-         * @description The referenced constitution and system prompt must exist (422 naming the field otherwise).
+         * @description The referenced constitution and system prompt must exist (422 naming the field otherwise). The id is the slug of the name ("strict-trial"), suffixed -2, -3… when taken.
          */
         post: operations["create-flow-config"];
         delete?: never;
@@ -148,6 +148,26 @@ export interface paths {
         put?: never;
         /** Create a flow instance */
         post: operations["create-flow-instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flow-instances/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a conversation
+         * @description Stores a flow instance and its messages exactly as exported (ids, positions, times). An id already in use is 409 (delete the original first, or edit the ids); the flow config must exist (422).
+         */
+        post: operations["import-conversation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,8 +263,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a flow config and a flow instance from a template
-         * @description Both are created in one transaction; Location names the new flow instance.
+         * Start a flow instance from a template
+         * @description A stored flow config identical to the template's config is reused; otherwise one is created (with a slug id) and removed again if the instance cannot be created. Location names the new flow instance.
          */
         post: operations["instantiate-flow-template"];
         delete?: never;
@@ -325,6 +345,26 @@ export interface paths {
          * @description The run's events as Server-Sent Events: `id:` is the event's seq, `event:` its type and `data:` the same JSON object the WebSocket sends. Events after `Last-Event-ID` (or `after_seq`) are replayed, then live ones follow; the stream ends after `run_finished`. 410 means the run's event log is no longer kept: read the run and its messages instead.
          */
         get: operations["stream-run-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search messages, conversations and constitutions
+         * @description Full-text search (SQLite FTS5, PostgreSQL text search): every word of q must occur, the last may be the start of a word. Best hits first.
+         */
+        get: operations["search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -420,6 +460,10 @@ export interface components {
             name: string;
             /** Format: int64 */
             version: number;
+        };
+        ConversationImport: {
+            flow_instance: components["schemas"]["FlowInstance"];
+            messages: components["schemas"]["Message"][] | null;
         };
         Cost: {
             source: string;
@@ -766,6 +810,18 @@ export interface components {
             timings: components["schemas"]["Timings"];
             usage: components["schemas"]["Usage"];
             user_message_id: string;
+        };
+        SearchHit: {
+            comparison_id?: string;
+            flow_instance_id?: string;
+            id: string;
+            kind: string;
+            role?: string;
+            snippet: string;
+            title: string;
+        };
+        SearchResults: {
+            items: components["schemas"]["SearchHit"][] | null;
         };
         Sysprompt: {
             content: string;
@@ -1860,6 +1916,86 @@ export interface operations {
             };
         };
     };
+    "import-conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationImport"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowInstance"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "get-flow-instance": {
         parameters: {
             query?: never;
@@ -2766,6 +2902,58 @@ export interface operations {
             };
             /** @description Error */
             default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description The words to find. */
+                q: string;
+                /** @description Most hits returned. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@ import type { paths } from './apiTypes'
 import type {
   Constitution,
   ConstitutionWrite,
+  ConversationImport,
   FlowConfigWrite,
   FlowInstanceWrite,
   FlowTemplateWrite,
@@ -179,6 +180,8 @@ export function createRestClient(opts: RestOptions = {}) {
       get: async (id: string): Promise<Run> => (await unwrap(client.GET('/api/runs/{id}', { params: idParam(id) }))).data,
     },
     models: async () => (await unwrap(client.GET('/api/models'))).data,
+    search: async (q: string) => (await unwrap(client.GET('/api/search', { params: { query: { q, limit: 20 } } }))).data.items ?? [],
+    importConversation: async (body: ConversationImport) => (await unwrap(client.POST('/api/flow-instances/import', { body }))).data,
   }
 }
 

@@ -26,6 +26,11 @@ export type FlowConfigWrite = S['FlowSpecInput']
 export type FlowTemplateWrite = S['FlowTemplateInput']
 export type FlowInstanceWrite = S['FlowInstanceInput']
 
+/** One hit of GET /api/search. */
+export type SearchHit = S['SearchHit']
+/** POST /api/flow-instances/import: a conversation as exported. */
+export type ConversationImport = S['ConversationImport']
+
 /** GET /api/runs/{id}: a run's status, ids and timings. */
 export type Run = S['Run']
 

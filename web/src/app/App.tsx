@@ -5,6 +5,7 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
 import { Header } from './Header'
 import { Providers } from './Providers'
 import { routes } from './routes'
+import { Shortcuts } from './Shortcuts'
 
 export function App() {
   return (
@@ -12,7 +13,8 @@ export function App() {
       <BrowserRouter>
         <div className="app">
           <Header />
-          <main className="app-main" id="main">
+          <Shortcuts />
+          <main className="app-main" id="main" tabIndex={-1}>
             <Suspense fallback={<p className="muted pad">Loading…</p>}>
               <Routes>
                 <Route path="/" element={<Navigate to="/chat" replace />} />

@@ -1,9 +1,13 @@
-// The top bar: navigation, the connection state and, when the offline demo
-// provider answers instead of real models, a banner saying so.
+// The top bar: skip link, navigation (a menu on phones), search, the theme
+// switch, the connection state and, when the offline demo provider answers
+// instead of real models, a banner saying so.
 
-import { NavLink } from 'react-router'
+import { useEffect, useState } from 'react'
+import { NavLink, useLocation } from 'react-router'
 import { useConnectionState, useModels } from '../api/hooks'
 import { routes } from './routes'
+import { SearchBox } from './SearchBox'
+import { applyTheme, nextTheme, readTheme, type Theme } from './theme'
 
 const stateLabels: Record<string, string> = {
   idle: 'Not connected',
@@ -13,28 +17,56 @@ const stateLabels: Record<string, string> = {
   closed: 'Disconnected',
 }
 
+const themeLabels: Record<Theme, string> = { system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' }
+
 const nav = routes.filter((r) => r.nav && r.label).map((r) => [r.nav!, r.label!] as const)
 
 export function Header() {
   const state = useConnectionState()
   const models = useModels()
+  const [theme, setTheme] = useState<Theme>(readTheme)
+  const [menuOpen, setMenuOpen] = useState(false)
+  const location = useLocation()
+  useEffect(() => setMenuOpen(false), [location.pathname])
   return (
     <>
+      <a className="skip-link" href="#main" data-testid="skip-link">
+        Skip to content
+      </a>
       <header className="app-header">
         <div className="brand">
           <img src="/favicon.svg" alt="" width={22} height={22} />
           <span>Superego</span>
         </div>
-        <nav className="main-nav">
+        <button className="button button-small menu-button" onClick={() => setMenuOpen((o) => !o)} aria-expanded={menuOpen} aria-controls="main-nav" data-testid="menu-button">
+          Menu
+        </button>
+        <nav className={`main-nav${menuOpen ? ' open' : ''}`} id="main-nav" aria-label="Pages">
           {nav.map(([to, label]) => (
             <NavLink key={to} to={to} className={({ isActive }) => (isActive ? 'active' : '')} data-testid={`nav-${to.slice(1)}`}>
               {label}
             </NavLink>
           ))}
         </nav>
-        <div className={`connection connection-${state}`} data-testid="connection-state" data-state={state} title="WebSocket connection" role="status" aria-live="polite">
-          <span className="connection-dot" aria-hidden="true" />
-          {stateLabels[state]}
+        <div className="header-tools">
+          <SearchBox />
+          <button
+            className="button button-small theme-switch"
+            onClick={() => {
+              const t = nextTheme(theme)
+              applyTheme(t)
+              setTheme(t)
+            }}
+            title="Switch between the system's theme, light and dark"
+            data-testid="theme-switch"
+            data-theme={theme}
+          >
+            {themeLabels[theme]}
+          </button>
+          <div className={`connection connection-${state}`} data-testid="connection-state" data-state={state} title="WebSocket connection" role="status" aria-live="polite">
+            <span className="connection-dot" aria-hidden="true" />
+            <span className="connection-label">{stateLabels[state]}</span>
+          </div>
         </div>
       </header>
       {models.data?.demo && (

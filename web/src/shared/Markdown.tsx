@@ -1,21 +1,17 @@
-// Markdown rendering for answers, constitutions and previews. react-markdown
-// renders to React elements (no raw HTML), so model output cannot inject markup.
+// Markdown, with the Markdown stack (react-markdown, remark-gfm: about a
+// third of the app's code) loaded only when the first Markdown is shown.
+// Until then the text shows as it is, so nothing jumps or waits.
 
-import ReactMarkdown, { type Components } from 'react-markdown'
-import remarkGfm from 'remark-gfm'
+import { lazy, Suspense } from 'react'
 
-// A link in an answer or a constitution opens beside the workbench: following
-// it in place would leave the page and drop the live streams with it.
-const components: Components = {
-  a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer" />,
-}
+const View = lazy(() => import('./MarkdownView'))
 
 export function Markdown({ text, className }: { text: string; className?: string }) {
   return (
     <div className={`markdown ${className ?? ''}`}>
-      <ReactMarkdown remarkPlugins={[remarkGfm]} components={components}>
-        {text}
-      </ReactMarkdown>
+      <Suspense fallback={<p className="markdown-plain">{text}</p>}>
+        <View text={text} />
+      </Suspense>
     </div>
   )
 }

@@ -18,6 +18,7 @@ export function ResourceList({
   error,
   onNew,
   testId,
+  extra,
 }: {
   title: string
   base: string
@@ -26,14 +27,19 @@ export function ResourceList({
   error?: unknown
   onNew: () => void
   testId: string
+  /** More buttons beside "+ New" (an import, say). */
+  extra?: ReactNode
 }) {
   return (
     <aside className="sidebar" data-testid={testId}>
       <div className="sidebar-head">
         <h2>{title}</h2>
-        <button className="button button-primary button-small" onClick={onNew} data-testid="new-button">
-          + New
-        </button>
+        <span className="sidebar-actions">
+          {extra}
+          <button className="button button-primary button-small" onClick={onNew} data-testid="new-button">
+            + New
+          </button>
+        </span>
       </div>
       <ErrorNote error={error} />
       <ul className="tree">

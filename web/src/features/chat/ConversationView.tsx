@@ -1,8 +1,8 @@
 // One conversation: its header, every turn (history and live), the composer
 // and the "Rerun with…" dialog.
 
-import { useState } from 'react'
-import { Link } from 'react-router'
+import { useEffect, useState } from 'react'
+import { Link, useSearchParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useConstitutions, useFlowConfig, useFlowInstance, useFlowInstances, useSysprompts } from '../../api/hooks'
 import { ApiError } from '../../api/restClient'
@@ -12,6 +12,9 @@ import { TurnView } from '../conversation/TurnView'
 import { EmptyState, ErrorNote } from '../../shared/ui'
 import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
+import { usePageTitle } from '../../shared/usePageTitle'
+import { ExportMenu } from './ExportMenu'
+import { rememberConversation } from './lastConversation'
 import { RerunDialog } from './RerunDialog'
 
 export function ConversationView({ instanceId }: { instanceId: string }) {
@@ -44,6 +47,36 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   }
   const overridden = (k: 'constitution_id' | 'superego_enabled') => o?.[k] !== undefined && o?.[k] !== '' && o?.[k] !== base?.[k]
   const parent = inst?.parent_instance_id ? instances.data?.find((i) => i.id === inst.parent_instance_id) : undefined
+  usePageTitle(inst?.name ?? 'Chat')
+  const stopAll = () => running.forEach((t) => socket.cancel(t.runId!))
+  const isRunning = running.length > 0
+  useEffect(() => {
+    if (inst) rememberConversation(inst.id)
+  }, [inst])
+  // A search result links here with ?message=<id>: show that message.
+  const [params] = useSearchParams()
+  const target = params.get('message')
+  const turnCount = conv.turns.length
+  useEffect(() => {
+    if (!target || turnCount === 0) return
+    const el = document.querySelector(`[data-testid="turn"][data-message-ids~="${CSS.escape(target)}"]`)
+    if (!el) return
+    el.classList.add('highlighted')
+    el.scrollIntoView({ block: 'center' })
+    return () => el.classList.remove('highlighted')
+  }, [target, turnCount])
+  // Escape stops the running answer, from anywhere on the page, unless it
+  // is closing something else first (a dialog, the drawer, a rename).
+  useEffect(() => {
+    if (!isRunning) return
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('[role="dialog"], .drawer-open')) return
+      e.preventDefault()
+      stopAll()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  })
 
   const send = async (content: string) => {
     setSendError(null)
@@ -68,7 +101,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   return (
     <div className="conversation" data-testid="conversation" data-instance-id={instanceId}>
       <header className="conversation-head">
-        <div>
+        <div className="conversation-head-main">
           <h1 data-testid="conversation-title">{inst?.name ?? '…'}</h1>
           <p className="muted">
             {cfg ? (
@@ -95,6 +128,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
             </p>
           )}
         </div>
+        {inst && <ExportMenu instanceId={inst.id} name={inst.name} />}
       </header>
       <ErrorNote error={instance.error ?? error} />
       <div
@@ -109,7 +143,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         ))}
       </div>
       <ErrorNote error={sendError} testId="send-error" />
-      <Composer onSend={send} autoFocus busy={running.length > 0} onStop={() => running.forEach((t) => socket.cancel(t.runId!))} />
+      <Composer onSend={send} autoFocus busy={isRunning} onStop={stopAll} stopHint="Esc" />
       {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
     </div>
   )

@@ -2,14 +2,15 @@
 // parent; creating (from a template or a config), renaming and deleting.
 
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { useMemo, useState } from 'react'
-import { Link, useNavigate } from 'react-router'
+import { useEffect, useMemo, useState } from 'react'
+import { Link, useNavigate, useSearchParams } from 'react-router'
 import { useApi } from '../../api/context'
 import { useFlowConfigs, useFlowInstances, useFlowTemplates } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
 import { etagOf } from '../../api/restClient'
 import type { FlowInstance } from '../../api/types'
 import { ForkIcon, PencilIcon, TrashIcon } from '../../shared/icons'
+import { ImportButton } from './ImportButton'
 import { ConfirmDialog, ErrorNote, Field, Modal, relativeTime } from '../../shared/ui'
 
 interface Node {
@@ -32,14 +33,24 @@ function buildTree(items: FlowInstance[]): Node[] {
 export function InstanceSidebar({ selectedId }: { selectedId?: string }) {
   const instances = useFlowInstances()
   const [creating, setCreating] = useState(false)
+  // The "n" shortcut (and any link) opens the new-chat dialog with ?new=1.
+  const [params, setParams] = useSearchParams()
+  useEffect(() => {
+    if (params.get('new') !== '1') return
+    setCreating(true)
+    setParams({}, { replace: true })
+  }, [params, setParams])
   const tree = useMemo(() => buildTree((instances.data ?? []).filter((i) => !i.comparison_id)), [instances.data])
   return (
     <aside className="sidebar" data-testid="instance-sidebar">
       <div className="sidebar-head">
         <h2>Conversations</h2>
-        <button className="button button-primary button-small" onClick={() => setCreating(true)} data-testid="new-chat-button">
-          + New
-        </button>
+        <span className="sidebar-actions">
+          <ImportButton />
+          <button className="button button-primary button-small" onClick={() => setCreating(true)} data-testid="new-chat-button">
+            + New
+          </button>
+        </span>
       </div>
       <ErrorNote error={instances.error} />
       <ul className="tree">
@@ -216,7 +227,7 @@ function NewChatDialog({ onClose }: { onClose: () => void }) {
         }}
       >
         {mode === 'template' ? (
-          <Field label="Template" hint="Instantiating creates a flow config and a conversation from the template.">
+          <Field label="Template" hint="A conversation on the template’s flow config (an identical stored config is reused).">
             <select value={chosenTemplate} onChange={(e) => setTemplateId(e.target.value)} data-testid="template-select">
               {templates.data?.map((t) => (
                 <option key={t.id} value={t.id}>
@@ -238,7 +249,7 @@ function NewChatDialog({ onClose }: { onClose: () => void }) {
           </Field>
         )}
         <Field label="Name" hint="Optional.">
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Medication questions" data-testid="new-chat-name" />
+          <input autoFocus value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Medication questions" data-testid="new-chat-name" />
         </Field>
         <ErrorNote error={create.error} />
         <div className="modal-actions">

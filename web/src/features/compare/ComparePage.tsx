@@ -1,7 +1,7 @@
 // Compare: run one input through 2–8 flow configs side by side, send
 // follow-ups to every column, and reopen past comparisons.
 
-import { useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { useSocket } from '../../api/context'
 import { useQuery } from '@tanstack/react-query'
@@ -10,19 +10,27 @@ import { useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/ho
 import type { FlowConfig, FlowInstance } from '../../api/types'
 import { Composer } from '../conversation/Composer'
 import { TurnView } from '../conversation/TurnView'
-import type { Turn } from '../conversation/turns'
+import { Split } from '../../shared/Split'
 import { EmptyState, ErrorNote, Field, relativeTime } from '../../shared/ui'
+import { usePageTitle } from '../../shared/usePageTitle'
 import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
+import { download, fileSlug } from '../../shared/download'
+import { comparisonJsonl, comparisonMarkdown } from '../conversation/exportFormat'
+import type { Turn } from '../conversation/turns'
 import { compareQueries } from './api'
+import { decisionsDiffer } from './differences'
 import { groupComparisons } from './groups'
 
 export function ComparePage() {
   const { comparisonId } = useParams()
   const instances = useFlowInstances()
   const groups = useMemo(() => groupComparisons(instances.data ?? []), [instances.data])
+  usePageTitle(comparisonId ? (groups.find((g) => g.id === comparisonId)?.title ?? 'Comparison') : 'New comparison', 'Compare')
   return (
-    <div className="split">
+    <Split
+      label="Comparisons"
+      sidebar={
       <aside className="sidebar" data-testid="comparison-list">
         <div className="sidebar-head">
           <h2>Comparisons</h2>
@@ -44,8 +52,10 @@ export function ComparePage() {
         </ul>
         {instances.data && groups.length === 0 && <p className="muted pad">No comparisons yet.</p>}
       </aside>
-      <section className="split-main">{comparisonId ? <ComparisonView key={comparisonId} comparisonId={comparisonId} /> : <NewComparison />}</section>
-    </div>
+      }
+    >
+      {comparisonId ? <ComparisonView key={comparisonId} comparisonId={comparisonId} /> : <NewComparison />}
+    </Split>
   )
 }
 
@@ -108,8 +118,14 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
   const api = useApi()
   const columns = useQuery(compareQueries.columns(api, comparisonId))
   const configs = useFlowConfigs()
+  const constitutions = useConstitutions()
   const [error, setError] = useState<unknown>(null)
+  // Each column's turns, reported by the column, to mark where they differ.
+  const [turnsOf, setTurnsOf] = useState<Record<string, Turn[]>>({})
+  const report = useCallback((id: string, turns: Turn[]) => setTurnsOf((m) => (m[id] === turns ? m : { ...m, [id]: turns })), [])
   const cols = [...(columns.data ?? [])].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+  const differs = decisionsDiffer(cols.map((c) => turnsOf[c.id] ?? []))
+  const first = cols[0] ? turnsOf[cols[0].id] : undefined
   const followUp = async (content: string) => {
     setError(null)
     try {
@@ -119,13 +135,40 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
       throw e
     }
   }
+  const exportAs = async (format: 'jsonl' | 'md') => {
+    setError(null)
+    try {
+      const data = await Promise.all(cols.map(async (c) => ({ instance: c, messages: await api.flowInstances.messages(c.id) })))
+      const title = cols[0]?.description || cols[0]?.name.split(' · ')[0] || comparisonId
+      const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name ?? id
+      if (format === 'jsonl') download(`comparison-${fileSlug(title)}.jsonl`, comparisonJsonl(data), 'application/x-ndjson')
+      else download(`comparison-${fileSlug(title)}.md`, comparisonMarkdown(title, data, nameOf), 'text/markdown')
+    } catch (e) {
+      setError(e)
+    }
+  }
   return (
     <div className="comparison" data-testid="comparison" data-comparison-id={comparisonId}>
+      <div className="comparison-tools export-menu">
+        <button className="button button-small" onClick={() => void exportAs('jsonl')} data-testid="export-jsonl">
+          Export JSONL
+        </button>
+        <button className="button button-small" onClick={() => void exportAs('md')} data-testid="export-markdown">
+          Export Markdown
+        </button>
+      </div>
       <ErrorNote error={columns.error ?? error} />
       {columns.data && cols.length === 0 && <EmptyState title="This comparison has no columns" />}
       <div className="columns" style={{ gridTemplateColumns: `repeat(${Math.max(cols.length, 1)}, minmax(240px, 1fr))` }}>
-        {cols.map((inst) => (
-          <Column key={inst.id} instance={inst} config={configs.data?.find((c) => c.id === inst.flow_config_id)} />
+        {cols.map((inst, i) => (
+          <Column
+            key={inst.id}
+            instance={inst}
+            config={configs.data?.find((c) => c.id === inst.flow_config_id)}
+            onTurns={report}
+            differs={differs}
+            reference={i === 0 ? undefined : first}
+          />
         ))}
       </div>
       <div className="comparison-composer">
@@ -135,10 +178,25 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
   )
 }
 
-function Column({ instance, config }: { instance: FlowInstance; config?: FlowConfig }) {
+function Column({
+  instance,
+  config,
+  onTurns,
+  differs,
+  reference,
+}: {
+  instance: FlowInstance
+  config?: FlowConfig
+  onTurns: (id: string, turns: Turn[]) => void
+  /** Per turn index: the columns' decisions are not all the same. */
+  differs: boolean[]
+  /** The first column's turns, whose answers this column's are diffed against. */
+  reference?: Turn[]
+}) {
   const socket = useSocket()
   const constitutions = useConstitutions()
   const { conv } = useConversation(instance.id)
+  useEffect(() => onTurns(instance.id, conv.turns), [onTurns, instance.id, conv.turns])
   const nameOf = (id: string) => constitutions.data?.find((c) => c.id === id)?.name
   // Each column follows its own stream, as the chat does.
   const { ref: columnRef } = useStickToBottom<HTMLElement>()
@@ -167,8 +225,16 @@ function Column({ instance, config }: { instance: FlowInstance; config?: FlowCon
         </p>
       )}
       <div className="column-turns">
-        {conv.turns.map((t) => (
-          <TurnView key={t.key} turn={t} constitutionName={nameOf} onStop={(id) => socket.cancel(id)} compact />
+        {conv.turns.map((t, k) => (
+          <TurnView
+            key={t.key}
+            turn={t}
+            constitutionName={nameOf}
+            onStop={(id) => socket.cancel(id)}
+            compact
+            decisionDiffers={differs[k]}
+            diffAgainst={reference?.[k]?.status === 'completed' ? reference[k].assistant?.text : undefined}
+          />
         ))}
       </div>
     </section>

@@ -13,6 +13,7 @@ import { ConflictBanner } from '../../shared/ResourceList'
 import { ConfirmDialog, ErrorNote, Field, fieldError } from '../../shared/ui'
 import { useVersionedEditor } from '../../shared/useVersionedEditor'
 import { constitutionQueries } from './api'
+import { ExportButtons } from './ExportButtons'
 
 function draftOf(c: Constitution): ConstitutionWrite {
   return { name: c.name, description: c.description ?? '', content: c.content }
@@ -40,7 +41,7 @@ function ConstitutionForm({ draft, setDraft, error, showId }: { draft: Constitut
         </Field>
         <div className="preview">
           <span className="field-label">Preview</span>
-          <div className="preview-box" data-testid="content-preview">
+          <div className="preview-box" data-testid="content-preview" tabIndex={0} role="region" aria-label="Preview">
             <Markdown text={draft.content || '_Empty — with an empty constitution the demo superego allows everything._'} />
           </div>
         </div>
@@ -85,6 +86,7 @@ export function ConstitutionEditor({ id }: { id: string }) {
         </h1>
         <div className="editor-actions">
           {ed.saved && <span className="muted" data-testid="saved-note">Saved</span>}
+          <ExportButtons constitution={loaded} />
           <button
             className="button button-danger-outline"
             onClick={() => setDeleting(true)}

@@ -1,15 +1,17 @@
-// Every stored version of a constitution, and a line diff between any two.
+// Every stored version of a constitution, and a line diff between any two,
+// with the words that changed marked inside a changed line. Loaded with the
+// diff library only when the History tab opens.
 
-import { diffLines } from 'diff'
 import { useMemo, useState } from 'react'
 import { useQuery } from '@tanstack/react-query'
 import { useApi } from '../../api/context'
+import { lineDiff, type DiffLine } from '../../shared/textDiff'
 import { ErrorNote, relativeTime } from '../../shared/ui'
 import { constitutionQueries } from './api'
 
 const context = 3
 
-export function VersionHistory({ id }: { id: string }) {
+export default function VersionHistory({ id }: { id: string }) {
   const api = useApi()
   const versions = useQuery(constitutionQueries.versions(api, id))
   const list = useMemo(() => [...(versions.data ?? [])].sort((a, b) => b.version - a.version), [versions.data])
@@ -20,7 +22,7 @@ export function VersionHistory({ id }: { id: string }) {
   const b = to ?? latest
   const va = useQuery(constitutionQueries.version(api, id, a))
   const vb = useQuery(constitutionQueries.version(api, id, b))
-  const parts = useMemo(() => (va.data && vb.data ? diffLines(va.data.content, vb.data.content) : []), [va.data, vb.data])
+  const lines = useMemo(() => (va.data && vb.data ? lineDiff(va.data.content, vb.data.content) : []), [va.data, vb.data])
 
   if (versions.error) return <ErrorNote error={versions.error} />
   return (
@@ -37,8 +39,8 @@ export function VersionHistory({ id }: { id: string }) {
                   setFrom(list[i + 1]?.version ?? v.version)
                   setTo(v.version)
                 }}
-                aria-label={`Show what v${v.version} changed`}
               >
+                <span className="sr-only">Show what changed in </span>
                 <strong>v{v.version}</strong> <span className="muted">{relativeTime(v.created_at)}</span>
                 <span className="small muted version-name">{v.name}</span>
               </button>
@@ -76,31 +78,72 @@ export function VersionHistory({ id }: { id: string }) {
         </div>
         <ErrorNote error={va.error ?? vb.error} />
         {a === b && <p className="muted">Pick two different versions to see what changed.</p>}
-        <pre className="diff" data-testid="diff">
-          {parts.map((p, i) => {
-            const lines = p.value.replace(/\n$/, '').split('\n')
-            if (!p.added && !p.removed && lines.length > 2 * context + 1) {
-              // Long unchanged stretches fold to their edges.
-              const head = i === 0 ? [] : lines.slice(0, context)
-              const tail = i === parts.length - 1 ? [] : lines.slice(-context)
-              const hidden = lines.length - head.length - tail.length
-              return (
-                <span key={i} className="diff-same">
-                  {head.map((l) => `  ${l}\n`).join('')}
-                  <span className="diff-fold">⋯ {hidden} unchanged lines</span>
-                  {tail.map((l) => `  ${l}\n`).join('')}
-                </span>
-              )
-            }
-            const mark = p.added ? '+ ' : p.removed ? '- ' : '  '
-            return (
-              <span key={i} className={p.added ? 'diff-add' : p.removed ? 'diff-del' : 'diff-same'} data-testid={p.added ? 'diff-added' : p.removed ? 'diff-removed' : undefined}>
-                {lines.map((l) => `${mark}${l}\n`).join('')}
+        <pre className="diff" data-testid="diff" tabIndex={0} aria-label="Differences">
+          {foldSame(lines).map((l, i) =>
+            l.kind === 'fold' ? (
+              <span key={i} className="diff-fold">
+                ⋯ {l.hidden} unchanged lines
               </span>
-            )
-          })}
+            ) : (
+              <DiffRow key={i} line={l} />
+            ),
+          )}
         </pre>
       </div>
     </div>
+  )
+}
+
+type Row = DiffLine | { kind: 'fold'; hidden: number }
+
+/** Long unchanged stretches fold to their edges. */
+function foldSame(lines: DiffLine[]): Row[] {
+  const out: Row[] = []
+  for (let i = 0; i < lines.length; ) {
+    if (lines[i].kind !== 'same') {
+      out.push(lines[i++])
+      continue
+    }
+    let j = i
+    while (j < lines.length && lines[j].kind === 'same') j++
+    const run = lines.slice(i, j)
+    const head = i === 0 ? [] : run.slice(0, context)
+    const tail = j === lines.length ? [] : run.slice(-context)
+    if (run.length > head.length + tail.length + 1) out.push(...head, { kind: 'fold', hidden: run.length - head.length - tail.length }, ...tail)
+    else out.push(...run)
+    i = j
+  }
+  return out
+}
+
+function DiffRow({ line }: { line: DiffLine }) {
+  if (line.kind === 'change') {
+    return (
+      <span className="diff-change" data-testid="diff-changed">
+        {'~ '}
+        {line.pieces!.map((p, i) =>
+          p.kind === 'same' ? (
+            <span key={i} className="diff-words">
+              {p.text}
+            </span>
+          ) : p.kind === 'add' ? (
+            <ins key={i} className="word-add" data-testid="diff-added">
+              {p.text}
+            </ins>
+          ) : (
+            <del key={i} className="word-del" data-testid="diff-removed">
+              {p.text}
+            </del>
+          ),
+        )}
+        {'\n'}
+      </span>
+    )
+  }
+  const mark = line.kind === 'add' ? '+ ' : line.kind === 'del' ? '- ' : '  '
+  return (
+    <span className={line.kind === 'add' ? 'diff-add' : line.kind === 'del' ? 'diff-del' : 'diff-same'} data-testid={line.kind === 'add' ? 'diff-added' : line.kind === 'del' ? 'diff-removed' : undefined}>
+      {`${mark}${line.text}\n`}
+    </span>
   )
 }

@@ -1,6 +1,6 @@
 // The message box: Enter sends, Shift+Enter starts a new line.
 
-import { useState, type KeyboardEvent } from 'react'
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 
 export function Composer({
   onSend,
@@ -9,6 +9,7 @@ export function Composer({
   busy,
   onStop,
   autoFocus,
+  stopHint,
 }: {
   onSend: (text: string) => Promise<unknown> | void
   disabled?: boolean
@@ -17,8 +18,16 @@ export function Composer({
   onStop?: () => void
   /** Focus the box on mount, so opening a conversation lets one type at once. */
   autoFocus?: boolean
+  /** The key that also stops, shown on the Stop button. */
+  stopHint?: string
 }) {
   const [text, setText] = useState('')
+  const box = useRef<HTMLTextAreaElement>(null)
+  // Focus on mount, unless a dialog is open: a conversation that opens
+  // behind the new-chat dialog must not take the keys typed into it.
+  useEffect(() => {
+    if (autoFocus && !document.querySelector('[role="dialog"]')) box.current?.focus()
+  }, [autoFocus])
   const [sending, setSending] = useState(false)
   const submit = async () => {
     const t = text.trim()
@@ -46,7 +55,7 @@ export function Composer({
         placeholder={placeholder ?? 'Message…  (Enter to send, Shift+Enter for a new line)'}
         rows={Math.min(8, Math.max(2, text.split('\n').length))}
         disabled={disabled}
-        autoFocus={autoFocus}
+        ref={box}
         aria-label={placeholder ?? 'Message'}
         data-testid="composer-input"
       />
@@ -54,6 +63,14 @@ export function Composer({
         {busy && onStop ? (
           <button className="button" onClick={onStop} data-testid="composer-stop">
             <span aria-hidden="true">■</span> Stop
+            {stopHint && (
+              <>
+                {' '}
+                <kbd className="kbd" aria-hidden="true">
+                  {stopHint}
+                </kbd>
+              </>
+            )}
           </button>
         ) : null}
         <button className="button button-primary" onClick={() => void submit()} disabled={disabled || sending || !text.trim()} data-testid="send-button">

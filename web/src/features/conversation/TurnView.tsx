@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
 import { Markdown } from '../../shared/Markdown'
+import { WordDiff } from '../../shared/WordDiff'
 import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {
@@ -14,6 +15,10 @@ export interface TurnViewProps {
   onRerun?: (user: Message) => void
   onStop?: (runId: string) => void
   compact?: boolean
+  /** Compare: this turn's decision is not the one every column reached. */
+  decisionDiffers?: boolean
+  /** Compare: the answer of the first column, shown as a word diff against this one on demand. */
+  diffAgainst?: string
 }
 
 const statusNotes: Record<string, string> = {
@@ -22,8 +27,9 @@ const statusNotes: Record<string, string> = {
   interrupted: 'Interrupted — the server stopped while this run was in progress.',
 }
 
-export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: TurnViewProps) {
+export function TurnView({ turn, constitutionName, onRerun, onStop, compact, decisionDiffers, diffAgainst }: TurnViewProps) {
   const [showDetails, setShowDetails] = useState(false)
+  const [showDiff, setShowDiff] = useState(false)
   const running = turn.status === 'running'
   const s = turn.superego
   const a = turn.assistant
@@ -37,7 +43,13 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
     if (el && s?.streaming) el.scrollTop = el.scrollHeight
   }, [s?.thinking, s?.streaming])
   return (
-    <article className={`turn${compact ? ' turn-compact' : ''}`} data-testid="turn" data-status={turn.status} data-run-id={turn.runId ?? ''}>
+    <article
+      className={`turn${compact ? ' turn-compact' : ''}`}
+      data-testid="turn"
+      data-status={turn.status}
+      data-run-id={turn.runId ?? ''}
+      data-message-ids={[turn.user?.id, s?.message?.id, a?.message?.id].filter(Boolean).join(' ')}
+    >
       {turn.user && (
         <div className="user-message" data-testid="user-message">
           <div className="user-bubble">{turn.user.content}</div>
@@ -59,7 +71,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
                 {s.constitutionVersion ? <span className="version-tag">v{s.constitutionVersion}</span> : null}
               </span>
             )}
-            <DecisionBadge decision={s.decision} />
+            <DecisionBadge decision={s.decision} status={turn.status} differs={decisionDiffers} />
           </header>
           {s.reason && (
             <p className="decision-reason" data-testid="decision-reason">
@@ -83,7 +95,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
                 {s.streaming ? 'Thinking…' : 'Thinking'}
                 <span className="muted"> · {s.thinking.length} chars</span>
               </summary>
-              <pre className="thinking-text" data-testid="thinking-text" ref={thinkingRef}>
+              <pre className="thinking-text" data-testid="thinking-text" ref={thinkingRef} tabIndex={0} aria-label="Superego thinking">
                 {s.thinking}
                 {s.streaming && <span className="caret" />}
               </pre>
@@ -94,7 +106,13 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
 
       {a && (
         <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
-          {a.text || a.streaming ? <Markdown text={a.text} /> : <p className="muted">No text was stored for this answer.</p>}
+          {showDiff && diffAgainst !== undefined ? (
+            <WordDiff from={diffAgainst} to={a.text} />
+          ) : a.text || a.streaming ? (
+            <Markdown text={a.text} />
+          ) : (
+            <p className="muted">No text was stored for this answer.</p>
+          )}
           <TruncatedNote message={a.message} />
           {a.message?.decision && (
             <p className={`output-verdict${a.message.status === 'withdrawn' ? ' status-blocked' : ''}`} data-testid="output-verdict">
@@ -126,8 +144,13 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact }: T
         )}
         {running && <span className="muted live-dot">streaming</span>}
         {!running && (s || a) && (
-          <button className="link-button muted" onClick={() => setShowDetails((v) => !v)} aria-expanded={showDetails} data-testid="details-toggle">
+          <button className="link-button" onClick={() => setShowDetails((v) => !v)} aria-expanded={showDetails} data-testid="details-toggle">
             {showDetails ? 'Hide details' : 'Details'}
+          </button>
+        )}
+        {!running && a && diffAgainst !== undefined && diffAgainst !== a.text && (
+          <button className="link-button" onClick={() => setShowDiff((v) => !v)} aria-pressed={showDiff} data-testid="answer-diff-toggle">
+            {showDiff ? 'Show answer' : 'Words that differ from the first column'}
           </button>
         )}
       </footer>

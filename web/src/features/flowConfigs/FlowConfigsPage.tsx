@@ -7,6 +7,8 @@ import { useFlowConfigs } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
 import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
+import { Split } from '../../shared/Split'
+import { usePageTitle } from '../../shared/usePageTitle'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
 import { useVersionedEditor } from '../../shared/useVersionedEditor'
@@ -20,8 +22,11 @@ export function FlowConfigsPage() {
   const { id } = useParams()
   const list = useFlowConfigs()
   const [creating, setCreating] = useState(false)
+  usePageTitle(creating ? `New — Flow configs` : id ? (list.data?.find((x) => x.id === id)?.name ?? id) : 'Flow configs')
   return (
-    <div className="split">
+    <Split
+      label="Flow configs"
+      sidebar={
       <ResourceList
         title="Flow configs"
         base="/flow-configs"
@@ -31,7 +36,9 @@ export function FlowConfigsPage() {
         error={list.error}
         onNew={() => setCreating(true)}
       />
-      <section className="split-main page-pad">
+      }
+    >
+      <div className="page-pad">
         {creating ? (
           <FlowConfigEditor key="new" onDone={() => setCreating(false)} />
         ) : id ? (
@@ -41,8 +48,8 @@ export function FlowConfigsPage() {
             <p>A flow config combines a constitution, a system prompt and model choices. Conversations and comparisons run on them.</p>
           </EmptyState>
         )}
-      </section>
-    </div>
+      </div>
+    </Split>
   )
 }
 

@@ -9,6 +9,8 @@ import { useFlowTemplates } from '../../api/hooks'
 import { qk } from '../../api/queryKeys'
 import { flowDraftOf, type FlowTemplate, type TemplateDraft } from '../../api/types'
 import { emptySpec, FlowSpecFields } from '../../shared/FlowSpecFields'
+import { Split } from '../../shared/Split'
+import { usePageTitle } from '../../shared/usePageTitle'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
 import { useVersionedEditor } from '../../shared/useVersionedEditor'
@@ -22,8 +24,11 @@ export function FlowTemplatesPage() {
   const { id } = useParams()
   const list = useFlowTemplates()
   const [creating, setCreating] = useState(false)
+  usePageTitle(creating ? `New — Templates` : id ? (list.data?.find((x) => x.id === id)?.name ?? id) : 'Templates')
   return (
-    <div className="split">
+    <Split
+      label="Templates"
+      sidebar={
       <ResourceList
         title="Flow templates"
         base="/flow-templates"
@@ -33,7 +38,9 @@ export function FlowTemplatesPage() {
         error={list.error}
         onNew={() => setCreating(true)}
       />
-      <section className="split-main page-pad">
+      }
+    >
+      <div className="page-pad">
         {creating ? (
           <TemplateEditor key="new" onDone={() => setCreating(false)} />
         ) : id ? (
@@ -43,8 +50,8 @@ export function FlowTemplatesPage() {
             <p>A template is a recipe for a flow config. Instantiating one creates a config and a conversation in one step.</p>
           </EmptyState>
         )}
-      </section>
-    </div>
+      </div>
+    </Split>
   )
 }
 

@@ -9,6 +9,8 @@ import { qk } from '../../api/queryKeys'
 import type { SyspromptWrite } from '../../api/restClient'
 import type { Sysprompt } from '../../api/types'
 import { Markdown } from '../../shared/Markdown'
+import { Split } from '../../shared/Split'
+import { usePageTitle } from '../../shared/usePageTitle'
 import { ConflictBanner, ResourceList } from '../../shared/ResourceList'
 import { ConfirmDialog, EmptyState, ErrorNote, Field, fieldError } from '../../shared/ui'
 import { useVersionedEditor } from '../../shared/useVersionedEditor'
@@ -18,8 +20,11 @@ export function SyspromptsPage() {
   const { id } = useParams()
   const list = useSysprompts()
   const [creating, setCreating] = useState(false)
+  usePageTitle(creating ? `New — System prompts` : id ? (list.data?.find((x) => x.id === id)?.name ?? id) : 'System prompts')
   return (
-    <div className="split">
+    <Split
+      label="System prompts"
+      sidebar={
       <ResourceList
         title="System prompts"
         base="/sysprompts"
@@ -29,7 +34,9 @@ export function SyspromptsPage() {
         error={list.error}
         onNew={() => setCreating(true)}
       />
-      <section className="split-main page-pad">
+      }
+    >
+      <div className="page-pad">
         {creating ? (
           <SyspromptEditor key="new" onDone={() => setCreating(false)} />
         ) : id ? (
@@ -39,8 +46,8 @@ export function SyspromptsPage() {
             <p>The system prompt is what the assistant is told before the conversation. Flow configs pick one.</p>
           </EmptyState>
         )}
-      </section>
-    </div>
+      </div>
+    </Split>
   )
 }
 
@@ -107,7 +114,7 @@ function SyspromptEditor({ id, onDone }: { id?: string; onDone?: () => void }) {
           </Field>
           <div className="preview">
             <span className="field-label">Preview</span>
-            <div className="preview-box">
+            <div className="preview-box" tabIndex={0} role="region" aria-label="Preview">
               <Markdown text={draft.content} />
             </div>
           </div>
