@@ -14,6 +14,7 @@ bench() {
 }
 
 bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
+bench -bench BenchmarkListCompression -benchtime 50x ./internal/httpapi/
 bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/

@@ -6,8 +6,10 @@ package web
 
 import (
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -62,7 +64,55 @@ func (h *spaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Cache-Control", cacheNoCache)
 	}
+	if h.servePrecompressed(w, r, name) {
+		return
+	}
 	h.files.ServeHTTP(w, r)
+}
+
+// precompressed are the encodings the build writes beside each text asset
+// (name.br, name.gz), best first.
+var precompressed = []struct{ coding, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
+
+// servePrecompressed serves name's precompressed variant when the client
+// accepts its encoding and the build wrote one; it reports whether it did.
+func (h *spaHandler) servePrecompressed(w http.ResponseWriter, r *http.Request, name string) bool {
+	w.Header().Add("Vary", "Accept-Encoding")
+	accepted := acceptedEncodings(r.Header.Get("Accept-Encoding"))
+	for _, p := range precompressed {
+		if !accepted[p.coding] {
+			continue
+		}
+		if st, err := fs.Stat(h.fsys, name+p.ext); err != nil || st.IsDir() {
+			continue
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			return false
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Encoding", p.coding)
+		http.ServeFileFS(w, r, h.fsys, name+p.ext)
+		return true
+	}
+	return false
+}
+
+// acceptedEncodings reads Accept-Encoding into the codings it accepts
+// (q above zero).
+func acceptedEncodings(header string) map[string]bool {
+	out := map[string]bool{}
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err != nil || f <= 0 {
+				continue
+			}
+		}
+		out[strings.ToLower(strings.TrimSpace(coding))] = true
+	}
+	return out
 }
 
 func (h *spaHandler) serveIndex(w http.ResponseWriter, r *http.Request) {

@@ -102,3 +102,32 @@ func TestCleanName(t *testing.T) {
 		}
 	}
 }
+
+// TestPrecompressedAssets: the build's .br and .gz files are served to
+// clients that accept them, with the original file's type.
+func TestPrecompressedAssets(t *testing.T) {
+	t.Parallel()
+	fsys := testFS()
+	fsys["assets/index-abc1.js.br"] = &fstest.MapFile{Data: []byte("BROTLI")}
+	fsys["assets/index-abc1.js.gz"] = &fstest.MapFile{Data: []byte("GZIP")}
+	h := newSPAHandler(fsys)
+	for _, tc := range []struct{ accept, encoding, body string }{
+		{"gzip, deflate, br", "br", "BROTLI"},
+		{"gzip", "gzip", "GZIP"},
+		{"br;q=0, gzip", "gzip", "GZIP"},
+		{"", "", "console.log(1)"},
+	} {
+		req := httptest.NewRequest("GET", "/assets/index-abc1.js", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Encoding", tc.accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("Content-Encoding") != tc.encoding || rec.Body.String() != tc.body {
+			t.Errorf("Accept-Encoding %q: %d %q %q", tc.accept, rec.Code, rec.Header().Get("Content-Encoding"), rec.Body.String())
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") || !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("Accept-Encoding %q: Content-Type %q Vary %q", tc.accept, ct, rec.Header().Get("Vary"))
+		}
+	}
+}

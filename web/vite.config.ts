@@ -1,12 +1,38 @@
 import { defineConfig } from 'vitest/config'
+import type { Plugin } from 'vite'
 import react from '@vitejs/plugin-react'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+
+// Writes name.br and name.gz beside each built text asset, once, at the
+// highest levels; the Go server serves them to browsers that accept them.
+function precompress(): Plugin {
+  return {
+    name: 'superego-precompress',
+    apply: 'build',
+    closeBundle() {
+      const dir = fileURLToPath(new URL('./dist/assets', import.meta.url))
+      for (const file of readdirSync(dir)) {
+        if (!/\.(js|css|svg|json)$/.test(file)) continue
+        const data = readFileSync(join(dir, file))
+        writeFileSync(join(dir, `${file}.gz`), gzipSync(data, { level: 9 }))
+        writeFileSync(
+          join(dir, `${file}.br`),
+          brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+        )
+      }
+    },
+  }
+}
 
 // The dev server proxies the REST API and the WebSocket to a locally running
 // `superego serve`, so front-end work needs no CORS setup.
 const backend = process.env.SUPEREGO_DEV_BACKEND ?? 'http://127.0.0.1:8000'
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   server: {
     proxy: {
       '/api': {

@@ -20,6 +20,8 @@ type config struct {
 	DatabaseURL    string
 	APIToken       string
 	AllowedOrigins []string
+	AllowedHosts   []string
+	MetricsAddr    string
 	LogFormat      string
 	LogLevel       string
 
@@ -119,6 +121,9 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	secret(&c.APIToken, flagSpec{"api-token", "SUPEREGO_API_TOKEN", "when set, REST and WebSocket require this bearer token"})
 	var origins string
 	str(&origins, flagSpec{"allowed-origins", "SUPEREGO_ALLOWED_ORIGINS", "extra WebSocket origins (comma-separated host patterns)"}, "")
+	var hosts string
+	str(&hosts, flagSpec{"allowed-hosts", "SUPEREGO_ALLOWED_HOSTS", "host names the server answers to besides loopback names and the --addr host (comma-separated; *.example.org for subdomains, * for any)"}, "")
+	str(&c.MetricsAddr, flagSpec{"metrics-addr", "SUPEREGO_METRICS_ADDR", "serve /metrics on this separate address, without the API token, instead of beside the API"}, "")
 	str(&c.LogFormat, flagSpec{"log-format", "SUPEREGO_LOG_FORMAT", "text or json"}, "text")
 	str(&c.LogLevel, flagSpec{"log-level", "SUPEREGO_LOG_LEVEL", "debug, info, warn or error"}, "info")
 	str(&c.Provider, flagSpec{"provider", "SUPEREGO_PROVIDER", "demo, openai, openrouter, ollama or anthropic (default: chosen from the API keys set, else demo)"}, "")
@@ -167,6 +172,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		return c, nil, envErr
 	}
 	c.AllowedOrigins = splitList(origins)
+	c.AllowedHosts = splitList(hosts)
 	c.OpenAIKey = getenv("OPENAI_API_KEY")
 	c.OpenRouterKey = getenv("OPENROUTER_API_KEY")
 	c.AnthropicKey = getenv("ANTHROPIC_API_KEY")

@@ -45,6 +45,9 @@ type app struct {
 	catalog      *llm.Catalog
 	engine       *engine.Engine
 	handler      http.Handler
+	// metrics serves /metrics on --metrics-addr; nil when it is served
+	// beside the API.
+	metrics http.Handler
 }
 
 // openStore opens SQLite under the data dir, or PostgreSQL when a database
@@ -138,6 +141,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		HistoryBudgetChars:    c.HistoryBudget,
 		Replicas:              rep,
 		Bus:                   bus,
+		MetricModels:          catalogModels(cat),
 	}, log, reg)
 	fail = func(err error) (*app, error) {
 		_ = eng.Shutdown(ctx)
@@ -155,7 +159,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
 	}
 
-	api := httpapi.New(httpapi.Config{APIToken: c.APIToken, Version: apiVersion}, httpapi.Deps{
+	api := httpapi.New(httpapi.Config{
+		APIToken: c.APIToken, Version: apiVersion, ListenAddr: c.Addr, AllowedHosts: c.AllowedHosts,
+		TrustedOrigins: fullOrigins(c.AllowedOrigins),
+	}, httpapi.Deps{
 		Store:    st,
 		Bus:      bus,
 		Log:      log,
@@ -173,9 +180,42 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		MaxRunsPerSocket: c.MaxRunsPerSocket,
 	}, eng, bus, log, reg)
 	api.HandlePublic("GET /api/ws", ws)
-	api.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if c.MetricsAddr == "" {
+		// Beside the API, behind its token when there is one.
+		api.Handle("GET /metrics", metrics)
+		metrics = nil
+	} else {
+		// On its own listener for a scraper, still refusing foreign host
+		// names (a rebound page could otherwise read it).
+		metrics = httpapi.NewHostGuard(c.MetricsAddr, c.AllowedHosts).Wrap(metrics)
+	}
 
-	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng, handler: api.Handler()}, nil
+	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng,
+		handler: api.Handler(), metrics: metrics}, nil
+}
+
+// fullOrigins keeps the --allowed-origins entries that name one origin
+// (scheme://host[:port]), which may also write over REST; host patterns
+// only widen the WebSocket's origin check.
+func fullOrigins(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if strings.Contains(o, "://") && !strings.Contains(o, "*") {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// catalogModels lists the models the provider catalogue offers: the ones
+// counted by name in the upstream metrics.
+func catalogModels(cat *llm.Catalog) []string {
+	var ids []string
+	for _, m := range cat.Info().Models {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -221,6 +261,22 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.metrics != nil {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: a.metrics, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		defer func() { _ = msrv.Close() }()
+		// Logged before the API's line, which tests and scripts wait for.
+		log.Info("metrics listening", "metrics_url", "http://"+mln.Addr().String()+"/metrics")
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
 	}
 	log.Info("superego listening", "url", "http://"+ln.Addr().String(), "provider", a.catalog.Name,
 		"demo", a.catalog.Demo, "database", describeDB(c), "version", version)

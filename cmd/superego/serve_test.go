@@ -284,6 +284,50 @@ func TestSIGTERMLetsAnswersInFlightFinish(t *testing.T) {
 	s2.stop(t)
 }
 
+// TestServeHostsAndMetricsAddr: a foreign Host is refused before any
+// handler, a name given in --allowed-hosts is served, and with
+// --metrics-addr /metrics moves to its own listener (no token there) and
+// is gone from beside the API.
+func TestServeHostsAndMetricsAddr(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir(), "--api-token", "tok", "--metrics-addr", "127.0.0.1:0", "--allowed-hosts", "lab.example")
+	m := regexp.MustCompile(`metrics_url=(http://[0-9.:]+/metrics)`).FindStringSubmatch(s.log())
+	if m == nil {
+		t.Fatalf("no metrics listening line:\n%s", s.log())
+	}
+	status := func(url, host string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	port := s.url[strings.LastIndex(s.url, ":"):]
+	if code := status(s.url+"/api/constitutions", "evil.example"+port); code != http.StatusMisdirectedRequest {
+		t.Fatalf("foreign host: %d", code)
+	}
+	if code := status(s.url+"/api/constitutions", "lab.example"+port); code != http.StatusOK {
+		t.Fatalf("allowed host: %d", code)
+	}
+	if code := getJSON(t, m[1], nil); code != http.StatusOK {
+		t.Fatalf("metrics on --metrics-addr: %d", code)
+	}
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if strings.Contains(string(b), "superego_http_requests_total") {
+		t.Fatal("metrics still served beside the API")
+	}
+	s.stop(t)
+}
+
 // A bad key fails the run (exit 4, the provider's message on stderr)
 // rather than passing for a superego block.
 func TestChatExitCodeOfABadKey(t *testing.T) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,6 +64,35 @@ func ParseSection(reply, constitutionText string) string {
 		return ""
 	}
 	return ""
+}
+
+// NoDecisionReason says why ParseDecision found no verdict in text: a
+// decision line whose word is none of ALLOW, CAUTION and BLOCK is named
+// with that word (the model wrote "DECISION: MAYBE"), which is a different
+// problem (the constitution's instructions) than no decision line at all
+// (the model ignored the format).
+func NoDecisionReason(text string) string {
+	lines := strings.Split(text, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		s := stripLeadingMarkup(lines[i])
+		const kw = "decision"
+		if len(s) < len(kw) || !strings.EqualFold(s[:len(kw)], kw) {
+			continue
+		}
+		s = strings.TrimLeftFunc(s[len(kw):], isDecorative)
+		if !strings.HasPrefix(s, ":") {
+			continue
+		}
+		word := strings.TrimLeftFunc(s[1:], isDecorative)
+		if end := strings.IndexFunc(word, func(r rune) bool { return !isASCIILetter(r) }); end >= 0 {
+			word = word[:end]
+		}
+		if word == "" {
+			return "the superego's decision line names no decision; it must be ALLOW, CAUTION or BLOCK"
+		}
+		return fmt.Sprintf("the superego's decision %q is unknown; it must be ALLOW, CAUTION or BLOCK", clipRunes(word, 40))
+	}
+	return "the superego's reply has no decision line"
 }
 
 // parseDecisionLine parses one line, or reports that it is no decision.

@@ -140,3 +140,21 @@ func TestParseSection(t *testing.T) {
 		t.Errorf("a section of an empty constitution: %q", got)
 	}
 }
+
+func TestNoDecisionReason(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"DECISION: MAYBE", `the superego's decision "MAYBE" is unknown; it must be ALLOW, CAUTION or BLOCK`},
+		{"thinking\n**Decision**: perhaps: unsure\nmore text", `the superego's decision "perhaps" is unknown; it must be ALLOW, CAUTION or BLOCK`},
+		{"DECISION:", "the superego's decision line names no decision; it must be ALLOW, CAUTION or BLOCK"},
+		{"I think this is fine.", "the superego's reply has no decision line"},
+		{"", "the superego's reply has no decision line"},
+	} {
+		if _, _, ok := engine.ParseDecision(tc.in); ok {
+			t.Fatalf("%q parses as a decision", tc.in)
+		}
+		if got := engine.NoDecisionReason(tc.in); got != tc.want {
+			t.Errorf("NoDecisionReason(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -77,6 +77,11 @@ type Config struct {
 	// Replicas, when set, makes run events durable and runs leased in the
 	// database shared with other replicas (PostgreSQL); nil on SQLite.
 	Replicas *Replicas
+	// MetricModels are further model names (besides the two defaults)
+	// counted under their own name in the upstream metrics; calls to any
+	// other model a flow config names count as "other", so user-edited
+	// names cannot grow the metrics without bound.
+	MetricModels []string
 	// Bus, when set, hears a resource_changed for every flow instance the
 	// engine creates (comparison columns, forks) or adds messages to (run
 	// started, run finished), as REST writes announce theirs, so every open
@@ -178,7 +183,7 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 		prov:     provider,
 		cfg:      cfg,
 		log:      log,
-		m:        newMetrics(reg),
+		m:        newMetrics(reg, append([]string{cfg.SuperegoModel, cfg.AssistantModel}, cfg.MetricModels...)...),
 		sem:      make(chan struct{}, cfg.MaxConcurrentUpstream),
 		now:      time.Now,
 		base:     base,

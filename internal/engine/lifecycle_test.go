@@ -403,3 +403,33 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestMetricModelLabelsBounded: a flow config may name any model, and
+// every label value is a series kept for the process's life; only
+// configured models are counted by name, others as "other".
+func TestMetricModelLabelsBounded(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "ok")}
+	f := newFixture(t, p, engine.Config{SuperegoModel: "judge", AssistantModel: "writer", MetricModels: []string{"catalogued"}}, reg)
+	cfg := must(f.st.CreateFlowConfig(t.Context(), model.FlowConfig{FlowSpec: model.FlowSpec{
+		Name: "Typed models", ConstitutionID: f.constitution, SyspromptID: f.sysprompt, SuperegoEnabled: true,
+		OnSuperegoError: model.OnErrorBlock, SuperegoModel: "typed-by-a-user-1", AssistantModel: "catalogued",
+	}}))
+	run := must(f.eng.Send(t.Context(), f.newInstance(t, cfg.ID), "Hi"))
+	f.wait(t, run.ID)
+	got := gather(t, reg)
+	for series, want := range map[string]float64{
+		`superego_upstream_duration_seconds_count{model="other",provider="scripted"}`:      1,
+		`superego_upstream_duration_seconds_count{model="catalogued",provider="scripted"}`: 1,
+	} {
+		if got[series] != want {
+			t.Errorf("%s = %v, want %v", series, got[series], want)
+		}
+	}
+	for series := range got {
+		if strings.Contains(series, "typed-by-a-user") {
+			t.Errorf("user-typed model name became a label: %s", series)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func (r *run) screenOutput(ctx context.Context, text string, thinking bool) outp
 		e.log.Warn("output screen error ignored by policy", "run_id", r.rec.ID, "reason", v.reason)
 		v.decision = model.DecisionAllow
 	}
-	e.m.decisions.WithLabelValues(string(v.decision), r.flow.constitution.ID).Inc()
+	e.m.decision(v.decision, r.flow.constitution.ID)
 	return v
 }
 

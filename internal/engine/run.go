@@ -295,13 +295,13 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 		case !ok && msg.Status == model.MessageTruncated:
 			d, reason = model.DecisionError, "the superego's reply was "+msg.Error+" before its decision line"
 		case !ok:
-			d, reason = model.DecisionError, "the superego's reply has no decision line"
+			d, reason = model.DecisionError, NoDecisionReason(msg.Content)
 		}
 		out = superegoOutcome{decision: d, reason: reason, section: ParseSection(msg.Content, c.Content)}
 	}
 	msg.Decision, msg.Reason, msg.Section = out.decision, out.reason, out.section
 	msg = r.saveMessage(msg)
-	e.m.decisions.WithLabelValues(string(out.decision), c.ID).Inc()
+	e.m.decision(out.decision, c.ID)
 	r.emit(events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Section: out.section, Message: &msg})
 	return out, nil
 }

@@ -39,6 +39,15 @@ type Config struct {
 	Version string
 	// BodyLimit caps request bodies in bytes (413 beyond); 0 means 1 MiB.
 	BodyLimit int64
+	// ListenAddr is the address the server listens on; requests may name
+	// its host. Empty is taken as listening on every interface.
+	ListenAddr string
+	// AllowedHosts are further host names requests may name (see
+	// HostGuard); loopback names are always allowed.
+	AllowedHosts []string
+	// TrustedOrigins ("https://ui.example.org") may send writes from a
+	// browser page of another origin; same-origin pages always may.
+	TrustedOrigins []string
 }
 
 // Deps are the API's collaborators. Every field may be nil, which is how
@@ -73,6 +82,7 @@ type API struct {
 	huma    huma.API
 	metrics *metrics
 	docs    *docsPage
+	hosts   *HostGuard
 
 	mu     sync.RWMutex
 	public map[string]bool // mux patterns that skip the bearer check
@@ -87,7 +97,7 @@ func New(cfg Config, deps Deps) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{cfg: cfg, deps: deps, log: log, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, deps: deps, log: log, mux: http.NewServeMux(), hosts: NewHostGuard(cfg.ListenAddr, cfg.AllowedHosts)}
 
 	reg := deps.Registry
 	if reg == nil {
@@ -98,6 +108,7 @@ func New(cfg Config, deps Deps) *API {
 	a.metrics = newMetrics(reg)
 
 	a.huma = humago.New(a.mux, a.humaConfig())
+	a.huma.UseMiddleware(a.rejectDuplicateKeys)
 	a.docs = &docsPage{api: a.huma}
 	a.mux.Handle("GET /api/docs", a.docs)
 
@@ -149,7 +160,9 @@ func (a *API) humaConfig() huma.Config {
 		// Huma answers 413 once it has read MaxBodyBytes, so allow one byte
 		// more than the limit: a body of exactly BodyLimit bytes passes.
 		op.MaxBodyBytes = limit + 1
-	})
+	}, a.documentOperation)
+	c.Servers = []*huma.Server{{URL: "http://127.0.0.1:8000", Description: "superego serve with its default --addr"}}
+	c.Info.Contact = &huma.Contact{Name: "Superego maintainers"}
 	return c
 }
 
@@ -188,10 +201,16 @@ func (a *API) isPublic(r *http.Request) bool {
 // Handler returns the complete HTTP handler with all middleware.
 func (a *API) Handler() http.Handler {
 	var h http.Handler = a.mux
+	h = conditionalGET(h)
 	h = a.limitBody(h)
+	h = normalizeContentType(h)
 	h = a.authenticate(h)
 	h = a.guardPath(h)
+	h = a.crossOrigin(h, a.cfg.TrustedOrigins)
 	h = a.recoverPanics(h)
+	h = a.hosts.Wrap(h)
+	h = compress(h)
+	h = secureHeaders(h)
 	h = a.observe(h)
 	return h
 }

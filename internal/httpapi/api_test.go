@@ -95,7 +95,7 @@ func TestMetrics(t *testing.T) {
 	t.Run("given registry", func(t *testing.T) {
 		t.Parallel()
 		reg := prometheus.NewRegistry()
-		api := New(Config{}, Deps{Store: openTestStore(t), Registry: reg})
+		api := New(Config{AllowedHosts: []string{"example.com"}}, Deps{Store: openTestStore(t), Registry: reg})
 		h := api.Handler()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/constitutions/default", nil))

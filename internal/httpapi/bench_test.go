@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,7 +56,7 @@ func bare(status int, body []byte) http.Handler {
 
 func BenchmarkConstitutions(b *testing.B) {
 	st := openTestStore(b)
-	h := New(Config{}, Deps{Store: st}).Handler()
+	h := New(Config{AllowedHosts: []string{"example.com"}}, Deps{Store: st}).Handler()
 	// A list of 50 like a real page: the seeds plus ones of realistic size.
 	for n := range 47 {
 		body := fmt.Sprintf(`{"id":"bench-%02d","name":"Bench %d","content":"# Rules\n\n%s"}`, n, n, bytes.Repeat([]byte("Be careful. "), 80))
@@ -105,4 +107,53 @@ func BenchmarkConstitutions(b *testing.B) {
 	run("list/bare", bare(200, listBytes), list, 200)
 	run("create/api", h, create, 201)
 	run("create/bare", bare(201, createBytes), create, 201)
+}
+
+// BenchmarkListCompression serves a 200-item list (the largest page)
+// through the full Handler with and without Accept-Encoding: gzip and
+// reports the bytes on the wire of each and their ratio, beside the time
+// per compressed request.
+func BenchmarkListCompression(b *testing.B) {
+	st := openTestStore(b)
+	h := New(Config{AllowedHosts: []string{"example.com"}}, Deps{Store: st}).Handler()
+	// Prose-like text: words drawn from a vocabulary in a fixed
+	// pseudo-random order, so it compresses like writing, not like one
+	// sentence repeated.
+	words := strings.Fields("the assistant must never reveal private data about people and should " +
+		"refuse requests for weapons harm or medical dosing while explaining why in plain terms " +
+		"caution applies to legal financial and health questions where advice depends on context " +
+		"allow ordinary questions about science history cooking code travel and writing")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 197 {
+		var text strings.Builder
+		for range 160 {
+			text.WriteString(words[rng.IntN(len(words))] + " ")
+		}
+		body := fmt.Sprintf(`{"id":"bench-%03d","name":"Bench %d","content":"# Rules\n\n%s"}`, n, n, text.String())
+		serve(b, h, httptest.NewRequest("POST", "/api/constitutions", bytes.NewBufferString(body)), 201)
+	}
+	size := func(enc string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/constitutions?limit=200", nil)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("Content-Encoding") != enc {
+			b.Fatalf("%d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+		}
+		return rec.Body.Len()
+	}
+	plain, gz := size(""), size("gzip")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest("GET", "/api/constitutions?limit=200", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		serve(b, h, req, 200)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(plain), "plain-B")
+	b.ReportMetric(float64(gz), "gzip-B")
+	b.ReportMetric(float64(gz)/float64(plain), "gzip/plain")
 }

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -77,6 +79,20 @@ type createdOutput[T any] struct {
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
+// instanceETag is a flow instance's ETag. Its message_count and
+// last_message_at change as the conversation grows while its version does
+// not, so the tag carries a digest of both after the version: a cached
+// copy is never taken for the current one, and If-Match still checks the
+// version alone (adding messages does not conflict with a rename).
+func instanceETag(i model.FlowInstance) string {
+	h := fnv.New32a()
+	_, _ = fmt.Fprintf(h, "%d|", i.MessageCount)
+	if i.LastMessageAt != nil {
+		_, _ = fmt.Fprintf(h, "%d", i.LastMessageAt.UnixNano())
+	}
+	return fmt.Sprintf(`"%d-%08x"`, i.Version, h.Sum32())
+}
+
 // ifVersion turns an If-Match header into the version the store checks.
 // An absent header or * means any version. Weak or unparsable tags can
 // never match (If-Match uses strong comparison), so they fail with 412.
@@ -96,7 +112,10 @@ func ifVersion(ctx context.Context, header string, current func(context.Context)
 		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
 			continue
 		}
-		v, err := strconv.Atoi(tag[1 : len(tag)-1])
+		// "3" or, for representations with derived fields, "3-<digest>"
+		// (see instanceETag): the version is what a write is checked on.
+		num, _, _ := strings.Cut(tag[1:len(tag)-1], "-")
+		v, err := strconv.Atoi(num)
 		if err != nil || v < 1 {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 )
 
 // The constitution operations: what each one is, then which method serves it.
@@ -18,10 +19,12 @@ var (
 	opListConstitutions = huma.Operation{
 		OperationID: "list-constitutions", Method: http.MethodGet, Path: "/api/constitutions",
 		Summary: "List constitutions", Tags: tagsConstitutions, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of constitutions, protected ones (default, none) included. Pass next_cursor as ?cursor= for the next page.",
 	}
 	opGetConstitution = huma.Operation{
 		OperationID: "get-constitution", Method: http.MethodGet, Path: "/api/constitutions/{id}",
 		Summary: "Get a constitution", Tags: tagsConstitutions, Errors: errsRead,
+		Description: "One constitution with its current text; the ETag is its version, for If-Match on a later PUT or DELETE.",
 	}
 	opCreateConstitution = huma.Operation{
 		OperationID: "create-constitution", Method: http.MethodPost, Path: "/api/constitutions",
@@ -46,6 +49,7 @@ var (
 	opGetConstitutionVersion = huma.Operation{
 		OperationID: "get-constitution-version", Method: http.MethodGet, Path: "/api/constitutions/{id}/versions/{n}",
 		Summary: "Get one version of a constitution", Tags: tagsConstitutions, Errors: errsRead,
+		Description: "One kept revision of a constitution's text, as it was when that version was saved.",
 	}
 )
 
@@ -151,6 +155,11 @@ func (a *API) createConstitution(ctx context.Context, in *constitutionCreateRequ
 
 func (a *API) replaceConstitution(ctx context.Context, in *constitutionReplaceRequest) (*objectOutput[model.Constitution], error) {
 	t := target{kind: kindConstitution, op: "update", id: in.ID}
+	if in.ID == seed.ConstitutionNone {
+		// The "no rules" control of every comparison: given rules, it
+		// would silently stop being one.
+		return nil, huma.Error409Conflict(`constitution "none" is the no-rules control and cannot be changed; create a new constitution instead`)
+	}
 	if blank(in.Body.Name) {
 		return nil, blankName("body.name", in.Body.Name)
 	}

@@ -194,6 +194,17 @@ func TestConstitutions(t *testing.T) {
 
 		{name: "delete protected default", method: "DELETE", path: "/api/constitutions/default", status: 409},
 		{name: "delete protected none", method: "DELETE", path: "/api/constitutions/none", status: 409},
+		{name: "replace none", method: "PUT", path: "/api/constitutions/none",
+			body: map[string]any{"name": "None", "content": "# Now with rules\n"}, status: 409},
+		{name: "none unchanged", method: "GET", path: "/api/constitutions/none", status: 200,
+			check: func(t *testing.T, r resp) {
+				var c model.Constitution
+				r.decode(t, &c)
+				if c.Version != 1 || c.Content != "" {
+					t.Errorf("none after a refused PUT: %+v", c)
+				}
+				noEvent(t, ev)
+			}},
 		{name: "create used-rules", method: "POST", path: "/api/constitutions",
 			body: map[string]any{"id": "used-rules", "name": "Used", "content": "x"}, status: 201,
 			check: func(t *testing.T, _ resp) { wantEvent(t, ev, "constitution", "created", "used-rules", 1) }},

@@ -17,10 +17,12 @@ var (
 	opListFlowConfigs = huma.Operation{
 		OperationID: "list-flow-configs", Method: http.MethodGet, Path: "/api/flow-configs",
 		Summary: "List flow configs", Tags: tagsFlowConfigs, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of flow configs. Pass next_cursor as ?cursor= for the next page.",
 	}
 	opGetFlowConfig = huma.Operation{
 		OperationID: "get-flow-config", Method: http.MethodGet, Path: "/api/flow-configs/{id}",
 		Summary: "Get a flow config", Tags: tagsFlowConfigs, Errors: errsRead,
+		Description: "One flow config: its constitution, system prompt, model choices and superego settings.",
 	}
 	opCreateFlowConfig = huma.Operation{
 		OperationID: "create-flow-config", Method: http.MethodPost, Path: "/api/flow-configs",

@@ -23,10 +23,12 @@ var (
 	opGetFlowInstance = huma.Operation{
 		OperationID: "get-flow-instance", Method: http.MethodGet, Path: "/api/flow-instances/{id}",
 		Summary: "Get a flow instance", Tags: tagsFlowInstances, Errors: errsRead,
+		Description: "One conversation with its message count and the time of its last message; the ETag changes when messages are added.",
 	}
 	opCreateFlowInstance = huma.Operation{
 		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
 		Summary: "Create a flow instance", Tags: tagsFlowInstances, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.",
 	}
 	opReplaceFlowInstance = huma.Operation{
 		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
@@ -41,6 +43,7 @@ var (
 	opListFlowInstanceMessages = huma.Operation{
 		OperationID: "list-flow-instance-messages", Method: http.MethodGet, Path: "/api/flow-instances/{id}/messages",
 		Summary: "A flow instance's conversation, oldest first", Tags: tagsFlowInstances, Errors: errsRead,
+		Description: "A page of a conversation's messages, oldest first: user messages, superego screenings with their decisions, and answers.",
 	}
 )
 
@@ -129,7 +132,7 @@ func (a *API) getFlowInstance(ctx context.Context, in *idRequest) (*objectOutput
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "get", id: in.ID}, err)
 	}
-	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	return &objectOutput[model.FlowInstance]{ETag: instanceETag(i), Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequest) (*createdOutput[model.FlowInstance], error) {
@@ -142,7 +145,7 @@ func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequ
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
 	}
 	a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
-	return &createdOutput[model.FlowInstance]{ETag: etag(i.Version), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
+	return &createdOutput[model.FlowInstance]{ETag: instanceETag(i), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRequest) (*objectOutput[model.FlowInstance], error) {
@@ -161,7 +164,7 @@ func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRe
 		return nil, a.fail(ctx, t, err)
 	}
 	a.publish(ctx, resFlowInstance, events.ActionUpdated, i.ID, i.Version)
-	return &objectOutput[model.FlowInstance]{ETag: etag(i.Version), Body: flowInstanceOut(i)}, nil
+	return &objectOutput[model.FlowInstance]{ETag: instanceETag(i), Body: flowInstanceOut(i)}, nil
 }
 
 func (a *API) deleteFlowInstance(ctx context.Context, in *deleteRequest) (*struct{}, error) {

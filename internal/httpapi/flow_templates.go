@@ -18,22 +18,27 @@ var (
 	opListFlowTemplates = huma.Operation{
 		OperationID: "list-flow-templates", Method: http.MethodGet, Path: "/api/flow-templates",
 		Summary: "List flow templates", Tags: tagsFlowTemplates, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of flow templates, the default one marked. Pass next_cursor as ?cursor= for the next page.",
 	}
 	opGetFlowTemplate = huma.Operation{
 		OperationID: "get-flow-template", Method: http.MethodGet, Path: "/api/flow-templates/{id}",
 		Summary: "Get a flow template", Tags: tagsFlowTemplates, Errors: errsRead,
+		Description: "One flow template with the config it creates.",
 	}
 	opCreateFlowTemplate = huma.Operation{
 		OperationID: "create-flow-template", Method: http.MethodPost, Path: "/api/flow-templates",
 		Summary: "Create a flow template", Tags: tagsFlowTemplates, DefaultStatus: http.StatusCreated, Errors: errsCreate,
+		Description: "Creates a reusable recipe for a flow config; making it the default clears the flag on the others.",
 	}
 	opReplaceFlowTemplate = huma.Operation{
 		OperationID: "replace-flow-template", Method: http.MethodPut, Path: "/api/flow-templates/{id}",
 		Summary: "Replace a flow template", Tags: tagsFlowTemplates, Errors: errsWrite,
+		Description: "Replaces name, description, default flag and config recipe; configs created earlier are not changed.",
 	}
 	opDeleteFlowTemplate = huma.Operation{
 		OperationID: "delete-flow-template", Method: http.MethodDelete, Path: "/api/flow-templates/{id}",
 		Summary: "Delete a flow template", Tags: tagsFlowTemplates, DefaultStatus: http.StatusNoContent, Errors: errsDelete,
+		Description: "Deletes a template; configs and conversations created from it stay.",
 	}
 	opInstantiateFlowTemplate = huma.Operation{
 		OperationID: "instantiate-flow-template", Method: http.MethodPost, Path: "/api/flow-templates/{id}/instantiate",

@@ -30,7 +30,8 @@ func FuzzConstitutionDecode(f *testing.F) {
 		f.Add([]byte(seed), false)
 	}
 	st := openTestStore(f)
-	api := New(Config{BodyLimit: 64 << 10}, Deps{Store: st})
+	// httptest.NewRequest names the host example.com.
+	api := New(Config{BodyLimit: 64 << 10, AllowedHosts: []string{"example.com"}}, Deps{Store: st})
 	h := api.Handler()
 	f.Fuzz(func(t *testing.T, body []byte, post bool) {
 		method, path := http.MethodPut, "/api/constitutions/strict"

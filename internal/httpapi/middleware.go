@@ -226,7 +226,8 @@ func (a *API) guardPath(next http.Handler) http.Handler {
 func isAPIPath(p string) bool { return p == "/api" || strings.HasPrefix(p, "/api/") }
 
 // authenticate enforces the bearer token on /api routes except health and
-// the handlers registered with HandlePublic.
+// the handlers registered with HandlePublic, and on /metrics, whose label
+// values (routes, models, constitutions) are nobody else's business.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	if a.cfg.APIToken == "" {
 		return next
@@ -235,7 +236,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 	// in the token's length.
 	want := sha256.Sum256([]byte(a.cfg.APIToken))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isAPIPath(r.URL.Path) || r.URL.Path == "/api/health" || a.isPublic(r) {
+		if (!isAPIPath(r.URL.Path) && r.URL.Path != "/metrics") || r.URL.Path == "/api/health" || a.isPublic(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

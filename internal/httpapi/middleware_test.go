@@ -53,7 +53,8 @@ func TestAuth(t *testing.T) {
 		{name: "raw handler needs token", method: "GET", path: "/api/private-probe", status: 401},
 		{name: "raw handler with token", method: "GET", path: "/api/private-probe", hdr: bearer("Bearer " + token), status: 204},
 		{name: "public handler", method: "GET", path: "/api/public-probe", status: 204},
-		{name: "metrics outside api", method: "GET", path: "/metrics", status: 200},
+		{name: "metrics need token", method: "GET", path: "/metrics", status: 401},
+		{name: "metrics with token", method: "GET", path: "/metrics", hdr: bearer("Bearer " + token), status: 200},
 	})
 }
 
@@ -225,6 +226,7 @@ func TestCancelledRequestNotAnError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequest("GET", "/api/constitutions", nil).WithContext(ctx)
+	req.Host = "localhost"
 	req.Header.Set("X-Request-Id", "trace-cancel")
 	rec := httptest.NewRecorder()
 	s.api.Handler().ServeHTTP(rec, req)

@@ -17,10 +17,12 @@ var (
 	opListSysprompts = huma.Operation{
 		OperationID: "list-sysprompts", Method: http.MethodGet, Path: "/api/sysprompts",
 		Summary: "List system prompts", Tags: tagsSysprompts, Errors: []int{http.StatusUnprocessableEntity},
+		Description: "A page of system prompts. Pass next_cursor as ?cursor= for the next page.",
 	}
 	opGetSysprompt = huma.Operation{
 		OperationID: "get-sysprompt", Method: http.MethodGet, Path: "/api/sysprompts/{id}",
 		Summary: "Get a system prompt", Tags: tagsSysprompts, Errors: errsRead,
+		Description: "One system prompt; the ETag is its version, for If-Match on a later PUT or DELETE.",
 	}
 	opCreateSysprompt = huma.Operation{
 		OperationID: "create-sysprompt", Method: http.MethodPost, Path: "/api/sysprompts",
@@ -30,6 +32,7 @@ var (
 	opReplaceSysprompt = huma.Operation{
 		OperationID: "replace-sysprompt", Method: http.MethodPut, Path: "/api/sysprompts/{id}",
 		Summary: "Replace a system prompt", Tags: tagsSysprompts, Errors: errsWrite,
+		Description: "Replaces name and content; flow configs using it see the new text on their next run.",
 	}
 	opDeleteSysprompt = huma.Operation{
 		OperationID: "delete-sysprompt", Method: http.MethodDelete, Path: "/api/sysprompts/{id}",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"regexp"
@@ -26,7 +27,34 @@ var (
 	ErrFirstTokenTimeout = errors.New("no response from upstream within the first-token timeout")
 	// ErrStallTimeout means the stream went silent for longer than the idle timeout.
 	ErrStallTimeout = errors.New("upstream stream stalled past the idle timeout")
+	// ErrNotEventStream means the upstream answered 2xx with something
+	// other than server-sent events: typically an HTML page, because the
+	// base URL names a web site or a proxy's login page, not the API.
+	ErrNotEventStream = errors.New("upstream did not answer with a stream of server-sent events")
 )
+
+// CheckEventStream returns an ErrNotEventStream naming the media type when
+// a successful response declares one other than text/event-stream, so
+// the user learns what the base URL answered instead of "the stream ended
+// before it was complete". A response without Content-Type passes: some
+// local servers omit it and stream correctly.
+func CheckEventStream(resp *http.Response) error {
+	if resp == nil || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return nil
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "text/event-stream" {
+		return nil
+	}
+	if len(ct) > 100 {
+		ct = ct[:100]
+	}
+	return fmt.Errorf("%w: the base URL answered %d with %s; check that it is the API's URL (for OpenAI-compatible servers usually ending in /v1)",
+		ErrNotEventStream, resp.StatusCode, ct)
+}
 
 // UpstreamError is a failure reported by the model provider: an HTTP error
 // status, or an error object sent inside the stream (Status 0 then, unless

@@ -256,21 +256,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	offered := offeredProtocols(r)
 	if !h.authorized(r, offered) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="superego"`)
-		http.Error(w, "missing or invalid API token", http.StatusUnauthorized)
+		writeProblem(w, http.StatusUnauthorized, "missing or invalid API token: send Authorization: Bearer <token> or offer the subprotocol "+BearerProtocolPrefix+"<token>")
 		return
 	}
 	if hasBearerProtocol(offered) && !containsFold(offered, Subprotocol) {
 		// The server must pick one of the offered subprotocols, and it
 		// never picks the token: without superego.v1 a browser would fail
 		// the handshake with an unhelpful message.
-		http.Error(w, "the "+BearerProtocolPrefix+"<token> subprotocol must be offered together with "+Subprotocol, http.StatusBadRequest)
+		writeProblem(w, http.StatusBadRequest, "the "+BearerProtocolPrefix+"<token> subprotocol must be offered together with "+Subprotocol)
 		return
 	}
 	opts := &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}, OriginPatterns: h.cfg.AllowedOrigins}
 	if containsFold(h.cfg.AllowedOrigins, "*") {
 		opts.InsecureSkipVerify = true
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	pw := &problemWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(pw, r, opts)
+	pw.finish()
 	if err != nil {
 		// Accept has answered (403 for a foreign origin, 4xx for a bad
 		// handshake); that is the client's problem, not ours.

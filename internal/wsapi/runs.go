@@ -50,6 +50,7 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 		Summary:     "Get a run",
 		Description: "A run's status, ids, decision, usage and timings, from the store.",
 		Tags:        []string{"runs"},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *runInput) (*runOutput, error) {
 		if eng == nil {
 			return nil, huma.Error503ServiceUnavailable("no engine")
@@ -70,8 +71,10 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 			"and `data:` the same JSON object the WebSocket sends. Events after `Last-Event-ID` " +
 			"(or `after_seq`) are replayed, then live ones follow; the stream ends after `run_finished`. " +
 			"410 means the run's event log is no longer kept: read the run and its messages instead.",
-		Tags: []string{"runs"},
+		Tags:   []string{"runs"},
+		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity},
 		Responses: map[string]*huma.Response{
+			"204": {Description: "The run has finished and has no events after Last-Event-ID (or after_seq): nothing more will come, so an EventSource stops reconnecting."},
 			"200": {
 				Description: "text/event-stream of run events",
 				Content: map[string]*huma.MediaType{
@@ -91,6 +94,14 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 			}
 			after = n
 		}
+		if ended, err := endedBefore(ctx, eng, in.ID, after); err != nil {
+			return nil, runProblem(err)
+		} else if ended {
+			// EventSource reconnects after every stream that ends, unless
+			// it gets 204: a finished run with nothing after the client's
+			// last event says so, instead of an empty 200 every 3 s.
+			return &huma.StreamResponse{Body: func(hctx huma.Context) { hctx.SetStatus(http.StatusNoContent) }}, nil
+		}
 		sub, err := eng.Subscribe(ctx, in.ID, after)
 		if err != nil {
 			return nil, runProblem(err)
@@ -100,6 +111,16 @@ func RegisterRuns(api huma.API, eng *engine.Engine) {
 			streamSSE(hctx, sub)
 		}}, nil
 	})
+}
+
+// endedBefore reports whether the run has finished with its last event at
+// or before seq, so that a stream after seq would be empty for good.
+func endedBefore(ctx context.Context, eng *engine.Engine, runID string, seq int64) (bool, error) {
+	run, err := eng.Run(ctx, runID)
+	if err != nil {
+		return false, err
+	}
+	return model.Finished(run.Status) && run.LastSeq > 0 && seq >= run.LastSeq, nil
 }
 
 // runProblem maps engine errors to problem responses.

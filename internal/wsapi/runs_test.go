@@ -138,6 +138,22 @@ func TestRunsOverHTTP(t *testing.T) {
 		t.Fatalf("after_seq 3: %d events from seq %d", len(resumed), resumed[0].data.Seq)
 	}
 
+	// Reconnecting after the end: 204, so an EventSource stops for good
+	// instead of getting an empty 200 and reconnecting every 3 s.
+	last := strconv.FormatInt(evs[len(evs)-1].Seq, 10)
+	for _, h := range []http.Header{{"Last-Event-ID": {last}}, {"Last-Event-ID": {last + "0"}}} {
+		end := get(t, e.srv.URL+"/api/runs/"+runID+"/events", h)
+		if b, _ := io.ReadAll(end.Body); end.StatusCode != http.StatusNoContent || len(b) != 0 {
+			t.Fatalf("reconnect after the end (%v): %d %q", h, end.StatusCode, b)
+		}
+	}
+	if end := get(t, e.srv.URL+"/api/runs/"+runID+"/events?after_seq="+last, nil); end.StatusCode != http.StatusNoContent {
+		t.Fatalf("after_seq at the end: %d", end.StatusCode)
+	}
+	if tail := readSSE(t, get(t, e.srv.URL+"/api/runs/"+runID+"/events", http.Header{"Last-Event-ID": {strconv.FormatInt(evs[len(evs)-1].Seq-1, 10)}}).Body); len(tail) != 1 || tail[0].event != events.TypeRunFinished {
+		t.Fatalf("one before the end: %d events", len(tail))
+	}
+
 	for _, tc := range []struct {
 		path   string
 		header http.Header

@@ -113,6 +113,11 @@ for (const sc of scenarios) {
   const page = await context.newPage()
   const consoleErrors = []
   page.on('pageerror', (e) => consoleErrors.push(String(e)))
+  // The server's Content-Security-Policy must let the app work: a refused
+  // script, style, image or connection fails the scenario.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) consoleErrors.push(`CSP: ${m.text()}`)
+  })
   const started = Date.now()
   try {
     await sc.run({ ...ctx, page, context, state, shot: (name) => ctx.shot(page, `s${sc.n}-${name}`) })

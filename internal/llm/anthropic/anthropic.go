@@ -117,7 +117,17 @@ func (p *Provider) Name() string { return llm.ProviderAnthropic }
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
-	stream := p.client.Messages.NewStreaming(ctx, p.params(req))
+	stream := p.client.Messages.NewStreaming(ctx, p.params(req), option.WithMiddleware(
+		func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			resp, err := next(r)
+			if err == nil {
+				if bad := llm.CheckEventStream(resp); bad != nil {
+					_ = resp.Body.Close()
+					return nil, bad
+				}
+			}
+			return resp, err
+		}))
 	defer func() { _ = stream.Close() }()
 
 	var (

@@ -278,3 +278,17 @@ func TestRetriesRunOut(t *testing.T) {
 		t.Fatalf("error should carry status and message: %v", err)
 	}
 }
+
+func TestHTMLAnswerNamed(t *testing.T) {
+	t.Parallel()
+	up := llmtest.New(t, llmtest.Reply{Header: map[string]string{"Content-Type": "text/html"},
+		Body: []byte("<!doctype html><title>Welcome</title>\n\n")})
+	var got llmtest.Collected
+	err := llm.WithRetry(newProvider(t, up), fastRetry()).Stream(context.Background(), request(false), got.Emit)
+	if !errors.Is(err, llm.ErrNotEventStream) || !strings.Contains(err.Error(), "text/html") {
+		t.Fatalf("err %v, want ErrNotEventStream naming text/html", err)
+	}
+	if up.Calls() != 1 {
+		t.Fatalf("%d calls", up.Calls())
+	}
+}

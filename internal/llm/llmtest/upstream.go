@@ -111,7 +111,9 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(rep.Body)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	if _, set := rep.Header["Content-Type"]; !set {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(status)
 	fl := w.(http.Flusher)

@@ -142,6 +142,12 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	var done atomic.Bool
 	watch := option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		resp, err := next(r)
+		if err == nil {
+			if bad := llm.CheckEventStream(resp); bad != nil {
+				_ = resp.Body.Close()
+				return nil, bad
+			}
+		}
 		if err == nil && resp != nil && resp.StatusCode < 300 && resp.Body != nil {
 			// Any bytes, keep-alive comments included, are a sign of life.
 			resp.Body = llm.BeatingBody(&doneWatcher{rc: resp.Body, done: &done}, llm.Heartbeat(ctx))

@@ -446,3 +446,24 @@ func newProviderAt(t *testing.T, base string) *Provider {
 	}
 	return p
 }
+
+// TestHTMLAnswerNamed: a base URL that answers 200 with a web page (the
+// site rather than its API, a proxy's login page) is reported as such,
+// not as a stream that ended early, and is not retried.
+func TestHTMLAnswerNamed(t *testing.T) {
+	t.Parallel()
+	up := llmtest.New(t, llmtest.Reply{Header: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		Body: []byte("<!doctype html><title>Welcome</title>\n\n")})
+	p := llm.WithRetry(newProvider(t, OpenAI(testKey), up), fastRetry(nil))
+	var got llmtest.Collected
+	err := p.Stream(context.Background(), request(), got.Emit)
+	if !errors.Is(err, llm.ErrNotEventStream) || errors.Is(err, llm.ErrStreamInterrupted) {
+		t.Fatalf("err %v, want ErrNotEventStream", err)
+	}
+	if !strings.Contains(err.Error(), "text/html") || !strings.HasPrefix(err.Error(), "openai: ") {
+		t.Fatalf("message %q does not name the provider and what it answered", err)
+	}
+	if up.Calls() != 1 || got.Text != "" {
+		t.Fatalf("%d calls, text %q", up.Calls(), got.Text)
+	}
+}

@@ -42,7 +42,7 @@ func URLWith(t testing.TB, createOptions string) string {
 		t.Fatalf("%s must be a postgres:// URL, got %q", EnvURL, redact(admin))
 	}
 
-	name := "superego_test_" + randomSuffix(t)
+	name := dbName(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
@@ -57,6 +57,36 @@ func URLWith(t testing.TB, createOptions string) string {
 
 	u.Path = "/" + name
 	return u.String()
+}
+
+// EnvPrefix names the variable holding the prefix of the databases this
+// process creates (default "superego_test_"). CI sets one per run, e.g.
+// superego_test_r1234_, so that afterwards it can drop exactly the
+// databases its own run left behind and none of another run's.
+const EnvPrefix = "SUPEREGO_TEST_DB_PREFIX"
+
+// dbName is a fresh database name under the run's prefix.
+func dbName(t testing.TB) string {
+	t.Helper()
+	prefix := os.Getenv(EnvPrefix)
+	if prefix == "" {
+		prefix = "superego_test_"
+	}
+	if !validPrefix(prefix) {
+		t.Fatalf("%s=%q: use lower-case letters, digits and _ only", EnvPrefix, prefix)
+	}
+	return prefix + randomSuffix(t)
+}
+
+// validPrefix accepts names that need no quoting in SQL or a LIKE pattern
+// (no %), so a cleanup script can match them safely.
+func validPrefix(p string) bool {
+	for _, r := range p {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return p != "" && len(p) <= 40
 }
 
 // AdminURL returns SUPEREGO_TEST_DATABASE_URL, or ends the test: t.Fatal

@@ -37,7 +37,7 @@ func SchemaURL(t testing.TB) string {
 
 	shared.mu.Lock()
 	if shared.users == 0 {
-		shared.admin, shared.name, shared.url = admin, "superego_test_"+randomSuffix(t), ""
+		shared.admin, shared.name, shared.url = admin, dbName(t), ""
 		conn, err := pgx.Connect(ctx, admin)
 		if err != nil {
 			shared.mu.Unlock()
