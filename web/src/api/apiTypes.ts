@@ -662,7 +662,7 @@ export interface components {
              * @default after_verdict
              * @enum {string}
              */
-            assistant_start: "after_verdict" | "speculative";
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Constitution the superego screens against; must exist. */
             constitution_id: string;
             description?: string;
@@ -679,13 +679,13 @@ export interface components {
              * @description Tokens per screened chunk when screen_output is streaming.
              * @default 40
              */
-            screen_chunk: number;
+            screen_chunk?: number;
             /**
              * @description Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn.
              * @default off
              * @enum {string}
              */
-            screen_output: "off" | "final" | "streaming";
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
@@ -903,7 +903,7 @@ export interface components {
              * @default after_verdict
              * @enum {string}
              */
-            assistant_start: "after_verdict" | "speculative";
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Must exist. */
             constitution_id: string;
             description?: string;
@@ -918,12 +918,12 @@ export interface components {
              * Format: int64
              * @default 40
              */
-            screen_chunk: number;
+            screen_chunk?: number;
             /**
              * @default off
              * @enum {string}
              */
-            screen_output: "off" | "final" | "streaming";
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Default true.
              * @default true
