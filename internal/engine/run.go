@@ -349,14 +349,25 @@ func (r *run) finish(status, errText string) {
 	// finding every event.
 	last.Seq = r.rec.LastSeq
 	e.own.storeEnd(sctx, last)
+	endedBy := ""
 	err := e.storeEnd(r.rec.ID, "store finished run", func(ctx context.Context) error {
-		stored, err := e.st.UpdateRun(ctx, r.rec)
-		if err == nil {
+		// Conditional on the run still running: a sweep that ended it
+		// after this replica's lease lapsed keeps its end.
+		stored, err := e.st.EndRun(ctx, r.rec)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			endedBy, err = stored.Status, nil
+			r.rec = stored
+		case err == nil:
 			r.rec = stored
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case endedBy != "":
+		e.log.Warn("run ended elsewhere while it finished here; that end is kept", "run_id", r.rec.ID, "status", endedBy)
+		last.Status, last.Error = r.rec.Status, r.rec.Error
+	case err != nil:
 		// Never stored: the client is told the run failed, and why,
 		// rather than an end the database does not hold.
 		last.Status, last.Error = model.RunFailed, "the end of the run could not be stored: "+err.Error()

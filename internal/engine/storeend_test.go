@@ -23,17 +23,28 @@ type flaky struct {
 
 var errTimedOut = errors.New("write timed out in the queue")
 
-func (f *flaky) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
+func (f *flaky) failEnd(r model.Run) bool {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	fail := r.Status != model.RunRunning && f.runFails > 0
 	if fail {
 		f.runFails--
 	}
-	f.mu.Unlock()
-	if fail {
+	return fail
+}
+
+func (f *flaky) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	if f.failEnd(r) {
 		return model.Run{}, errTimedOut
 	}
 	return f.Store.UpdateRun(ctx, r)
+}
+
+func (f *flaky) EndRun(ctx context.Context, r model.Run) (model.Run, error) {
+	if f.failEnd(r) {
+		return model.Run{}, errTimedOut
+	}
+	return f.Store.EndRun(ctx, r)
 }
 
 func (f *flaky) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {

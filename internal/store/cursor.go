@@ -5,7 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
+
+// ValidText reports whether s can be stored as text by every store: valid
+// UTF-8 without NUL characters (PostgreSQL refuses both). Ids and names
+// from clients are checked against it at the edge.
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
 
 // A cursor is the base64url-encoded JSON of the last key a page returned,
 // the same format in every implementation. Clients treat it as opaque;
@@ -31,6 +40,11 @@ func DecodeCursor(cursor string, key any) (bool, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
 		return false, fmt.Errorf("%w: not base64url", ErrBadCursor)
+	}
+	// No key holds a NUL character or invalid UTF-8, which PostgreSQL
+	// cannot even compare: such a cursor was not made by a store.
+	if !utf8.Valid(b) || bytes.Contains(b, []byte(`\u0000`)) {
+		return false, fmt.Errorf("%w: unexpected content", ErrBadCursor)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -236,6 +236,12 @@ type Runs interface {
 	CreateRun(ctx context.Context, r model.Run) (model.Run, error)
 	GetRun(ctx context.Context, id string) (model.Run, error)
 	UpdateRun(ctx context.Context, r model.Run) (model.Run, error)
+	// EndRun stores a run's end like UpdateRun, but only while the run is
+	// still running: of two ends (its replica's own, and a sweep's after
+	// the replica's lease lapsed) exactly one is stored. For a run already
+	// ended it changes nothing and returns the stored run with an error
+	// matching ErrConflict.
+	EndRun(ctx context.Context, r model.Run) (model.Run, error)
 	// InterruptRunning marks every run still "running" (and its streaming
 	// messages) as interrupted, keeping partial text. It returns how many.
 	InterruptRunning(ctx context.Context) (int, error)

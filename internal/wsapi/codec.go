@@ -11,6 +11,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
 )
 
 // Client frame types (docs/design.md, "The WebSocket").
@@ -285,7 +286,17 @@ func decodeStrict(v json.RawMessage, dst any) error {
 	return nil
 }
 
-func decodeString(v json.RawMessage, dst *string) error { return decodeStrict(v, dst) }
+// decodeString reads a text field. Text no store can hold (a NUL
+// character) is refused here, at the edge, on every store alike.
+func decodeString(v json.RawMessage, dst *string) error {
+	if err := decodeStrict(v, dst); err != nil {
+		return err
+	}
+	if !store.ValidText(*dst) {
+		return fmt.Errorf("must not contain NUL characters")
+	}
+	return nil
+}
 
 // decodeList reads an array of at most limit strings, each accepted by ok,
 // without duplicates; the result is never nil, so [] reads as "none".

@@ -151,6 +151,9 @@ func (s *Store) ListRunEvents(ctx context.Context, runID string, afterSeq int64,
 	rows, err := s.pool.Query(ctx,
 		`SELECT event::text FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
 		runID, afterSeq, limit)
+	if isInvalidText(err) {
+		return nil, notFound(err, "run", runID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list run events: %w", err)
 	}
@@ -162,6 +165,9 @@ func (s *Store) ListRunEvents(ctx context.Context, runID string, afterSeq int64,
 		}
 		return e, json.Unmarshal([]byte(doc), &e)
 	})
+	if isInvalidText(err) {
+		return nil, notFound(err, "run", runID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list run events: %w", err)
 	}

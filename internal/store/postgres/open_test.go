@@ -194,3 +194,18 @@ func TestIDOrderUnderLinguisticCollation(t *testing.T) {
 		t.Errorf("order %v, want %s", got, want)
 	}
 }
+
+// TestMigrateUnderATinyStatementTimeout: a fresh schema is migrated in
+// full even when every statement of the server may take 1 ms at most.
+func TestMigrateUnderATinyStatementTimeout(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(t.Context(), pgtest.SchemaURL(t), postgres.Options{StatementTimeout: time.Millisecond}, nil)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	var n int
+	if err := s.Pool().QueryRow(t.Context(), `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&n); err != nil || n < 3 {
+		t.Fatalf("applied migrations: %d, %v", n, err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -83,6 +84,15 @@ var dialect = sqlstore.Dialect{
 	XactLock:              "SELECT pg_advisory_xact_lock($1)",
 	IsUniqueViolation:     func(err error) bool { return pgCode(err) == codeUniqueViolation },
 	IsForeignKeyViolation: isForeignKeyViolation,
+	IsInvalidText:         isInvalidText,
+}
+
+// isInvalidText reports a text parameter PostgreSQL refused: a NUL
+// character or invalid UTF-8 (character_not_in_repertoire), or a character
+// the database's encoding lacks (untranslatable_character).
+func isInvalidText(err error) bool {
+	c := pgCode(err)
+	return c == "22021" || c == "22P05"
 }
 
 // Open connects to the database at url, checks it is reachable and brings
@@ -104,7 +114,7 @@ func Open(ctx context.Context, url string, opts Options, log *slog.Logger) (*Sto
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	if err := migrate(ctx, pool, log); err != nil {
+	if err := migrate(ctx, cfg, log); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -154,9 +164,27 @@ func registerUTC(m *pgtype.Map) {
 	})
 }
 
-// migrate applies the migrations not yet applied, holding a PostgreSQL
-// advisory lock so that replicas starting together take turns.
-func migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+// migrationConfig is cfg for the connections that apply migrations: a
+// small pool without the statement timeout, which is meant for the
+// requests of a running server and must not cut a long migration short.
+func migrationConfig(cfg *pgxpool.Config) *pgxpool.Config {
+	m := cfg.Copy()
+	m.ConnConfig.RuntimeParams = maps.Clone(cfg.ConnConfig.RuntimeParams)
+	delete(m.ConnConfig.RuntimeParams, "statement_timeout")
+	m.MaxConns = 2 // the session lock's connection and the migrating one
+	m.MinConns = 0
+	return m
+}
+
+// migrate applies the migrations not yet applied, on a pool of its own
+// (migrationConfig), holding a PostgreSQL advisory lock so that replicas
+// starting together take turns.
+func migrate(ctx context.Context, cfg *pgxpool.Config, log *slog.Logger) error {
+	pool, err := pgxpool.NewWithConfig(ctx, migrationConfig(cfg))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	defer pool.Close()
 	// The lock is per schema: replicas of one deployment share it, while
 	// databases holding several schemas (as tests do) migrate them side by
 	// side. It is probed every second for up to five minutes.
@@ -213,9 +241,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // precision of timestamptz), no monotonic reading.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// notFound wraps pgx.ErrNoRows as store.ErrNotFound.
+// notFound wraps pgx.ErrNoRows (or an id PostgreSQL cannot hold) as
+// store.ErrNotFound.
 func notFound(err error, resource, id string) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || isInvalidText(err) {
 		return fmt.Errorf("%s %q: %w", resource, id, store.ErrNotFound)
 	}
 	return fmt.Errorf("postgres: %s %q: %w", resource, id, err)

@@ -64,7 +64,7 @@ var errPruning = errors.New("another replica is pruning")
 func (s *Store) RunEventStored(ctx context.Context, runID string, seq int64) (bool, error) {
 	var one int
 	err := s.pool.QueryRow(ctx, `SELECT 1 FROM run_events WHERE run_id = $1 AND seq = $2`, runID, seq).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || isInvalidText(err) {
 		return false, nil
 	}
 	if err != nil {

@@ -106,3 +106,37 @@ func TestRecentMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestEndRunOnce: of two ends of a run, the first stored wins; the second
+// changes nothing and learns the stored end.
+func TestEndRunOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.CreateRun(ctx, model.Run{FlowInstanceID: inst.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.InterruptRunning(ctx); err != nil || n != 1 {
+			t.Fatalf("interrupt: %d, %v", n, err)
+		}
+		r.Status = model.RunCompleted
+		got, err := s.EndRun(ctx, r)
+		if !errors.Is(err, store.ErrConflict) || got.Status != model.RunInterrupted {
+			t.Fatalf("second end: %s, %v; want the interrupted end and ErrConflict", got.Status, err)
+		}
+		if stored, err := s.GetRun(ctx, r.ID); err != nil || stored.Status != model.RunInterrupted {
+			t.Fatalf("stored: %s, %v", stored.Status, err)
+		}
+		if _, err := s.EndRun(ctx, model.Run{ID: "nope", Status: model.RunCompleted}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing run: %v", err)
+		}
+	})
+}

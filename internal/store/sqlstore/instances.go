@@ -74,6 +74,9 @@ func (s *Store) ListFlowInstances(ctx context.Context, f store.InstanceFilter, p
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	out, err := queryAll(ctx, r, flowInstances.scan, q, append(args, p.Size()+1)...)
+	if s.invalidText(err) {
+		return nil, "", nil // no comparison has such an id
+	}
 	if err != nil {
 		return nil, "", s.errorf("list flow instances: %w", err)
 	}

@@ -75,6 +75,9 @@ func (s *Store) RecentMessages(ctx context.Context, instanceID string, before, l
 	out, err := queryAll(ctx, s.reader(), scanMessage,
 		`SELECT `+messageCols+` FROM messages WHERE flow_instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?`,
 		instanceID, before, max(limit, 1))
+	if s.invalidText(err) {
+		return nil, nil // no instance has such an id
+	}
 	if err != nil {
 		return nil, s.errorf("recent messages: %w", err)
 	}
@@ -109,7 +112,7 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 		}
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, m.FlowInstanceID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
 			return &store.RefError{Field: "flow_instance_id", ID: m.FlowInstanceID}
 		}
 		if err != nil {

@@ -2,6 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -65,22 +68,49 @@ func (s *Store) GetRun(ctx context.Context, id string) (model.Run, error) {
 // UpdateRun rewrites a run's progress: status, decision, error, usage,
 // timings, last_seq and finished_at. Its ids and created_at stay.
 func (s *Store) UpdateRun(ctx context.Context, r model.Run) (model.Run, error) {
-	var out model.Run
-	err := s.write(ctx, func(w db) error {
+	out, _, err := s.updateRun(ctx, r, false)
+	return out, err
+}
+
+// EndRun stores a run's end while it is still running: the conditional
+// UPDATE holds the row (PostgreSQL: its lock; SQLite: the writer), so of a
+// replica's end and a sweep's, the first committed wins.
+func (s *Store) EndRun(ctx context.Context, r model.Run) (model.Run, error) {
+	out, ended, err := s.updateRun(ctx, r, true)
+	if err == nil && ended {
+		err = fmt.Errorf("run %q already ended (%s): %w", r.ID, out.Status, store.ErrConflict)
+	}
+	return out, err
+}
+
+// updateRun writes r's progress, only while it is running when
+// onlyRunning; ended reports a run found already ended instead (returned
+// as stored).
+func (s *Store) updateRun(ctx context.Context, r model.Run, onlyRunning bool) (out model.Run, ended bool, err error) {
+	cond := ``
+	args := []any{r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
+		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq, nil, r.ID}
+	if onlyRunning {
+		cond = ` AND status = ?`
+		args = append(args, model.RunRunning)
+	}
+	err = s.write(ctx, func(w db) error {
+		args[10] = w.nullTime(roundTime(r.FinishedAt))
 		var err error
 		out, err = ScanRun(w.QueryRowContext(ctx,
 			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
 			 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
-			 WHERE id = ? RETURNING `+RunCols,
-			r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
-			r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq,
-			w.nullTime(roundTime(r.FinishedAt)), r.ID))
+			 WHERE id = ?`+cond+` RETURNING `+RunCols, args...))
+		if onlyRunning && errors.Is(err, sql.ErrNoRows) {
+			out, err = ScanRun(w.QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, r.ID))
+			ended = err == nil
+		}
 		return err
 	})
 	if err != nil {
-		return model.Run{}, s.notFound(err, "run", r.ID)
+		return model.Run{}, false, s.notFound(err, "run", r.ID)
 	}
-	return out, nil
+	return out, ended, nil
 }
 
 // InterruptedError is recorded on runs a restart cut short, unless the run

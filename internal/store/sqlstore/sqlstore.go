@@ -46,9 +46,13 @@ type Dialect struct {
 	// GroupCommit: writes go through one connection, which commits the
 	// writes of many callers together (SQLite's single writer).
 	GroupCommit bool
-	// IsUniqueViolation and IsForeignKeyViolation classify driver errors.
+	// IsUniqueViolation and IsForeignKeyViolation classify driver errors;
+	// IsInvalidText (optional) reports a parameter the database cannot
+	// hold as text (PostgreSQL: NUL characters, invalid UTF-8), so a
+	// lookup by such an id finds nothing instead of failing.
 	IsUniqueViolation     func(error) bool
 	IsForeignKeyViolation func(error) bool
+	IsInvalidText         func(error) bool
 }
 
 // Store implements store.Store on database/sql.
@@ -202,9 +206,15 @@ func checkVersion(ctx context.Context, tx db, lock, table, resource, id string, 
 	return nil
 }
 
-// notFound wraps sql.ErrNoRows as store.ErrNotFound.
+// invalidText reports err is about a parameter the database cannot hold.
+func (s *Store) invalidText(err error) bool {
+	return s.d.IsInvalidText != nil && s.d.IsInvalidText(err)
+}
+
+// notFound wraps sql.ErrNoRows (or an id the database cannot even hold)
+// as store.ErrNotFound.
 func (s *Store) notFound(err error, resource, id string) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
 		return fmt.Errorf("%s %q: %w", resource, id, store.ErrNotFound)
 	}
 	return s.errorf("%s %q: %w", resource, id, err)

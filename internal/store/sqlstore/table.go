@@ -162,7 +162,7 @@ func checkRef(ctx context.Context, q db, table, field, id string) error {
 	}
 	var one int
 	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ? `+q.s.d.LockShare, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || q.s.invalidText(err) {
 		return &store.RefError{Field: field, ID: id}
 	}
 	if err != nil {

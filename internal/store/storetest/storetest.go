@@ -42,6 +42,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Seeded", func(t *testing.T) { testSeeded(t, f) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, f) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, f) })
+	t.Run("BadText", func(t *testing.T) { testBadText(t, f) })
 }
 
 // open starts a parallel sub-test on a fresh store.

@@ -69,6 +69,9 @@ export function Header() {
           </div>
         </div>
       </header>
+      {/* Until /api/models answers, the banner's line is kept free (the demo is
+          the default), so the page does not jump when it appears. */}
+      {models.isPending && <div className="demo-banner demo-banner-pending" aria-hidden="true" />}
       {models.data?.demo && (
         <div className="demo-banner" data-testid="demo-banner">
           <strong>Demo provider.</strong> Answers and superego decisions come from a fixed offline rule set, not a language model.

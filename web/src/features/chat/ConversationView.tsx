@@ -13,6 +13,7 @@ import { EmptyState, ErrorNote } from '../../shared/ui'
 import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
 import { usePageTitle } from '../../shared/usePageTitle'
+import { conversationTotals, formatTotals } from '../conversation/totals'
 import { ExportMenu } from './ExportMenu'
 import { rememberConversation } from './lastConversation'
 import { RerunDialog } from './RerunDialog'
@@ -128,7 +129,14 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
             </p>
           )}
         </div>
-        {inst && <ExportMenu instanceId={inst.id} name={inst.name} />}
+        <div className="conversation-tools">
+          {conv.turns.length > 0 && (
+            <span className="cost" data-testid="conversation-totals">
+              {formatTotals(conversationTotals(conv.turns))}
+            </span>
+          )}
+          {inst && <ExportMenu instanceId={inst.id} name={inst.name} />}
+        </div>
       </header>
       <ErrorNote error={instance.error ?? error} />
       <div

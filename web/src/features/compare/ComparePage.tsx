@@ -17,6 +17,7 @@ import { useConversation } from '../conversation/useConversation'
 import { useStickToBottom } from '../conversation/useStickToBottom'
 import { download, fileSlug } from '../../shared/download'
 import { comparisonJsonl, comparisonMarkdown } from '../conversation/exportFormat'
+import { conversationTotals, formatTotals } from '../conversation/totals'
 import type { Turn } from '../conversation/turns'
 import { compareQueries } from './api'
 import { decisionsDiffer } from './differences'
@@ -150,6 +151,9 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
   return (
     <div className="comparison" data-testid="comparison" data-comparison-id={comparisonId}>
       <div className="comparison-tools export-menu">
+        <span className="cost" data-testid="comparison-totals">
+          {formatTotals(conversationTotals(Object.values(turnsOf).flat()))}
+        </span>
         <button className="button button-small" onClick={() => void exportAs('jsonl')} data-testid="export-jsonl">
           Export JSONL
         </button>
@@ -215,9 +219,14 @@ function Column({
             </span>
           )}
         </span>
-        <Link to={`/chat/${instance.id}`} className="muted small">
-          open as chat
-        </Link>
+        <span className="column-links">
+          <span className="cost" data-testid="column-totals">
+            {formatTotals(conversationTotals(conv.turns))}
+          </span>
+          <Link to={`/chat/${instance.id}`} className="small">
+            open as chat
+          </Link>
+        </span>
       </header>
       {firstTokenMs(conv.turns) !== undefined && (
         <p className="muted small" data-testid="column-first-token">

@@ -7,6 +7,7 @@ import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
 import { Markdown } from '../../shared/Markdown'
 import { WordDiff } from '../../shared/WordDiff'
+import { formatCost, sumCosts } from '../../shared/cost'
 import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {
@@ -177,7 +178,9 @@ function TurnDetails({ turn }: { turn: Turn }) {
   const rows: [string, string][] = []
   if (turn.superego?.model) rows.push(['Superego model', turn.superego.model])
   if (am?.model) rows.push(['Assistant model', am.model])
-  if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out`])
+  const cost = sumCosts([sm?.cost, am?.cost])
+  if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out${cost ? ` · ${formatCost(cost)}` : ''}`])
+  else if (cost) rows.push(['Cost', formatCost(cost)])
   if (turn.usage?.wasted_tokens) rows.push(['Wasted (speculative)', `${turn.usage.wasted_tokens} tokens`])
   if (timings?.superego_ms !== undefined) rows.push(['Superego', `${timings.superego_ms} ms`])
   if (timings?.first_token_ms !== undefined) rows.push(['First token', `${timings.first_token_ms} ms`])
