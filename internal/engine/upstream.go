@@ -28,15 +28,19 @@ type call struct {
 // stream makes one upstream call under the global concurrency limit,
 // passing every event to on and recording metrics.
 func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
+	return e.streamAs(ctx, req, on, false)
+}
+
+// streamAs is stream for chat (background false) or background work such
+// as evals, which waits for chat calls (see slots).
+func (e *Engine) streamAs(ctx context.Context, req llm.Request, on func(llm.Event), background bool) (call, error) {
 	e.m.queued.Inc()
-	select {
-	case e.sem <- struct{}{}:
+	if err := e.sem.acquire(ctx, background); err != nil {
 		e.m.queued.Dec()
-	case <-ctx.Done():
-		e.m.queued.Dec()
-		return call{}, context.Cause(ctx)
+		return call{}, err
 	}
-	defer func() { <-e.sem }()
+	e.m.queued.Dec()
+	defer e.sem.release(background)
 	return e.callUpstream(ctx, req, on)
 }
 

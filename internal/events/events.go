@@ -81,6 +81,9 @@ type Event struct {
 	Action   string `json:"action,omitempty"`
 	ID       string `json:"id,omitempty"`
 	Version  int    `json:"version,omitempty"`
+	// resource_changed of an eval_run also says how far it is (with Status).
+	Done  int `json:"done,omitempty"`
+	Total int `json:"total,omitempty"`
 }
 
 // IsDelta reports whether e is a streamed text delta, which a slow consumer

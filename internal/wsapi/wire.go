@@ -63,6 +63,10 @@ type resourceFrame struct {
 	// RunID names the run whose start or end this notice announces on
 	// instance ID; empty for every other notice.
 	RunID string `json:"run_id,omitempty"`
+	// An eval_run's notices also say how far it is.
+	Status string `json:"status,omitempty"`
+	Done   int    `json:"done,omitempty"`
+	Total  int    `json:"total,omitempty"`
 }
 
 // wireEvent returns the value to encode for ev (see above).
@@ -84,7 +88,8 @@ func wireEvent(ev events.Event) any {
 		}
 		return f
 	case events.TypeResourceChanged:
-		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version, RunID: ev.RunID}
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
+			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}
 	}
 	return ev
 }

@@ -96,6 +96,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List eval runs
+         * @description Newest first; `suite_id` keeps one suite's.
+         */
+        get: operations["list-eval-runs"];
+        put?: never;
+        /**
+         * Start an eval run
+         * @description Screens every case of the suite's current version against every target, `repeats` times, as a durable background job: one result row per case × target × repeat. Evals share the upstream limit with chat and yield to it. Progress: resource_changed notices (resource eval_run, with done and total) on the WebSocket, and GET /api/eval-runs/{id}/events.
+         */
+        post: operations["start-eval-run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run
+         * @description Its targets (constitution versions pinned at start), status, and done/total rows.
+         */
+        get: operations["get-eval-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an eval run
+         * @description Stops its upstream calls on every replica at once; rows already finished stay. Cancelling a finished run changes nothing.
+         */
+        post: operations["cancel-eval-run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow an eval run
+         * @description Server-Sent Events: `event: progress` (data: the eval run, with done and total) whenever it moved, and `event: result` (id: the row's seq, data: the result row) once per finished row, in the order rows were stored, on whichever replica. Rows after `Last-Event-ID` (or `after_seq`) are sent first; the stream ends once the run is finished and every row was sent.
+         */
+        get: operations["stream-eval-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an eval run's result rows
+         * @description Every row as JSONL (the objects the results list returns) or CSV.
+         */
+        get: operations["export-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval run's result rows
+         * @description In case order, then target, then repeat. Filters combine; wrong and flaky use the labels as they are now.
+         */
+        get: operations["list-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List eval suites
+         * @description Suites by id, the built-ins (XSTest, SimpleSafetyTests) among them; cases are read separately.
+         */
+        get: operations["list-eval-suites"];
+        put?: never;
+        /**
+         * Create an eval suite
+         * @description With its cases inline, or empty and filled by an import.
+         */
+        post: operations["create-eval-suite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval suite
+         * @description Its texts, license and attribution, version, and case counts per expected label; the cases are under /cases.
+         */
+        get: operations["get-eval-suite"];
+        /**
+         * Replace an eval suite
+         * @description Replaces the texts and, when `cases` is sent, the whole case list, as a new version. Built-in suites are read-only (409) except for label corrections.
+         */
+        put: operations["replace-eval-suite"];
+        post?: never;
+        /**
+         * Delete an eval suite
+         * @description Built-in suites and suites that evals ran on cannot be deleted (409).
+         */
+        delete: operations["delete-eval-suite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval suite's cases
+         * @description The current cases in suite order.
+         */
+        get: operations["list-eval-cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/cases/{case_id}/correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a case's expected label
+         * @description Records a new label with the reason, who and when, as a new suite version; allowed on built-ins. Metrics of every eval of the suite are computed with the corrected label from then on.
+         */
+        post: operations["correct-eval-case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an eval suite's cases
+         * @description JSONL (one case per line, as the API returns them) or CSV; label corrections are included.
+         */
+        get: operations["export-eval-cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import cases from CSV or JSONL
+         * @description The body is the file (CSV with a header row, or one JSON object per line), at most the request body limit (1 MiB by default). Query parameters map its columns onto case fields and its labels onto ALLOW, CAUTION, BLOCK and NOT_ALLOW. The whole file is checked before anything is stored: one bad row is a 422 naming it, and no case is imported. `dry_run` returns the parsed cases without storing them.
+         */
+        post: operations["import-eval-cases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval suite's versions
+         * @description Every version, oldest first, with what it changed.
+         */
+        get: operations["list-eval-suite-versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flow-configs": {
         parameters: {
             query?: never;
@@ -513,6 +789,21 @@ export interface components {
             flow_instance: components["schemas"]["FlowInstance"];
             messages: components["schemas"]["Message"][] | null;
         };
+        CorrectionInput: {
+            /** @description Who corrects it. */
+            by: string;
+            /**
+             * @description The right label.
+             * @enum {string}
+             */
+            expected: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            /** @description Why the label is wrong. */
+            reason: string;
+        };
+        CorrectionResult: {
+            case: components["schemas"]["EvalCase"];
+            suite: components["schemas"]["EvalSuite"];
+        };
         Cost: {
             source: string;
             /** Format: double */
@@ -559,6 +850,224 @@ export interface components {
              */
             type?: string;
         };
+        EvalCase: {
+            /** @description Free grouping for per-category metrics. */
+            category: string;
+            /** @description Set when a researcher corrected the label. */
+            correction?: components["schemas"]["EvalCorrection"];
+            /**
+             * @description The right verdict; NOT_ALLOW accepts CAUTION or BLOCK.
+             * @enum {string}
+             */
+            expected: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            /** @description Case id, unique in its suite. */
+            id: string;
+            /** @description The user message the superego judges. */
+            input: string;
+            /** @description Free text. */
+            note: string;
+            /** @description Earlier turns of the conversation, oldest first. */
+            turns?: components["schemas"]["EvalTurn"][] | null;
+        };
+        EvalCorrection: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Who changed it. */
+            by: string;
+            /** @description The label before the correction (the dataset's own, for the first one). */
+            from: string;
+            /** @description Why the label was changed. */
+            reason: string;
+        };
+        EvalResult: {
+            /** @description The assistant's answer (full mode). */
+            answer?: string;
+            /** Format: int64 */
+            attempts: number;
+            case_id: string;
+            category: string;
+            cited_section: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            correct: boolean;
+            /** @description ALLOW, CAUTION, BLOCK, or ERROR when no verdict could be had. */
+            decision: string;
+            draft_hash?: string;
+            error?: string;
+            eval_run_id: string;
+            /** @description The case's label now (corrections included). */
+            expected: string;
+            /** Format: date-time */
+            finished_at: string;
+            input: string;
+            /** Format: int64 */
+            latency_ms: number;
+            model: string;
+            reason: string;
+            /**
+             * Format: int64
+             * @description 0-based repeat number.
+             */
+            repeat: number;
+            /**
+             * Format: int64
+             * @description Order in which the eval's rows were stored, from 1.
+             */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            /** @description The superego's visible reply. */
+            visible: string;
+        };
+        EvalRun: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Rows finished so far, errors included.
+             */
+            done: number;
+            error?: string;
+            /**
+             * Format: int64
+             * @description Rows that ended in an error after retries.
+             */
+            errors: number;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            /** @enum {string} */
+            mode: "superego" | "full";
+            /** Format: int64 */
+            repeats: number;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            suite_id: string;
+            /**
+             * Format: int64
+             * @description The suite version the eval runs on.
+             */
+            suite_version: number;
+            targets: components["schemas"]["EvalTarget"][] | null;
+            /**
+             * Format: int64
+             * @description Rows the eval will have: cases × targets × repeats.
+             */
+            total: number;
+        };
+        EvalRunRequest: {
+            /**
+             * @description superego: the verdict only; full: the assistant answers too.
+             * @default superego
+             * @enum {string}
+             */
+            mode?: "superego" | "full";
+            /**
+             * Format: int64
+             * @description How many times each case is screened per target.
+             * @default 1
+             */
+            repeats?: number;
+            /** @description The suite to run (its current version). */
+            suite_id: string;
+            /** @description What to test: 1 to 8 targets. */
+            targets: components["schemas"]["EvalTarget"][] | null;
+        };
+        EvalSuite: {
+            /** @description Shipped with Superego; read-only except label corrections. */
+            builtin: boolean;
+            /** Format: int64 */
+            case_count: number;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /** @description Number of cases per expected label. */
+            expected_counts: {
+                [key: string]: number;
+            };
+            id: string;
+            /** @description License text or identifier of the cases. */
+            license: string;
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        EvalSuiteCreateInput: {
+            /** @description The cases; more can be imported later. */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /** @description What the suite measures. */
+            description?: string;
+            /** @description Slug id; derived from name when absent. */
+            id?: string;
+            /** @description The cases' license. */
+            license?: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source?: string;
+        };
+        EvalSuiteInput: {
+            /** @description The full case list; omitted on PUT keeps the cases. */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /** @description What the suite measures. */
+            description?: string;
+            /** @description The cases' license. */
+            license?: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source?: string;
+        };
+        EvalSuiteVersion: {
+            /** Format: int64 */
+            case_count: number;
+            /** @description What this version changed. */
+            change: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            name: string;
+            suite_id: string;
+            /** Format: int64 */
+            version: number;
+        };
+        EvalTarget: {
+            /** @description Screen against this constitution instead of the config's. */
+            constitution_id?: string;
+            /**
+             * Format: int64
+             * @description A saved version of the constitution; 0 means its version when the eval starts.
+             */
+            constitution_version?: number;
+            /** @description An unsaved constitution text to screen against instead; results record its hash. */
+            draft?: string;
+            /** @description SHA-256 of the draft text (hex), set by the server. */
+            readonly draft_hash?: string;
+            /** @description The flow config whose superego (and assistant, in full mode) is used. */
+            flow_config_id: string;
+        };
+        EvalTurn: {
+            /** @description What was said. */
+            content: string;
+            /**
+             * @description Who said it.
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
         Event: {
             action?: string;
             comparison_id?: string;
@@ -567,6 +1076,8 @@ export interface components {
             constitution_version?: number;
             decision?: string;
             delta?: string;
+            /** Format: int64 */
+            done?: number;
             error?: string;
             flow_config_id?: string;
             flow_instance_id?: string;
@@ -583,6 +1094,8 @@ export interface components {
             seq?: number;
             status?: string;
             timings?: components["schemas"]["Timings"];
+            /** Format: int64 */
+            total?: number;
             /** Format: date-time */
             ts: string;
             type: string;
@@ -730,6 +1243,17 @@ export interface components {
              */
             status: "ok" | "unavailable";
         };
+        ImportResult: {
+            /** @description The parsed cases (dry run only). */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /**
+             * Format: int64
+             * @description Cases read from the file.
+             */
+            imported: number;
+            /** @description The suite after the import (absent on a dry run). */
+            suite?: components["schemas"]["EvalSuite"];
+        };
         InstantiateInput: {
             /** @description Name of the new flow instance; defaults to the template's name. */
             name?: string;
@@ -745,6 +1269,31 @@ export interface components {
         };
         ListConstitutionVersion: {
             items: components["schemas"]["ConstitutionVersion"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalCase: {
+            items: components["schemas"]["EvalCase"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalResult: {
+            items: components["schemas"]["EvalResult"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalRun: {
+            items: components["schemas"]["EvalRun"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalSuite: {
+            items: components["schemas"]["EvalSuite"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalSuiteVersion: {
+            items: components["schemas"]["EvalSuiteVersion"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
         };
@@ -1516,6 +2065,1529 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConstitutionVersion"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-runs": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+                /** @description Only this suite's eval runs. */
+                suite_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "start-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "cancel-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stream-eval-run": {
+        parameters: {
+            query?: {
+                /** @description Only rows with a larger seq. */
+                after_seq?: number;
+            };
+            header?: {
+                /** @description Resume after this row seq (sent by EventSource on reconnect); wins over after_seq. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Progress and result messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-eval-results": {
+        parameters: {
+            query?: {
+                /** @description jsonl or csv. */
+                format?: "jsonl" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-results": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+                /** @description Only this target (index); -1 for all. */
+                target?: number;
+                /** @description Only rows with this decision. */
+                decision?: "ALLOW" | "CAUTION" | "BLOCK" | "ERROR";
+                /** @description Only this category. */
+                category?: string;
+                /** @description Only rows whose decision is not right for the label. */
+                wrong_only?: boolean;
+                /** @description Only rows of cases whose repeats disagree (per target). */
+                flaky_only?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-suites": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalSuite"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalSuiteCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "replace-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalSuiteInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-cases": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalCase"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "correct-eval-case": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+                /** @description The case's id. */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-eval-cases": {
+        parameters: {
+            query?: {
+                /** @description jsonl or csv. */
+                format?: "jsonl" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cases */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "import-eval-cases": {
+        parameters: {
+            query: {
+                /** @description The file's format. */
+                format: "csv" | "jsonl";
+                /** @description replace the suite's cases, or append to them (ids must stay unique). */
+                mode?: "replace" | "append";
+                /** @description Parse and check only; return the cases without storing them. */
+                dry_run?: boolean;
+                /** @description Column (CSV) or key (JSONL) of the case id; default id, else the row number. */
+                col_id?: string;
+                /** @description Column of the user message; default input. */
+                col_input?: string;
+                /** @description Column of the label; default expected. */
+                col_expected?: string;
+                /** @description Column of the category; default category when present. */
+                col_category?: string;
+                /** @description Column of the note; default note when present. */
+                col_note?: string;
+                /** @description Column holding earlier turns as a JSON array of {role, content}. */
+                col_turns?: string;
+                /** @description Label translations, e.g. safe=ALLOW,unsafe=NOT_ALLOW (source labels compare case-insensitively). */
+                labels?: string;
+                /** @description Label of every case when the file has no label column. */
+                default_expected?: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            };
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-suite-versions": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalSuiteVersion"];
                 };
             };
             /** @description Unauthorized */
