@@ -608,6 +608,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{id}/why": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Why this verdict? (ablation)
+         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         */
+        post: operations["explain-decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -744,6 +764,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Ablation: {
+            /** Format: int64 */
+            calls: number;
+            cited_id: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            faithful: boolean | null;
+            full: components["schemas"]["AblationVariant"];
+            sections: components["schemas"]["SectionEffect"][] | null;
+            variants: components["schemas"]["AblationVariant"][] | null;
+        };
+        AblationPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id: string;
+            /** Format: int64 */
+            constitution_version: number;
+            message_id: string;
+            model: string;
+            sections: components["schemas"]["Section"][] | null;
+        };
+        AblationVariant: {
+            cited: string;
+            decision: string;
+            error?: string;
+            /** @enum {string} */
+            kind: "full" | "without" | "only";
+            reason: string;
+            section_id?: string;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            visible: string;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -1420,6 +1478,25 @@ export interface components {
         SearchResults: {
             items: components["schemas"]["SearchHit"][] | null;
         };
+        Section: {
+            /** Format: int64 */
+            end: number;
+            heading: string;
+            id: string;
+            /** Format: int64 */
+            level: number;
+            /** Format: int64 */
+            start: number;
+        };
+        SectionEffect: {
+            effect: string;
+            heading: string;
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
         Sysprompt: {
             content: string;
             /** Format: date-time */
@@ -1497,6 +1574,16 @@ export interface components {
             output_tokens: number;
             /** Format: int64 */
             wasted_tokens?: number;
+        };
+        WhyInputBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        WhyOutputBody: {
+            plan: components["schemas"]["AblationPlan"];
+            result?: components["schemas"]["Ablation"];
         };
     };
     responses: never;
@@ -5369,6 +5456,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    "explain-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The superego message (a stored decision) to explain. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhyInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhyOutputBody"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is larger than the server's limit (1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal error; the detail gives a request id to quote. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
         };
