@@ -1234,6 +1234,7 @@ export interface components {
             user_message?: components["schemas"]["Message"];
             /** Format: int64 */
             version?: number;
+            withdrawn?: boolean;
         };
         FlakyCase: {
             case_id: string;
@@ -1259,6 +1260,7 @@ export interface components {
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
             created_at: string;
@@ -1266,6 +1268,9 @@ export interface components {
             id: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -1303,10 +1308,14 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             description: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -1314,6 +1323,12 @@ export interface components {
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /**
+             * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Constitution the superego screens against; must exist. */
             constitution_id: string;
             description?: string;
@@ -1325,6 +1340,18 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @description Tokens per screened chunk when screen_output is streaming.
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @description Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn.
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
@@ -1664,6 +1691,11 @@ export interface components {
         };
         TemplateConfigInput: {
             assistant_model?: string;
+            /**
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Must exist. */
             constitution_id: string;
             description?: string;
@@ -1674,6 +1706,16 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Default true.
              * @default true
@@ -1702,6 +1744,8 @@ export interface components {
             input_tokens: number;
             /** Format: int64 */
             output_tokens: number;
+            /** Format: int64 */
+            wasted_tokens?: number;
         };
         WhyInputBody: {
             /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
