@@ -41,6 +41,8 @@ type config struct {
 	MaxAttempts       int
 
 	MaxConcurrentUpstream int
+	EvalWorkers           int
+	EvalJobTimeout        time.Duration
 	MaxRunsPerSocket      int
 	RunTimeout            time.Duration
 
@@ -157,6 +159,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	num(&c.HistoryBudget, flagSpec{"history-budget", "SUPEREGO_HISTORY_BUDGET", "characters of earlier conversation sent to the models; the oldest turns are dropped first"}, 24000)
 	dur(&c.ShutdownGrace, flagSpec{"shutdown-grace", "SUPEREGO_SHUTDOWN_GRACE", "on SIGTERM, how long runs in flight may take to finish before they are cancelled"}, 30*time.Second)
 	dur(&c.RunLease, flagSpec{"run-lease", "SUPEREGO_RUN_LEASE", "PostgreSQL: how long a replica's runs outlive it before other replicas mark them interrupted"}, 30*time.Second)
+	num(&c.EvalWorkers, flagSpec{"eval-workers", "SUPEREGO_EVAL_WORKERS", "eval chunks this process works on at once (their calls share --max-upstream, chat first)"}, 4)
+	dur(&c.EvalJobTimeout, flagSpec{"eval-job-timeout", "SUPEREGO_EVAL_JOB_TIMEOUT", "PostgreSQL: limit of one eval chunk; a dead replica's chunk is taken over by another after twice this"}, 10*time.Minute)
 
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -44,6 +44,7 @@ type app struct {
 	store        store.Store
 	catalog      *llm.Catalog
 	engine       *engine.Engine
+	evals        *evalService
 	handler      http.Handler
 	// metrics serves /metrics on --metrics-addr; nil when it is served
 	// beside the API.
@@ -159,6 +160,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		log.Warn("runs left running by an earlier process marked interrupted", "count", n)
 	}
 
+	ev, err := openEvals(ctx, c, st, eng, bus, log)
+	if err != nil {
+		return fail(err)
+	}
 	api := httpapi.New(httpapi.Config{
 		APIToken: c.APIToken, Version: apiVersion, ListenAddr: c.Addr, AllowedHosts: c.AllowedHosts,
 		TrustedOrigins: fullOrigins(c.AllowedOrigins),
@@ -170,8 +175,11 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		Models:   func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
 		Cost:     prices.Cost,
 		UI:       web.Handler(),
+		Evals:    ev.db,
+		EvalRuns: ev.runner,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
+	wsapi.RegisterAblation(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
@@ -192,7 +200,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	}
 
 	return &app{log: log, stopBus: stopBus, stopReplicas: stopReplicas, ws: ws, store: st, catalog: cat, engine: eng,
-		handler: api.Handler(), metrics: metrics}, nil
+		evals: ev, handler: api.Handler(), metrics: metrics}, nil
 }
 
 // fullOrigins keeps the --allowed-origins entries that name one origin
@@ -304,6 +312,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	a.evals.stop()
 	if err := a.engine.Shutdown(shutCtx); err != nil {
 		log.Warn("engine shutdown", "err", err)
 	}
@@ -332,5 +341,6 @@ func cmdOpenAPI(stdout io.Writer) error {
 func openAPIDocument() ([]byte, error) {
 	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
 		wsapi.RegisterRuns(api.Huma(), nil)
+		wsapi.RegisterAblation(api.Huma(), nil)
 	})
 }

@@ -149,7 +149,7 @@ type Engine struct {
 	cfg  Config
 	log  *slog.Logger
 	m    *metrics
-	sem  chan struct{} // upstream call slots
+	sem  *slots // upstream call slots, chat first
 	logs *logStore
 	now  func() time.Time
 
@@ -184,7 +184,7 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 		cfg:      cfg,
 		log:      log,
 		m:        newMetrics(reg, append([]string{cfg.SuperegoModel, cfg.AssistantModel}, cfg.MetricModels...)...),
-		sem:      make(chan struct{}, cfg.MaxConcurrentUpstream),
+		sem:      newSlots(cfg.MaxConcurrentUpstream),
 		now:      time.Now,
 		base:     base,
 		stopBase: stop,

@@ -28,19 +28,29 @@ type call struct {
 // stream makes one upstream call under the global concurrency limit,
 // passing every event to on and recording metrics.
 func (e *Engine) stream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
+	return e.streamAs(ctx, req, on, false)
+}
+
+// streamAs is stream for chat (background false) or background work such
+// as evals, which waits for chat calls (see slots).
+func (e *Engine) streamAs(ctx context.Context, req llm.Request, on func(llm.Event), background bool) (call, error) {
 	e.m.queued.Inc()
-	select {
-	case e.sem <- struct{}{}:
+	if err := e.sem.acquire(ctx, background); err != nil {
 		e.m.queued.Dec()
-	case <-ctx.Done():
-		e.m.queued.Dec()
-		return call{}, context.Cause(ctx)
+		return call{}, err
 	}
+	e.m.queued.Dec()
+	defer e.sem.release(background)
+	return e.callUpstream(ctx, req, on)
+}
+
+// callUpstream makes one upstream call without taking a slot: stream
+// takes one around it, and the output screen, which runs inside the
+// assistant call's slot, calls it directly (waiting for a second slot
+// there could wait forever with a limit of one).
+func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
 	e.m.inFlight.Inc()
-	defer func() {
-		e.m.inFlight.Dec()
-		<-e.sem
-	}()
+	defer e.m.inFlight.Dec()
 	var c call
 	t0 := e.now()
 	err := e.prov.Stream(ctx, req, func(ev llm.Event) error {

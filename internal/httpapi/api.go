@@ -70,6 +70,10 @@ type Deps struct {
 	Cost func(model string, u model.Usage) (model.Cost, bool)
 	// UI serves every path outside /api; nil answers those with 404.
 	UI http.Handler
+	// Evals stores eval suites, runs and results.
+	Evals EvalStore
+	// EvalRuns starts and cancels eval runs; nil answers those with 503.
+	EvalRuns EvalRunner
 }
 
 // API is the REST API. Build it with New, add operations through Huma or
@@ -133,6 +137,8 @@ func New(cfg Config, deps Deps) *API {
 	a.registerFlowInstances()
 	a.registerSearch()
 	a.registerImports()
+	a.registerEvalSuites()
+	a.registerEvalRuns()
 	return a
 }
 

@@ -36,6 +36,15 @@ type decisionFrame struct {
 	Message  *model.Message `json:"message"`
 }
 
+// outputDecisionFrame is the output screen's verdict on the answer.
+type outputDecisionFrame struct {
+	runHead
+	Decision  model.Decision `json:"decision"`
+	Reason    string         `json:"reason"`
+	Section   string         `json:"section"`
+	Withdrawn bool           `json:"withdrawn"`
+}
+
 type finishedFrame struct {
 	runHead
 	Status  string        `json:"status"`
@@ -54,6 +63,10 @@ type resourceFrame struct {
 	// RunID names the run whose start or end this notice announces on
 	// instance ID; empty for every other notice.
 	RunID string `json:"run_id,omitempty"`
+	// An eval_run's notices also say how far it is.
+	Status string `json:"status,omitempty"`
+	Done   int    `json:"done,omitempty"`
+	Total  int    `json:"total,omitempty"`
 }
 
 // wireEvent returns the value to encode for ev (see above).
@@ -63,6 +76,8 @@ func wireEvent(ev events.Event) any {
 	switch ev.Type {
 	case events.TypeSuperegoDecision:
 		return decisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Message: ev.Message}
+	case events.TypeOutputDecision:
+		return outputDecisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Withdrawn: ev.Withdrawn}
 	case events.TypeRunFinished:
 		f := finishedFrame{runHead: head, Status: ev.Status, Error: ev.Error}
 		if ev.Usage != nil {
@@ -73,7 +88,8 @@ func wireEvent(ev events.Event) any {
 		}
 		return f
 	case events.TypeResourceChanged:
-		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version, RunID: ev.RunID}
+		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
+			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}
 	}
 	return ev
 }

@@ -96,6 +96,322 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List eval runs
+         * @description Newest first; `suite_id` keeps one suite's.
+         */
+        get: operations["list-eval-runs"];
+        put?: never;
+        /**
+         * Start an eval run
+         * @description Screens every case of the suite's current version against every target, `repeats` times, as a durable background job: one result row per case × target × repeat. Evals share the upstream limit with chat and yield to it. Progress: resource_changed notices (resource eval_run, with done and total) on the WebSocket, and GET /api/eval-runs/{id}/events.
+         */
+        post: operations["start-eval-run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run
+         * @description Its targets (constitution versions pinned at start), status, and done/total rows.
+         */
+        get: operations["get-eval-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an eval run
+         * @description Stops its upstream calls on every replica at once; rows already finished stay. Cancelling a finished run changes nothing.
+         */
+        post: operations["cancel-eval-run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two targets of an eval, or of two evals of one suite
+         * @description A is target `target_a` of this eval; B is target `target_b` of this eval, or of the eval `other` (which must have run on the same suite). The answer: the flip matrix of majority verdicts, every case whose majority verdict changed with both reasons, and the exact McNemar test on the right/wrong change.
+         */
+        get: operations["compare-eval-targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow an eval run
+         * @description Server-Sent Events: `event: progress` (data: the eval run, with done and total) whenever it moved, and `event: result` (id: the row's seq, data: the result row) once per finished row, in the order rows were stored, on whichever replica. Rows after `Last-Event-ID` (or `after_seq`) are sent first; the stream ends once the run is finished and every row was sent.
+         */
+        get: operations["stream-eval-run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an eval run's result rows
+         * @description Every row as JSONL (the objects the results list returns) or CSV.
+         */
+        get: operations["export-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run's metrics
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         */
+        get: operations["get-eval-metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval run's result rows
+         * @description In case order, then target, then repeat. Filters combine; wrong and flaky use the labels as they are now.
+         */
+        get: operations["list-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List eval suites
+         * @description Suites by id, the built-ins (XSTest, SimpleSafetyTests) among them; cases are read separately.
+         */
+        get: operations["list-eval-suites"];
+        put?: never;
+        /**
+         * Create an eval suite
+         * @description With its cases inline, or empty and filled by an import.
+         */
+        post: operations["create-eval-suite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval suite
+         * @description Its texts, license and attribution, version, and case counts per expected label; the cases are under /cases.
+         */
+        get: operations["get-eval-suite"];
+        /**
+         * Replace an eval suite
+         * @description Replaces the texts and, when `cases` is sent, the whole case list, as a new version. Built-in suites are read-only (409) except for label corrections.
+         */
+        put: operations["replace-eval-suite"];
+        post?: never;
+        /**
+         * Delete an eval suite
+         * @description Built-in suites and suites that evals ran on cannot be deleted (409).
+         */
+        delete: operations["delete-eval-suite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval suite's cases
+         * @description The current cases in suite order.
+         */
+        get: operations["list-eval-cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/cases/{case_id}/correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a case's expected label
+         * @description Records a new label with the reason, who and when, as a new suite version; allowed on built-ins. Metrics of every eval of the suite are computed with the corrected label from then on.
+         */
+        post: operations["correct-eval-case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an eval suite's cases
+         * @description JSONL (one case per line, as the API returns them) or CSV; label corrections are included.
+         */
+        get: operations["export-eval-cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import cases from CSV or JSONL
+         * @description The body is the file (CSV with a header row, or one JSON object per line), at most the request body limit (1 MiB by default). Query parameters map its columns onto case fields and its labels onto ALLOW, CAUTION, BLOCK and NOT_ALLOW. The whole file is checked before anything is stored: one bad row is a 422 naming it, and no case is imported. `dry_run` returns the parsed cases without storing them.
+         */
+        post: operations["import-eval-cases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-suites/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an eval suite's versions
+         * @description Every version, oldest first, with what it changed.
+         */
+        get: operations["list-eval-suite-versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flow-configs": {
         parameters: {
             query?: never;
@@ -332,6 +648,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{id}/why": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Why this verdict? (ablation)
+         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         */
+        post: operations["explain-decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -468,6 +804,74 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Ablation: {
+            /** Format: int64 */
+            calls: number;
+            cited_id: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            faithful: boolean | null;
+            full: components["schemas"]["AblationVariant"];
+            sections: components["schemas"]["SectionEffect"][] | null;
+            variants: components["schemas"]["AblationVariant"][] | null;
+        };
+        AblationPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id: string;
+            /** Format: int64 */
+            constitution_version: number;
+            message_id: string;
+            model: string;
+            sections: components["schemas"]["Section"][] | null;
+        };
+        AblationVariant: {
+            cited: string;
+            decision: string;
+            error?: string;
+            /** @enum {string} */
+            kind: "full" | "without" | "only";
+            reason: string;
+            section_id?: string;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            visible: string;
+        };
+        CategoryMetrics: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            category: string;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            kappa: number | null;
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+        };
+        Comparison: {
+            /** Format: int64 */
+            cases: number;
+            flip_matrix: components["schemas"]["Matrix"];
+            flips: components["schemas"]["Flip"][] | null;
+            mcnemar: components["schemas"]["McNemar"];
+            /** Format: int64 */
+            only_a: number;
+            /** Format: int64 */
+            only_b: number;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -512,6 +916,21 @@ export interface components {
         ConversationImport: {
             flow_instance: components["schemas"]["FlowInstance"];
             messages: components["schemas"]["Message"][] | null;
+        };
+        CorrectionInput: {
+            /** @description Who corrects it. */
+            by: string;
+            /**
+             * @description The right label.
+             * @enum {string}
+             */
+            expected: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            /** @description Why the label is wrong. */
+            reason: string;
+        };
+        CorrectionResult: {
+            case: components["schemas"]["EvalCase"];
+            suite: components["schemas"]["EvalSuite"];
         };
         Cost: {
             source: string;
@@ -559,6 +978,227 @@ export interface components {
              */
             type?: string;
         };
+        EvalCase: {
+            /** @description Free grouping for per-category metrics. */
+            category: string;
+            /** @description Set when a researcher corrected the label. */
+            correction?: components["schemas"]["EvalCorrection"];
+            /**
+             * @description The right verdict; NOT_ALLOW accepts CAUTION or BLOCK.
+             * @enum {string}
+             */
+            expected: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            /** @description Case id, unique in its suite. */
+            id: string;
+            /** @description The user message the superego judges. */
+            input: string;
+            /** @description Free text. */
+            note: string;
+            /** @description Earlier turns of the conversation, oldest first. */
+            turns?: components["schemas"]["EvalTurn"][] | null;
+        };
+        EvalCorrection: {
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description Who changed it. */
+            by: string;
+            /** @description The label before the correction (the dataset's own, for the first one). */
+            from: string;
+            /** @description Why the label was changed. */
+            reason: string;
+        };
+        EvalMetrics: {
+            targets: components["schemas"]["TargetMetrics"][] | null;
+        };
+        EvalResult: {
+            /** @description The assistant's answer (full mode). */
+            answer?: string;
+            /** Format: int64 */
+            attempts: number;
+            case_id: string;
+            category: string;
+            cited_section: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            correct: boolean;
+            /** @description ALLOW, CAUTION, BLOCK, or ERROR when no verdict could be had. */
+            decision: string;
+            draft_hash?: string;
+            error?: string;
+            eval_run_id: string;
+            /** @description The case's label now (corrections included). */
+            expected: string;
+            /** Format: date-time */
+            finished_at: string;
+            input: string;
+            /** Format: int64 */
+            latency_ms: number;
+            model: string;
+            reason: string;
+            /**
+             * Format: int64
+             * @description 0-based repeat number.
+             */
+            repeat: number;
+            /**
+             * Format: int64
+             * @description Order in which the eval's rows were stored, from 1.
+             */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            /** @description The superego's visible reply. */
+            visible: string;
+        };
+        EvalRun: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Rows finished so far, errors included.
+             */
+            done: number;
+            error?: string;
+            /**
+             * Format: int64
+             * @description Rows that ended in an error after retries.
+             */
+            errors: number;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            /** @enum {string} */
+            mode: "superego" | "full";
+            /** Format: int64 */
+            repeats: number;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            suite_id: string;
+            /**
+             * Format: int64
+             * @description The suite version the eval runs on.
+             */
+            suite_version: number;
+            targets: components["schemas"]["EvalTarget"][] | null;
+            /**
+             * Format: int64
+             * @description Rows the eval will have: cases × targets × repeats.
+             */
+            total: number;
+        };
+        EvalRunRequest: {
+            /**
+             * @description superego: the verdict only; full: the assistant answers too.
+             * @default superego
+             * @enum {string}
+             */
+            mode?: "superego" | "full";
+            /**
+             * Format: int64
+             * @description How many times each case is screened per target.
+             * @default 1
+             */
+            repeats?: number;
+            /** @description The suite to run (its current version). */
+            suite_id: string;
+            /** @description What to test: 1 to 8 targets. */
+            targets: components["schemas"]["EvalTarget"][] | null;
+        };
+        EvalSuite: {
+            /** @description Shipped with Superego; read-only except label corrections. */
+            builtin: boolean;
+            /** Format: int64 */
+            case_count: number;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /** @description Number of cases per expected label. */
+            expected_counts: {
+                [key: string]: number;
+            };
+            id: string;
+            /** @description License text or identifier of the cases. */
+            license: string;
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        EvalSuiteCreateInput: {
+            /** @description The cases; more can be imported later. */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /** @description What the suite measures. */
+            description?: string;
+            /** @description Slug id; derived from name when absent. */
+            id?: string;
+            /** @description The cases' license. */
+            license?: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source?: string;
+        };
+        EvalSuiteInput: {
+            /** @description The full case list; omitted on PUT keeps the cases. */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /** @description What the suite measures. */
+            description?: string;
+            /** @description The cases' license. */
+            license?: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Where the cases come from (attribution). */
+            source?: string;
+        };
+        EvalSuiteVersion: {
+            /** Format: int64 */
+            case_count: number;
+            /** @description What this version changed. */
+            change: string;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            name: string;
+            suite_id: string;
+            /** Format: int64 */
+            version: number;
+        };
+        EvalTarget: {
+            /** @description Screen against this constitution instead of the config's. */
+            constitution_id?: string;
+            /**
+             * Format: int64
+             * @description A saved version of the constitution; 0 means its version when the eval starts.
+             */
+            constitution_version?: number;
+            /** @description An unsaved constitution text to screen against instead; results record its hash. */
+            draft?: string;
+            /** @description SHA-256 of the draft text (hex), set by the server. */
+            readonly draft_hash?: string;
+            /** @description The flow config whose superego (and assistant, in full mode) is used. */
+            flow_config_id: string;
+        };
+        EvalTurn: {
+            /** @description What was said. */
+            content: string;
+            /**
+             * @description Who said it.
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
         Event: {
             action?: string;
             comparison_id?: string;
@@ -567,6 +1207,8 @@ export interface components {
             constitution_version?: number;
             decision?: string;
             delta?: string;
+            /** Format: int64 */
+            done?: number;
             error?: string;
             flow_config_id?: string;
             flow_instance_id?: string;
@@ -583,6 +1225,8 @@ export interface components {
             seq?: number;
             status?: string;
             timings?: components["schemas"]["Timings"];
+            /** Format: int64 */
+            total?: number;
             /** Format: date-time */
             ts: string;
             type: string;
@@ -590,9 +1234,33 @@ export interface components {
             user_message?: components["schemas"]["Message"];
             /** Format: int64 */
             version?: number;
+            withdrawn?: boolean;
+        };
+        FlakyCase: {
+            case_id: string;
+            category: string;
+            decisions: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            disagreement: number;
+            expected: string;
+        };
+        Flip: {
+            a: string;
+            b: string;
+            case_id: string;
+            category: string;
+            expected_a: string;
+            expected_b: string;
+            reason_a: string;
+            reason_b: string;
+            right_a: boolean;
+            right_b: boolean;
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
             created_at: string;
@@ -600,6 +1268,9 @@ export interface components {
             id: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -637,10 +1308,14 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             description: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -648,6 +1323,12 @@ export interface components {
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /**
+             * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Constitution the superego screens against; must exist. */
             constitution_id: string;
             description?: string;
@@ -659,6 +1340,18 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @description Tokens per screened chunk when screen_output is streaming.
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @description Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn.
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
@@ -703,6 +1396,17 @@ export interface components {
              */
             status: "ok" | "unavailable";
         };
+        ImportResult: {
+            /** @description The parsed cases (dry run only). */
+            cases?: components["schemas"]["EvalCase"][] | null;
+            /**
+             * Format: int64
+             * @description Cases read from the file.
+             */
+            imported: number;
+            /** @description The suite after the import (absent on a dry run). */
+            suite?: components["schemas"]["EvalSuite"];
+        };
         InstantiateInput: {
             /** @description Name of the new flow instance; defaults to the template's name. */
             name?: string;
@@ -711,6 +1415,16 @@ export interface components {
             flow_config: components["schemas"]["FlowConfig"];
             flow_instance: components["schemas"]["FlowInstance"];
         };
+        Latency: {
+            /** Format: double */
+            mean_ms: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: int64 */
+            p50_ms: number;
+            /** Format: int64 */
+            p95_ms: number;
+        };
         ListConstitution: {
             items: components["schemas"]["Constitution"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
@@ -718,6 +1432,31 @@ export interface components {
         };
         ListConstitutionVersion: {
             items: components["schemas"]["ConstitutionVersion"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalCase: {
+            items: components["schemas"]["EvalCase"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalResult: {
+            items: components["schemas"]["EvalResult"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalRun: {
+            items: components["schemas"]["EvalRun"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalSuite: {
+            items: components["schemas"]["EvalSuite"][];
+            /** @description Pass as ?cursor= to get the next page; empty on the last page. */
+            next_cursor: string;
+        };
+        ListEvalSuiteVersion: {
+            items: components["schemas"]["EvalSuiteVersion"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
         };
@@ -745,6 +1484,19 @@ export interface components {
             items: components["schemas"]["Sysprompt"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
+        };
+        Matrix: {
+            cols: string[] | null;
+            counts: (number[] | null)[] | null;
+            rows: string[] | null;
+        };
+        McNemar: {
+            /** Format: double */
+            p: number;
+            /** Format: int64 */
+            right_to_wrong: number;
+            /** Format: int64 */
+            wrong_to_right: number;
         };
         Message: {
             constitution_id?: string;
@@ -814,6 +1566,18 @@ export interface components {
             listed_at?: string;
             name: string;
         };
+        Rate: {
+            /** Format: double */
+            high: number;
+            /** Format: int64 */
+            k: number;
+            /** Format: double */
+            low: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: double */
+            value: number;
+        };
         Run: {
             comparison_id?: string;
             /** Format: date-time */
@@ -844,6 +1608,53 @@ export interface components {
         SearchResults: {
             items: components["schemas"]["SearchHit"][] | null;
         };
+        Section: {
+            /** Format: int64 */
+            end: number;
+            heading: string;
+            id: string;
+            /** Format: int64 */
+            level: number;
+            /** Format: int64 */
+            start: number;
+        };
+        SectionEffect: {
+            effect: string;
+            heading: string;
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
+        Summary: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            /** Format: int64 */
+            cases: number;
+            categories: components["schemas"]["CategoryMetrics"][] | null;
+            consistency: components["schemas"]["Rate"];
+            /** Format: double */
+            cost_usd: number | null;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            flaky: components["schemas"]["FlakyCase"][] | null;
+            /** Format: double */
+            kappa: number | null;
+            latency: components["schemas"]["Latency"];
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+            tokens: components["schemas"]["Tokens"];
+            unpriced_models?: string[] | null;
+        };
         Sysprompt: {
             content: string;
             /** Format: date-time */
@@ -870,8 +1681,21 @@ export interface components {
             /** @description Display name. */
             name: string;
         };
+        TargetMetrics: {
+            summary: components["schemas"]["Summary"];
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
+        };
         TemplateConfigInput: {
             assistant_model?: string;
+            /**
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Must exist. */
             constitution_id: string;
             description?: string;
@@ -882,6 +1706,16 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Default true.
              * @default true
@@ -899,11 +1733,29 @@ export interface components {
             /** Format: int64 */
             total_ms?: number;
         };
+        Tokens: {
+            /** Format: int64 */
+            input: number;
+            /** Format: int64 */
+            output: number;
+        };
         Usage: {
             /** Format: int64 */
             input_tokens: number;
             /** Format: int64 */
             output_tokens: number;
+            /** Format: int64 */
+            wasted_tokens?: number;
+        };
+        WhyInputBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        WhyOutputBody: {
+            plan: components["schemas"]["AblationPlan"];
+            result?: components["schemas"]["Ablation"];
         };
     };
     responses: never;
@@ -1472,6 +2324,1672 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConstitutionVersion"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-runs": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+                /** @description Only this suite's eval runs. */
+                suite_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "start-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "cancel-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalRun"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "compare-eval-targets": {
+        parameters: {
+            query?: {
+                /** @description Index of target A in this eval. */
+                target_a?: number;
+                /** @description Index of target B (in this eval, or in other). */
+                target_b?: number;
+                /** @description Another eval run of the same suite that B comes from; empty for this one. */
+                other?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "stream-eval-run": {
+        parameters: {
+            query?: {
+                /** @description Only rows with a larger seq. */
+                after_seq?: number;
+            };
+            header?: {
+                /** @description Resume after this row seq (sent by EventSource on reconnect); wins over after_seq. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Progress and result messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-eval-results": {
+        parameters: {
+            query?: {
+                /** @description jsonl or csv. */
+                format?: "jsonl" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalMetrics"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-results": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+                /** @description Only this target (index); -1 for all. */
+                target?: number;
+                /** @description Only rows with this decision. */
+                decision?: "ALLOW" | "CAUTION" | "BLOCK" | "ERROR";
+                /** @description Only this category. */
+                category?: string;
+                /** @description Only rows whose decision is not right for the label. */
+                wrong_only?: boolean;
+                /** @description Only rows of cases whose repeats disagree (per target). */
+                flaky_only?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-suites": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalSuite"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "create-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalSuiteCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "replace-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalSuiteInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSuite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-eval-suite": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-cases": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalCase"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "correct-eval-case": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+                /** @description The case's id. */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-eval-cases": {
+        parameters: {
+            query?: {
+                /** @description jsonl or csv. */
+                format?: "jsonl" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cases */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    "Content-Type"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "import-eval-cases": {
+        parameters: {
+            query: {
+                /** @description The file's format. */
+                format: "csv" | "jsonl";
+                /** @description replace the suite's cases, or append to them (ids must stay unique). */
+                mode?: "replace" | "append";
+                /** @description Parse and check only; return the cases without storing them. */
+                dry_run?: boolean;
+                /** @description Column (CSV) or key (JSONL) of the case id; default id, else the row number. */
+                col_id?: string;
+                /** @description Column of the user message; default input. */
+                col_input?: string;
+                /** @description Column of the label; default expected. */
+                col_expected?: string;
+                /** @description Column of the category; default category when present. */
+                col_category?: string;
+                /** @description Column of the note; default note when present. */
+                col_note?: string;
+                /** @description Column holding earlier turns as a JSON array of {role, content}. */
+                col_turns?: string;
+                /** @description Label translations, e.g. safe=ALLOW,unsafe=NOT_ALLOW (source labels compare case-insensitively). */
+                labels?: string;
+                /** @description Label of every case when the file has no label column. */
+                default_expected?: "ALLOW" | "CAUTION" | "BLOCK" | "NOT_ALLOW";
+            };
+            header?: {
+                /** @description The ETag (quoted version) last seen, or *; the write fails with 412 when the object has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "list-eval-suite-versions": {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The next_cursor of the previous page; empty for the first page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListEvalSuiteVersion"];
                 };
             };
             /** @description Unauthorized */
@@ -3253,6 +5771,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    "explain-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The superego message (a stored decision) to explain. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhyInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhyOutputBody"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is larger than the server's limit (1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal error; the detail gives a request id to quote. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
         };

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// ScreenTarget is a flow config resolved once for many screenings (an
+// eval's target): its models, system prompt and the constitution to screen
+// against.
+type ScreenTarget struct {
+	flow flowSettings
+}
+
+// Constitution is the constitution the target screens against.
+func (t *ScreenTarget) Constitution() model.Constitution { return t.flow.constitution }
+
+// Model is the superego model the target's screenings record.
+func (t *ScreenTarget) Model(e *Engine) string {
+	return modelLabel(t.flow.superegoModel, e.prov.Name())
+}
+
+// ResolveTarget loads a flow config for screenings. constitution, when not
+// nil, replaces the config's (a saved version, or a draft with an empty
+// ID), and turns the superego on.
+func (e *Engine) ResolveTarget(ctx context.Context, flowConfigID string, constitution *model.Constitution) (*ScreenTarget, error) {
+	var inst model.FlowInstance
+	inst.FlowConfigID = flowConfigID
+	if constitution != nil {
+		// Load the config without its own constitution, then use the given
+		// one: a draft has no id to load.
+		on := false
+		inst.Overrides = &model.Overrides{SuperegoEnabled: &on}
+	}
+	f, err := e.resolveFlow(ctx, inst)
+	if err != nil {
+		return nil, err
+	}
+	if constitution != nil {
+		f.superego, f.constitution = true, *constitution
+	}
+	return &ScreenTarget{flow: f}, nil
+}
+
+// Screening is the outcome of one screened message.
+type Screening struct {
+	Decision model.Decision
+	Reason   string
+	// Section is the constitution section the superego cited, "" when
+	// none or one the constitution does not have.
+	Section  string
+	Thinking string
+	// Visible is the superego's visible reply.
+	Visible string
+	// Answer is the assistant's answer (full screenings the superego let
+	// pass).
+	Answer  string
+	Model   string
+	Usage   model.Usage
+	Latency time.Duration
+}
+
+// ErrUpstream wraps a failed model call; the caller may retry.
+var ErrUpstream = errors.New("upstream call failed")
+
+// Screen has the target's superego judge input after the earlier turns
+// (alternating user and assistant messages, oldest first) and, when full,
+// the assistant answer what it let pass. Nothing is stored. It runs as
+// background work: chat calls get upstream slots first. A failed call is
+// an error wrapping ErrUpstream; a reply without a decision is an ERROR
+// screening, not an error.
+func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Message, input string, full bool) (Screening, error) {
+	j := &run{e: e, flow: t.flow, userMsg: model.Message{Role: model.RoleUser, Content: input}}
+	turns := screenTurns(earlier)
+	out := Screening{Decision: model.DecisionAllow, Model: t.Model(e)}
+	if t.flow.superego {
+		var text, thinking strings.Builder
+		c, err := e.streamAs(ctx, j.superegoRequest(turns), collect(&text, &thinking), true)
+		out.Usage, out.Latency = c.usage, c.total
+		out.Thinking, out.Visible = thinking.String(), text.String()
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, context.Cause(ctx)
+			}
+			return out, errors.Join(ErrUpstream, err)
+		}
+		d, reason, ok := ParseDecision(out.Visible)
+		if !ok {
+			d, reason = model.DecisionError, "the superego's reply has no decision line"
+		}
+		out.Decision, out.Reason = d, reason
+		if ok {
+			out.Section = ParseSection(out.Visible, t.flow.constitution.Content)
+		}
+	} else {
+		out.Reason = "the flow config has no superego"
+	}
+	j.decision = out.Decision
+	if !full || out.Decision == model.DecisionBlock || (out.Decision == model.DecisionError && t.flow.onError != model.OnErrorAllow) {
+		return out, nil
+	}
+	caution := ""
+	if out.Decision == model.DecisionCaution {
+		caution = out.Reason
+	}
+	var answer, ignored strings.Builder
+	c, err := e.streamAs(ctx, j.assistantRequest(turns, caution), collect(&answer, &ignored), true)
+	out.Usage, out.Latency = out.Usage.Add(c.usage), out.Latency+c.total
+	out.Answer = answer.String()
+	if err != nil {
+		if ctx.Err() != nil {
+			return out, context.Cause(ctx)
+		}
+		return out, errors.Join(ErrUpstream, err)
+	}
+	return out, nil
+}
+
+// collect gathers a stream's visible text and reasoning.
+func collect(text, thinking *strings.Builder) func(llm.Event) {
+	return func(ev llm.Event) {
+		switch ev.Kind {
+		case llm.KindText:
+			text.WriteString(ev.Delta)
+		case llm.KindReasoning:
+			thinking.WriteString(ev.Delta)
+		}
+	}
+}
+
+// screenTurns pairs earlier messages into turns: each user message with
+// the assistant message after it, if any.
+func screenTurns(earlier []llm.Message) []turn {
+	var turns []turn
+	for _, m := range earlier {
+		switch m.Role {
+		case model.RoleUser:
+			turns = append(turns, turn{user: model.Message{Role: model.RoleUser, Content: m.Content}})
+		case model.RoleAssistant:
+			if n := len(turns); n > 0 && turns[n-1].assistant == nil {
+				turns[n-1].assistant = &model.Message{Role: model.RoleAssistant, Content: m.Content, Status: model.MessageComplete}
+			}
+		}
+	}
+	return turns
+}
