@@ -117,6 +117,8 @@ export const evalScenarios = [
       ])
       await page.fill(tid('run-repeats'), '1')
       assert((await page.locator(tid('run-calls')).innerText()).includes('900'), 'the dialog says 900 superego calls')
+      // The demo models carry a nominal price, so the dialog estimates the cost.
+      await until(async () => /\$\d/.test(await page.locator(tid('run-cost')).innerText()), 'the dialog estimates the cost')
       await axe(page, 'the run dialog')
       await page.click(tid('start-eval'))
       await page.waitForURL(/\/evals\/runs\//)

@@ -8,8 +8,8 @@ import { useNavigate } from 'react-router'
 import { useApi } from '../../api/context'
 import { evalKeys, evalQueries, evalsApi } from '../../api/evals'
 import type { EvalTarget } from '../../api/evalTypes'
-import { useConstitutions, useFlowConfigs } from '../../api/hooks'
-import { plannedCalls } from '../../shared/evals/reading'
+import { useConstitutions, useFlowConfigs, useModels } from '../../api/hooks'
+import { assumedOutputTokens, estimatedCost, plannedCalls } from '../../shared/evals/reading'
 import { ErrorNote, Field, fieldError, Modal } from '../../shared/ui'
 
 interface TargetDraft {
@@ -38,6 +38,23 @@ export function RunDialog({ suiteId, onClose }: { suiteId?: string; onClose: () 
   const firstConfig = configs.data?.[0]?.id ?? ''
   const resolved = targets.map((t) => ({ ...t, config: t.config || firstConfig }))
   const calls = plannedCalls(chosenSuite?.case_count ?? 0, targets.length, repeats, mode)
+  const models = useModels()
+  const constitutions = useConstitutions()
+  const suiteCases = useQuery(evalQueries.cases(api, chosenSuite?.id))
+  const cost = (() => {
+    const info = models.data
+    if (!info || mode !== 'superego' || !suiteCases.data?.length) return null
+    const avg = suiteCases.data.reduce((n, c) => n + c.input.length, 0) / suiteCases.data.length
+    const priced = resolved.map((t) => {
+      const cfg = configs.data?.find((c) => c.id === t.config)
+      const name = cfg?.superego_model || info.default_superego_model
+      const price = info.models?.find((m) => m.id === name || m.model === name)?.price
+      const cid = t.constitution || cfg?.constitution_id || ''
+      const text = t.useDraft ? t.draft : (constitutions.data?.find((c) => c.id === cid)?.content ?? '')
+      return { price, constitutionChars: text.length }
+    })
+    return estimatedCost(priced, avg, chosenSuite?.case_count ?? 0, repeats)
+  })()
   const start = useMutation({
     mutationFn: () =>
       evalsApi.start(api, {
@@ -97,6 +114,12 @@ export function RunDialog({ suiteId, onClose }: { suiteId?: string; onClose: () 
           {chosenSuite?.case_count ?? 0} cases × {targets.length} target{targets.length === 1 ? '' : 's'} × {repeats} repeat{repeats === 1 ? '' : 's'} ={' '}
           <strong>{calls.min.toLocaleString()}</strong> superego calls
           {mode === 'full' && <> and up to {(calls.max - calls.min).toLocaleString()} assistant calls</>}.
+          {cost && (
+            <span data-testid="run-cost">
+              {' '}
+              About ${cost.usd.toFixed(cost.usd < 1 ? 4 : 2)} at the superego models' prices (≈{cost.inputTokens.toLocaleString()} input and {assumedOutputTokens} output tokens a call, estimated).
+            </span>
+          )}
         </p>
         <ErrorNote error={start.error} />
         <div className="modal-actions">

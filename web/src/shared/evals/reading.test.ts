@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { duration, interval, markdownSummary, mcnemarReading, pct, plannedCalls, pValue, targetLabel, timeLeftMs } from './reading'
+import { duration, estimatedCost, interval, markdownSummary, mcnemarReading, pct, plannedCalls, pValue, targetLabel, timeLeftMs } from './reading'
 
 const rate = (k: number, n: number, low: number, high: number) => ({ k, n, value: n ? k / n : 0, low, high })
 
@@ -58,5 +58,19 @@ describe('reading the numbers', () => {
     expect(md).toContain('| Block rate | 80.0 % [37.6 %, 96.4 %] (4/5) | – |')
     expect(md).toContain("| Cohen's κ | 0.600 | – |")
     expect(md).toContain('exact McNemar p = 0.25. Could be noise')
+  })
+})
+
+describe('estimating the cost up front', () => {
+  it('prices input from characters and an assumed output, per call', () => {
+    // 2800 + 400 + 1200 chars = 1100 input tokens; 10 cases × 2 repeats = 20 calls;
+    // per call 1100 × $3 + 200 × $15 per million = $0.0063; 20 calls = $0.126.
+    const est = estimatedCost([{ price: { input_per_mtok: 3, output_per_mtok: 15 }, constitutionChars: 2800 }], 400, 10, 2)
+    expect(est?.inputTokens).toBe(1100)
+    expect(est?.usd).toBeCloseTo(0.126, 10)
+  })
+
+  it('says nothing when a model has no price', () => {
+    expect(estimatedCost([{ price: null, constitutionChars: 10 }], 10, 10, 1)).toBeNull()
   })
 })

@@ -141,3 +141,36 @@ export function markdownSummary(opts: {
   }
   return lines.join('\n') + '\n'
 }
+
+/** A price per million tokens, as /api/models gives it for a model. */
+export interface PriceLike {
+  input_per_mtok: number
+  output_per_mtok: number
+}
+
+/** Output tokens assumed for one superego verdict when estimating a cost up front. */
+export const assumedOutputTokens = 200
+
+/**
+ * The cost of an eval before it runs: per call, the input is the
+ * constitution and the case (about four characters a token) plus the
+ * instructions, and the output is assumed; null when a target's model has
+ * no price.
+ */
+export function estimatedCost(
+  targets: { price: PriceLike | null | undefined; constitutionChars: number }[],
+  avgCaseChars: number,
+  cases: number,
+  repeats: number,
+): { usd: number; inputTokens: number } | null {
+  let usd = 0
+  let inputTokens = 0
+  for (const t of targets) {
+    if (!t.price) return null
+    const input = Math.ceil((t.constitutionChars + avgCaseChars + 1200) / 4)
+    const calls = cases * repeats
+    inputTokens = Math.max(inputTokens, input)
+    usd += (calls * (input * t.price.input_per_mtok + assumedOutputTokens * t.price.output_per_mtok)) / 1e6
+  }
+  return { usd, inputTokens }
+}
