@@ -15,7 +15,8 @@ bench() {
 
 bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
 bench -bench BenchmarkListCompression -benchtime 50x ./internal/httpapi/
-bench -bench 'RunDemo|FirstToken|AnswerTokens' -benchtime 300x ./internal/engine/
+bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
+bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
 bench -bench . -benchtime 5000x ./internal/store/sqlstore/
 

@@ -179,6 +179,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		EvalRuns: ev.runner,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
+	wsapi.RegisterAblation(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
@@ -340,5 +341,6 @@ func cmdOpenAPI(stdout io.Writer) error {
 func openAPIDocument() ([]byte, error) {
 	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
 		wsapi.RegisterRuns(api.Huma(), nil)
+		wsapi.RegisterAblation(api.Huma(), nil)
 	})
 }

@@ -21,6 +21,7 @@ type metrics struct {
 	retries    *prometheus.CounterVec   // provider
 	queued     prometheus.Gauge         // upstream calls waiting for a slot
 	inFlight   prometheus.Gauge         // upstream calls holding a slot
+	wasted     prometheus.Counter       // output tokens of discarded speculative calls
 
 	// Model and constitution names are user-editable (a flow config may
 	// name any model), and every distinct label value is a series kept
@@ -115,6 +116,10 @@ func newMetrics(reg prometheus.Registerer, models ...string) *metrics {
 			Name: "superego_upstream_in_flight",
 			Help: "Upstream calls in progress.",
 		}),
+		wasted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "superego_wasted_tokens_total",
+			Help: "Output tokens of speculative assistant calls thrown away because the verdict was not ALLOW.",
+		}),
 	}
 	for _, name := range models {
 		if name != "" {
@@ -122,7 +127,7 @@ func newMetrics(reg prometheus.Registerer, models ...string) *metrics {
 		}
 	}
 	if reg != nil {
-		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries, m.queued, m.inFlight)
+		reg.MustRegister(m.runs, m.decisions, m.firstToken, m.duration, m.tokens, m.retries, m.queued, m.inFlight, m.wasted)
 	}
 	return m
 }

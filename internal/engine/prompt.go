@@ -49,6 +49,9 @@ type flowSettings struct {
 	superegoModel  string
 	assistantModel string
 	onError        string
+	speculative    bool   // the assistant starts with the superego
+	screenOutput   string // model.ScreenOutputOff, Final or Streaming
+	screenChunk    int    // tokens per screened chunk (streaming)
 }
 
 // resolveFlow loads what a run of inst needs. Overrides recorded on a fork
@@ -64,6 +67,8 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 		superegoModel:  firstNonEmpty(cfg.SuperegoModel, e.cfg.SuperegoModel),
 		assistantModel: firstNonEmpty(cfg.AssistantModel, e.cfg.AssistantModel),
 		onError:        cfg.OnSuperegoError,
+		screenOutput:   cfg.ScreenOutput,
+		screenChunk:    cfg.ScreenChunk,
 	}
 	if r, ok := e.prov.(llm.Resolver); ok {
 		// Several providers: "provider:model" picks one; the router says
@@ -90,7 +95,15 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 	if f.onError != model.OnErrorAllow {
 		f.onError = model.OnErrorBlock
 	}
-	if f.superego {
+	// Speculation only saves time when there is a verdict to wait for.
+	f.speculative = f.superego && cfg.AssistantStart == model.AssistantSpeculative
+	if f.screenOutput != model.ScreenOutputFinal && f.screenOutput != model.ScreenOutputStreaming {
+		f.screenOutput = model.ScreenOutputOff
+	}
+	if f.screenChunk <= 0 {
+		f.screenChunk = model.DefaultScreenChunk
+	}
+	if f.superego || f.screenOutput != model.ScreenOutputOff {
 		if f.constitution, err = e.st.GetConstitution(ctx, constitutionID); err != nil {
 			return flowSettings{}, err
 		}

@@ -139,8 +139,9 @@ func (r *run) execute(ctx context.Context) {
 }
 
 // steps waits for the instance's previous run, reads the conversation,
-// runs the superego and then the assistant, and returns the final status
-// and error text.
+// runs the superego and then the assistant — at once, when the flow
+// starts the assistant speculatively, its output held until the verdict —
+// and returns the final status and error text.
 func (r *run) steps(ctx context.Context) (string, string) {
 	unlock, err := r.e.lockInstance(ctx, r.inst.ID)
 	if err != nil {
@@ -154,31 +155,66 @@ func (r *run) steps(ctx context.Context) (string, string) {
 		}
 		return model.RunFailed, "load conversation: " + err.Error()
 	}
-	var caution string
-	if r.flow.superego {
-		t0 := r.e.now()
-		out, err := r.screen(ctx, turns)
-		r.timings.SuperegoMs = r.e.now().Sub(t0).Milliseconds()
-		if err != nil {
+	var spec *answerCall
+	if r.flow.speculative {
+		if spec, err = r.startAnswer(ctx, turns, "", true); err != nil {
 			return endStatus(ctx, err)
 		}
-		r.decision = out.decision
-		switch out.decision {
-		case model.DecisionBlock:
-			return model.RunBlocked, ""
-		case model.DecisionCaution:
-			caution = out.reason
-		case model.DecisionError:
-			if r.flow.onError != model.OnErrorAllow {
-				return model.RunBlocked, "superego error: " + out.reason
-			}
-			r.e.log.Warn("superego error ignored by policy", "run_id", r.rec.ID, "reason", out.reason)
-		}
 	}
-	if err := r.answer(ctx, turns, caution); err != nil {
+	caution, status, errText := r.verdict(ctx, turns)
+	if spec != nil && (status != "" || r.decision == model.DecisionCaution) {
+		// Not ALLOW: what the speculative call produced is never shown;
+		// a caution starts the assistant again with it.
+		r.usage = r.usage.Add(spec.discard())
+		spec = nil
+	}
+	if status != "" {
+		return status, errText
+	}
+	if spec != nil {
+		err = spec.release(ctx)
+	} else {
+		spec, err = r.startAnswer(ctx, turns, caution, false)
+	}
+	if err == nil {
+		err = r.answer(ctx, spec)
+	}
+	switch {
+	case errors.Is(err, errWithdrawn):
+		return model.RunBlocked, errWithdrawn.Error()
+	case err != nil:
 		return endStatus(ctx, err)
 	}
 	return model.RunCompleted, ""
+}
+
+// verdict runs the superego step when the flow has one and says what
+// follows: a caution for the assistant, or the status (and error text)
+// that ends the run here; all empty means ALLOW.
+func (r *run) verdict(ctx context.Context, turns []turn) (caution, status, errText string) {
+	if !r.flow.superego {
+		return "", "", ""
+	}
+	t0 := r.e.now()
+	out, err := r.screen(ctx, turns)
+	r.timings.SuperegoMs = r.e.now().Sub(t0).Milliseconds()
+	if err != nil {
+		status, errText = endStatus(ctx, err)
+		return "", status, errText
+	}
+	r.decision = out.decision
+	switch out.decision {
+	case model.DecisionBlock:
+		return "", model.RunBlocked, ""
+	case model.DecisionCaution:
+		return out.reason, "", ""
+	case model.DecisionError:
+		if r.flow.onError != model.OnErrorAllow {
+			return "", model.RunBlocked, "superego error: " + out.reason
+		}
+		r.e.log.Warn("superego error ignored by policy", "run_id", r.rec.ID, "reason", out.reason)
+	}
+	return "", "", ""
 }
 
 // superegoOutcome is the verdict of the superego step.
@@ -268,67 +304,6 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 	e.m.decision(out.decision, c.ID)
 	r.emit(events.Event{Type: events.TypeSuperegoDecision, Decision: out.decision, Reason: out.reason, Section: out.section, Message: &msg})
 	return out, nil
-}
-
-// answer streams the assistant's answer and stores it. Whatever ends it,
-// the text received so far is kept with the reason.
-func (r *run) answer(ctx context.Context, turns []turn, caution string) error {
-	e := r.e
-	req := r.assistantRequest(turns, caution)
-	msg, err := e.st.AppendMessage(ctx, model.Message{
-		FlowInstanceID: r.inst.ID,
-		RunID:          r.rec.ID,
-		Role:           model.RoleAssistant,
-		SyspromptID:    r.flow.sysprompt.ID,
-		Model:          modelLabel(req.Model, e.prov.Name()),
-		Status:         model.MessageStreaming,
-	})
-	if err != nil {
-		return err
-	}
-	r.streaming = msg.ID
-	var text, thinking strings.Builder
-	pw := r.newPartialWriter(&msg)
-	callStart := e.now()
-	res, callErr := e.stream(ctx, req, func(ev llm.Event) {
-		switch {
-		case ev.Delta == "":
-			return
-		case ev.Kind == llm.KindReasoning:
-			thinking.WriteString(ev.Delta)
-		case ev.Kind == llm.KindText:
-			if text.Len() == 0 {
-				r.timings.FirstTokenMs = e.now().Sub(r.start).Milliseconds()
-			}
-			text.WriteString(ev.Delta)
-			r.emit(events.Event{Type: events.TypeAssistantToken, Delta: ev.Delta})
-		default:
-			return
-		}
-		pw.update(text.String(), thinking.String())
-	})
-	r.usage = r.usage.Add(res.usage)
-	msg.Content, msg.Thinking = text.String(), thinking.String()
-	msg.Usage = res.usage
-	msg.Timings = model.Timings{TotalMs: e.now().Sub(callStart).Milliseconds()}
-	if res.gotToken {
-		msg.Timings.FirstTokenMs = res.firstToken.Milliseconds()
-	}
-	var stepErr error
-	switch {
-	case ctx.Err() != nil:
-		status, why := endStatus(ctx, callErr)
-		msg.Status, msg.Error = messageStatus(status), why
-		stepErr = context.Cause(ctx)
-	case callErr != nil:
-		msg.Status, msg.Error = model.MessageFailed, callErr.Error()
-		stepErr = callErr
-	default:
-		msg.Status, msg.Error = endedStatus(res.stop)
-	}
-	msg = r.saveMessage(msg)
-	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &msg})
-	return stepErr
 }
 
 // finish stores the run's end, emits run_finished and closes its log.

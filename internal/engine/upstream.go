@@ -40,11 +40,17 @@ func (e *Engine) streamAs(ctx context.Context, req llm.Request, on func(llm.Even
 		return call{}, err
 	}
 	e.m.queued.Dec()
+	defer e.sem.release(background)
+	return e.callUpstream(ctx, req, on)
+}
+
+// callUpstream makes one upstream call without taking a slot: stream
+// takes one around it, and the output screen, which runs inside the
+// assistant call's slot, calls it directly (waiting for a second slot
+// there could wait forever with a limit of one).
+func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error) {
 	e.m.inFlight.Inc()
-	defer func() {
-		e.m.inFlight.Dec()
-		e.sem.release(background)
-	}()
+	defer e.m.inFlight.Dec()
 	var c call
 	t0 := e.now()
 	err := e.prov.Stream(ctx, req, func(ev llm.Event) error {

@@ -19,8 +19,12 @@ const (
 	TypeSuperegoDecision = "superego_decision"
 	TypeAssistantToken   = "assistant_token"
 	TypeAssistantMessage = "assistant_message"
-	TypeRunFinished      = "run_finished"
-	TypeResourceChanged  = "resource_changed"
+	// The output screen (FlowSpec.ScreenOutput): the superego's reasoning
+	// about the answer, streamed, and its verdict on the answer.
+	TypeOutputThinking  = "output_thinking"
+	TypeOutputDecision  = "output_decision"
+	TypeRunFinished     = "run_finished"
+	TypeResourceChanged = "resource_changed"
 )
 
 // Resource change actions.
@@ -58,11 +62,13 @@ type Event struct {
 	// superego_thinking, superego_token, assistant_token
 	Delta string `json:"delta,omitempty"`
 
-	// superego_decision (with Message), assistant_message (Message)
-	Decision model.Decision `json:"decision,omitempty"`
-	Reason   string         `json:"reason,omitempty"`
-	Section  string         `json:"section,omitempty"`
-	Message  *model.Message `json:"message,omitempty"`
+	// superego_decision (with Message), assistant_message (Message),
+	// output_decision (Withdrawn: the answer is withdrawn)
+	Decision  model.Decision `json:"decision,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	Section   string         `json:"section,omitempty"`
+	Message   *model.Message `json:"message,omitempty"`
+	Withdrawn bool           `json:"withdrawn,omitempty"`
 
 	// run_finished
 	Status  string         `json:"status,omitempty"`
@@ -84,7 +90,7 @@ type Event struct {
 // may merge with its neighbours of the same run and type.
 func (e Event) IsDelta() bool {
 	switch e.Type {
-	case TypeSuperegoThinking, TypeSuperegoToken, TypeAssistantToken:
+	case TypeSuperegoThinking, TypeSuperegoToken, TypeAssistantToken, TypeOutputThinking:
 		return true
 	}
 	return false

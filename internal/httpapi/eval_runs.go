@@ -64,6 +64,7 @@ func (a *API) registerEvalRuns() {
 	huma.Register(a.huma, a.op(opListEvalResults), a.listEvalResults)
 	huma.Register(a.huma, withBody(a.op(opExportEvalResults), "The rows", "application/x-ndjson", "text/csv"), a.exportEvalResults)
 	a.registerEvalRunEvents()
+	a.registerEvalMetrics()
 }
 
 // EvalRunner starts and cancels eval runs (runner.Runner).

@@ -66,6 +66,9 @@ type flowSpecInput struct {
 	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200" doc:"Overrides the server's superego model."`
 	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200" doc:"Overrides the server's assistant model."`
 	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`
+	AssistantStart  string `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict" doc:"When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW)."`
+	ScreenOutput    string `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off" doc:"Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn."`
+	ScreenChunk     int    `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40" doc:"Tokens per screened chunk when screen_output is streaming."`
 }
 
 // Resolve implements huma.ResolverWithPath: NUL characters are refused.
@@ -86,16 +89,35 @@ func (in flowSpecInput) spec(loc string) (model.FlowSpec, error) {
 	if onErr == "" {
 		onErr = model.OnErrorBlock
 	}
-	return model.FlowSpec{
+	spec := model.FlowSpec{
 		Name: in.Name, Description: in.Description,
 		ConstitutionID: in.ConstitutionID, SyspromptID: in.SyspromptID,
 		SuperegoEnabled: enabled, SuperegoModel: in.SuperegoModel, AssistantModel: in.AssistantModel,
 		OnSuperegoError: onErr,
-	}, nil
+		AssistantStart:  in.AssistantStart, ScreenOutput: in.ScreenOutput, ScreenChunk: in.ScreenChunk,
+	}
+	return withScreeningDefaults(spec), nil
+}
+
+// withScreeningDefaults fills the assistant-start and output-screening
+// fields a client left out, and those of configs stored before they
+// existed, with their defaults.
+func withScreeningDefaults(s model.FlowSpec) model.FlowSpec {
+	if s.AssistantStart == "" {
+		s.AssistantStart = model.AssistantAfterVerdict
+	}
+	if s.ScreenOutput == "" {
+		s.ScreenOutput = model.ScreenOutputOff
+	}
+	if s.ScreenChunk <= 0 {
+		s.ScreenChunk = model.DefaultScreenChunk
+	}
+	return s
 }
 
 func flowConfigOut(c model.FlowConfig) model.FlowConfig {
 	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	c.FlowSpec = withScreeningDefaults(c.FlowSpec)
 	return c
 }
 

@@ -142,3 +142,54 @@ func TestFlowConfigs(t *testing.T) {
 		return strings.NewReplacer("{id}", id, "{inst}", instID).Replace(p)
 	})
 }
+
+// TestFlowConfigScreening: the assistant-start and output-screening fields
+// default, round-trip, and are refused (422 naming the field) when wrong.
+func TestFlowConfigScreening(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	base := func(extra map[string]any) map[string]any {
+		m := map[string]any{"name": "Screened", "constitution_id": "default", "sysprompt_id": "assistant_default"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	var id string
+	s.run(t, []scenario{
+		{name: "defaults", method: "POST", path: "/api/flow-configs", body: base(nil), status: 201,
+			check: func(t *testing.T, r resp) {
+				var c model.FlowConfig
+				r.decode(t, &c)
+				if c.AssistantStart != model.AssistantAfterVerdict || c.ScreenOutput != model.ScreenOutputOff || c.ScreenChunk != model.DefaultScreenChunk {
+					t.Errorf("defaults not applied: %+v", c.FlowSpec)
+				}
+			}},
+		{name: "explicit values", method: "POST", path: "/api/flow-configs",
+			body: base(map[string]any{"assistant_start": "speculative", "screen_output": "streaming", "screen_chunk": 7}), status: 201,
+			check: func(t *testing.T, r resp) {
+				var c model.FlowConfig
+				r.decode(t, &c)
+				id = c.ID
+				if c.AssistantStart != model.AssistantSpeculative || c.ScreenOutput != model.ScreenOutputStreaming || c.ScreenChunk != 7 {
+					t.Errorf("explicit values lost: %+v", c.FlowSpec)
+				}
+			}},
+		{name: "read back", method: "GET", path: "/api/flow-configs/{id}", status: 200,
+			check: func(t *testing.T, r resp) {
+				var c model.FlowConfig
+				r.decode(t, &c)
+				if c.AssistantStart != model.AssistantSpeculative || c.ScreenOutput != model.ScreenOutputStreaming || c.ScreenChunk != 7 {
+					t.Errorf("stored values lost: %+v", c.FlowSpec)
+				}
+			}},
+		{name: "bad assistant_start", method: "POST", path: "/api/flow-configs",
+			body: base(map[string]any{"assistant_start": "eager"}), status: 422, field: "body.assistant_start"},
+		{name: "bad screen_output", method: "POST", path: "/api/flow-configs",
+			body: base(map[string]any{"screen_output": "sometimes"}), status: 422, field: "body.screen_output"},
+		{name: "chunk of 0", method: "POST", path: "/api/flow-configs",
+			body: base(map[string]any{"screen_chunk": 0}), status: 422, field: "body.screen_chunk"},
+		{name: "chunk too large", method: "POST", path: "/api/flow-configs",
+			body: base(map[string]any{"screen_chunk": 4001}), status: 422, field: "body.screen_chunk"},
+	}, func(v string) string { return strings.ReplaceAll(v, "{id}", id) })
+}

@@ -73,6 +73,9 @@ type templateConfigInput struct {
 	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200"`
 	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200"`
 	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block"`
+	AssistantStart  string `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict"`
+	ScreenOutput    string `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off"`
+	ScreenChunk     int    `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40"`
 }
 
 // Resolve implements huma.ResolverWithPath: NUL characters are refused.
@@ -108,17 +111,19 @@ func (in flowTemplateInput) template() (model.FlowTemplate, error) {
 	}
 	return model.FlowTemplate{
 		Name: in.Name, Description: in.Description, IsDefault: in.IsDefault,
-		Config: model.FlowSpec{
+		Config: withScreeningDefaults(model.FlowSpec{
 			Name: c.Name, Description: c.Description,
 			ConstitutionID: c.ConstitutionID, SyspromptID: c.SyspromptID,
 			SuperegoEnabled: enabled, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel,
 			OnSuperegoError: onErr,
-		},
+			AssistantStart:  c.AssistantStart, ScreenOutput: c.ScreenOutput, ScreenChunk: c.ScreenChunk,
+		}),
 	}, nil
 }
 
 func flowTemplateOut(t model.FlowTemplate) model.FlowTemplate {
 	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+	t.Config = withScreeningDefaults(t.Config)
 	return t
 }
 

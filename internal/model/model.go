@@ -60,7 +60,33 @@ type FlowSpec struct {
 	SuperegoModel   string `json:"superego_model"`
 	AssistantModel  string `json:"assistant_model"`
 	OnSuperegoError string `json:"on_superego_error"`
+	// AssistantStart, ScreenOutput and ScreenChunk: see the constants of
+	// the same names (docs/design.md, "A run").
+	AssistantStart string `json:"assistant_start"`
+	ScreenOutput   string `json:"screen_output"`
+	ScreenChunk    int    `json:"screen_chunk"`
 }
+
+// When the assistant call of a run starts (FlowSpec.AssistantStart).
+const (
+	// AssistantAfterVerdict starts it once the superego has allowed the
+	// message (the default).
+	AssistantAfterVerdict = "after_verdict"
+	// AssistantSpeculative starts it with the superego; its output is held
+	// on the server until the verdict and thrown away unless it is ALLOW.
+	AssistantSpeculative = "speculative"
+)
+
+// Whether and how the superego screens the assistant's answer
+// (FlowSpec.ScreenOutput).
+const (
+	ScreenOutputOff       = "off"
+	ScreenOutputFinal     = "final"     // once the answer is complete
+	ScreenOutputStreaming = "streaming" // every ScreenChunk tokens, before they are sent
+	// DefaultScreenChunk is the chunk of streaming output screening when
+	// FlowSpec.ScreenChunk is zero.
+	DefaultScreenChunk = 40
+)
 
 // FlowConfig combines a constitution, a system prompt and model choices.
 type FlowConfig struct {
@@ -129,6 +155,9 @@ const (
 	MessageCancelled   = "cancelled"
 	MessageFailed      = "failed"
 	MessageInterrupted = "interrupted"
+	// MessageWithdrawn: an answer the output screen blocked; it keeps its
+	// text and the verdict (Decision, Reason) but is shown as withdrawn.
+	MessageWithdrawn = "withdrawn"
 	// MessageTruncated is a message the provider cut short (its output
 	// token limit, context window, content filter or a refusal); Error
 	// names the provider's stop reason.
@@ -139,11 +168,16 @@ const (
 type Usage struct {
 	InputTokens  int `json:"input_tokens"`
 	OutputTokens int `json:"output_tokens"`
+	// WastedTokens are output tokens of a speculative assistant call that
+	// was thrown away (the verdict was not ALLOW); they are part of
+	// OutputTokens too.
+	WastedTokens int `json:"wasted_tokens,omitempty"`
 }
 
 // Add returns the sum of two usages.
 func (u Usage) Add(o Usage) Usage {
-	return Usage{InputTokens: u.InputTokens + o.InputTokens, OutputTokens: u.OutputTokens + o.OutputTokens}
+	return Usage{InputTokens: u.InputTokens + o.InputTokens, OutputTokens: u.OutputTokens + o.OutputTokens,
+		WastedTokens: u.WastedTokens + o.WastedTokens}
 }
 
 // Cost is what a model call cost in US dollars at its configured price.

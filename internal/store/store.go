@@ -137,6 +137,9 @@ type Store interface {
 // conversation grown and its runs recorded.
 type Runner interface {
 	GetConstitution(ctx context.Context, id string) (model.Constitution, error)
+	// GetConstitutionVersion: explaining a past decision ablates the text
+	// it was made under.
+	GetConstitutionVersion(ctx context.Context, id string, version int) (model.ConstitutionVersion, error)
 	GetSysprompt(ctx context.Context, id string) (model.Sysprompt, error)
 	GetFlowConfig(ctx context.Context, id string) (model.FlowConfig, error)
 	GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error)

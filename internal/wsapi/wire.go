@@ -36,6 +36,15 @@ type decisionFrame struct {
 	Message  *model.Message `json:"message"`
 }
 
+// outputDecisionFrame is the output screen's verdict on the answer.
+type outputDecisionFrame struct {
+	runHead
+	Decision  model.Decision `json:"decision"`
+	Reason    string         `json:"reason"`
+	Section   string         `json:"section"`
+	Withdrawn bool           `json:"withdrawn"`
+}
+
 type finishedFrame struct {
 	runHead
 	Status  string        `json:"status"`
@@ -67,6 +76,8 @@ func wireEvent(ev events.Event) any {
 	switch ev.Type {
 	case events.TypeSuperegoDecision:
 		return decisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Message: ev.Message}
+	case events.TypeOutputDecision:
+		return outputDecisionFrame{runHead: head, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section, Withdrawn: ev.Withdrawn}
 	case events.TypeRunFinished:
 		f := finishedFrame{runHead: head, Status: ev.Status, Error: ev.Error}
 		if ev.Usage != nil {

@@ -1,6 +1,7 @@
 // The end-to-end scenarios: the seven of the web UI issue (1–7) and four more (8–11).
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
+import { evalScenarios } from './evals.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
 export const scenarios = [
@@ -488,4 +489,5 @@ export const scenarios = [
       await shot('continued-after-restart')
     },
   },
+  ...evalScenarios,
 ]

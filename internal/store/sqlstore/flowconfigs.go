@@ -10,12 +10,13 @@ import (
 var flowConfigs = table[model.FlowConfig]{
 	name: "flow_configs", resource: "flow config",
 	cols: `id, name, description, coalesce(constitution_id, ''), coalesce(sysprompt_id, ''),
-	superego_enabled, superego_model, assistant_model, on_superego_error, version, created_at, updated_at`,
+	superego_enabled, superego_model, assistant_model, on_superego_error,
+	assistant_start, screen_output, screen_chunk, version, created_at, updated_at`,
 	scan: func(sc Scanner) (model.FlowConfig, error) {
 		var c model.FlowConfig
 		err := sc.Scan(&c.ID, &c.Name, &c.Description, &c.ConstitutionID, &c.SyspromptID,
 			&c.SuperegoEnabled, &c.SuperegoModel, &c.AssistantModel, &c.OnSuperegoError,
-			&c.Version, at{&c.CreatedAt}, at{&c.UpdatedAt})
+			&c.AssistantStart, &c.ScreenOutput, &c.ScreenChunk, &c.Version, at{&c.CreatedAt}, at{&c.UpdatedAt})
 		return c, err
 	},
 }
@@ -63,10 +64,12 @@ func insertFlowConfig(ctx context.Context, tx db, c model.FlowConfig) (model.Flo
 	c.CreatedAt, c.UpdatedAt, c.Version = t, t, 1
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO flow_configs (id, name, description, constitution_id, sysprompt_id, superego_enabled,
-		 superego_model, assistant_model, on_superego_error, version, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 superego_model, assistant_model, on_superego_error, assistant_start, screen_output, screen_chunk,
+		 version, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.Description, nullStr(c.ConstitutionID), nullStr(c.SyspromptID), c.SuperegoEnabled,
-		c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.Version, tx.time(t), tx.time(t))
+		c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.AssistantStart, c.ScreenOutput, c.ScreenChunk,
+		c.Version, tx.time(t), tx.time(t))
 	return c, tx.s.created(err, "flow config", c.ID)
 }
 
@@ -78,9 +81,10 @@ func (s *Store) UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVers
 		var err error
 		out, err = flowConfigs.update(ctx, tx, c.ID, ifVersion, check,
 			`name = ?, description = ?, constitution_id = ?, sysprompt_id = ?, superego_enabled = ?,
-			 superego_model = ?, assistant_model = ?, on_superego_error = ?`,
+			 superego_model = ?, assistant_model = ?, on_superego_error = ?,
+			 assistant_start = ?, screen_output = ?, screen_chunk = ?`,
 			c.Name, c.Description, nullStr(c.ConstitutionID), nullStr(c.SyspromptID), c.SuperegoEnabled,
-			c.SuperegoModel, c.AssistantModel, c.OnSuperegoError)
+			c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.AssistantStart, c.ScreenOutput, c.ScreenChunk)
 		return err
 	})
 	if err != nil {

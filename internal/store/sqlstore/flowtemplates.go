@@ -13,13 +13,14 @@ var flowTemplates = table[model.FlowTemplate]{
 	name: "flow_templates", resource: "flow template",
 	cols: `id, name, description, is_default, config_name, config_description,
 	coalesce(config_constitution_id, ''), coalesce(config_sysprompt_id, ''), config_superego_enabled,
-	config_superego_model, config_assistant_model, config_on_superego_error, version, created_at, updated_at`,
+	config_superego_model, config_assistant_model, config_on_superego_error,
+	config_assistant_start, config_screen_output, config_screen_chunk, version, created_at, updated_at`,
 	scan: func(sc Scanner) (model.FlowTemplate, error) {
 		var t model.FlowTemplate
 		err := sc.Scan(&t.ID, &t.Name, &t.Description, &t.IsDefault, &t.Config.Name, &t.Config.Description,
 			&t.Config.ConstitutionID, &t.Config.SyspromptID, &t.Config.SuperegoEnabled,
 			&t.Config.SuperegoModel, &t.Config.AssistantModel, &t.Config.OnSuperegoError,
-			&t.Version, at{&t.CreatedAt}, at{&t.UpdatedAt})
+			&t.Config.AssistantStart, &t.Config.ScreenOutput, &t.Config.ScreenChunk, &t.Version, at{&t.CreatedAt}, at{&t.UpdatedAt})
 		return t, err
 	},
 }
@@ -28,14 +29,16 @@ var flowTemplates = table[model.FlowTemplate]{
 // templateArgs; templateSet assigns them.
 const templateFields = `name, description, is_default, config_name, config_description,
 	config_constitution_id, config_sysprompt_id, config_superego_enabled, config_superego_model,
-	config_assistant_model, config_on_superego_error`
+	config_assistant_model, config_on_superego_error, config_assistant_start, config_screen_output,
+	config_screen_chunk`
 
 var templateSet = strings.ReplaceAll(templateFields, ",", " = ?,") + " = ?"
 
 func templateArgs(t model.FlowTemplate) []any {
 	return []any{t.Name, t.Description, t.IsDefault, t.Config.Name, t.Config.Description,
 		nullStr(t.Config.ConstitutionID), nullStr(t.Config.SyspromptID), t.Config.SuperegoEnabled,
-		t.Config.SuperegoModel, t.Config.AssistantModel, t.Config.OnSuperegoError}
+		t.Config.SuperegoModel, t.Config.AssistantModel, t.Config.OnSuperegoError,
+		t.Config.AssistantStart, t.Config.ScreenOutput, t.Config.ScreenChunk}
 }
 
 // ListFlowTemplates lists flow templates by id.
@@ -92,7 +95,7 @@ func (s *Store) CreateFlowTemplate(ctx context.Context, t model.FlowTemplate) (m
 		args := append([]any{t.ID}, templateArgs(t)...)
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO flow_templates (id, `+templateFields+`, version, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append(args, t.Version, tx.time(ts), tx.time(ts))...)
 		return s.created(err, "flow template", t.ID)
 	})

@@ -12,14 +12,16 @@ import (
 
 // RunCols are the columns ScanRun reads, in order.
 const RunCols = `id, flow_instance_id, flow_config_id, user_message_id, comparison_id, status, decision, error,
-	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at`
+	input_tokens, output_tokens, superego_ms, first_token_ms, total_ms, last_seq, created_at, finished_at,
+	wasted_tokens`
 
 // ScanRun reads a row of RunCols.
 func ScanRun(sc Scanner) (model.Run, error) {
 	var r model.Run
 	err := sc.Scan(&r.ID, &r.FlowInstanceID, &r.FlowConfigID, &r.UserMessageID, &r.ComparisonID, &r.Status,
 		&r.Decision, &r.Error, &r.Usage.InputTokens, &r.Usage.OutputTokens, &r.Timings.SuperegoMs,
-		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt})
+		&r.Timings.FirstTokenMs, &r.Timings.TotalMs, &r.LastSeq, at{&r.CreatedAt}, atOrNil{&r.FinishedAt},
+		&r.Usage.WastedTokens)
 	return r, err
 }
 
@@ -42,10 +44,10 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 			return err
 		}
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
 			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
-			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt))
+			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt), r.Usage.WastedTokens)
 		return s.created(err, "run", r.ID)
 	})
 	if err != nil {
@@ -86,18 +88,18 @@ func (s *Store) EndRun(ctx context.Context, r model.Run) (model.Run, error) {
 // as stored).
 func (s *Store) updateRun(ctx context.Context, r model.Run, onlyRunning bool) (out model.Run, ended bool, err error) {
 	cond := ``
-	args := []any{r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens,
+	args := []any{r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
 		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq, nil, r.ID}
 	if onlyRunning {
 		cond = ` AND status = ?`
 		args = append(args, model.RunRunning)
 	}
 	err = s.write(ctx, func(w db) error {
-		args[9] = w.nullTime(roundTime(r.FinishedAt))
+		args[10] = w.nullTime(roundTime(r.FinishedAt))
 		var err error
 		out, err = ScanRun(w.QueryRowContext(ctx,
 			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
-			 superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+			 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
 			 WHERE id = ?`+cond+` RETURNING `+RunCols, args...))
 		if onlyRunning && errors.Is(err, sql.ErrNoRows) {
 			out, err = ScanRun(w.QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, r.ID))

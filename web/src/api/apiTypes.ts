@@ -160,6 +160,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/eval-runs/{id}/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two targets of an eval, or of two evals of one suite
+         * @description A is target `target_a` of this eval; B is target `target_b` of this eval, or of the eval `other` (which must have run on the same suite). The answer: the flip matrix of majority verdicts, every case whose majority verdict changed with both reasons, and the exact McNemar test on the right/wrong change.
+         */
+        get: operations["compare-eval-targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/eval-runs/{id}/events": {
         parameters: {
             query?: never;
@@ -192,6 +212,26 @@ export interface paths {
          * @description Every row as JSONL (the objects the results list returns) or CSV.
          */
         get: operations["export-eval-results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an eval run's metrics
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         */
+        get: operations["get-eval-metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -608,6 +648,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{id}/why": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Why this verdict? (ablation)
+         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         */
+        post: operations["explain-decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -744,6 +804,74 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Ablation: {
+            /** Format: int64 */
+            calls: number;
+            cited_id: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            faithful: boolean | null;
+            full: components["schemas"]["AblationVariant"];
+            sections: components["schemas"]["SectionEffect"][] | null;
+            variants: components["schemas"]["AblationVariant"][] | null;
+        };
+        AblationPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id: string;
+            /** Format: int64 */
+            constitution_version: number;
+            message_id: string;
+            model: string;
+            sections: components["schemas"]["Section"][] | null;
+        };
+        AblationVariant: {
+            cited: string;
+            decision: string;
+            error?: string;
+            /** @enum {string} */
+            kind: "full" | "without" | "only";
+            reason: string;
+            section_id?: string;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            visible: string;
+        };
+        CategoryMetrics: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            category: string;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            /** Format: double */
+            kappa: number | null;
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+        };
+        Comparison: {
+            /** Format: int64 */
+            cases: number;
+            flip_matrix: components["schemas"]["Matrix"];
+            flips: components["schemas"]["Flip"][] | null;
+            mcnemar: components["schemas"]["McNemar"];
+            /** Format: int64 */
+            only_a: number;
+            /** Format: int64 */
+            only_b: number;
+        };
         Constitution: {
             content: string;
             /** Format: date-time */
@@ -881,6 +1009,9 @@ export interface components {
             from: string;
             /** @description Why the label was changed. */
             reason: string;
+        };
+        EvalMetrics: {
+            targets: components["schemas"]["TargetMetrics"][] | null;
         };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
@@ -1103,9 +1234,33 @@ export interface components {
             user_message?: components["schemas"]["Message"];
             /** Format: int64 */
             version?: number;
+            withdrawn?: boolean;
+        };
+        FlakyCase: {
+            case_id: string;
+            category: string;
+            decisions: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            disagreement: number;
+            expected: string;
+        };
+        Flip: {
+            a: string;
+            b: string;
+            case_id: string;
+            category: string;
+            expected_a: string;
+            expected_b: string;
+            reason_a: string;
+            reason_b: string;
+            right_a: boolean;
+            right_b: boolean;
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
             created_at: string;
@@ -1113,6 +1268,9 @@ export interface components {
             id: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -1150,10 +1308,14 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_start: string;
             constitution_id: string;
             description: string;
             name: string;
             on_superego_error: string;
+            /** Format: int64 */
+            screen_chunk: number;
+            screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
             sysprompt_id: string;
@@ -1161,6 +1323,12 @@ export interface components {
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /**
+             * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Constitution the superego screens against; must exist. */
             constitution_id: string;
             description?: string;
@@ -1172,6 +1340,18 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @description Tokens per screened chunk when screen_output is streaming.
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @description Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn.
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Whether the superego screens messages; absent or null means true.
              * @default true
@@ -1235,6 +1415,16 @@ export interface components {
             flow_config: components["schemas"]["FlowConfig"];
             flow_instance: components["schemas"]["FlowInstance"];
         };
+        Latency: {
+            /** Format: double */
+            mean_ms: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: int64 */
+            p50_ms: number;
+            /** Format: int64 */
+            p95_ms: number;
+        };
         ListConstitution: {
             items: components["schemas"]["Constitution"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
@@ -1294,6 +1484,19 @@ export interface components {
             items: components["schemas"]["Sysprompt"][];
             /** @description Pass as ?cursor= to get the next page; empty on the last page. */
             next_cursor: string;
+        };
+        Matrix: {
+            cols: string[] | null;
+            counts: (number[] | null)[] | null;
+            rows: string[] | null;
+        };
+        McNemar: {
+            /** Format: double */
+            p: number;
+            /** Format: int64 */
+            right_to_wrong: number;
+            /** Format: int64 */
+            wrong_to_right: number;
         };
         Message: {
             constitution_id?: string;
@@ -1363,6 +1566,18 @@ export interface components {
             listed_at?: string;
             name: string;
         };
+        Rate: {
+            /** Format: double */
+            high: number;
+            /** Format: int64 */
+            k: number;
+            /** Format: double */
+            low: number;
+            /** Format: int64 */
+            n: number;
+            /** Format: double */
+            value: number;
+        };
         Run: {
             comparison_id?: string;
             /** Format: date-time */
@@ -1393,6 +1608,53 @@ export interface components {
         SearchResults: {
             items: components["schemas"]["SearchHit"][] | null;
         };
+        Section: {
+            /** Format: int64 */
+            end: number;
+            heading: string;
+            id: string;
+            /** Format: int64 */
+            level: number;
+            /** Format: int64 */
+            start: number;
+        };
+        SectionEffect: {
+            effect: string;
+            heading: string;
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
+        Summary: {
+            accuracy: components["schemas"]["Rate"];
+            block_rate: components["schemas"]["Rate"];
+            /** Format: int64 */
+            cases: number;
+            categories: components["schemas"]["CategoryMetrics"][] | null;
+            consistency: components["schemas"]["Rate"];
+            /** Format: double */
+            cost_usd: number | null;
+            error_rate: components["schemas"]["Rate"];
+            /** Format: double */
+            f1: number | null;
+            flaky: components["schemas"]["FlakyCase"][] | null;
+            /** Format: double */
+            kappa: number | null;
+            latency: components["schemas"]["Latency"];
+            matrix: components["schemas"]["Matrix"];
+            miss_rate: components["schemas"]["Rate"];
+            over_refusal: components["schemas"]["Rate"];
+            over_refusal_block: components["schemas"]["Rate"];
+            over_refusal_caution: components["schemas"]["Rate"];
+            precision: components["schemas"]["Rate"];
+            recall: components["schemas"]["Rate"];
+            /** Format: int64 */
+            rows: number;
+            tokens: components["schemas"]["Tokens"];
+            unpriced_models?: string[] | null;
+        };
         Sysprompt: {
             content: string;
             /** Format: date-time */
@@ -1419,8 +1681,21 @@ export interface components {
             /** @description Display name. */
             name: string;
         };
+        TargetMetrics: {
+            summary: components["schemas"]["Summary"];
+            /**
+             * Format: int64
+             * @description Index into the eval's targets.
+             */
+            target: number;
+        };
         TemplateConfigInput: {
             assistant_model?: string;
+            /**
+             * @default after_verdict
+             * @enum {string}
+             */
+            assistant_start?: "after_verdict" | "speculative";
             /** @description Must exist. */
             constitution_id: string;
             description?: string;
@@ -1431,6 +1706,16 @@ export interface components {
              * @enum {string}
              */
             on_superego_error?: "block" | "allow";
+            /**
+             * Format: int64
+             * @default 40
+             */
+            screen_chunk?: number;
+            /**
+             * @default off
+             * @enum {string}
+             */
+            screen_output?: "off" | "final" | "streaming";
             /**
              * @description Default true.
              * @default true
@@ -1448,11 +1733,29 @@ export interface components {
             /** Format: int64 */
             total_ms?: number;
         };
+        Tokens: {
+            /** Format: int64 */
+            input: number;
+            /** Format: int64 */
+            output: number;
+        };
         Usage: {
             /** Format: int64 */
             input_tokens: number;
             /** Format: int64 */
             output_tokens: number;
+            /** Format: int64 */
+            wasted_tokens?: number;
+        };
+        WhyInputBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        WhyOutputBody: {
+            plan: components["schemas"]["AblationPlan"];
+            result?: components["schemas"]["Ablation"];
         };
     };
     responses: never;
@@ -2394,6 +2697,81 @@ export interface operations {
             };
         };
     };
+    "compare-eval-targets": {
+        parameters: {
+            query?: {
+                /** @description Index of target A in this eval. */
+                target_a?: number;
+                /** @description Index of target B (in this eval, or in other). */
+                target_b?: number;
+                /** @description Another eval run of the same suite that B comes from; empty for this one. */
+                other?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "stream-eval-run": {
         parameters: {
             query?: {
@@ -2493,6 +2871,74 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-eval-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalMetrics"];
                 };
             };
             /** @description Unauthorized */
@@ -5325,6 +5771,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    "explain-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The superego message (a stored decision) to explain. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhyInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhyOutputBody"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description No such object. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is larger than the server's limit (1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal error; the detail gives a request id to quote. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
         };

@@ -182,6 +182,33 @@ export function createRestClient(opts: RestOptions = {}) {
     models: async () => (await unwrap(client.GET('/api/models'))).data,
     search: async (q: string) => (await unwrap(client.GET('/api/search', { params: { query: { q, limit: 20 } } }))).data.items ?? [],
     importConversation: async (body: ConversationImport) => (await unwrap(client.POST('/api/flow-instances/import', { body }))).data,
+    /**
+     * A request the generated paths do not describe one by one (file
+     * uploads, downloads, streams): the same base URL, token and errors.
+     */
+    raw: async (path: string, init: RequestInit = {}): Promise<Response> => {
+      const headers = new Headers(init.headers)
+      const t = token?.()
+      if (t) headers.set('Authorization', `Bearer ${t}`)
+      const base = opts.baseUrl ?? (typeof window === 'undefined' ? 'http://localhost' : window.location.origin)
+      let res: Response
+      try {
+        res = await (opts.fetch ?? fetch)(base + path, { ...init, headers })
+      } catch (e) {
+        if (init.signal?.aborted) throw e
+        throw new ApiError(0, { title: 'The server cannot be reached', detail: 'The server cannot be reached: check that superego is running, then retry.' })
+      }
+      if (!res.ok && res.status !== 304) {
+        let problem: Partial<Problem> = { title: res.statusText }
+        try {
+          problem = await res.json()
+        } catch {
+          // not problem+json: keep the status text
+        }
+        throw new ApiError(res.status, problem)
+      }
+      return res
+    },
   }
 }
 

@@ -44,6 +44,9 @@ export interface FlowDraft {
   superego_model: string
   assistant_model: string
   on_superego_error: 'block' | 'allow'
+  assistant_start: 'after_verdict' | 'speculative'
+  screen_output: 'off' | 'final' | 'streaming'
+  screen_chunk: number
 }
 
 /** A flow template as its edit form holds it. */
@@ -65,5 +68,8 @@ export function flowDraftOf(c: Partial<FlowSpec> & Pick<FlowSpec, 'constitution_
     superego_model: c.superego_model ?? '',
     assistant_model: c.assistant_model ?? '',
     on_superego_error: c.on_superego_error === 'allow' ? 'allow' : 'block',
+    assistant_start: c.assistant_start === 'speculative' ? 'speculative' : 'after_verdict',
+    screen_output: c.screen_output === 'final' || c.screen_output === 'streaming' ? c.screen_output : 'off',
+    screen_chunk: c.screen_chunk && c.screen_chunk > 0 ? c.screen_chunk : 40,
   }
 }

@@ -152,6 +152,21 @@ export interface AssistantMessageEvent extends RunBase {
   message: Message
 }
 
+/** The output screen's reasoning about the answer (screen_output: final). */
+export interface OutputThinkingEvent extends RunBase {
+  type: 'output_thinking'
+  delta: string
+}
+
+/** The output screen's verdict; withdrawn when the answer is withdrawn. */
+export interface OutputDecisionEvent extends RunBase {
+  type: 'output_decision'
+  decision: Decision
+  reason: string
+  section?: string
+  withdrawn: boolean
+}
+
 export interface RunFinishedEvent extends RunBase {
   type: 'run_finished'
   status: RunStatus
@@ -191,6 +206,8 @@ export type RunEvent =
   | SuperegoDecisionEvent
   | AssistantTokenEvent
   | AssistantMessageEvent
+  | OutputThinkingEvent
+  | OutputDecisionEvent
   | RunFinishedEvent
 
 export type ServerEvent = AcceptedEvent | RunEvent | ResourceChangedEvent | ErrorEvent | PongEvent
@@ -201,6 +218,8 @@ const runEventTypes = new Set<string>([
   'superego_thinking',
   'superego_token',
   'superego_decision',
+  'output_thinking',
+  'output_decision',
   'assistant_token',
   'assistant_message',
   'run_finished',

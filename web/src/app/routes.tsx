@@ -20,6 +20,7 @@ export interface AppRoute {
 export const routes: AppRoute[] = [
   { path: '/chat/:instanceId?', nav: '/chat', label: 'Chat', key: 'c', page: lazy(() => import('../features/chat/ChatPage').then((m) => ({ default: m.ChatPage }))) },
   { path: '/compare/:comparisonId?', nav: '/compare', label: 'Compare', key: 'm', page: lazy(() => import('../features/compare/ComparePage').then((m) => ({ default: m.ComparePage }))) },
+  { path: '/evals/:kind?/:id?', nav: '/evals', label: 'Evals', key: 'e', page: lazy(() => import('../features/evals/EvalsPage').then((m) => ({ default: m.EvalsPage }))) },
   {
     path: '/constitutions/:id?',
     nav: '/constitutions',

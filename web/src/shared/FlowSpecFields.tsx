@@ -14,6 +14,9 @@ export const emptySpec: FlowDraft = {
   superego_model: '',
   assistant_model: '',
   on_superego_error: 'block',
+  assistant_start: 'after_verdict',
+  screen_output: 'off',
+  screen_chunk: 40,
 }
 
 export function modelNames(m?: ModelsInfo): string[] {
@@ -64,6 +67,30 @@ export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: F
             <option value="allow">Allow</option>
           </select>
         </Field>
+      </div>
+      <div className="form-row">
+        <Field label="Assistant starts" error={err('assistant_start')}>
+          <select value={spec.assistant_start} onChange={(e) => onChange({ ...spec, assistant_start: e.target.value === 'speculative' ? 'speculative' : 'after_verdict' })} data-testid="field-assistant-start">
+            <option value="after_verdict">After the verdict</option>
+            <option value="speculative">With the superego (held until ALLOW)</option>
+          </select>
+        </Field>
+        <Field label="Screen the answer" error={err('screen_output')}>
+          <select
+            value={spec.screen_output}
+            onChange={(e) => onChange({ ...spec, screen_output: e.target.value === 'final' || e.target.value === 'streaming' ? e.target.value : 'off' })}
+            data-testid="field-screen-output"
+          >
+            <option value="off">Off</option>
+            <option value="final">Once complete</option>
+            <option value="streaming">While streaming</option>
+          </select>
+        </Field>
+        {spec.screen_output === 'streaming' && (
+          <Field label="Tokens per screened chunk" error={err('screen_chunk')}>
+            <input type="number" min={1} max={4000} value={spec.screen_chunk} onChange={(e) => onChange({ ...spec, screen_chunk: Number(e.target.value) || 40 })} data-testid="field-screen-chunk" />
+          </Field>
+        )}
       </div>
       <div className="form-row">
         <Field label="Superego model" hint={`Empty: the server default${defSuperego ? ` (${defSuperego})` : ''}.`} error={err('superego_model')}>

@@ -57,6 +57,8 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
   // A search result links here with ?message=<id>: show that message.
   const [params] = useSearchParams()
   const target = params.get('message')
+  // ?draft= puts text in the message box (an eval case opened in chat).
+  const waiting = params.get('draft') ?? ''
   const turnCount = conv.turns.length
   useEffect(() => {
     if (!target || turnCount === 0) return
@@ -151,7 +153,7 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
         ))}
       </div>
       <ErrorNote error={sendError} testId="send-error" />
-      <Composer onSend={send} autoFocus busy={isRunning} onStop={stopAll} stopHint="Esc" />
+      <Composer key={waiting} initialText={waiting} onSend={send} autoFocus busy={isRunning} onStop={stopAll} stopHint="Esc" />
       {rerunOf && <RerunDialog message={rerunOf} config={cfg} onClose={() => setRerunOf(null)} />}
     </div>
   )

@@ -214,6 +214,8 @@ function Column({
             <span className="muted small" data-testid="column-config-meta">
               {config.superego_enabled ? `constitution ${nameOf(config.constitution_id) ?? config.constitution_id}` : 'superego off'}
               {config.assistant_model ? ` · ${config.assistant_model}` : ''}
+              {config.assistant_start === 'speculative' ? ' · speculative start' : ''}
+              {config.screen_output && config.screen_output !== 'off' ? ` · screens answers (${config.screen_output})` : ''}
             </span>
           )}
         </span>
@@ -226,6 +228,11 @@ function Column({
           </Link>
         </span>
       </header>
+      {firstTokenMs(conv.turns) !== undefined && (
+        <p className="muted small" data-testid="column-first-token">
+          First token of the latest turn: {firstTokenMs(conv.turns)} ms
+        </p>
+      )}
       <div className="column-turns">
         {conv.turns.map((t, k) => (
           <TurnView
@@ -241,4 +248,13 @@ function Column({
       </div>
     </section>
   )
+}
+
+/** The time to first token of the newest turn that has one, for comparing columns. */
+function firstTokenMs(turns: Turn[]): number | undefined {
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const ms = turns[i].timings?.first_token_ms
+    if (ms !== undefined) return ms
+  }
+  return undefined
 }

@@ -13,6 +13,7 @@ import { ConflictBanner } from '../../shared/ResourceList'
 import { ConfirmDialog, ErrorNote, Field, fieldError } from '../../shared/ui'
 import { useVersionedEditor } from '../../shared/useVersionedEditor'
 import { constitutionQueries } from './api'
+import { TestDraft } from './TestDraft'
 import { ExportButtons } from './ExportButtons'
 
 function draftOf(c: Constitution): ConstitutionWrite {
@@ -73,6 +74,7 @@ function useConstitutionEditor(id: string | undefined, onDone?: () => void) {
 export function ConstitutionEditor({ id }: { id: string }) {
   const ed = useConstitutionEditor(id)
   const [deleting, setDeleting] = useState(false)
+  const [testing, setTesting] = useState(false)
   const { loaded, draft } = ed
   if (ed.loadError) return <ErrorNote error={ed.loadError} />
   if (!loaded || !draft) return <p className="muted">Loading…</p>
@@ -96,11 +98,15 @@ export function ConstitutionEditor({ id }: { id: string }) {
           >
             Delete
           </button>
+          <button className="button" onClick={() => setTesting(true)} disabled={!ed.dirty} title={ed.dirty ? 'Compare the unsaved text with the saved version on a suite' : 'Edit the text first'} data-testid="test-draft-button">
+            Test this draft
+          </button>
           <button className="button button-primary" onClick={ed.save} disabled={!ed.dirty || ed.saving} data-testid="save-button">
             Save
           </button>
         </div>
       </div>
+      {testing && <TestDraft constitutionId={id} version={ed.baseVersion ?? loaded.version} draft={draft.content} onClose={() => setTesting(false)} />}
       {ed.conflict && <ConflictBanner onReload={() => void ed.reload()} onOverwrite={() => void ed.overwrite()} busy={ed.saving} />}
       {!ed.conflict && <ErrorNote error={ed.saveError} />}
       {ed.dirty && ed.baseVersion !== undefined && loaded.version !== ed.baseVersion && !ed.conflict && (

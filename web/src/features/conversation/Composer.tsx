@@ -9,6 +9,7 @@ export function Composer({
   busy,
   onStop,
   autoFocus,
+  initialText,
   stopHint,
 }: {
   onSend: (text: string) => Promise<unknown> | void
@@ -20,8 +21,10 @@ export function Composer({
   autoFocus?: boolean
   /** The key that also stops, shown on the Stop button. */
   stopHint?: string
+  /** Text waiting in the box when it opens (e.g. an eval case opened in chat). */
+  initialText?: string
 }) {
-  const [text, setText] = useState('')
+  const [text, setText] = useState(initialText ?? '')
   const box = useRef<HTMLTextAreaElement>(null)
   // Focus on mount, unless a dialog is open: a conversation that opens
   // behind the new-chat dialog must not take the keys typed into it.

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
+import { FlagVerdict } from './FlagVerdict'
 import { Markdown } from '../../shared/Markdown'
 import { WordDiff } from '../../shared/WordDiff'
 import { formatCost, sumCosts } from '../../shared/cost'
@@ -102,6 +103,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
               </pre>
             </details>
           )}
+          {!running && <FlagVerdict turn={turn} />}
         </section>
       )}
 
@@ -115,6 +117,13 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
             <p className="muted">No text was stored for this answer.</p>
           )}
           <TruncatedNote message={a.message} />
+          {a.message?.decision && (
+            <p className={`output-verdict${a.message.status === 'withdrawn' ? ' status-blocked' : ''}`} data-testid="output-verdict">
+              <DecisionBadge decision={a.message.decision} /> Output screen
+              {a.message.status === 'withdrawn' ? ': answer withdrawn' : ''}
+              {a.message.reason ? ` — ${a.message.reason}` : ''}
+            </p>
+          )}
         </section>
       )}
 
@@ -174,6 +183,7 @@ function TurnDetails({ turn }: { turn: Turn }) {
   const cost = sumCosts([sm?.cost, am?.cost])
   if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out${cost ? ` · ${formatCost(cost)}` : ''}`])
   else if (cost) rows.push(['Cost', formatCost(cost)])
+  if (turn.usage?.wasted_tokens) rows.push(['Wasted (speculative)', `${turn.usage.wasted_tokens} tokens`])
   if (timings?.superego_ms !== undefined) rows.push(['Superego', `${timings.superego_ms} ms`])
   if (timings?.first_token_ms !== undefined) rows.push(['First token', `${timings.first_token_ms} ms`])
   if (timings?.total_ms !== undefined) rows.push(['Total', `${timings.total_ms} ms`])

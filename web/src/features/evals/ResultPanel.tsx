@@ -1,0 +1,90 @@
+// One result row in full: the superego's thinking, reason and cited
+// section, and two ways on: open the input in Chat under this target, or
+// rerun it in Chat under another flow config.
+
+import { useMutation } from '@tanstack/react-query'
+import { useState } from 'react'
+import { useNavigate } from 'react-router'
+import { useApi } from '../../api/context'
+import type { EvalResult, EvalTarget } from '../../api/evalTypes'
+import { useFlowConfigs } from '../../api/hooks'
+import { targetLabel } from '../../shared/evals/reading'
+import { ErrorNote } from '../../shared/ui'
+
+export function ResultPanel({ row, target, onClose }: { row: EvalResult; target: EvalTarget; onClose: () => void }) {
+  const api = useApi()
+  const navigate = useNavigate()
+  const configs = useFlowConfigs()
+  const [other, setOther] = useState('')
+  // A conversation on the config, with the case's input waiting in the
+  // message box (sending it is the researcher's choice).
+  const open = useMutation({
+    mutationFn: async (configId: string) => api.flowInstances.create({ flow_config_id: configId, name: `Eval case ${row.case_id}`, description: `From eval ${row.eval_run_id}` }),
+    onSuccess: (inst) => navigate(`/chat/${inst.id}?draft=${encodeURIComponent(row.input)}`),
+  })
+  return (
+    <aside className="result-panel" aria-label={`Case ${row.case_id}`} data-testid="result-panel">
+      <div className="result-panel-head">
+        <h3>
+          Case <code>{row.case_id}</code>
+        </h3>
+        <button className="icon-button" onClick={onClose} aria-label="Close the case">
+          ×
+        </button>
+      </div>
+      <p className="small muted">
+        {targetLabel(target)} · repeat {row.repeat + 1} · {row.model} · {row.latency_ms} ms
+        {row.constitution_id && (
+          <>
+            {' '}
+            · {row.constitution_id}@{row.constitution_version}
+          </>
+        )}
+      </p>
+      <h4>Input</h4>
+      <p className="case-input">{row.input}</p>
+      <p>
+        Expected <strong>{row.expected}</strong>, decided <span className={`decision-chip decision-${row.decision.toLowerCase()}`}>{row.decision}</span> {row.correct ? '(right)' : '(wrong)'}
+      </p>
+      {row.error && <ErrorNote error={row.error} />}
+      <h4>Reason</h4>
+      <p data-testid="panel-reason">{row.reason || '—'}</p>
+      <h4>Cited section</h4>
+      <p data-testid="panel-section">{row.cited_section || 'none'}</p>
+      <details open>
+        <summary>Thinking</summary>
+        <pre className="thinking-text" tabIndex={0} data-testid="panel-thinking">
+          {row.thinking || '—'}
+        </pre>
+      </details>
+      {row.answer && (
+        <details>
+          <summary>Answer</summary>
+          <pre className="thinking-text" tabIndex={0}>
+            {row.answer}
+          </pre>
+        </details>
+      )}
+      <div className="result-panel-actions">
+        <button className="button button-primary" onClick={() => open.mutate(target.flow_config_id)} disabled={open.isPending} data-testid="open-in-chat">
+          Open in chat
+        </button>
+        <label className="rerun-with">
+          <span className="visually-hidden">Flow config to rerun with</span>
+          <select value={other} onChange={(e) => setOther(e.target.value)} data-testid="rerun-config">
+            <option value="">Rerun with…</option>
+            {configs.data?.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button className="button" onClick={() => open.mutate(other)} disabled={!other || open.isPending} data-testid="rerun-go">
+          Rerun
+        </button>
+      </div>
+      <ErrorNote error={open.error} />
+    </aside>
+  )
+}
