@@ -62,7 +62,7 @@ func (d *DB) insertCases(ctx context.Context, tx *sql.Tx, suiteID string, v int,
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
+	defer func() { _ = stmt.Close() }()
 	for i, c := range cases {
 		turns, corr, err := encodeCase(c)
 		if err != nil {
@@ -139,7 +139,7 @@ func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalCase
 	for rows.Next() {
 		c, _, err := scanCase(rows)
@@ -183,7 +183,7 @@ func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]eva
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	type item struct {
 		c   evals.EvalCase
 		pos int64

@@ -49,9 +49,13 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 func OpenPostgres(ctx context.Context, pool *pgxpool.Pool) (*DB, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	var schema *string
-	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil || schema == nil {
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("evalsql: no schema to create tables in: %v", err)
+		return nil, fmt.Errorf("evalsql: current schema: %w", err)
+	}
+	if schema == nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("evalsql: no schema to create tables in (check search_path)")
 	}
 	h := fnv.New64a()
 	h.Write([]byte("superego eval migrations " + *schema))

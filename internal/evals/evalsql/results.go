@@ -90,7 +90,7 @@ func (d *DB) ResultsSince(ctx context.Context, runID string, seq int64, limit in
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)
@@ -115,7 +115,7 @@ func (d *DB) DoneRows(ctx context.Context, runID string, from, to int64) (map[Ro
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := map[RowKey]bool{}
 	for rows.Next() {
 		var k RowKey
@@ -182,7 +182,7 @@ func (d *DB) ListResults(ctx context.Context, runID string, f evals.EvalResultFi
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)
@@ -211,7 +211,7 @@ func (d *DB) AllResults(ctx context.Context, runID string, texts bool) ([]evals.
 	if err != nil {
 		return nil, fmt.Errorf("eval run %q results: %w", runID, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalResult
 	for rows.Next() {
 		x, err := scanResult(rows)

@@ -75,7 +75,7 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalRun
 	for rows.Next() {
 		e, err := scanRun(rows)
@@ -123,7 +123,7 @@ func (d *DB) Unfinished(ctx context.Context) ([]evals.EvalRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalRun
 	for rows.Next() {
 		e, err := scanRun(rows)

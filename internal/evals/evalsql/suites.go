@@ -41,7 +41,7 @@ func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.EvalSuite, s
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalSuite
 	for rows.Next() {
 		s, err := scanSuite(rows)
@@ -184,12 +184,12 @@ func (d *DB) DeleteSuite(ctx context.Context, id string, ifVersion int) error {
 		for rows.Next() {
 			var r string
 			if err := rows.Scan(&r); err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return err
 			}
 			runs = append(runs, "eval-run:"+r)
 		}
-		rows.Close()
+		_ = rows.Close()
 		if len(runs) > 0 {
 			return &store.InUseError{Resource: "eval suite", ID: id, RefBy: runs}
 		}
@@ -228,7 +228,7 @@ func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []evals.EvalSuiteVersion
 	for rows.Next() {
 		var v evals.EvalSuiteVersion
