@@ -128,7 +128,7 @@ func (c *Catalog) Backend(name string) *Backend {
 
 // Info describes the catalog without asking any provider (the default
 // models only). It never carries credentials.
-func (c *Catalog) Info() ModelsInfo { return c.info(nil, false) }
+func (c *Catalog) Info() ModelsInfo { return c.info(context.TODO(), false) }
 
 // Models describes the catalog with every available provider's models
 // from its models endpoint, cached for ten minutes unless refresh is set.

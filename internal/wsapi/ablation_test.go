@@ -46,10 +46,10 @@ func TestWhyThisVerdict(t *testing.T) {
 	runs, _, _ := c.collect(runID)
 	var superegoID, userID string
 	for _, ev := range runs[runID] {
-		switch {
-		case ev.Type == events.TypeSuperegoDecision:
+		switch ev.Type {
+		case events.TypeSuperegoDecision:
 			superegoID = ev.Message.ID
-		case ev.Type == events.TypeRunStarted:
+		case events.TypeRunStarted:
 			userID = ev.UserMessage.ID
 		}
 	}

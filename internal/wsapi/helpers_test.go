@@ -84,7 +84,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.announce {
 		o.eng.Bus = e.bus
 	}
-	var engStore store.Store = st
+	engStore := st
 	if o.store != nil {
 		engStore = o.store(st)
 	}

@@ -170,7 +170,9 @@ func TestGroupFailureRollsBackAlone(t *testing.T) {
 	waitQueued(s, 6)
 	before := s.group.batches.Load()
 	release()
-	<-held
+	if err := <-held; err != nil {
+		t.Errorf("the held write: %v", err)
+	}
 	got := map[string]error{}
 	for range 5 {
 		r := <-results
@@ -218,7 +220,9 @@ func TestGroupCallerGivesUp(t *testing.T) {
 		t.Fatalf("abandoned write: %v", err)
 	}
 	release()
-	<-held
+	if err := <-held; err != nil {
+		t.Errorf("the held write: %v", err)
+	}
 	// A write after it is stored, so the abandoned one was reached.
 	if _, err := s.CreateSysprompt(t.Context(), model.Sysprompt{Meta: model.Meta{ID: "next"}, Name: "N"}); err != nil {
 		t.Fatal(err)
@@ -255,7 +259,9 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("4 writes waiting: Busy() = %v, want ErrBusy", err)
 	}
 	release()
-	<-held
+	if err := <-held; err != nil {
+		t.Errorf("the held write: %v", err)
+	}
 	wg.Wait()
 	if err := s.Busy(); err != nil {
 		t.Fatalf("all written: %v", err)
@@ -279,7 +285,9 @@ func TestCloseFinishesQueuedWrites(t *testing.T) {
 		close(closed)
 	}()
 	release()
-	<-held
+	if err := <-held; err != nil {
+		t.Errorf("the held write: %v", err)
+	}
 	if err := <-out; err != nil {
 		t.Fatalf("queued write: %v", err)
 	}

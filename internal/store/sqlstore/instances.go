@@ -27,7 +27,7 @@ func scanFlowInstance(sc Scanner) (model.FlowInstance, error) {
 	err := sc.Scan(&i.ID, &i.FlowConfigID, &i.Name, &i.Description, &i.MessageCount, atOrNil{&i.LastMessageAt},
 		&i.ParentInstanceID, &i.ForkedFromMessageID, &ovConst, &ovSys, &ovEnabled,
 		&i.ComparisonID, &i.Version, at{&i.CreatedAt}, at{&i.UpdatedAt})
-	if err != nil || !(ovConst.Valid || ovSys.Valid || ovEnabled.Valid) {
+	if err != nil || (!ovConst.Valid && !ovSys.Valid && !ovEnabled.Valid) {
 		return i, err
 	}
 	i.Overrides = &model.Overrides{}
