@@ -98,7 +98,7 @@ export function SuiteView({ id }: { id: string }) {
         </thead>
         <tbody>
           {found.slice(0, shown).map((c) => (
-            <CaseRow key={c.id} suiteId={id} c={c} readOnly={false} />
+            <CaseRow key={c.id} suiteId={id} c={c} />
           ))}
         </tbody>
       </table>
@@ -109,7 +109,7 @@ export function SuiteView({ id }: { id: string }) {
   )
 }
 
-function CaseRow({ suiteId, c }: { suiteId: string; c: EvalCase; readOnly: boolean }) {
+function CaseRow({ suiteId, c }: { suiteId: string; c: EvalCase }) {
   const api = useApi()
   const qc = useQueryClient()
   const [editing, setEditing] = useState(false)
