@@ -14,9 +14,10 @@ import (
 // ~50 of them by hand would drift from the schemas; instead each example is
 // built from its schema: a field's own example, default or first enum value
 // wins, then the value below for the field's name, then one that follows
-// the field's type and format. TestOperationsHaveExamples validates every
-// example against its schema, so a field whose made-up value would be
-// refused (a pattern, a bound) makes it fail until it gets one here.
+// the field's type and format. TestOperationsHaveExamples (cmd/superego)
+// validates every example against its schema, so a field whose made-up
+// value would be refused (a pattern, a bound) makes it fail until it gets
+// one here.
 
 // exampleTime stands for every timestamp.
 const exampleTime = "2026-03-14T09:26:53Z"
