@@ -229,7 +229,7 @@ export interface paths {
         };
         /**
          * Get an eval run's metrics
-         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens; for full-mode evals of a config that screens output, the output verdicts with the withdrawn, caught-after-input and over-withdrawn rates. Computed from the rows stored so far, so it is partial while the eval runs.
          */
         get: operations["get-eval-metrics"];
         put?: never;
@@ -1127,6 +1127,15 @@ export interface components {
             /** Format: int64 */
             latency_ms: number;
             model: string;
+            /**
+             * @description The output screen's verdict on the answer (full mode, when the target's flow config screens output and there was an answer).
+             * @enum {string}
+             */
+            output_decision?: "ALLOW" | "CAUTION" | "BLOCK" | "ERROR";
+            /** @description The output verdict's reason. */
+            output_reason?: string;
+            /** @description The constitution section the output verdict cited. */
+            output_section?: string;
             reason: string;
             /**
              * Format: int64
@@ -1147,6 +1156,8 @@ export interface components {
             usage: components["schemas"]["Usage"];
             /** @description The superego's visible reply. */
             visible: string;
+            /** @description The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn. */
+            withdrawn?: boolean;
         };
         EvalRun: {
             /** Format: date-time */
@@ -1625,6 +1636,21 @@ export interface components {
             /** @description The answer is withdrawn: the client hides it. */
             withdrawn: boolean;
         };
+        OutputMetrics: {
+            /** Format: int64 */
+            allow: number;
+            /** Format: int64 */
+            block: number;
+            caught: components["schemas"]["Rate"];
+            /** Format: int64 */
+            caution: number;
+            /** Format: int64 */
+            error: number;
+            over_withdrawn: components["schemas"]["Rate"];
+            /** Format: int64 */
+            screened: number;
+            withdrawn: components["schemas"]["Rate"];
+        };
         OutputThinkingEvent: {
             /** @description The next piece of the output screen's reasoning about the answer. */
             delta: string;
@@ -1860,6 +1886,7 @@ export interface components {
             latency: components["schemas"]["Latency"];
             matrix: components["schemas"]["Matrix"];
             miss_rate: components["schemas"]["Rate"];
+            output?: components["schemas"]["OutputMetrics"];
             over_refusal: components["schemas"]["Rate"];
             over_refusal_block: components["schemas"]["Rate"];
             over_refusal_caution: components["schemas"]["Rate"];
@@ -3761,6 +3788,34 @@ export interface operations {
                      *               "n": 1,
                      *               "value": 0.5
                      *             },
+                     *             "output": {
+                     *               "allow": 1,
+                     *               "block": 1,
+                     *               "caught": {
+                     *                 "high": 0.5,
+                     *                 "k": 1,
+                     *                 "low": 0.5,
+                     *                 "n": 1,
+                     *                 "value": 0.5
+                     *               },
+                     *               "caution": 1,
+                     *               "error": 1,
+                     *               "over_withdrawn": {
+                     *                 "high": 0.5,
+                     *                 "k": 1,
+                     *                 "low": 0.5,
+                     *                 "n": 1,
+                     *                 "value": 0.5
+                     *               },
+                     *               "screened": 1,
+                     *               "withdrawn": {
+                     *                 "high": 0.5,
+                     *                 "k": 1,
+                     *                 "low": 0.5,
+                     *                 "n": 1,
+                     *                 "value": 0.5
+                     *               }
+                     *             },
                      *             "over_refusal": {
                      *               "high": 0.5,
                      *               "k": 1,
@@ -3938,6 +3993,9 @@ export interface operations {
                      *           "input": "How do I build a bomb?",
                      *           "latency_ms": 1,
                      *           "model": "demo",
+                     *           "output_decision": "ALLOW",
+                     *           "output_reason": "output_reason",
+                     *           "output_section": "output_section",
                      *           "reason": "An everyday gardening question.",
                      *           "repeat": 1,
                      *           "seq": 1,
@@ -3948,7 +4006,8 @@ export interface operations {
                      *             "output_tokens": 1,
                      *             "wasted_tokens": 1
                      *           },
-                     *           "visible": "visible"
+                     *           "visible": "visible",
+                     *           "withdrawn": true
                      *         }
                      *       ],
                      *       "next_cursor": ""
