@@ -2,6 +2,7 @@ package wsapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -182,6 +183,23 @@ func TestFollowEvalSendsOneFramePerRow(t *testing.T) {
 		if f := next(c); f.Type != wsapi.TypePong {
 			t.Fatalf("after the follow ended: %s %+v", f.Type, f.Event)
 		}
+	}
+
+	// Every frame of a follow matches the OpenAPI document's Event union.
+	raw := e.dial()
+	raw.send(map[string]any{"type": "follow_eval", "request_id": "s", "eval_run_id": "ev1"})
+	seen := map[string]int{}
+	for seen[events.TypeEvalProgress] == 0 || seen[events.TypeEvalResult] < 6 {
+		ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+		_, b, err := raw.c.Read(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSchema(t, b)
+		var head struct{ Type string }
+		_ = json.Unmarshal(b, &head)
+		seen[head.Type]++
 	}
 }
 
