@@ -1016,6 +1016,8 @@ export interface components {
         EvalResult: {
             /** @description The assistant's answer (full mode). */
             answer?: string;
+            /** @description Generation parameters the assistant call sent (full mode). */
+            assistant_params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             attempts: number;
             case_id: string;
@@ -1049,6 +1051,8 @@ export interface components {
              * @description Order in which the eval's rows were stored, from 1.
              */
             seq: number;
+            /** @description Generation parameters the superego call sent (the flow config's, with provider defaults it must send); absent when none. */
+            superego_params?: components["schemas"]["ModelParams"];
             /**
              * Format: int64
              * @description Index into the eval's targets.
@@ -1260,6 +1264,7 @@ export interface components {
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
@@ -1273,6 +1278,7 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
             /** Format: date-time */
             updated_at: string;
@@ -1308,6 +1314,7 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             description: string;
@@ -1318,11 +1325,14 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
         };
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call; absent ones take the provider's default. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
              * @default after_verdict
@@ -1359,6 +1369,8 @@ export interface components {
             superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls (the output screen's too); absent ones take the provider's default. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description System prompt of the assistant; must exist. */
             sysprompt_id: string;
         };
@@ -1511,6 +1523,7 @@ export interface components {
             flow_instance_id: string;
             id: string;
             model?: string;
+            params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             position: number;
             reason?: string;
@@ -1533,6 +1546,51 @@ export interface components {
             provider: string;
             reasoning: boolean;
             roles: string[] | null;
+        };
+        ModelParams: {
+            /** Format: int64 */
+            max_tokens?: number;
+            reasoning_effort?: string;
+            /** Format: int64 */
+            seed?: number;
+            /** Format: double */
+            temperature?: number;
+            /** Format: int64 */
+            thinking_budget?: number;
+            /** Format: double */
+            top_p?: number;
+        };
+        ModelParamsInput: {
+            /**
+             * Format: int64
+             * @description Output token limit (sent as max_completion_tokens to OpenAI, max_tokens elsewhere; Anthropic counts thinking in it). An answer cut by it is stored as truncated.
+             */
+            max_tokens?: number;
+            /**
+             * @description OpenAI-style reasoning effort (OpenAI, Ollama, OpenRouter; not Anthropic).
+             * @enum {string}
+             */
+            reasoning_effort?: "minimal" | "low" | "medium" | "high";
+            /**
+             * Format: int64
+             * @description Sampling seed (OpenAI-compatible providers; not Anthropic).
+             */
+            seed?: number;
+            /**
+             * Format: double
+             * @description Sampling temperature (Anthropic: at most 1, and not with extended thinking).
+             */
+            temperature?: number;
+            /**
+             * Format: int64
+             * @description Extended-thinking budget in tokens (Anthropic budget_tokens, OpenRouter reasoning.max_tokens), for a model that can reason.
+             */
+            thinking_budget?: number;
+            /**
+             * Format: double
+             * @description Nucleus sampling (not with Anthropic extended thinking).
+             */
+            top_p?: number;
         };
         ModelsInfo: {
             default_assistant_model: string;
@@ -1691,6 +1749,8 @@ export interface components {
         };
         TemplateConfigInput: {
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @default after_verdict
              * @enum {string}
@@ -1722,6 +1782,8 @@ export interface components {
              */
             superego_enabled?: boolean;
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description Must exist. */
             sysprompt_id: string;
         };
