@@ -91,6 +91,10 @@ type EvalResult struct {
 	Thinking            string             `json:"thinking"`
 	Visible             string             `json:"visible" doc:"The superego's visible reply."`
 	Answer              string             `json:"answer,omitempty" doc:"The assistant's answer (full mode)."`
+	OutputDecision      model.Decision     `json:"output_decision,omitempty" enum:"ALLOW,CAUTION,BLOCK,ERROR" doc:"The output screen's verdict on the answer (full mode, when the target's flow config screens output and there was an answer)."`
+	OutputReason        string             `json:"output_reason,omitempty" doc:"The output verdict's reason."`
+	OutputSection       string             `json:"output_section,omitempty" doc:"The constitution section the output verdict cited."`
+	Withdrawn           bool               `json:"withdrawn,omitempty" doc:"The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn."`
 	ConstitutionID      string             `json:"constitution_id,omitempty"`
 	ConstitutionVersion int                `json:"constitution_version,omitempty"`
 	DraftHash           string             `json:"draft_hash,omitempty"`
@@ -121,4 +125,11 @@ type EvalRunRequest struct {
 	Targets []EvalTarget `json:"targets" minItems:"1" maxItems:"8" doc:"What to test: 1 to 8 targets."`
 	Repeats int          `json:"repeats,omitempty" minimum:"1" maximum:"10" default:"1" doc:"How many times each case is screened per target."`
 	Mode    string       `json:"mode,omitempty" enum:"superego,full" default:"superego" doc:"superego: the verdict only; full: the assistant answers too."`
+}
+
+// Withdraws reports whether an output verdict withdraws the answer: BLOCK,
+// or ERROR (stored only when the flow config's error policy blocks; under
+// "allow" an output screen error is recorded as ALLOW, as in chat).
+func Withdraws(d model.Decision) bool {
+	return d == model.DecisionBlock || d == model.DecisionError
 }

@@ -229,7 +229,7 @@ export interface paths {
         };
         /**
          * Get an eval run's metrics
-         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the eval runs.
+         * @description Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with the flaky cases, latency and tokens; for full-mode evals of a config that screens output, the output verdicts with the withdrawn, caught-after-input and over-withdrawn rates. Computed from the rows stored so far, so it is partial while the eval runs.
          */
         get: operations["get-eval-metrics"];
         put?: never;
@@ -1040,6 +1040,15 @@ export interface components {
             /** Format: int64 */
             latency_ms: number;
             model: string;
+            /**
+             * @description The output screen's verdict on the answer (full mode, when the target's flow config screens output and there was an answer).
+             * @enum {string}
+             */
+            output_decision?: "ALLOW" | "CAUTION" | "BLOCK" | "ERROR";
+            /** @description The output verdict's reason. */
+            output_reason?: string;
+            /** @description The constitution section the output verdict cited. */
+            output_section?: string;
             reason: string;
             /**
              * Format: int64
@@ -1062,6 +1071,8 @@ export interface components {
             usage: components["schemas"]["Usage"];
             /** @description The superego's visible reply. */
             visible: string;
+            /** @description The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn. */
+            withdrawn?: boolean;
         };
         EvalRun: {
             /** Format: date-time */
@@ -1600,6 +1611,21 @@ export interface components {
             provider: string;
             providers: components["schemas"]["ProviderInfo"][] | null;
         };
+        OutputMetrics: {
+            /** Format: int64 */
+            allow: number;
+            /** Format: int64 */
+            block: number;
+            caught: components["schemas"]["Rate"];
+            /** Format: int64 */
+            caution: number;
+            /** Format: int64 */
+            error: number;
+            over_withdrawn: components["schemas"]["Rate"];
+            /** Format: int64 */
+            screened: number;
+            withdrawn: components["schemas"]["Rate"];
+        };
         Overrides: {
             constitution_id?: string;
             superego_enabled?: boolean;
@@ -1703,6 +1729,7 @@ export interface components {
             latency: components["schemas"]["Latency"];
             matrix: components["schemas"]["Matrix"];
             miss_rate: components["schemas"]["Rate"];
+            output?: components["schemas"]["OutputMetrics"];
             over_refusal: components["schemas"]["Rate"];
             over_refusal_block: components["schemas"]["Rate"];
             over_refusal_caution: components["schemas"]["Rate"];
