@@ -340,8 +340,12 @@ func cmdOpenAPI(stdout io.Writer) error {
 // openAPIDocument builds the full spec, including the run operations the
 // WebSocket package registers.
 func openAPIDocument() ([]byte, error) {
-	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
-		wsapi.RegisterRuns(api.Huma(), nil)
-		wsapi.RegisterAblation(api.Huma(), nil)
-	})
+	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, registerDocumentOnly)
+}
+
+// registerDocumentOnly adds the operations of package wsapi, without an
+// engine, to an API that only describes itself.
+func registerDocumentOnly(api *httpapi.API) {
+	wsapi.RegisterRuns(api.Huma(), nil)
+	wsapi.RegisterAblation(api.Huma(), nil)
 }

@@ -62,9 +62,9 @@ type Config struct {
 	// PingInterval is how often the server pings an idle socket to detect
 	// dead peers (30s).
 	PingInterval time.Duration
-	// DrainTimeout (30s) bounds how long a client may fail to drain: a
-	// send queue that filled up and has not been emptied within it closes
-	// the socket with 1008, and a single frame write that has not
+	// DrainTimeout (30s) bounds how long a client may read nothing: a
+	// send queue that is full and gives the writer no frame within it
+	// closes the socket with 1008, and a single frame write that has not
 	// completed within it drops the connection.
 	DrainTimeout time.Duration
 	// RateLimit is the sustained number of client frames per second one
