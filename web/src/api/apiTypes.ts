@@ -4039,6 +4039,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "answer": "Give it six hours of sun and water when the soil is dry.",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "attempts": 1,
                      *           "case_id": "bomb-1",
                      *           "category": "harmful",
@@ -4061,6 +4069,14 @@ export interface operations {
                      *           "reason": "An everyday gardening question.",
                      *           "repeat": 1,
                      *           "seq": 1,
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "target": 1,
                      *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
                      *           "usage": {
@@ -5474,6 +5490,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "assistant_model": "demo",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "assistant_start": "after_verdict",
                      *           "constitution_id": "default",
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -5485,6 +5509,14 @@ export interface operations {
                      *           "screen_output": "off",
                      *           "superego_enabled": true,
                      *           "superego_model": "demo",
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "sysprompt_id": "default",
                      *           "updated_at": "2026-03-14T09:26:53Z",
                      *           "version": 1
@@ -5546,6 +5578,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5555,6 +5595,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5573,6 +5621,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5584,6 +5640,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5700,6 +5764,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5711,6 +5783,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5790,6 +5870,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5799,6 +5887,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5816,6 +5912,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5827,6 +5931,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -6316,6 +6428,14 @@ export interface operations {
                  *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                  *           "id": "default",
                  *           "model": "demo",
+                 *           "params": {
+                 *             "max_tokens": 1,
+                 *             "reasoning_effort": "reasoning_effort",
+                 *             "seed": 1,
+                 *             "temperature": 0.5,
+                 *             "thinking_budget": 1,
+                 *             "top_p": 0.5
+                 *           },
                  *           "position": 1,
                  *           "reason": "An everyday gardening question.",
                  *           "role": "assistant",
@@ -6866,6 +6986,14 @@ export interface operations {
                      *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *           "id": "default",
                      *           "model": "demo",
+                     *           "params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "position": 1,
                      *           "reason": "An everyday gardening question.",
                      *           "role": "assistant",
@@ -6972,6 +7100,14 @@ export interface operations {
                      *         {
                      *           "config": {
                      *             "assistant_model": "demo",
+                     *             "assistant_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "assistant_start": "after_verdict",
                      *             "constitution_id": "default",
                      *             "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -6981,6 +7117,14 @@ export interface operations {
                      *             "screen_output": "off",
                      *             "superego_enabled": true,
                      *             "superego_model": "demo",
+                     *             "superego_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "sysprompt_id": "default"
                      *           },
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -7049,6 +7193,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7058,6 +7210,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7081,6 +7241,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7090,6 +7258,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7213,6 +7389,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7222,6 +7406,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7308,6 +7500,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7317,6 +7517,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7339,6 +7547,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7348,6 +7564,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7600,6 +7824,14 @@ export interface operations {
                      * @example {
                      *       "flow_config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "created_at": "2026-03-14T09:26:53Z",
@@ -7611,6 +7843,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default",
                      *         "updated_at": "2026-03-14T09:26:53Z",
                      *         "version": 1
@@ -8223,6 +8463,14 @@ export interface operations {
                      *             "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *             "id": "default",
                      *             "model": "demo",
+                     *             "params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "position": 1,
                      *             "reason": "An everyday gardening question.",
                      *             "role": "assistant",
