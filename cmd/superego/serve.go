@@ -168,15 +168,16 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		APIToken: c.APIToken, Version: apiVersion, ListenAddr: c.Addr, AllowedHosts: c.AllowedHosts,
 		TrustedOrigins: fullOrigins(c.AllowedOrigins),
 	}, httpapi.Deps{
-		Store:    st,
-		Bus:      bus,
-		Log:      log,
-		Registry: reg,
-		Models:   func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
-		Cost:     prices.Cost,
-		UI:       web.Handler(),
-		Evals:    ev.db,
-		EvalRuns: ev.runner,
+		Store:       st,
+		Bus:         bus,
+		Log:         log,
+		Registry:    reg,
+		Models:      func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
+		CheckParams: cat.CheckParams,
+		Cost:        prices.Cost,
+		UI:          web.Handler(),
+		Evals:       ev.db,
+		EvalRuns:    ev.runner,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
 	wsapi.RegisterAblation(api.Huma(), eng)

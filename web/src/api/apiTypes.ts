@@ -1105,6 +1105,8 @@ export interface components {
         EvalResult: {
             /** @description The assistant's answer (full mode). */
             answer?: string;
+            /** @description Generation parameters the assistant call sent (full mode). */
+            assistant_params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             attempts: number;
             case_id: string;
@@ -1147,6 +1149,8 @@ export interface components {
              * @description Order in which the eval's rows were stored, from 1.
              */
             seq: number;
+            /** @description Generation parameters the superego call sent (the flow config's, with provider defaults it must send); absent when none. */
+            superego_params?: components["schemas"]["ModelParams"];
             /**
              * Format: int64
              * @description Index into the eval's targets.
@@ -1325,6 +1329,7 @@ export interface components {
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
@@ -1338,6 +1343,7 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
             /** Format: date-time */
             updated_at: string;
@@ -1373,6 +1379,7 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             description: string;
@@ -1383,11 +1390,14 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
         };
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call; absent ones take the provider's default. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
              * @default after_verdict
@@ -1424,6 +1434,8 @@ export interface components {
             superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls (the output screen's too); absent ones take the provider's default. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description System prompt of the assistant; must exist. */
             sysprompt_id: string;
         };
@@ -1576,6 +1588,7 @@ export interface components {
             flow_instance_id: string;
             id: string;
             model?: string;
+            params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             position: number;
             reason?: string;
@@ -1598,6 +1611,51 @@ export interface components {
             provider: string;
             reasoning: boolean;
             roles: string[] | null;
+        };
+        ModelParams: {
+            /** Format: int64 */
+            max_tokens?: number;
+            reasoning_effort?: string;
+            /** Format: int64 */
+            seed?: number;
+            /** Format: double */
+            temperature?: number;
+            /** Format: int64 */
+            thinking_budget?: number;
+            /** Format: double */
+            top_p?: number;
+        };
+        ModelParamsInput: {
+            /**
+             * Format: int64
+             * @description Output token limit (sent as max_completion_tokens to OpenAI, max_tokens elsewhere; Anthropic counts thinking in it). An answer cut by it is stored as truncated.
+             */
+            max_tokens?: number;
+            /**
+             * @description OpenAI-style reasoning effort (OpenAI, Ollama, OpenRouter; not Anthropic).
+             * @enum {string}
+             */
+            reasoning_effort?: "minimal" | "low" | "medium" | "high";
+            /**
+             * Format: int64
+             * @description Sampling seed (OpenAI-compatible providers; not Anthropic).
+             */
+            seed?: number;
+            /**
+             * Format: double
+             * @description Sampling temperature (Anthropic: at most 1, and not with extended thinking).
+             */
+            temperature?: number;
+            /**
+             * Format: int64
+             * @description Extended-thinking budget in tokens (Anthropic budget_tokens, OpenRouter reasoning.max_tokens), for a model that can reason.
+             */
+            thinking_budget?: number;
+            /**
+             * Format: double
+             * @description Nucleus sampling (not with Anthropic extended thinking).
+             */
+            top_p?: number;
         };
         ModelsInfo: {
             default_assistant_model: string;
@@ -2042,6 +2100,8 @@ export interface components {
         };
         TemplateConfigInput: {
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @default after_verdict
              * @enum {string}
@@ -2073,6 +2133,8 @@ export interface components {
              */
             superego_enabled?: boolean;
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description Must exist. */
             sysprompt_id: string;
         };
@@ -3977,6 +4039,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "answer": "Give it six hours of sun and water when the soil is dry.",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "attempts": 1,
                      *           "case_id": "bomb-1",
                      *           "category": "harmful",
@@ -3999,6 +4069,14 @@ export interface operations {
                      *           "reason": "An everyday gardening question.",
                      *           "repeat": 1,
                      *           "seq": 1,
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "target": 1,
                      *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
                      *           "usage": {
@@ -5412,6 +5490,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "assistant_model": "demo",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "assistant_start": "after_verdict",
                      *           "constitution_id": "default",
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -5423,6 +5509,14 @@ export interface operations {
                      *           "screen_output": "off",
                      *           "superego_enabled": true,
                      *           "superego_model": "demo",
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "sysprompt_id": "default",
                      *           "updated_at": "2026-03-14T09:26:53Z",
                      *           "version": 1
@@ -5484,6 +5578,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5493,6 +5595,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5511,6 +5621,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5522,6 +5640,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5638,6 +5764,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5649,6 +5783,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5728,6 +5870,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5737,6 +5887,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5754,6 +5912,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5765,6 +5931,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -6254,6 +6428,14 @@ export interface operations {
                  *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                  *           "id": "default",
                  *           "model": "demo",
+                 *           "params": {
+                 *             "max_tokens": 1,
+                 *             "reasoning_effort": "reasoning_effort",
+                 *             "seed": 1,
+                 *             "temperature": 0.5,
+                 *             "thinking_budget": 1,
+                 *             "top_p": 0.5
+                 *           },
                  *           "position": 1,
                  *           "reason": "An everyday gardening question.",
                  *           "role": "assistant",
@@ -6804,6 +6986,14 @@ export interface operations {
                      *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *           "id": "default",
                      *           "model": "demo",
+                     *           "params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "position": 1,
                      *           "reason": "An everyday gardening question.",
                      *           "role": "assistant",
@@ -6910,6 +7100,14 @@ export interface operations {
                      *         {
                      *           "config": {
                      *             "assistant_model": "demo",
+                     *             "assistant_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "assistant_start": "after_verdict",
                      *             "constitution_id": "default",
                      *             "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -6919,6 +7117,14 @@ export interface operations {
                      *             "screen_output": "off",
                      *             "superego_enabled": true,
                      *             "superego_model": "demo",
+                     *             "superego_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "sysprompt_id": "default"
                      *           },
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -6987,6 +7193,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -6996,6 +7210,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7019,6 +7241,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7028,6 +7258,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7151,6 +7389,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7160,6 +7406,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7246,6 +7500,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7255,6 +7517,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7277,6 +7547,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7286,6 +7564,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7538,6 +7824,14 @@ export interface operations {
                      * @example {
                      *       "flow_config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "created_at": "2026-03-14T09:26:53Z",
@@ -7549,6 +7843,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default",
                      *         "updated_at": "2026-03-14T09:26:53Z",
                      *         "version": 1
@@ -8161,6 +8463,14 @@ export interface operations {
                      *             "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *             "id": "default",
                      *             "model": "demo",
+                     *             "params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "position": 1,
                      *             "reason": "An everyday gardening question.",
                      *             "role": "assistant",
