@@ -15,6 +15,8 @@ const base: FlowConfig = {
   assistant_start: 'after_verdict',
   screen_output: 'off',
   screen_chunk: 40,
+  superego_params: {},
+  assistant_params: { temperature: 0.2 },
   version: 1,
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
@@ -37,6 +39,7 @@ describe('variants', () => {
     expect(d.screen_output).toBe('streaming')
     expect(d.constitution_id).toBe('default')
     expect(d.screen_chunk).toBe(40)
+    expect(d.assistant_params).toEqual({ temperature: 0.2 })
   })
   it('reuses a stored config that runs alike, whatever its name', () => {
     const spec = { ...base, id: 'standard-speculative', name: 'Mine', assistant_start: 'speculative' }
@@ -44,6 +47,8 @@ describe('variants', () => {
     expect(existingConfig(configs, variantDraft(base, { start: 'after_verdict', screen: 'off' }))?.id).toBe('standard')
     expect(existingConfig(configs, variantDraft(base, { start: 'speculative', screen: 'off' }))?.id).toBe('standard-speculative')
     expect(existingConfig(configs, variantDraft(base, { start: 'speculative', screen: 'final' }))).toBeUndefined()
+    // Other model parameters make another config.
+    expect(existingConfig([{ ...spec, assistant_params: { temperature: 0.9 } }], variantDraft(base, { start: 'speculative', screen: 'off' }))).toBeUndefined()
     expect(sameSpec(variantDraft(base, { start: 'speculative', screen: 'off' }), variantDraft(base, { start: 'speculative', screen: 'final' }))).toBe(false)
   })
 })

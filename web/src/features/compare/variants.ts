@@ -2,7 +2,7 @@
 // assistant started after the verdict or speculatively, and with the
 // answer screened or not, so one input shows what each choice costs.
 
-import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
+import { flowDraftOf, type FlowConfig, type FlowConfigWrite, type FlowDraft } from '../../api/types'
 
 export type Start = FlowDraft['assistant_start']
 export type Screen = FlowDraft['screen_output']
@@ -33,22 +33,33 @@ export function variantsOf(chosenStarts: Start[], chosenScreens: Screen[]): Vari
   return out
 }
 
-/** The config's draft with the variant's two settings, named after both. */
-export function variantDraft(base: FlowConfig, v: Variant): FlowDraft {
-  const d = flowDraftOf(base)
+/** A config as it is written: the form's fields and the model parameters. */
+export type VariantSpec = FlowDraft & Pick<FlowConfigWrite, 'superego_params' | 'assistant_params'>
+
+/** What a stored config runs as. */
+export function specOf(c: FlowConfig): VariantSpec {
+  // The server sent these parameters, so they are values it takes back
+  // (the read type only types reasoning_effort as a plain string).
+  type Params = FlowConfigWrite['superego_params']
+  return { ...flowDraftOf(c), superego_params: (c.superego_params ?? {}) as Params, assistant_params: (c.assistant_params ?? {}) as Params }
+}
+
+/** The config with the variant's two settings, everything else (model parameters too) as it is, named after both. */
+export function variantDraft(base: FlowConfig, v: Variant): VariantSpec {
+  const d = specOf(base)
   const name = `${d.name} · ${v.start === 'speculative' ? 'speculative' : 'after verdict'} · ${v.screen === 'off' ? 'no output screen' : `output ${v.screen}`}`
   return { ...d, name, assistant_start: v.start, screen_output: v.screen }
 }
 
-/** Whether two drafts would run alike: every setting but the name and description equal. */
-export function sameSpec(a: FlowDraft, b: FlowDraft): boolean {
-  const strip = ({ name: _n, description: _d, ...rest }: FlowDraft) => rest
+/** Whether two specs would run alike: every setting but the name and description equal. */
+export function sameSpec(a: VariantSpec, b: VariantSpec): boolean {
+  const strip = ({ name: _n, description: _d, ...rest }: VariantSpec) => rest
   const x = strip(a)
   const y = strip(b)
-  return (Object.keys(x) as (keyof typeof x)[]).every((k) => x[k] === y[k])
+  return (Object.keys(x) as (keyof typeof x)[]).every((k) => JSON.stringify(x[k] ?? null) === JSON.stringify(y[k] ?? null))
 }
 
-/** A stored config that runs exactly as the draft would, so none is made twice. */
-export function existingConfig(configs: readonly FlowConfig[], draft: FlowDraft): FlowConfig | undefined {
-  return configs.find((c) => sameSpec(flowDraftOf(c), draft))
+/** A stored config that runs exactly as the spec would, so none is made twice. */
+export function existingConfig(configs: readonly FlowConfig[], spec: VariantSpec): FlowConfig | undefined {
+  return configs.find((c) => sameSpec(specOf(c), spec))
 }
