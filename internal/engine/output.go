@@ -111,5 +111,6 @@ func (r *run) outputRequest(answer string) llm.Request {
 		Messages:  []llm.Message{{Role: model.RoleUser, Content: AnswerHeading + "\n\n" + answer}},
 		Reasoning: true,
 		Purpose:   llm.PurposeSuperego,
+		Params:    r.flow.superegoParams,
 	}
 }

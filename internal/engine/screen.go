@@ -66,6 +66,10 @@ type Screening struct {
 	Model   string
 	Usage   model.Usage
 	Latency time.Duration
+	// SuperegoParams and AssistantParams are the generation parameters the
+	// two calls sent (nil for a call not made or that reported none).
+	SuperegoParams  *model.ModelParams
+	AssistantParams *model.ModelParams
 }
 
 // ErrUpstream wraps a failed model call; the caller may retry.
@@ -86,7 +90,7 @@ func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Mess
 	if t.flow.superego {
 		var text, thinking strings.Builder
 		c, err := e.streamAs(ctx, j.superegoRequest(turns), collect(&text, &thinking), true)
-		out.Usage, out.Latency = c.usage, c.total
+		out.Usage, out.Latency, out.SuperegoParams = c.usage, c.total, c.params
 		out.Thinking, out.Visible = thinking.String(), text.String()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -126,7 +130,7 @@ func (e *Engine) Screen(ctx context.Context, t *ScreenTarget, earlier []llm.Mess
 		}
 	}
 	c, err := e.streamAs(callCtx, j.assistantRequest(turns, caution), on, true)
-	out.Usage, out.Latency = out.Usage.Add(c.usage), out.Latency+c.total
+	out.Usage, out.Latency, out.AssistantParams = out.Usage.Add(c.usage), out.Latency+c.total, c.params
 	out.Answer = answer.String()
 	withdrawn := ctx.Err() == nil && errors.Is(context.Cause(callCtx), errWithdrawn)
 	if err != nil && !withdrawn {

@@ -1102,9 +1102,42 @@ export interface components {
         EvalMetrics: {
             targets: components["schemas"]["TargetMetrics"][] | null;
         };
+        EvalProgressEvent: {
+            /**
+             * Format: int64
+             * @description Rows finished so far, errors included.
+             */
+            done: number;
+            /** @description The followed eval run. */
+            eval_run_id: string;
+            /** @description The follow_eval's request_id, on the first eval_progress of a follow. */
+            request_id?: string;
+            /**
+             * @description A finished status ends the follow: no eval_result of it comes after.
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Rows the eval will have: cases × targets × repeats.
+             */
+            total: number;
+            /**
+             * Format: date-time
+             * @description When the server produced the event (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "eval_progress";
+        };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
             answer?: string;
+            /** @description Generation parameters the assistant call sent (full mode). */
+            assistant_params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             attempts: number;
             case_id: string;
@@ -1147,6 +1180,8 @@ export interface components {
              * @description Order in which the eval's rows were stored, from 1.
              */
             seq: number;
+            /** @description Generation parameters the superego call sent (the flow config's, with provider defaults it must send); absent when none. */
+            superego_params?: components["schemas"]["ModelParams"];
             /**
              * Format: int64
              * @description Index into the eval's targets.
@@ -1158,6 +1193,27 @@ export interface components {
             visible: string;
             /** @description The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn. */
             withdrawn?: boolean;
+        };
+        EvalResultEvent: {
+            /** @description The followed eval run. */
+            eval_run_id: string;
+            /** @description The finished row, as GET /api/eval-runs/{id}/results returns it. */
+            result: components["schemas"]["EvalResult"];
+            /**
+             * Format: int64
+             * @description The row's seq: follow again with after_seq set to it to miss nothing.
+             */
+            seq: number;
+            /**
+             * Format: date-time
+             * @description When the server sent the row (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "eval_result";
         };
         EvalRun: {
             /** Format: date-time */
@@ -1299,8 +1355,8 @@ export interface components {
              */
             role: "user" | "assistant";
         };
-        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, error or pong. */
-        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
+        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, eval_result, eval_progress, error or pong. */
+        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["EvalResultEvent"] | components["schemas"]["EvalProgressEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
         FlakyCase: {
             case_id: string;
             category: string;
@@ -1325,6 +1381,7 @@ export interface components {
         };
         FlowConfig: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             /** Format: date-time */
@@ -1338,6 +1395,7 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
             /** Format: date-time */
             updated_at: string;
@@ -1373,6 +1431,7 @@ export interface components {
         };
         FlowSpec: {
             assistant_model: string;
+            assistant_params: components["schemas"]["ModelParams"];
             assistant_start: string;
             constitution_id: string;
             description: string;
@@ -1383,11 +1442,14 @@ export interface components {
             screen_output: string;
             superego_enabled: boolean;
             superego_model: string;
+            superego_params: components["schemas"]["ModelParams"];
             sysprompt_id: string;
         };
         FlowSpecInput: {
             /** @description Overrides the server's assistant model. */
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call; absent ones take the provider's default. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @description When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW).
              * @default after_verdict
@@ -1424,6 +1486,8 @@ export interface components {
             superego_enabled?: boolean;
             /** @description Overrides the server's superego model. */
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls (the output screen's too); absent ones take the provider's default. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description System prompt of the assistant; must exist. */
             sysprompt_id: string;
         };
@@ -1576,6 +1640,7 @@ export interface components {
             flow_instance_id: string;
             id: string;
             model?: string;
+            params?: components["schemas"]["ModelParams"];
             /** Format: int64 */
             position: number;
             reason?: string;
@@ -1598,6 +1663,51 @@ export interface components {
             provider: string;
             reasoning: boolean;
             roles: string[] | null;
+        };
+        ModelParams: {
+            /** Format: int64 */
+            max_tokens?: number;
+            reasoning_effort?: string;
+            /** Format: int64 */
+            seed?: number;
+            /** Format: double */
+            temperature?: number;
+            /** Format: int64 */
+            thinking_budget?: number;
+            /** Format: double */
+            top_p?: number;
+        };
+        ModelParamsInput: {
+            /**
+             * Format: int64
+             * @description Output token limit (sent as max_completion_tokens to OpenAI, max_tokens elsewhere; Anthropic counts thinking in it). An answer cut by it is stored as truncated.
+             */
+            max_tokens?: number;
+            /**
+             * @description OpenAI-style reasoning effort (OpenAI, Ollama, OpenRouter; not Anthropic).
+             * @enum {string}
+             */
+            reasoning_effort?: "minimal" | "low" | "medium" | "high";
+            /**
+             * Format: int64
+             * @description Sampling seed (OpenAI-compatible providers; not Anthropic).
+             */
+            seed?: number;
+            /**
+             * Format: double
+             * @description Sampling temperature (Anthropic: at most 1, and not with extended thinking).
+             */
+            temperature?: number;
+            /**
+             * Format: int64
+             * @description Extended-thinking budget in tokens (Anthropic budget_tokens, OpenRouter reasoning.max_tokens), for a model that can reason.
+             */
+            thinking_budget?: number;
+            /**
+             * Format: double
+             * @description Nucleus sampling (not with Anthropic extended thinking).
+             */
+            top_p?: number;
         };
         ModelsInfo: {
             default_assistant_model: string;
@@ -2042,6 +2152,8 @@ export interface components {
         };
         TemplateConfigInput: {
             assistant_model?: string;
+            /** @description Generation parameters of the assistant's call. */
+            assistant_params?: components["schemas"]["ModelParamsInput"];
             /**
              * @default after_verdict
              * @enum {string}
@@ -2073,6 +2185,8 @@ export interface components {
              */
             superego_enabled?: boolean;
             superego_model?: string;
+            /** @description Generation parameters of the superego's calls. */
+            superego_params?: components["schemas"]["ModelParamsInput"];
             /** @description Must exist. */
             sysprompt_id: string;
         };
@@ -3977,6 +4091,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "answer": "Give it six hours of sun and water when the soil is dry.",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "attempts": 1,
                      *           "case_id": "bomb-1",
                      *           "category": "harmful",
@@ -3999,6 +4121,14 @@ export interface operations {
                      *           "reason": "An everyday gardening question.",
                      *           "repeat": 1,
                      *           "seq": 1,
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "target": 1,
                      *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
                      *           "usage": {
@@ -5412,6 +5542,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "assistant_model": "demo",
+                     *           "assistant_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "assistant_start": "after_verdict",
                      *           "constitution_id": "default",
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -5423,6 +5561,14 @@ export interface operations {
                      *           "screen_output": "off",
                      *           "superego_enabled": true,
                      *           "superego_model": "demo",
+                     *           "superego_params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "sysprompt_id": "default",
                      *           "updated_at": "2026-03-14T09:26:53Z",
                      *           "version": 1
@@ -5484,6 +5630,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5493,6 +5647,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5511,6 +5673,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5522,6 +5692,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5638,6 +5816,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5649,6 +5835,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -5728,6 +5922,14 @@ export interface operations {
                 /**
                  * @example {
                  *       "assistant_model": "demo",
+                 *       "assistant_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "assistant_start": "after_verdict",
                  *       "constitution_id": "default",
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -5737,6 +5939,14 @@ export interface operations {
                  *       "screen_output": "off",
                  *       "superego_enabled": true,
                  *       "superego_model": "demo",
+                 *       "superego_params": {
+                 *         "max_tokens": 1,
+                 *         "reasoning_effort": "minimal",
+                 *         "seed": 1,
+                 *         "temperature": 0.5,
+                 *         "thinking_budget": 1024,
+                 *         "top_p": 0.5
+                 *       },
                  *       "sysprompt_id": "default"
                  *     }
                  */
@@ -5754,6 +5964,14 @@ export interface operations {
                     /**
                      * @example {
                      *       "assistant_model": "demo",
+                     *       "assistant_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "assistant_start": "after_verdict",
                      *       "constitution_id": "default",
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -5765,6 +5983,14 @@ export interface operations {
                      *       "screen_output": "off",
                      *       "superego_enabled": true,
                      *       "superego_model": "demo",
+                     *       "superego_params": {
+                     *         "max_tokens": 1,
+                     *         "reasoning_effort": "reasoning_effort",
+                     *         "seed": 1,
+                     *         "temperature": 0.5,
+                     *         "thinking_budget": 1,
+                     *         "top_p": 0.5
+                     *       },
                      *       "sysprompt_id": "default",
                      *       "updated_at": "2026-03-14T09:26:53Z",
                      *       "version": 1
@@ -6254,6 +6480,14 @@ export interface operations {
                  *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                  *           "id": "default",
                  *           "model": "demo",
+                 *           "params": {
+                 *             "max_tokens": 1,
+                 *             "reasoning_effort": "reasoning_effort",
+                 *             "seed": 1,
+                 *             "temperature": 0.5,
+                 *             "thinking_budget": 1,
+                 *             "top_p": 0.5
+                 *           },
                  *           "position": 1,
                  *           "reason": "An everyday gardening question.",
                  *           "role": "assistant",
@@ -6804,6 +7038,14 @@ export interface operations {
                      *           "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *           "id": "default",
                      *           "model": "demo",
+                     *           "params": {
+                     *             "max_tokens": 1,
+                     *             "reasoning_effort": "reasoning_effort",
+                     *             "seed": 1,
+                     *             "temperature": 0.5,
+                     *             "thinking_budget": 1,
+                     *             "top_p": 0.5
+                     *           },
                      *           "position": 1,
                      *           "reason": "An everyday gardening question.",
                      *           "role": "assistant",
@@ -6910,6 +7152,14 @@ export interface operations {
                      *         {
                      *           "config": {
                      *             "assistant_model": "demo",
+                     *             "assistant_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "assistant_start": "after_verdict",
                      *             "constitution_id": "default",
                      *             "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -6919,6 +7169,14 @@ export interface operations {
                      *             "screen_output": "off",
                      *             "superego_enabled": true,
                      *             "superego_model": "demo",
+                     *             "superego_params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "sysprompt_id": "default"
                      *           },
                      *           "created_at": "2026-03-14T09:26:53Z",
@@ -6987,6 +7245,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -6996,6 +7262,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7019,6 +7293,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7028,6 +7310,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7151,6 +7441,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7160,6 +7458,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7246,6 +7552,14 @@ export interface operations {
                  * @example {
                  *       "config": {
                  *         "assistant_model": "demo",
+                 *         "assistant_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "assistant_start": "after_verdict",
                  *         "constitution_id": "default",
                  *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7255,6 +7569,14 @@ export interface operations {
                  *         "screen_output": "off",
                  *         "superego_enabled": true,
                  *         "superego_model": "demo",
+                 *         "superego_params": {
+                 *           "max_tokens": 1,
+                 *           "reasoning_effort": "minimal",
+                 *           "seed": 1,
+                 *           "temperature": 0.5,
+                 *           "thinking_budget": 1024,
+                 *           "top_p": 0.5
+                 *         },
                  *         "sysprompt_id": "default"
                  *       },
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7277,6 +7599,14 @@ export interface operations {
                      * @example {
                      *       "config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
@@ -7286,6 +7616,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default"
                      *       },
                      *       "created_at": "2026-03-14T09:26:53Z",
@@ -7538,6 +7876,14 @@ export interface operations {
                      * @example {
                      *       "flow_config": {
                      *         "assistant_model": "demo",
+                     *         "assistant_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "assistant_start": "after_verdict",
                      *         "constitution_id": "default",
                      *         "created_at": "2026-03-14T09:26:53Z",
@@ -7549,6 +7895,14 @@ export interface operations {
                      *         "screen_output": "off",
                      *         "superego_enabled": true,
                      *         "superego_model": "demo",
+                     *         "superego_params": {
+                     *           "max_tokens": 1,
+                     *           "reasoning_effort": "reasoning_effort",
+                     *           "seed": 1,
+                     *           "temperature": 0.5,
+                     *           "thinking_budget": 1,
+                     *           "top_p": 0.5
+                     *         },
                      *         "sysprompt_id": "default",
                      *         "updated_at": "2026-03-14T09:26:53Z",
                      *         "version": 1
@@ -8161,6 +8515,14 @@ export interface operations {
                      *             "flow_instance_id": "01jq3v8k2m4n6p8r0s2t4v6x8z",
                      *             "id": "default",
                      *             "model": "demo",
+                     *             "params": {
+                     *               "max_tokens": 1,
+                     *               "reasoning_effort": "reasoning_effort",
+                     *               "seed": 1,
+                     *               "temperature": 0.5,
+                     *               "thinking_budget": 1,
+                     *               "top_p": 0.5
+                     *             },
                      *             "position": 1,
                      *             "reason": "An everyday gardening question.",
                      *             "role": "assistant",
