@@ -184,6 +184,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
+		Evals:            ev.db,
 		APIToken:         c.APIToken,
 		AllowedOrigins:   c.AllowedOrigins,
 		MaxRunsPerSocket: c.MaxRunsPerSocket,

@@ -6,6 +6,7 @@ package events
 import (
 	"time"
 
+	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -25,6 +26,10 @@ const (
 	TypeOutputDecision  = "output_decision"
 	TypeRunFinished     = "run_finished"
 	TypeResourceChanged = "resource_changed"
+	// A socket that follows an eval run (follow_eval) gets one eval_result
+	// per finished row, and eval_progress after each batch of rows.
+	TypeEvalResult   = "eval_result"
+	TypeEvalProgress = "eval_progress"
 )
 
 // Resource change actions.
@@ -84,6 +89,11 @@ type Event struct {
 	// resource_changed of an eval_run also says how far it is (with Status).
 	Done  int `json:"done,omitempty"`
 	Total int `json:"total,omitempty"`
+
+	// eval_result (Seq is the row's seq) and eval_progress (with Status,
+	// Done, Total, and RequestID on the first one of a follow).
+	EvalRunID string            `json:"eval_run_id,omitempty"`
+	Result    *evals.EvalResult `json:"result,omitempty"`
 }
 
 // IsDelta reports whether e is a streamed text delta, which a slow consumer

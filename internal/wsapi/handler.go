@@ -72,6 +72,8 @@ type Config struct {
 	// RateLimit disables the limit.
 	RateLimit float64
 	RateBurst int
+	// Evals, when set, lets sockets follow eval runs (follow_eval).
+	Evals EvalSource
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +122,9 @@ type Handler struct {
 
 	unsubscribe func()
 	fanoutDone  chan struct{}
+
+	bus   events.Bus // eval follows wait on its notices; may be nil
+	evals evalFollows
 }
 
 // New returns the WebSocket handler. Resource notifications published on bus
@@ -137,6 +142,7 @@ func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg p
 		sessions:   make(map[*session]struct{}),
 		watchers:   make(map[string]map[*session]struct{}),
 		fanoutDone: make(chan struct{}),
+		bus:        bus,
 	}
 	if bus == nil {
 		close(h.fanoutDone)

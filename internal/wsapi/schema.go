@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/model"
 )
@@ -128,6 +129,24 @@ type errorEvent struct {
 	Message   string    `json:"message" doc:"A sentence for people."`
 }
 
+type evalResultEvent struct {
+	Type      string           `json:"type" enum:"eval_result"`
+	TS        time.Time        `json:"ts" doc:"When the server sent the row (UTC)."`
+	EvalRunID string           `json:"eval_run_id" doc:"The followed eval run."`
+	Seq       int64            `json:"seq" minimum:"1" doc:"The row's seq: follow again with after_seq set to it to miss nothing."`
+	Result    evals.EvalResult `json:"result" doc:"The finished row, as GET /api/eval-runs/{id}/results returns it."`
+}
+
+type evalProgressEvent struct {
+	Type      string    `json:"type" enum:"eval_progress"`
+	TS        time.Time `json:"ts" doc:"When the server produced the event (UTC)."`
+	RequestID string    `json:"request_id,omitempty" doc:"The follow_eval's request_id, on the first eval_progress of a follow."`
+	EvalRunID string    `json:"eval_run_id" doc:"The followed eval run."`
+	Status    string    `json:"status" enum:"queued,running,completed,cancelled,failed" doc:"A finished status ends the follow: no eval_result of it comes after."`
+	Done      int       `json:"done" doc:"Rows finished so far, errors included."`
+	Total     int       `json:"total" doc:"Rows the eval will have: cases × targets × repeats."`
+}
+
 type pongEvent struct {
 	Type      string    `json:"type" enum:"pong"`
 	TS        time.Time `json:"ts" doc:"When the server produced the event (UTC)."`
@@ -158,6 +177,8 @@ var (
 	}{
 		{events.TypeAccepted, reflect.TypeFor[acceptedEvent]()},
 		{events.TypeResourceChanged, reflect.TypeFor[resourceChangedEvent]()},
+		{events.TypeEvalResult, reflect.TypeFor[evalResultEvent]()},
+		{events.TypeEvalProgress, reflect.TypeFor[evalProgressEvent]()},
 		{TypeError, reflect.TypeFor[errorEvent]()},
 		{TypePong, reflect.TypeFor[pongEvent]()},
 	}
@@ -185,6 +206,6 @@ func eventSchemas(api huma.API) *huma.Schema {
 	union("RunEvent", "One event of a run's log, discriminated by type: what SSE sends as data and the WebSocket "+
 		"as a frame.", runEventTypes)
 	union("Event", "One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, "+
-		"accepted, resource_changed, error or pong.", runEventTypes, otherEventTypes)
+		"accepted, resource_changed, eval_result, eval_progress, error or pong.", runEventTypes, otherEventTypes)
 	return &huma.Schema{Ref: "#/components/schemas/RunEvent"}
 }

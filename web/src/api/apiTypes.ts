@@ -1102,6 +1102,37 @@ export interface components {
         EvalMetrics: {
             targets: components["schemas"]["TargetMetrics"][] | null;
         };
+        EvalProgressEvent: {
+            /**
+             * Format: int64
+             * @description Rows finished so far, errors included.
+             */
+            done: number;
+            /** @description The followed eval run. */
+            eval_run_id: string;
+            /** @description The follow_eval's request_id, on the first eval_progress of a follow. */
+            request_id?: string;
+            /**
+             * @description A finished status ends the follow: no eval_result of it comes after.
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Rows the eval will have: cases × targets × repeats.
+             */
+            total: number;
+            /**
+             * Format: date-time
+             * @description When the server produced the event (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "eval_progress";
+        };
         EvalResult: {
             /** @description The assistant's answer (full mode). */
             answer?: string;
@@ -1162,6 +1193,27 @@ export interface components {
             visible: string;
             /** @description The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn. */
             withdrawn?: boolean;
+        };
+        EvalResultEvent: {
+            /** @description The followed eval run. */
+            eval_run_id: string;
+            /** @description The finished row, as GET /api/eval-runs/{id}/results returns it. */
+            result: components["schemas"]["EvalResult"];
+            /**
+             * Format: int64
+             * @description The row's seq: follow again with after_seq set to it to miss nothing.
+             */
+            seq: number;
+            /**
+             * Format: date-time
+             * @description When the server sent the row (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "eval_result";
         };
         EvalRun: {
             /** Format: date-time */
@@ -1303,8 +1355,8 @@ export interface components {
              */
             role: "user" | "assistant";
         };
-        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, error or pong. */
-        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
+        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, eval_result, eval_progress, error or pong. */
+        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["EvalResultEvent"] | components["schemas"]["EvalProgressEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
         FlakyCase: {
             case_id: string;
             category: string;

@@ -87,6 +87,23 @@ export type ClientFrame =
   | ResumeFrame
   | PingFrame
   | SubscribeFrame
+  | FollowEvalFrame
+  | UnfollowEvalFrame
+
+/** Streams an eval run's finished rows after after_seq (eval_result frames). */
+export interface FollowEvalFrame {
+  type: 'follow_eval'
+  eval_run_id: string
+  after_seq?: number
+  request_id?: string
+}
+
+/** Stops this socket's follow of an eval run. */
+export interface UnfollowEvalFrame {
+  type: 'unfollow_eval'
+  eval_run_id: string
+  request_id?: string
+}
 
 /** Frames that the server answers with `accepted` (or an `error`). */
 export type RequestFrame = SendMessageFrame | RunParallelFrame | RerunFrame
@@ -109,6 +126,10 @@ export type OutputThinkingEvent = Schemas['OutputThinkingEvent']
 export type OutputDecisionEvent = Schemas['OutputDecisionEvent']
 export type RunFinishedEvent = Schemas['RunFinishedEvent']
 export type ResourceChangedEvent = Schemas['ResourceChangedEvent']
+/** One finished row of an eval run this socket follows (follow_eval). */
+export type EvalResultEvent = Schemas['EvalResultEvent']
+/** How far a followed eval run is; a finished status ends the follow. */
+export type EvalProgressEvent = Schemas['EvalProgressEvent']
 export type ErrorEvent = Schemas['ErrorEvent']
 export type PongEvent = Schemas['PongEvent']
 
