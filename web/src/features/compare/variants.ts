@@ -2,7 +2,7 @@
 // assistant started after the verdict or speculatively, and with the
 // answer screened or not, so one input shows what each choice costs.
 
-import { flowDraftOf, type FlowConfig, type FlowConfigWrite, type FlowDraft } from '../../api/types'
+import { flowDraftOf, type FlowConfig, type FlowDraft } from '../../api/types'
 
 export type Start = FlowDraft['assistant_start']
 export type Screen = FlowDraft['screen_output']
@@ -33,16 +33,11 @@ export function variantsOf(chosenStarts: Start[], chosenScreens: Screen[]): Vari
   return out
 }
 
-/** A config as it is written: the form's fields and the model parameters. */
-export type VariantSpec = FlowDraft & Pick<FlowConfigWrite, 'superego_params' | 'assistant_params'>
+/** A config as it is written: the form's fields, model parameters included. */
+export type VariantSpec = FlowDraft
 
 /** What a stored config runs as. */
-export function specOf(c: FlowConfig): VariantSpec {
-  // The server sent these parameters, so they are values it takes back
-  // (the read type only types reasoning_effort as a plain string).
-  type Params = FlowConfigWrite['superego_params']
-  return { ...flowDraftOf(c), superego_params: (c.superego_params ?? {}) as Params, assistant_params: (c.assistant_params ?? {}) as Params }
-}
+export const specOf = (c: FlowConfig): VariantSpec => flowDraftOf(c)
 
 /** The config with the variant's two settings, everything else (model parameters too) as it is, named after both. */
 export function variantDraft(base: FlowConfig, v: Variant): VariantSpec {
