@@ -25,7 +25,16 @@ const (
 	TypeOutputDecision  = "output_decision"
 	TypeRunFinished     = "run_finished"
 	TypeResourceChanged = "resource_changed"
+	// An attribution ("Why this verdict?") in progress: one frame per
+	// finished superego call, then one when it ends (ID is the
+	// attribution's, Resource "attribution"; Done/Total count calls).
+	TypeAttributionProgress = "attribution_progress"
+	TypeAttributionFinished = "attribution_finished"
 )
+
+// ResourceAttribution is the Resource of attribution frames, the kind a
+// socket subscribes to for them.
+const ResourceAttribution = "attribution"
 
 // Resource change actions.
 const (
@@ -84,6 +93,15 @@ type Event struct {
 	// resource_changed of an eval_run also says how far it is (with Status).
 	Done  int `json:"done,omitempty"`
 	Total int `json:"total,omitempty"`
+
+	// attribution_progress: the call that finished — its item (the
+	// verdict explained, from 0), its variant (full, without, only) and
+	// the section removed or kept; Decision, Reason and Section (the
+	// heading cited) are its verdict. attribution_finished has Status and
+	// Error.
+	Item      *int   `json:"item,omitempty"`
+	Variant   string `json:"variant,omitempty"`
+	SectionID string `json:"section_id,omitempty"`
 }
 
 // IsDelta reports whether e is a streamed text delta, which a slow consumer

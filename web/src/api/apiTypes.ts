@@ -4,6 +4,86 @@
  */
 
 export interface paths {
+    "/api/attributions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List attributions
+         * @description The newest 20, of one message or one eval run when asked.
+         */
+        get: operations["list-attributions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an attribution
+         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's attribution with their thinking, and for an eval the summary.
+         */
+        get: operations["get-attribution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an attribution
+         * @description Ends the call in flight and makes no more, on every replica; the calls stored stay. Stopping a finished attribution changes nothing.
+         */
+        post: operations["cancel-attribution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}/items/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one item of an attribution
+         * @description One verdict explained, with every stored call and its thinking.
+         */
+        get: operations["get-attribution-item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/constitutions": {
         parameters: {
             query?: never;
@@ -134,6 +214,26 @@ export interface paths {
         get: operations["get-eval-run"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/attribute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attribute an eval's verdicts
+         * @description Runs the ablation of POST /api/messages/{id}/why over every CAUTION and BLOCK row of a finished eval run (ERROR rows and rows whose constitution has no sections are skipped and counted), as a durable job. `dry_run: true` gives the plan (rows, calls, estimated cost). The finished attribution's summary holds a section × category heatmap (rows where each section was necessary) and the citation-faithfulness rate with its 95 % Wilson interval. 409: the eval has not finished.
+         */
+        post: operations["attribute-eval-run"];
         delete?: never;
         options?: never;
         head?: never;
@@ -659,7 +759,7 @@ export interface paths {
         put?: never;
         /**
          * Why this verdict? (ablation)
-         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         * @description Explains a stored superego decision by ablation: the superego judges the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. `dry_run: true` answers 200 with the plan only — the number of calls and their estimated cost — and calls no model. Otherwise the attribution is stored and runs in the background (202): every call is stored with its thinking, reported as an `attribution_progress` frame on the WebSocket, and the end as `attribution_finished`; read it with GET /api/attributions/{id}, stop it with POST /api/attributions/{id}/cancel. 404: no such message; 422: not a superego decision, or a constitution without sections.
          */
         post: operations["explain-decision"];
         delete?: never;
@@ -804,43 +904,173 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Ablation: {
-            /** Format: int64 */
-            calls: number;
-            cited_id: string;
-            constitution_id?: string;
-            /** Format: int64 */
-            constitution_version?: number;
-            faithful: boolean | null;
-            full: components["schemas"]["AblationVariant"];
-            sections: components["schemas"]["SectionEffect"][] | null;
-            variants: components["schemas"]["AblationVariant"][] | null;
+        AttributeOutputBody: {
+            attribution?: components["schemas"]["Attribution"];
+            plan: components["schemas"]["AttributionPlan"];
         };
-        AblationPlan: {
+        AttributeRequestBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls per verdict instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        Attribution: {
+            /** @description Each section is also run alone (sections × 2 + 1 calls per verdict). */
             alone: boolean;
+            /** Format: date-time */
+            created_at: string;
             /**
              * Format: int64
-             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
+             * @description Superego calls finished so far.
              */
-            calls: number;
-            constitution_id: string;
+            done: number;
+            error?: string;
+            eval_run_id?: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            /**
+             * Format: int64
+             * @description Verdicts explained.
+             */
+            items: number;
             /** Format: int64 */
-            constitution_version: number;
-            message_id: string;
-            model: string;
-            sections: components["schemas"]["Section"][] | null;
+            items_done: number;
+            /**
+             * @description message: one stored superego decision; eval: every non-ALLOW row of an eval run.
+             * @enum {string}
+             */
+            kind: "message" | "eval";
+            message_id?: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Superego calls planned, over every item.
+             */
+            total: number;
         };
-        AblationVariant: {
+        AttributionCall: {
             cited: string;
             decision: string;
             error?: string;
+            /**
+             * Format: int64
+             * @description 0-based call number within the item: 0 is the whole text.
+             */
+            index: number;
+            /** Format: int64 */
+            item: number;
             /** @enum {string} */
             kind: "full" | "without" | "only";
+            /** Format: int64 */
+            latency_ms: number;
+            model: string;
             reason: string;
+            /** @description The section removed (without) or kept (only). */
             section_id?: string;
             thinking: string;
             usage: components["schemas"]["Usage"];
             visible: string;
+        };
+        AttributionItem: {
+            /**
+             * Format: int64
+             * @description Superego calls this verdict takes.
+             */
+            calls: number;
+            category?: string;
+            /** @description The heading the superego cited with the whole constitution. */
+            cited?: string;
+            cited_id?: string;
+            /** @description The constitution the sections come from (empty for a draft). */
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            /** @description The verdict with the whole constitution, in this attribution. */
+            decision?: string;
+            draft_hash?: string;
+            /** @description The cited section is necessary or sufficient; null when none was cited. */
+            faithful: boolean | null;
+            finished: boolean;
+            flow_config_id: string;
+            input: string;
+            /**
+             * Format: int64
+             * @description 0-based index in the attribution.
+             */
+            item: number;
+            ref: string;
+            /**
+             * Format: int64
+             * @description The eval row's repeat (0 for a message).
+             */
+            repeat: number;
+            sections: components["schemas"]["AttributionSection"][] | null;
+            /**
+             * Format: int64
+             * @description The eval row's target (0 for a message).
+             */
+            target: number;
+        };
+        AttributionItemView: {
+            calls: components["schemas"]["AttributionCall"][] | null;
+            item: components["schemas"]["AttributionItem"];
+        };
+        AttributionListOutputBody: {
+            items: components["schemas"]["Attribution"][] | null;
+        };
+        AttributionPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls: per verdict sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            cost?: components["schemas"]["Cost"];
+            /**
+             * Format: int64
+             * @description Verdicts to explain.
+             */
+            items: number;
+            /** @enum {string} */
+            kind: "message" | "eval";
+            models: components["schemas"]["PlanModel"][] | null;
+            sections?: components["schemas"]["AttributionSection"][] | null;
+            /** Format: int64 */
+            skipped: number;
+        };
+        AttributionSection: {
+            /** @enum {string} */
+            effect: "necessary" | "sufficient" | "necessary and sufficient" | "no effect" | "unknown";
+            heading: string;
+            /** @description Slug of the heading, stable across versions that keep the heading. */
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
+        AttributionSummary: {
+            faithfulness: components["schemas"]["Rate"];
+            /**
+             * Format: int64
+             * @description Items whose every call is stored.
+             */
+            finished: number;
+            heatmap: components["schemas"]["HeatCell"][] | null;
+            /** Format: int64 */
+            uncited: number;
+        };
+        AttributionView: {
+            attribution: components["schemas"]["Attribution"];
+            calls: components["schemas"]["AttributionCall"][] | null;
+            items: components["schemas"]["AttributionItem"][] | null;
+            /** @description An eval attribution's heatmap and faithfulness rate, over its finished rows. */
+            summary?: components["schemas"]["AttributionSummary"];
         };
         CategoryMetrics: {
             accuracy: components["schemas"]["Rate"];
@@ -1213,6 +1443,8 @@ export interface components {
             flow_config_id?: string;
             flow_instance_id?: string;
             id?: string;
+            /** Format: int64 */
+            item?: number;
             message?: components["schemas"]["Message"];
             model?: string;
             reason?: string;
@@ -1221,6 +1453,7 @@ export interface components {
             run_id?: string;
             run_ids?: string[] | null;
             section?: string;
+            section_id?: string;
             /** Format: int64 */
             seq?: number;
             status?: string;
@@ -1232,6 +1465,7 @@ export interface components {
             type: string;
             usage?: components["schemas"]["Usage"];
             user_message?: components["schemas"]["Message"];
+            variant?: string;
             /** Format: int64 */
             version?: number;
             withdrawn?: boolean;
@@ -1396,6 +1630,27 @@ export interface components {
              */
             status: "ok" | "unavailable";
         };
+        HeatCell: {
+            category: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            /**
+             * Format: int64
+             * @description Rows where removing the section changed the verdict.
+             */
+            necessary: number;
+            /**
+             * Format: int64
+             * @description Finished rows of the category judged with a text holding this section.
+             */
+            rows: number;
+            /** @description The section's heading. */
+            section: string;
+            section_id: string;
+            /** Format: int64 */
+            sufficient: number;
+        };
         ImportResult: {
             /** @description The parsed cases (dry run only). */
             cases?: components["schemas"]["EvalCase"][] | null;
@@ -1547,6 +1802,23 @@ export interface components {
             superego_enabled?: boolean;
             sysprompt_id?: string;
         };
+        PlanModel: {
+            /** Format: int64 */
+            calls: number;
+            /** @description At the model's price; absent when the model has no price. */
+            cost?: components["schemas"]["Cost"];
+            /**
+             * Format: int64
+             * @description Estimated: about four characters a token of each call's prompt.
+             */
+            input_tokens: number;
+            model: string;
+            /**
+             * Format: int64
+             * @description Assumed: a short verdict per call.
+             */
+            output_tokens: number;
+        };
         Price: {
             /** Format: double */
             input_per_mtok: number;
@@ -1607,25 +1879,6 @@ export interface components {
         };
         SearchResults: {
             items: components["schemas"]["SearchHit"][] | null;
-        };
-        Section: {
-            /** Format: int64 */
-            end: number;
-            heading: string;
-            id: string;
-            /** Format: int64 */
-            level: number;
-            /** Format: int64 */
-            start: number;
-        };
-        SectionEffect: {
-            effect: string;
-            heading: string;
-            id: string;
-            /** @description Removing the section changes the verdict. */
-            necessary: boolean;
-            /** @description The section alone gives the verdict (only when alone was asked). */
-            sufficient: boolean;
         };
         Summary: {
             accuracy: components["schemas"]["Rate"];
@@ -1747,16 +2000,6 @@ export interface components {
             /** Format: int64 */
             wasted_tokens?: number;
         };
-        WhyInputBody: {
-            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
-            alone?: boolean;
-            /** @description Only say what it would do and cost: the plan, no model call. */
-            dry_run?: boolean;
-        };
-        WhyOutputBody: {
-            plan: components["schemas"]["AblationPlan"];
-            result?: components["schemas"]["Ablation"];
-        };
     };
     responses: never;
     parameters: never;
@@ -1766,6 +2009,291 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "list-attributions": {
+        parameters: {
+            query?: {
+                /** @description Only this message's attributions. */
+                message_id?: string;
+                /** @description Only this eval run's attributions. */
+                eval_run_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributionListOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-attribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributionView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "cancel-attribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-attribution-item": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+                /** @description The item's index. */
+                item: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributionItemView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-constitutions": {
         parameters: {
             query?: {
@@ -2602,6 +3130,132 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "attribute-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id (a slug). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributeRequestBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttributeOutputBody"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is larger than the server's limit (1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5780,14 +6434,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The superego message (a stored decision) to explain. */
+                /** @description Object id (a slug). */
                 id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WhyInputBody"];
+                "application/json": components["schemas"]["AttributeRequestBody"];
             };
         };
         responses: {
@@ -5797,7 +6451,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WhyOutputBody"];
+                    "application/json": components["schemas"]["AttributeOutputBody"];
                 };
             };
             /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
@@ -5809,7 +6463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5827,8 +6481,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description No such object. */
+            /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5863,7 +6526,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5872,8 +6535,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description Internal error; the detail gives a request id to quote. */
+            /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -185,6 +185,36 @@ export interface ResourceChangedEvent extends Base {
   run_id?: string
 }
 
+/** One finished superego call of an attribution ("Why this verdict?"). */
+export interface AttributionProgressEvent extends Base {
+  type: 'attribution_progress'
+  resource: 'attribution'
+  /** The attribution's id. */
+  id: string
+  status: string
+  /** Calls finished so far and planned, over every item. */
+  done: number
+  total: number
+  item: number
+  variant: 'full' | 'without' | 'only'
+  section_id?: string
+  decision: Decision
+  reason?: string
+  /** The heading the call cited. */
+  section?: string
+}
+
+/** The end of an attribution: read its result over REST. */
+export interface AttributionFinishedEvent extends Base {
+  type: 'attribution_finished'
+  resource: 'attribution'
+  id: string
+  status: 'completed' | 'cancelled' | 'failed' | (string & {})
+  error?: string
+  done?: number
+  total: number
+}
+
 export interface ErrorEvent extends Base {
   type: 'error'
   request_id?: string
@@ -210,7 +240,14 @@ export type RunEvent =
   | OutputDecisionEvent
   | RunFinishedEvent
 
-export type ServerEvent = AcceptedEvent | RunEvent | ResourceChangedEvent | ErrorEvent | PongEvent
+export type ServerEvent =
+  | AcceptedEvent
+  | RunEvent
+  | ResourceChangedEvent
+  | AttributionProgressEvent
+  | AttributionFinishedEvent
+  | ErrorEvent
+  | PongEvent
 
 const runEventTypes = new Set<string>([
   'run_started',
