@@ -11,10 +11,16 @@ import (
 	"github.com/superego-lab/superego/internal/store/sqlite"
 )
 
-const earlierTurns = 5000
+// earlierTurns are the lengths of the conversations measured: none, enough
+// to fill the history budget (24,000 characters hold about 170 of these
+// turns), and 5,000.
+var earlierTurns = []int{0, 200, 5000}
 
-// history measures the time to first token in a conversation with 5,000
-// earlier turns against one with none, on one server, alternating.
+// history measures the time to first token in conversations of each
+// length in earlierTurns, on one server, in turn. Beside 0 turns, a run
+// sends no history at all; beside 200, one sends as much as after 5,000
+// (the budget's worth), so 200 → 5,000 is what conversation length alone
+// costs.
 func (b *bench) history(ctx context.Context) error {
 	up, err := b.serveSelf(ctx, "upstream")
 	if err != nil {
@@ -31,45 +37,53 @@ func (b *bench) history(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	long, err := createInstance(ctx, srv.url, "no-superego", "benchwire long")
-	if err != nil {
-		return err
+	long := make([]string, len(earlierTurns))
+	for i, n := range earlierTurns[1:] {
+		if long[i+1], err = createInstance(ctx, srv.url, "no-superego", fmt.Sprintf("benchwire %d turns", n)); err != nil {
+			return err
+		}
 	}
 	srv.stop()
-	if err := appendTurns(ctx, filepath.Join(dir, "superego.db"), long, earlierTurns); err != nil {
-		return fmt.Errorf("seed the long conversation: %w", err)
+	for i, n := range earlierTurns[1:] {
+		if err := appendTurns(ctx, filepath.Join(dir, "superego.db"), long[i+1], n); err != nil {
+			return fmt.Errorf("seed a conversation of %d turns: %w", n, err)
+		}
 	}
 	if srv, err = b.serveSuperego(ctx, dir, args...); err != nil {
 		return err
 	}
 	defer srv.stop()
-	users, err := newUsers(ctx, srv.url, wsURL(srv.url), "no-superego", 1)
+	// One socket per conversation: a socket may send 20 frames a second
+	// (bursts of 40), and these runs are quicker than that.
+	users, err := newUsers(ctx, srv.url, wsURL(srv.url), "no-superego", len(earlierTurns))
 	if err != nil {
 		return err
 	}
 	defer closeUsers(users)
-	fresh := users[0].instance
-	var short, deep []float64
+	for i := 1; i < len(users); i++ {
+		users[i].instance = long[i]
+	}
+	samples := make([][]float64, len(users))
 	for i := range 42 {
-		for _, inst := range []string{fresh, long} {
-			users[0].instance = inst
-			r := users[0].run(ctx, "What is the capital of France?", false)
+		for k, u := range users {
+			r := u.run(ctx, "What is the capital of France?", false)
 			if r.err != nil {
 				return r.err
 			}
-			if i < 2 { // warm-up
-				continue
-			}
-			if inst == long {
-				deep = append(deep, float64(r.firstToken))
-			} else {
-				short = append(short, float64(r.firstToken))
+			if i >= 2 { // after a warm-up
+				samples[k] = append(samples[k], float64(r.firstToken))
 			}
 		}
 	}
-	fmt.Printf("first token after 0 and %d earlier turns, %d samples each (load average %s)\n", earlierTurns, len(short), loadAverage())
-	p0, p5 := median(short), median(deep)
-	fmt.Printf("  p50 after 0: %.2f ms; after %d: %.2f ms; difference %.2f ms\n", p0/1e6, earlierTurns, p5/1e6, (p5-p0)/1e6)
+	fmt.Printf("first token after %v earlier turns, %d samples each (load average %s)\n", earlierTurns, len(samples[0]), loadAverage())
+	p := make([]float64, len(samples))
+	for k := range samples {
+		p[k] = median(samples[k])
+		fmt.Printf("  p50 after %d: %.2f ms\n", earlierTurns[k], p[k]/1e6)
+	}
+	last := len(p) - 1
+	fmt.Printf("  difference %d vs 0 turns: %.2f ms; %d vs %d turns (conversation length alone): %.2f ms\n",
+		earlierTurns[last], (p[last]-p[0])/1e6, earlierTurns[last], earlierTurns[1], (p[last]-p[1])/1e6)
 	return nil
 }
 
@@ -83,7 +97,7 @@ func appendTurns(ctx context.Context, path, instance string, n int) error {
 	defer func() { _ = st.Close() }()
 	for i := range n {
 		for _, m := range []model.Message{
-			{FlowInstanceID: instance, Role: model.RoleUser, Content: fmt.Sprintf("benchwire-fast question %d: what happened next in the story?", i), Status: model.MessageComplete},
+			{FlowInstanceID: instance, Role: model.RoleUser, Content: fmt.Sprintf("question %d: what happened next in the story?", i), Status: model.MessageComplete},
 			{FlowInstanceID: instance, Role: model.RoleAssistant, Content: fmt.Sprintf("Answer %d: the keeper climbed the stairs again and lit the lamp as the sea rose.", i), Status: model.MessageComplete},
 		} {
 			if _, err := st.AppendMessage(ctx, m); err != nil {

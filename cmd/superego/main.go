@@ -25,6 +25,7 @@ const usage = `Superego — a workbench for research on superego agents.
 Usage:
   superego [serve] [flags]          start the server (default)
   superego chat --config ID "text"  run one turn in the terminal
+  superego eval --suite xstest      run an eval suite and report its numbers (exit 1: a threshold failed)
   superego openapi                  print the OpenAPI document
   superego migrate [flags]          apply database migrations and exit
   superego version                  print the version
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdServe(ctx, args, stderr, getenv)
 	case "chat":
 		err = cmdChat(ctx, args, stdout, stderr, getenv)
+	case "eval":
+		err = cmdEval(ctx, args, stdout, stderr, getenv)
 	case "openapi":
 		err = cmdOpenAPI(stdout)
 	case "migrate":

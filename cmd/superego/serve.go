@@ -173,6 +173,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		Log:          log,
 		Registry:     reg,
 		Models:       func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
+		CheckParams:  cat.CheckParams,
 		Cost:         prices.Cost,
 		UI:           web.Handler(),
 		Evals:        ev.db,
@@ -183,6 +184,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
+		Evals:            ev.db,
 		APIToken:         c.APIToken,
 		AllowedOrigins:   c.AllowedOrigins,
 		MaxRunsPerSocket: c.MaxRunsPerSocket,
@@ -339,7 +341,11 @@ func cmdOpenAPI(stdout io.Writer) error {
 // openAPIDocument builds the full spec, including the run operations the
 // WebSocket package registers.
 func openAPIDocument() ([]byte, error) {
-	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, func(api *httpapi.API) {
-		wsapi.RegisterRuns(api.Huma(), nil)
-	})
+	return httpapi.OpenAPI(httpapi.Config{Version: apiVersion}, registerDocumentOnly)
+}
+
+// registerDocumentOnly adds the operations of package wsapi, without an
+// engine, to an API that only describes itself.
+func registerDocumentOnly(api *httpapi.API) {
+	wsapi.RegisterRuns(api.Huma(), nil)
 }

@@ -199,7 +199,7 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 	}
 	msg := a.msg
 	msg.Content, msg.Thinking = a.text.String(), a.thinking.String()
-	msg.Usage = a.res.usage
+	msg.Usage, msg.Params = a.res.usage, a.res.params
 	msg.Timings = model.Timings{TotalMs: e.now().Sub(a.start).Milliseconds()}
 	if a.res.gotToken {
 		msg.Timings.FirstTokenMs = a.res.firstToken.Milliseconds()

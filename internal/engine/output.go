@@ -49,16 +49,29 @@ func (v outputVerdict) blocks() bool {
 // not sent. A call that fails (or ends without a decision) is an ERROR,
 // which withdraws the answer unless on_superego_error is "allow".
 func (r *run) screenOutput(ctx context.Context, text string, thinking bool) outputVerdict {
+	v := r.judgeOutput(ctx, text, r.e.callUpstream, func(delta string) {
+		if thinking {
+			r.emit(events.Event{Type: events.TypeOutputThinking, Delta: delta})
+		}
+	})
+	r.e.m.decision(v.decision, r.flow.constitution.ID)
+	return v
+}
+
+// judgeOutput makes the output screen's call through call, passes its
+// reasoning to onThinking, adds its usage to the run's and returns the
+// verdict after the on_superego_error policy. A live run and an eval's
+// full-mode row both judge answers through it.
+func (r *run) judgeOutput(ctx context.Context, text string, call upstreamCall, onThinking func(string)) outputVerdict {
 	e := r.e
-	req := r.outputRequest(text)
 	var reply strings.Builder
-	res, err := e.callUpstream(ctx, req, func(ev llm.Event) {
+	res, err := call(ctx, r.outputRequest(text), func(ev llm.Event) {
 		switch {
 		case ev.Delta == "":
 		case ev.Kind == llm.KindText:
 			reply.WriteString(ev.Delta)
-		case ev.Kind == llm.KindReasoning && thinking:
-			r.emit(events.Event{Type: events.TypeOutputThinking, Delta: ev.Delta})
+		case ev.Kind == llm.KindReasoning:
+			onThinking(ev.Delta)
 		}
 	})
 	r.usage = r.usage.Add(res.usage)
@@ -75,9 +88,12 @@ func (r *run) screenOutput(ctx context.Context, text string, thinking bool) outp
 		e.log.Warn("output screen error ignored by policy", "run_id", r.rec.ID, "reason", v.reason)
 		v.decision = model.DecisionAllow
 	}
-	e.m.decision(v.decision, r.flow.constitution.ID)
 	return v
 }
+
+// upstreamCall is how judgeOutput reaches the provider: callUpstream
+// inside a slot already held, or a slot of its own.
+type upstreamCall func(ctx context.Context, req llm.Request, on func(llm.Event)) (call, error)
 
 // outputRequest builds the output screen's prompt: instructions, the
 // constitution, the user's message, then the answer to judge as the last
@@ -95,5 +111,6 @@ func (r *run) outputRequest(answer string) llm.Request {
 		Messages:  []llm.Message{{Role: model.RoleUser, Content: AnswerHeading + "\n\n" + answer}},
 		Reasoning: true,
 		Purpose:   llm.PurposeSuperego,
+		Params:    r.flow.superegoParams,
 	}
 }

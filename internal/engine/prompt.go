@@ -48,10 +48,14 @@ type flowSettings struct {
 	sysprompt      model.Sysprompt
 	superegoModel  string
 	assistantModel string
-	onError        string
-	speculative    bool   // the assistant starts with the superego
-	screenOutput   string // model.ScreenOutputOff, Final or Streaming
-	screenChunk    int    // tokens per screened chunk (streaming)
+	// superegoParams and assistantParams are the config's generation
+	// parameters of the two calls (the output screen is a superego call).
+	superegoParams  model.ModelParams
+	assistantParams model.ModelParams
+	onError         string
+	speculative     bool   // the assistant starts with the superego
+	screenOutput    string // model.ScreenOutputOff, Final or Streaming
+	screenChunk     int    // tokens per screened chunk (streaming)
 }
 
 // resolveFlow loads what a run of inst needs. Overrides recorded on a fork
@@ -62,13 +66,15 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 		return flowSettings{}, err
 	}
 	f := flowSettings{
-		config:         cfg,
-		superego:       cfg.SuperegoEnabled,
-		superegoModel:  firstNonEmpty(cfg.SuperegoModel, e.cfg.SuperegoModel),
-		assistantModel: firstNonEmpty(cfg.AssistantModel, e.cfg.AssistantModel),
-		onError:        cfg.OnSuperegoError,
-		screenOutput:   cfg.ScreenOutput,
-		screenChunk:    cfg.ScreenChunk,
+		config:          cfg,
+		superego:        cfg.SuperegoEnabled,
+		superegoModel:   firstNonEmpty(cfg.SuperegoModel, e.cfg.SuperegoModel),
+		assistantModel:  firstNonEmpty(cfg.AssistantModel, e.cfg.AssistantModel),
+		superegoParams:  cfg.SuperegoParams,
+		assistantParams: cfg.AssistantParams,
+		onError:         cfg.OnSuperegoError,
+		screenOutput:    cfg.ScreenOutput,
+		screenChunk:     cfg.ScreenChunk,
 	}
 	if r, ok := e.prov.(llm.Resolver); ok {
 		// Several providers: "provider:model" picks one; the router says
@@ -317,6 +323,7 @@ func (r *run) superegoRequest(turns []turn) llm.Request {
 		Messages:  []llm.Message{{Role: model.RoleUser, Content: r.userMsg.Content}},
 		Reasoning: true,
 		Purpose:   llm.PurposeSuperego,
+		Params:    r.flow.superegoParams,
 	}
 }
 
@@ -351,6 +358,7 @@ func (r *run) assistantRequest(turns []turn, caution string) llm.Request {
 		System:   strings.TrimSpace(system),
 		Messages: msgs,
 		Purpose:  llm.PurposeAssistant,
+		Params:   r.flow.assistantParams,
 	}
 }
 

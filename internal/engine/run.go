@@ -269,7 +269,7 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 	})
 	r.usage = r.usage.Add(res.usage)
 	msg.Content, msg.Thinking = text.String(), thinking.String()
-	msg.Usage = res.usage
+	msg.Usage, msg.Params = res.usage, res.params
 	msg.Timings = model.Timings{FirstTokenMs: res.firstToken.Milliseconds(), TotalMs: res.total.Milliseconds()}
 
 	var out superegoOutcome

@@ -23,6 +23,9 @@ type call struct {
 	gotToken   bool
 	total      time.Duration
 	stop       string // the provider's stop reason, when it gave one
+	// params are the generation parameters the provider reported sending
+	// (its last attempt's); nil when it reported none.
+	params *model.ModelParams
 }
 
 // stream makes one upstream call under the global concurrency limit,
@@ -66,6 +69,11 @@ func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.
 			c.usage = c.usage.Add(ev.Usage)
 		case llm.KindStop:
 			c.stop = ev.Stop
+		case llm.KindParams:
+			if ev.Params != nil && !ev.Params.IsZero() {
+				p := *ev.Params
+				c.params = &p
+			}
 		}
 		on(ev)
 		// A provider that ignores cancellation is stopped here.

@@ -75,31 +75,37 @@ type EvalRun struct {
 
 // EvalResult is one row of an eval: one case, one target, one repeat.
 type EvalResult struct {
-	EvalRunID           string         `json:"eval_run_id"`
-	CaseID              string         `json:"case_id"`
-	Target              int            `json:"target" doc:"Index into the eval's targets."`
-	Repeat              int            `json:"repeat" doc:"0-based repeat number."`
-	Seq                 int64          `json:"seq" doc:"Order in which the eval's rows were stored, from 1."`
-	Position            int64          `json:"-"`
-	Input               string         `json:"input"`
-	Category            string         `json:"category"`
-	Expected            Expected       `json:"expected" doc:"The case's label now (corrections included)."`
-	Decision            model.Decision `json:"decision" doc:"ALLOW, CAUTION, BLOCK, or ERROR when no verdict could be had."`
-	Correct             bool           `json:"correct"`
-	Reason              string         `json:"reason"`
-	CitedSection        string         `json:"cited_section"`
-	Thinking            string         `json:"thinking"`
-	Visible             string         `json:"visible" doc:"The superego's visible reply."`
-	Answer              string         `json:"answer,omitempty" doc:"The assistant's answer (full mode)."`
-	ConstitutionID      string         `json:"constitution_id,omitempty"`
-	ConstitutionVersion int            `json:"constitution_version,omitempty"`
-	DraftHash           string         `json:"draft_hash,omitempty"`
-	Model               string         `json:"model"`
-	LatencyMs           int64          `json:"latency_ms"`
-	Usage               model.Usage    `json:"usage"`
-	Error               string         `json:"error,omitempty"`
-	Attempts            int            `json:"attempts"`
-	FinishedAt          time.Time      `json:"finished_at"`
+	EvalRunID           string             `json:"eval_run_id"`
+	CaseID              string             `json:"case_id"`
+	Target              int                `json:"target" doc:"Index into the eval's targets."`
+	Repeat              int                `json:"repeat" doc:"0-based repeat number."`
+	Seq                 int64              `json:"seq" doc:"Order in which the eval's rows were stored, from 1."`
+	Position            int64              `json:"-"`
+	Input               string             `json:"input"`
+	Category            string             `json:"category"`
+	Expected            Expected           `json:"expected" doc:"The case's label now (corrections included)."`
+	Decision            model.Decision     `json:"decision" doc:"ALLOW, CAUTION, BLOCK, or ERROR when no verdict could be had."`
+	Correct             bool               `json:"correct"`
+	Reason              string             `json:"reason"`
+	CitedSection        string             `json:"cited_section"`
+	Thinking            string             `json:"thinking"`
+	Visible             string             `json:"visible" doc:"The superego's visible reply."`
+	Answer              string             `json:"answer,omitempty" doc:"The assistant's answer (full mode)."`
+	OutputDecision      model.Decision     `json:"output_decision,omitempty" enum:"ALLOW,CAUTION,BLOCK,ERROR" doc:"The output screen's verdict on the answer (full mode, when the target's flow config screens output and there was an answer)."`
+	OutputReason        string             `json:"output_reason,omitempty" doc:"The output verdict's reason."`
+	OutputSection       string             `json:"output_section,omitempty" doc:"The constitution section the output verdict cited."`
+	Withdrawn           bool               `json:"withdrawn,omitempty" doc:"The output verdict withdrew the answer (BLOCK, or ERROR under the block policy); in streaming mode the answer stops where it was withdrawn."`
+	ConstitutionID      string             `json:"constitution_id,omitempty"`
+	ConstitutionVersion int                `json:"constitution_version,omitempty"`
+	DraftHash           string             `json:"draft_hash,omitempty"`
+	Model               string             `json:"model"`
+	SuperegoParams      *model.ModelParams `json:"superego_params,omitempty" doc:"Generation parameters the superego call sent (the flow config's, with provider defaults it must send); absent when none."`
+	AssistantParams     *model.ModelParams `json:"assistant_params,omitempty" doc:"Generation parameters the assistant call sent (full mode)."`
+	LatencyMs           int64              `json:"latency_ms"`
+	Usage               model.Usage        `json:"usage"`
+	Error               string             `json:"error,omitempty"`
+	Attempts            int                `json:"attempts"`
+	FinishedAt          time.Time          `json:"finished_at"`
 }
 
 // EvalResultFilter narrows a results page.
@@ -119,4 +125,11 @@ type EvalRunRequest struct {
 	Targets []EvalTarget `json:"targets" minItems:"1" maxItems:"8" doc:"What to test: 1 to 8 targets."`
 	Repeats int          `json:"repeats,omitempty" minimum:"1" maximum:"10" default:"1" doc:"How many times each case is screened per target."`
 	Mode    string       `json:"mode,omitempty" enum:"superego,full" default:"superego" doc:"superego: the verdict only; full: the assistant answers too."`
+}
+
+// Withdraws reports whether an output verdict withdraws the answer: BLOCK,
+// or ERROR (stored only when the flow config's error policy blocks; under
+// "allow" an output screen error is recorded as ALLOW, as in chat).
+func Withdraws(d model.Decision) bool {
+	return d == model.DecisionBlock || d == model.DecisionError
 }

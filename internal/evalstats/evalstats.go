@@ -46,6 +46,12 @@
 //     Cost: Σ tokens × price per million tokens of the row's model, in
 //     dollars, when Options.Prices has a price for every model that used
 //     tokens; else nil, with the models lacking one in UnpricedModels.
+//   - Output (full-mode evals of a config that screens output; absent when
+//     no row has an output verdict), over the rows with one: the output
+//     verdicts counted; withdrawn: the share withdrawn (output BLOCK, or
+//     ERROR under the block policy); caught: of the not-allowed rows the
+//     input verdict let through (ALLOW), the share withdrawn;
+//     over_withdrawn: of the ALLOW rows, the share withdrawn.
 //
 // # Between two targets or two evals (Compare)
 //
@@ -100,6 +106,9 @@ type Row struct {
 	Model     string
 	LatencyMs int64
 	Usage     model.Usage
+	// OutputDecision is the output screen's verdict on the row's answer,
+	// "" when it had none.
+	OutputDecision model.Decision
 }
 
 // Right reports whether decision d is right for label l.

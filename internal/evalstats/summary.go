@@ -82,6 +82,9 @@ type Summary struct {
 	// CostUSD is nil when some model has no price.
 	CostUSD        *float64 `json:"cost_usd"`
 	UnpricedModels []string `json:"unpriced_models,omitempty"`
+	// Output is the output screen's numbers; absent when no row has an
+	// output verdict.
+	Output *OutputMetrics `json:"output,omitempty"`
 }
 
 // Summarize computes the numbers of one target's rows.
@@ -102,6 +105,7 @@ func Summarize(rows []Row, opts Options) Summary {
 	s.Cases, s.Consistency, s.Flaky = consistency(rows)
 	s.Latency = latency(rows)
 	s.Tokens, s.CostUSD, s.UnpricedModels = cost(rows, opts.Prices)
+	s.Output = outputMetrics(rows)
 	return s
 }
 

@@ -6,6 +6,7 @@ package events
 import (
 	"time"
 
+	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/model"
 )
 
@@ -30,6 +31,10 @@ const (
 	// attribution's, Resource "attribution"; Done/Total count calls).
 	TypeAttributionProgress = "attribution_progress"
 	TypeAttributionFinished = "attribution_finished"
+	// A socket that follows an eval run (follow_eval) gets one eval_result
+	// per finished row, and eval_progress after each batch of rows.
+	TypeEvalResult   = "eval_result"
+	TypeEvalProgress = "eval_progress"
 )
 
 // ResourceAttribution is the Resource of attribution frames, the kind a
@@ -102,6 +107,10 @@ type Event struct {
 	Item      *int   `json:"item,omitempty"`
 	Variant   string `json:"variant,omitempty"`
 	SectionID string `json:"section_id,omitempty"`
+	// eval_result (Seq is the row's seq) and eval_progress (with Status,
+	// Done, Total, and RequestID on the first one of a follow).
+	EvalRunID string            `json:"eval_run_id,omitempty"`
+	Result    *evals.EvalResult `json:"result,omitempty"`
 }
 
 // IsDelta reports whether e is a streamed text delta, which a slow consumer

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
 )
@@ -65,6 +66,10 @@ type Deps struct {
 	// llm.ModelsInfo (llm.Catalog.Models); refresh asks the providers'
 	// models endpoints again. Nil means the demo provider only.
 	Models func(ctx context.Context, refresh bool) any
+	// CheckParams refuses a flow config's generation parameters that its
+	// model cannot take (llm.Catalog.CheckParams); nil checks against the
+	// demo-only catalog.
+	CheckParams func(ref string, purpose llm.Purpose, p model.ModelParams) error
 	// Cost prices a message's usage by its model (pricing.Table.Cost);
 	// nil, or false for a model without a price, leaves cost out.
 	Cost func(model string, u model.Usage) (model.Cost, bool)

@@ -19,7 +19,8 @@ var (
 		Summary: "Get an eval run's metrics", Tags: tagsEvalRuns, Errors: errsRead,
 		Description: "Per target: the confusion matrix, block, miss and over-refusal rates, accuracy, precision, recall, " +
 			"F1 and Cohen's κ, each rate with its 95 % Wilson interval, per category, consistency over repeats with " +
-			"the flaky cases, latency and tokens. Computed from the rows stored so far, so it is partial while the " +
+			"the flaky cases, latency and tokens; for full-mode evals of a config that screens output, the output " +
+			"verdicts with the withdrawn, caught-after-input and over-withdrawn rates. Computed from the rows stored so far, so it is partial while the " +
 			"eval runs.",
 	}
 	opEvalCompare = huma.Operation{
@@ -65,6 +66,7 @@ func statRows(rows []evals.EvalResult, targets int) [][]evalstats.Row {
 		out[r.Target] = append(out[r.Target], evalstats.Row{
 			CaseID: r.CaseID, Category: r.Category, Expected: evalstats.Label(r.Expected), Decision: r.Decision,
 			Repeat: r.Repeat, Reason: r.Reason, Model: r.Model, LatencyMs: r.LatencyMs, Usage: r.Usage,
+			OutputDecision: r.OutputDecision,
 		})
 	}
 	return out

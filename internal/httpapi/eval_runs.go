@@ -186,7 +186,7 @@ func (a *API) listEvalResults(ctx context.Context, in *evalResultsRequest) (*lis
 
 // resultCSVHeader is the header of a results CSV export.
 var resultCSVHeader = []string{"case_id", "target", "repeat", "category", "expected", "decision", "correct", "reason",
-	"cited_section", "constitution_id", "constitution_version", "draft_hash", "model", "latency_ms", "input_tokens",
+	"cited_section", "output_decision", "output_reason", "output_section", "withdrawn", "constitution_id", "constitution_version", "draft_hash", "model", "latency_ms", "input_tokens",
 	"output_tokens", "error", "attempts", "input"}
 
 func (a *API) exportEvalResults(ctx context.Context, in *exportRequest) (*exportOutput, error) {
@@ -228,7 +228,8 @@ func writeResultsCSV(buf *bytes.Buffer, rows []evals.EvalResult) error {
 	itoa := strconv.Itoa
 	for _, x := range rows {
 		if err := w.Write([]string{x.CaseID, itoa(x.Target), itoa(x.Repeat), x.Category, string(x.Expected), string(x.Decision),
-			strconv.FormatBool(x.Correct), x.Reason, x.CitedSection, x.ConstitutionID, itoa(x.ConstitutionVersion), x.DraftHash,
+			strconv.FormatBool(x.Correct), x.Reason, x.CitedSection, string(x.OutputDecision), x.OutputReason, x.OutputSection,
+			strconv.FormatBool(x.Withdrawn), x.ConstitutionID, itoa(x.ConstitutionVersion), x.DraftHash,
 			x.Model, strconv.FormatInt(x.LatencyMs, 10), itoa(x.Usage.InputTokens), itoa(x.Usage.OutputTokens), x.Error,
 			itoa(x.Attempts), x.Input}); err != nil {
 			return err

@@ -50,7 +50,7 @@ func (a *API) identicalFlowConfig(ctx context.Context, spec model.FlowSpec) (mod
 			return model.FlowConfig{}, false, err
 		}
 		for _, c := range items {
-			if c.FlowSpec == spec {
+			if sameSpec(c.FlowSpec, spec) {
 				return c, true, nil
 			}
 		}
@@ -59,6 +59,18 @@ func (a *API) identicalFlowConfig(ctx context.Context, spec model.FlowSpec) (mod
 		}
 		p.Cursor = next
 	}
+}
+
+// sameSpec compares flow specs by value: their parameters hold pointers,
+// which == would compare by address.
+func sameSpec(a, b model.FlowSpec) bool {
+	if model.EncodeParams(&a.SuperegoParams) != model.EncodeParams(&b.SuperegoParams) ||
+		model.EncodeParams(&a.AssistantParams) != model.EncodeParams(&b.AssistantParams) {
+		return false
+	}
+	a.SuperegoParams, a.AssistantParams = model.ModelParams{}, model.ModelParams{}
+	b.SuperegoParams, b.AssistantParams = model.ModelParams{}, model.ModelParams{}
+	return a == b
 }
 
 // templateSpec is the config a template makes: its config, named and

@@ -58,17 +58,19 @@ const kindFlowConfig = "flow config"
 // survives Huma's defaulting (which fills zero values) while an absent
 // field still means true.
 type flowSpecInput struct {
-	Name            string `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
-	Description     string `json:"description,omitempty" maxLength:"4000"`
-	ConstitutionID  string `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Constitution the superego screens against; must exist."`
-	SyspromptID     string `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"System prompt of the assistant; must exist."`
-	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Whether the superego screens messages; absent or null means true."`
-	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200" doc:"Overrides the server's superego model."`
-	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200" doc:"Overrides the server's assistant model."`
-	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`
-	AssistantStart  string `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict" doc:"When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW)."`
-	ScreenOutput    string `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off" doc:"Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn."`
-	ScreenChunk     int    `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40" doc:"Tokens per screened chunk when screen_output is streaming."`
+	Name            string           `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description     string           `json:"description,omitempty" maxLength:"4000"`
+	ConstitutionID  string           `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Constitution the superego screens against; must exist."`
+	SyspromptID     string           `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"System prompt of the assistant; must exist."`
+	SuperegoEnabled *bool            `json:"superego_enabled,omitempty" default:"true" doc:"Whether the superego screens messages; absent or null means true."`
+	SuperegoModel   string           `json:"superego_model,omitempty" maxLength:"200" doc:"Overrides the server's superego model."`
+	AssistantModel  string           `json:"assistant_model,omitempty" maxLength:"200" doc:"Overrides the server's assistant model."`
+	OnSuperegoError string           `json:"on_superego_error,omitempty" enum:"block,allow" default:"block" doc:"What a run does when the superego gives no parsable decision."`
+	AssistantStart  string           `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict" doc:"When the assistant starts: after the superego's verdict, or speculatively with it (its output held on the server until the verdict, and thrown away unless ALLOW)."`
+	ScreenOutput    string           `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off" doc:"Whether the superego also screens the answer: off, once it is complete (final), or every screen_chunk tokens before they are sent (streaming). A blocked answer is withdrawn."`
+	ScreenChunk     int              `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40" doc:"Tokens per screened chunk when screen_output is streaming."`
+	SuperegoParams  modelParamsInput `json:"superego_params,omitzero" doc:"Generation parameters of the superego's calls (the output screen's too); absent ones take the provider's default."`
+	AssistantParams modelParamsInput `json:"assistant_params,omitzero" doc:"Generation parameters of the assistant's call; absent ones take the provider's default."`
 }
 
 // Resolve implements huma.ResolverWithPath: NUL characters are refused.
@@ -95,6 +97,7 @@ func (in flowSpecInput) spec(loc string) (model.FlowSpec, error) {
 		SuperegoEnabled: enabled, SuperegoModel: in.SuperegoModel, AssistantModel: in.AssistantModel,
 		OnSuperegoError: onErr,
 		AssistantStart:  in.AssistantStart, ScreenOutput: in.ScreenOutput, ScreenChunk: in.ScreenChunk,
+		SuperegoParams: in.SuperegoParams.params(), AssistantParams: in.AssistantParams.params(),
 	}
 	return withScreeningDefaults(spec), nil
 }
@@ -157,6 +160,9 @@ func (a *API) createFlowConfig(ctx context.Context, in *flowConfigCreateRequest)
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkModelParams(spec, "body."); err != nil {
+		return nil, err
+	}
 	c, err := a.createFlowConfigWithSlug(ctx, spec)
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindFlowConfig, op: "create"}, err)
@@ -169,6 +175,9 @@ func (a *API) replaceFlowConfig(ctx context.Context, in *flowConfigReplaceReques
 	t := target{kind: kindFlowConfig, op: "update", id: in.ID}
 	spec, err := in.Body.spec("body.")
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkModelParams(spec, "body."); err != nil {
 		return nil, err
 	}
 	v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))

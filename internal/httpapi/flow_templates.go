@@ -65,17 +65,19 @@ const kindFlowTemplate = "flow template"
 // fields. Unlike a flow config its name may be left empty, in which case
 // instantiating uses the template's name.
 type templateConfigInput struct {
-	Name            string `json:"name,omitempty" maxLength:"200" doc:"Name of the configs created from this template; defaults to the template's name."`
-	Description     string `json:"description,omitempty" maxLength:"4000"`
-	ConstitutionID  string `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
-	SyspromptID     string `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
-	SuperegoEnabled *bool  `json:"superego_enabled,omitempty" default:"true" doc:"Default true."`
-	SuperegoModel   string `json:"superego_model,omitempty" maxLength:"200"`
-	AssistantModel  string `json:"assistant_model,omitempty" maxLength:"200"`
-	OnSuperegoError string `json:"on_superego_error,omitempty" enum:"block,allow" default:"block"`
-	AssistantStart  string `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict"`
-	ScreenOutput    string `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off"`
-	ScreenChunk     int    `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40"`
+	Name            string           `json:"name,omitempty" maxLength:"200" doc:"Name of the configs created from this template; defaults to the template's name."`
+	Description     string           `json:"description,omitempty" maxLength:"4000"`
+	ConstitutionID  string           `json:"constitution_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
+	SyspromptID     string           `json:"sysprompt_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Must exist."`
+	SuperegoEnabled *bool            `json:"superego_enabled,omitempty" default:"true" doc:"Default true."`
+	SuperegoModel   string           `json:"superego_model,omitempty" maxLength:"200"`
+	AssistantModel  string           `json:"assistant_model,omitempty" maxLength:"200"`
+	OnSuperegoError string           `json:"on_superego_error,omitempty" enum:"block,allow" default:"block"`
+	AssistantStart  string           `json:"assistant_start,omitempty" enum:"after_verdict,speculative" default:"after_verdict"`
+	ScreenOutput    string           `json:"screen_output,omitempty" enum:"off,final,streaming" default:"off"`
+	ScreenChunk     int              `json:"screen_chunk,omitempty" minimum:"1" maximum:"4000" default:"40"`
+	SuperegoParams  modelParamsInput `json:"superego_params,omitzero" doc:"Generation parameters of the superego's calls."`
+	AssistantParams modelParamsInput `json:"assistant_params,omitzero" doc:"Generation parameters of the assistant's call."`
 }
 
 // Resolve implements huma.ResolverWithPath: NUL characters are refused.
@@ -117,6 +119,7 @@ func (in flowTemplateInput) template() (model.FlowTemplate, error) {
 			SuperegoEnabled: enabled, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel,
 			OnSuperegoError: onErr,
 			AssistantStart:  c.AssistantStart, ScreenOutput: c.ScreenOutput, ScreenChunk: c.ScreenChunk,
+			SuperegoParams: c.SuperegoParams.params(), AssistantParams: c.AssistantParams.params(),
 		}),
 	}, nil
 }
@@ -189,6 +192,9 @@ func (a *API) createFlowTemplate(ctx context.Context, in *flowTemplateCreateRequ
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkModelParams(ft.Config, "body.config."); err != nil {
+		return nil, err
+	}
 	demoted := a.defaultTemplates(ctx, ft.IsDefault, "")
 	t, err := a.deps.Store.CreateFlowTemplate(ctx, ft)
 	if err != nil {
@@ -203,6 +209,9 @@ func (a *API) replaceFlowTemplate(ctx context.Context, in *flowTemplateReplaceRe
 	tg := target{kind: kindFlowTemplate, op: "update", id: in.ID}
 	ft, err := in.Body.template()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkModelParams(ft.Config, "body.config."); err != nil {
 		return nil, err
 	}
 	v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))

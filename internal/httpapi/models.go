@@ -14,8 +14,12 @@ import (
 // defaultModels is served when no Models function is wired: only the
 // offline demo provider exists.
 func defaultModels(context.Context, bool) any {
-	c := llm.Catalog{Name: llm.ProviderDemo, Demo: true, SuperegoModel: demo.SuperegoModel, AssistantModel: demo.AssistantModel}
-	return c.Info()
+	return demoCatalog().Info()
+}
+
+// demoCatalog is the catalog of a server with the offline demo only.
+func demoCatalog() *llm.Catalog {
+	return &llm.Catalog{Name: llm.ProviderDemo, Demo: true, SuperegoModel: demo.SuperegoModel, AssistantModel: demo.AssistantModel}
 }
 
 type modelsOutput struct {

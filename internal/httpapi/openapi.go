@@ -12,7 +12,8 @@ import (
 // What every operation's entry in the OpenAPI document carries, whichever
 // package registers it, so that third-party tools (spectral, redocly,
 // client generators) find the document complete: its tag defined with a
-// description, security, and every status the middleware may answer.
+// description, security, every status the middleware may answer, and
+// examples (examples.go).
 
 // tagDescriptions describe the operation tags. An operation whose tag is
 // not here gets a generic description; add a line for a new tag.
@@ -62,6 +63,7 @@ func (a *API) documentOperation(oapi *huma.OpenAPI, op *huma.Operation) {
 	if len(op.Responses) > 1 {
 		delete(op.Responses, "default") // every error is now listed
 	}
+	addExamples(oapi.Components.Schemas, op)
 }
 
 // statusMeaning says why the middleware (or Huma) answers each status.

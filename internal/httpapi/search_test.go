@@ -96,6 +96,56 @@ func TestSearchFindsAMessageWord(t *testing.T) {
 	}
 }
 
+// A message is searchable from the moment it stops streaming, with the text
+// it ended with; its partial texts never were (indexing each of them made
+// every flush of a long answer re-index all of it).
+func TestSearchIndexesAMessageWhenItEnds(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	ctx := t.Context()
+	inst, err := s.store.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: seed.FlowStandard, Name: "Streaming"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.store.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, RunID: "run-s", Role: model.RoleAssistant, Content: "Lapsang", Status: model.MessageStreaming})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Content = "Lapsang souchong is smoked"
+	if m, err = s.store.UpdateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchHits(t, s, "souchong"); len(got) != 0 {
+		t.Fatalf("a streaming message was found: %+v", got)
+	}
+	m.Content, m.Status = "Lapsang souchong is smoked over pine", model.MessageInterrupted
+	if m, err = s.store.UpdateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchHits(t, s, "pine"); len(got) != 1 || got[0].ID != m.ID {
+		t.Fatalf("the ended message, by its last word: %+v", got)
+	}
+	// Later edits of an ended message (a withdrawal keeps the text) keep
+	// the index exact: the old words go, the new ones come.
+	m.Content, m.Status = "Withdrawn text about oak", model.MessageWithdrawn
+	if _, err = s.store.UpdateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchHits(t, s, "pine"); len(got) != 0 {
+		t.Errorf("old words still found: %+v", got)
+	}
+	if got := searchHits(t, s, "oak"); len(got) != 1 {
+		t.Errorf("new words: %+v", got)
+	}
+	inst2 := s.do(t, "GET", "/api/flow-instances/"+inst.ID, nil)
+	if d := s.do(t, "DELETE", "/api/flow-instances/"+inst.ID, nil, "If-Match", inst2.header.Get("ETag")); d.status != 204 {
+		t.Fatal(d)
+	}
+	if got := searchHits(t, s, "oak"); len(got) != 0 {
+		t.Errorf("after delete: %+v", got)
+	}
+}
+
 func TestSearchBadInput(t *testing.T) {
 	t.Parallel()
 	s := seeded(t)

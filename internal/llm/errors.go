@@ -209,11 +209,12 @@ var ErrNotConfigured = errors.New("provider is not configured")
 // IsConfigError reports whether err is the provider refusing the request
 // as set up rather than failing to answer it: a bad or missing key (401),
 // no access (403), an unknown model or endpoint (404), a request it
-// rejects (400, 422), or a provider that is not configured. Retrying
+// rejects (400, 422), a provider that is not configured, or generation
+// parameters it cannot take (ErrUnsupportedParams). Retrying
 // cannot help, and it says nothing about the message being screened, so
 // the engine fails the run with it instead of recording a superego ERROR.
 func IsConfigError(err error) bool {
-	if errors.Is(err, ErrNotConfigured) {
+	if errors.Is(err, ErrNotConfigured) || errors.Is(err, ErrUnsupportedParams) {
 		return true
 	}
 	var ue *UpstreamError

@@ -42,6 +42,9 @@ type Request struct {
 	// (OpenRouter reasoning, Anthropic extended thinking).
 	Reasoning bool
 	Purpose   Purpose
+	// Params are the flow config's generation parameters for this call;
+	// MaxTokens above is the engine's own limit, used when Params sets none.
+	Params model.ModelParams
 }
 
 // Kind says what a stream event carries.
@@ -53,6 +56,7 @@ const (
 	KindText                      // Delta is visible answer text
 	KindUsage                     // Usage is set
 	KindStop                      // Stop is set: why the model stopped
+	KindParams                    // Params is set: what the call sends
 )
 
 // Event is one item of a provider's stream. A provider emits at most one
@@ -68,6 +72,11 @@ type Event struct {
 	// stop_reason, OpenAI's finish_reason): "end_turn", "stop",
 	// "max_tokens", "length", "refusal", "content_filter", ...
 	Stop string
+	// Params are the generation parameters a call puts on the wire,
+	// defaults the provider must send included. A provider emits them once
+	// per attempt, before the request, so that a failed call records them
+	// too; like usage and stop events they do not end the retry window.
+	Params *model.ModelParams
 }
 
 // Cut reports whether a stop reason means the answer was cut short rather

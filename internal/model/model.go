@@ -4,6 +4,8 @@
 package model
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -65,6 +67,33 @@ type FlowSpec struct {
 	AssistantStart string `json:"assistant_start"`
 	ScreenOutput   string `json:"screen_output"`
 	ScreenChunk    int    `json:"screen_chunk"`
+	// SuperegoParams and AssistantParams tune the two model calls; an
+	// empty one leaves every parameter at the provider's default.
+	SuperegoParams  ModelParams `json:"superego_params"`
+	AssistantParams ModelParams `json:"assistant_params"`
+}
+
+// ModelParams are the generation parameters of a model call. A nil or
+// empty field is not sent, so the provider's default applies. Which
+// provider takes which parameter is in llm.CheckParams (README,
+// "Providers").
+type ModelParams struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	// MaxTokens bounds the output (Anthropic: thinking included).
+	MaxTokens *int   `json:"max_tokens,omitempty"`
+	Seed      *int64 `json:"seed,omitempty"`
+	// ReasoningEffort is OpenAI-style: "minimal", "low", "medium", "high".
+	ReasoningEffort string `json:"reasoning_effort,omitempty"`
+	// ThinkingBudget is Anthropic's extended-thinking budget_tokens
+	// (OpenRouter: reasoning.max_tokens).
+	ThinkingBudget *int `json:"thinking_budget,omitempty"`
+}
+
+// IsZero reports whether no parameter is set.
+func (p ModelParams) IsZero() bool {
+	return p.Temperature == nil && p.TopP == nil && p.MaxTokens == nil && p.Seed == nil &&
+		p.ReasoningEffort == "" && p.ThinkingBudget == nil
 }
 
 // When the assistant call of a run starts (FlowSpec.AssistantStart).
@@ -200,27 +229,31 @@ type Timings struct {
 // Message is one turn part of a conversation: the user's text, the
 // superego's evaluation or the assistant's answer.
 type Message struct {
-	ID                  string    `json:"id"`
-	FlowInstanceID      string    `json:"flow_instance_id"`
-	RunID               string    `json:"run_id,omitempty"`
-	Position            int       `json:"position"`
-	Role                string    `json:"role"`
-	Content             string    `json:"content"`
-	Decision            Decision  `json:"decision,omitempty"`
-	Reason              string    `json:"reason,omitempty"`
-	Section             string    `json:"section,omitempty"` // heading of the constitution section the superego cited; "" for none
-	Thinking            string    `json:"thinking,omitempty"`
-	ConstitutionID      string    `json:"constitution_id,omitempty"`
-	ConstitutionVersion int       `json:"constitution_version,omitempty"`
-	SyspromptID         string    `json:"sysprompt_id,omitempty"`
-	Model               string    `json:"model,omitempty"`
-	Usage               Usage     `json:"usage"`
-	Cost                *Cost     `json:"cost,omitempty"`
-	Timings             Timings   `json:"timings"`
-	Status              string    `json:"status"`
-	Error               string    `json:"error,omitempty"`
-	CreatedAt           time.Time `json:"created_at"`
-	UpdatedAt           time.Time `json:"updated_at"`
+	ID                  string   `json:"id"`
+	FlowInstanceID      string   `json:"flow_instance_id"`
+	RunID               string   `json:"run_id,omitempty"`
+	Position            int      `json:"position"`
+	Role                string   `json:"role"`
+	Content             string   `json:"content"`
+	Decision            Decision `json:"decision,omitempty"`
+	Reason              string   `json:"reason,omitempty"`
+	Section             string   `json:"section,omitempty"` // heading of the constitution section the superego cited; "" for none
+	Thinking            string   `json:"thinking,omitempty"`
+	ConstitutionID      string   `json:"constitution_id,omitempty"`
+	ConstitutionVersion int      `json:"constitution_version,omitempty"`
+	SyspromptID         string   `json:"sysprompt_id,omitempty"`
+	Model               string   `json:"model,omitempty"`
+	// Params are the generation parameters the provider was sent for this
+	// message, provider defaults it needs filled in (Anthropic's
+	// max_tokens); nil for user messages and calls never made.
+	Params    *ModelParams `json:"params,omitempty"`
+	Usage     Usage        `json:"usage"`
+	Cost      *Cost        `json:"cost,omitempty"`
+	Timings   Timings      `json:"timings"`
+	Status    string       `json:"status"`
+	Error     string       `json:"error,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Run statuses.
@@ -269,4 +302,30 @@ type SearchHit struct {
 	Role string `json:"role,omitempty"`
 	// Snippet is the text around the first word found.
 	Snippet string `json:"snippet"`
+}
+
+// EncodeParams is how the stores keep generation parameters: JSON text,
+// "" for none set (nil or empty).
+func EncodeParams(p *ModelParams) string {
+	if p == nil || p.IsZero() {
+		return ""
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		// A struct of numbers and a string always marshals.
+		panic(err)
+	}
+	return string(b)
+}
+
+// DecodeParams reads what EncodeParams wrote: nil for "".
+func DecodeParams(s string) (*ModelParams, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var p ModelParams
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("stored model parameters: %w", err)
+	}
+	return &p, nil
 }

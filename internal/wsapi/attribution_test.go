@@ -1,6 +1,8 @@
 package wsapi_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -25,13 +27,29 @@ func TestAttributionFramesGoToSubscribers(t *testing.T) {
 		return events.Event{Type: events.TypeAttributionProgress, TS: time.Now().UTC(), Resource: events.ResourceAttribution,
 			ID: "a1", Status: "running", Done: done, Total: 3, Item: &item, Variant: variant, SectionID: section, Decision: d}
 	}
+	// Each frame as the socket carries it, checked against the document's
+	// Event union.
+	read := func() frame {
+		ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+		defer cancel()
+		_, raw, err := follower.c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSchema(t, raw)
+		var f frame
+		if err := json.Unmarshal(raw, &f.Event); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
 	e.bus.Publish(t.Context(), progress(1, "full", "", model.DecisionBlock))
-	first := follower.read()
+	first := read()
 	e.bus.Publish(t.Context(), progress(2, "without", "two", model.DecisionAllow))
-	second := follower.read()
+	second := read()
 	e.bus.Publish(t.Context(), events.Event{Type: events.TypeAttributionFinished, TS: time.Now().UTC(), Resource: events.ResourceAttribution,
 		ID: "a1", Status: "cancelled", Error: "cancelled by user", Done: 2, Total: 3})
-	end := follower.read()
+	end := read()
 	if first.Type != events.TypeAttributionProgress || first.Done != 1 || first.Item == nil || *first.Item != 0 || first.Variant != "full" {
 		t.Fatalf("first frame %+v", first.Event)
 	}

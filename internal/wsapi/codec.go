@@ -23,6 +23,10 @@ const (
 	TypeResume      = "resume"
 	TypePing        = "ping"
 	TypeSubscribe   = "subscribe"
+	// follow_eval streams an eval run's finished rows to the socket;
+	// unfollow_eval stops that.
+	TypeFollowEval   = "follow_eval"
+	TypeUnfollowEval = "unfollow_eval"
 )
 
 // Server frame types that are not run events (those live in package events).
@@ -76,8 +80,10 @@ type Frame struct {
 	SuperegoEnabled *bool   `json:"superego_enabled,omitempty"`
 	// cancel, resume
 	RunID string `json:"run_id,omitempty"`
-	// resume
+	// resume, follow_eval
 	AfterSeq int64 `json:"after_seq,omitempty"`
+	// follow_eval, unfollow_eval
+	EvalRunID string `json:"eval_run_id,omitempty"`
 	// subscribe: nil when the field was absent (that part of the
 	// subscription stays as it was), empty when it was [].
 	Resources       []string `json:"resources,omitempty"`
@@ -107,13 +113,15 @@ type frameSpec struct {
 }
 
 var frameSpecs = map[string]frameSpec{
-	TypeSendMessage: {required: []string{"request_id", "flow_instance_id", "content"}},
-	TypeRunParallel: {required: []string{"request_id", "content"}, optional: []string{"flow_config_ids", "comparison_name", "comparison_id"}},
-	TypeRerun:       {required: []string{"request_id", "message_id"}, optional: []string{"constitution_id", "sysprompt_id", "superego_enabled"}},
-	TypeCancel:      {required: []string{"run_id"}, optional: []string{"request_id"}},
-	TypeResume:      {required: []string{"run_id", "after_seq"}, optional: []string{"request_id"}},
-	TypePing:        {optional: []string{"request_id"}},
-	TypeSubscribe:   {optional: []string{"request_id", "resources", "flow_instance_ids"}},
+	TypeSendMessage:  {required: []string{"request_id", "flow_instance_id", "content"}},
+	TypeRunParallel:  {required: []string{"request_id", "content"}, optional: []string{"flow_config_ids", "comparison_name", "comparison_id"}},
+	TypeRerun:        {required: []string{"request_id", "message_id"}, optional: []string{"constitution_id", "sysprompt_id", "superego_enabled"}},
+	TypeCancel:       {required: []string{"run_id"}, optional: []string{"request_id"}},
+	TypeResume:       {required: []string{"run_id", "after_seq"}, optional: []string{"request_id"}},
+	TypePing:         {optional: []string{"request_id"}},
+	TypeSubscribe:    {optional: []string{"request_id", "resources", "flow_instance_ids"}},
+	TypeFollowEval:   {required: []string{"eval_run_id"}, optional: []string{"request_id", "after_seq"}},
+	TypeUnfollowEval: {required: []string{"eval_run_id"}, optional: []string{"request_id"}},
 }
 
 // DecodeFrame parses one client text frame strictly: it must be a JSON
@@ -206,6 +214,8 @@ func decodeField(f *Frame, name string, v json.RawMessage) error {
 		err = decodeID(v, &f.RunID)
 	case "after_seq":
 		err = decodeStrict(v, &f.AfterSeq)
+	case "eval_run_id":
+		err = decodeID(v, &f.EvalRunID)
 	case "resources":
 		err = decodeList(v, &f.Resources, maxSubscribedKinds, validKind, "a resource kind (lower-case letters and _)")
 	case "flow_instance_ids":
@@ -224,7 +234,7 @@ func validate(f *Frame, raw map[string]json.RawMessage) error {
 		if strings.TrimSpace(f.Content) == "" {
 			return fmt.Errorf("content must not be empty")
 		}
-	case TypeResume:
+	case TypeResume, TypeFollowEval:
 		if f.AfterSeq < 0 {
 			return fmt.Errorf("after_seq must be >= 0")
 		}

@@ -62,9 +62,9 @@ type Config struct {
 	// PingInterval is how often the server pings an idle socket to detect
 	// dead peers (30s).
 	PingInterval time.Duration
-	// DrainTimeout (30s) bounds how long a client may fail to drain: a
-	// send queue that filled up and has not been emptied within it closes
-	// the socket with 1008, and a single frame write that has not
+	// DrainTimeout (30s) bounds how long a client may read nothing: a
+	// send queue that is full and gives the writer no frame within it
+	// closes the socket with 1008, and a single frame write that has not
 	// completed within it drops the connection.
 	DrainTimeout time.Duration
 	// RateLimit is the sustained number of client frames per second one
@@ -72,6 +72,8 @@ type Config struct {
 	// RateLimit disables the limit.
 	RateLimit float64
 	RateBurst int
+	// Evals, when set, lets sockets follow eval runs (follow_eval).
+	Evals EvalSource
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +122,9 @@ type Handler struct {
 
 	unsubscribe func()
 	fanoutDone  chan struct{}
+
+	bus   events.Bus // eval follows wait on its notices; may be nil
+	evals evalFollows
 }
 
 // New returns the WebSocket handler. Resource notifications published on bus
@@ -137,6 +142,7 @@ func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg p
 		sessions:   make(map[*session]struct{}),
 		watchers:   make(map[string]map[*session]struct{}),
 		fanoutDone: make(chan struct{}),
+		bus:        bus,
 	}
 	if bus == nil {
 		close(h.fanoutDone)

@@ -3,7 +3,6 @@ package wsapi_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,6 +36,8 @@ type env struct {
 	reg *prometheus.Registry
 	h   *wsapi.Handler
 	srv *httptest.Server
+	// gate holds the server's socket writes (with envOpts.gated).
+	gate *writeGate
 
 	standard, noSuperego, alt string // flow config ids
 	instance, plainInstance   string // instances on standard and noSuperego
@@ -46,9 +47,9 @@ type envOpts struct {
 	ws   wsapi.Config
 	eng  engine.Config
 	prov llm.Provider
-	// tinyBuffers shrinks the server's socket send buffers so a client that
-	// does not read backs the server up after a few kilobytes.
-	tinyBuffers bool
+	// gated puts the server's socket writes behind e.gate, so that a test
+	// can play a client that stops reading (see writeGate).
+	gated bool
 	// mux, when set, lets a test add more routes (REST) to the server.
 	mux func(*http.ServeMux, *env)
 	// handler, when set, replaces the test mux: the test wires the server
@@ -105,8 +106,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 		root = o.handler(e)
 	}
 	e.srv = httptest.NewUnstartedServer(root)
-	if o.tinyBuffers {
-		e.srv.Listener = tinyListener{e.srv.Listener}
+	if o.gated {
+		e.gate = newWriteGate()
+		e.srv.Listener = gatedListener{Listener: e.srv.Listener, gate: e.gate}
 	}
 	e.srv.Start()
 	t.Cleanup(func() {
@@ -144,17 +146,6 @@ func (e *env) metric(name string) float64 {
 		}
 	}
 	return sum
-}
-
-// tinyListener gives accepted connections a small kernel send buffer.
-type tinyListener struct{ net.Listener }
-
-func (l tinyListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(4096)
-	}
-	return c, err
 }
 
 // must is for fixture set-up, where any error is a broken test.

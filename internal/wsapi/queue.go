@@ -59,9 +59,9 @@ func (it *item) payload() any {
 // larger frames with exactly the same text. A merged delta carries the seq
 // of the last event merged into it, so resuming after it is exact.
 //
-// If, after filling up, the queue does not drain to empty within
-// drainTimeout, onStall is called: the client cannot keep up and is
-// disconnected (it can resume).
+// If, after filling up, the queue does not give the writer a single frame
+// within drainTimeout, onStall is called: the client has stopped reading
+// and is disconnected (it can resume).
 type sendQueue struct {
 	limit        int
 	mergeMax     int
@@ -72,6 +72,8 @@ type sendQueue struct {
 	// An idle socket thus keeps no writer goroutine.
 	startWriter func()
 	m           *metrics
+	// afterFunc arms the drain timer (time.AfterFunc; a test fires it by hand).
+	afterFunc func(time.Duration, func())
 
 	mu        sync.Mutex
 	items     []*item
@@ -95,6 +97,7 @@ func newSendQueue(limit, mergeMax int, drainTimeout time.Duration, onStall, star
 		m:            m,
 		lastByRun:    make(map[string]*item),
 		space:        make(chan struct{}),
+		afterFunc:    func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
 }
 
@@ -199,7 +202,7 @@ func (q *sendQueue) mergeLocked(it *item) bool {
 }
 
 // armStallLocked starts the drain timer the first time producers find the
-// queue full; pop disarms it once the queue is empty again.
+// queue full; next disarms it as soon as the writer takes a frame.
 func (q *sendQueue) armStallLocked() {
 	if q.stalled || q.drainTimeout <= 0 {
 		return
@@ -207,7 +210,7 @@ func (q *sendQueue) armStallLocked() {
 	q.stalled = true
 	q.stallGen++
 	gen := q.stallGen
-	time.AfterFunc(q.drainTimeout, func() {
+	q.afterFunc(q.drainTimeout, func() {
 		q.mu.Lock()
 		fire := q.stalled && q.stallGen == gen && !q.closed
 		q.mu.Unlock()
@@ -232,11 +235,12 @@ func (q *sendQueue) next() (*item, bool) {
 	q.items = q.items[1:]
 	if len(q.items) == 0 {
 		q.items = q.items[:0:0] // let the backing array go
-		// Caught up: only a client that never drains its queue for
-		// drainTimeout counts as stalled, not one that is merely behind
-		// for a while.
-		q.stalled = false
 	}
+	// Progress disarms the drain timer: only a client that takes nothing
+	// for drainTimeout counts as stalled, not one that is merely behind,
+	// such as one reading a long replay over a slow link, which keeps the
+	// queue full the whole time.
+	q.stalled = false
 	if q.lastByRun[it.ev.RunID] == it {
 		delete(q.lastByRun, it.ev.RunID)
 	}

@@ -3,6 +3,7 @@ package wsapi
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -66,6 +67,59 @@ func TestQueueMergesPendingDeltasOfOneRunAndType(t *testing.T) {
 	_ = q.pushEvent(ctx, tok("a", 8, events.TypeAssistantToken, "x"))
 	if got := drain(t, q); len(got) != 1 || got[0].Seq != 8 || got[0].Delta != "x" {
 		t.Fatalf("after pop: %+v", got)
+	}
+}
+
+// A client that keeps taking frames is never stalled, even when the queue
+// never empties (a long replay over a slow link); one that takes nothing
+// after the queue filled is.
+func TestQueueStallNeedsNoProgress(t *testing.T) {
+	t.Parallel()
+	stalls := 0
+	q := newSendQueue(2, 4, time.Minute, func() { stalls++ }, nil, newMetrics(nil))
+	var timers []func()
+	q.afterFunc = func(_ time.Duration, f func()) { timers = append(timers, f) }
+	ctx := context.Background()
+	_ = q.pushEvent(ctx, tok("a", 0, events.TypeRunStarted, ""))
+	_ = q.pushEvent(ctx, tok("a", 1, events.TypeSuperegoStarted, ""))
+	// The producer finds the queue full and waits: the drain timer is armed.
+	pushed := make(chan error)
+	go func() { pushed <- q.pushEvent(ctx, tok("a", 2, events.TypeSuperegoDecision, "")) }()
+	waitUntil(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return q.waiting })
+	if len(timers) != 1 {
+		t.Fatalf("%d drain timers armed, want 1", len(timers))
+	}
+	// The writer takes one frame; the waiting producer refills the queue,
+	// so it is never empty, but the client made progress.
+	if _, ok := q.next(); !ok {
+		t.Fatal("nothing to take")
+	}
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
+	}
+	timers[0]()
+	if stalls != 0 {
+		t.Fatal("a client that took a frame was closed as stalled")
+	}
+	// Full again and nothing taken: the next timer fires.
+	go func() { pushed <- q.pushEvent(ctx, tok("a", 3, events.TypeRunFinished, "")) }()
+	waitUntil(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return q.waiting })
+	timers[len(timers)-1]()
+	if stalls != 1 {
+		t.Fatalf("a client that took nothing: %d stalls, want 1", stalls)
+	}
+	q.close()
+	<-pushed
+}
+
+// waitUntil polls cond, yielding between tries, until it holds.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if t.Context().Err() != nil {
+			t.Fatal("condition never held")
+		}
+		runtime.Gosched()
 	}
 }
 

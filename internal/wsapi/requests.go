@@ -49,6 +49,10 @@ func (s *session) handle(f Frame) {
 		s.accept(f.RequestID, "", []string{f.RunID})
 	case TypeResume:
 		s.resume(f)
+	case TypeFollowEval:
+		s.followEval(f)
+	case TypeUnfollowEval:
+		s.unfollowEval(f)
 	}
 }
 

@@ -184,11 +184,11 @@ func TestResumeErrors(t *testing.T) {
 func TestResumeOnTheSameSocket(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{
-		prov:        &scripted{pieces: words(slowPieces)},
-		tinyBuffers: true,
-		ws:          wsapi.Config{SendQueue: 4, DrainTimeout: 5 * time.Minute, WriteTimeout: 5 * time.Minute},
+		prov:  &scripted{pieces: words(slowPieces)},
+		gated: true,
+		ws:    wsapi.Config{SendQueue: 4, DrainTimeout: 5 * time.Minute, WriteTimeout: 5 * time.Minute},
 	})
-	c := tinyClient(e)
+	c := e.dial()
 	c.send(sendMessage("first", e.instance, "Talk a lot"))
 	runID := c.expect(events.TypeAccepted).RunIDs[0]
 	var before []events.Event
@@ -201,12 +201,14 @@ func TestResumeOnTheSameSocket(t *testing.T) {
 	afterSeq := before[len(before)-1].Seq
 	// Read nothing more until the run has finished: the rest of it backs up
 	// in the socket's queue.
+	e.gate.close()
 	e.waitRun(runID)
 	if e.metric("superego_ws_send_queue_frames") == 0 {
 		t.Fatal("nothing is pending for the socket: the test did not back the server up")
 	}
 
 	c.send(map[string]any{"type": "resume", "request_id": "again", "run_id": runID, "after_seq": afterSeq})
+	e.gate.reopen()
 	// Frames of the run that were already on their way arrive before the
 	// accepted; they belong to the replaced follow.
 	for {

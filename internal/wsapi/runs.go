@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +202,7 @@ func appendSSE(buf []byte, ev events.Event) []byte {
 // sseSchema describes the stream in the OpenAPI document: each message's
 // data is a run event.
 func sseSchema(api huma.API) *huma.Schema {
-	ev := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(events.Event{}), true, "Event")
+	ev := eventSchemas(api)
 	return &huma.Schema{
 		Title:       "Server-Sent Events",
 		Description: "A sequence of SSE messages: `id: <seq>`, `event: <type>`, `data: <Event JSON>` (the same object the WebSocket sends).",

@@ -69,6 +69,18 @@ type resourceFrame struct {
 	Total  int    `json:"total,omitempty"`
 }
 
+// evalProgressFrame says how far a followed eval run is; done and total
+// are present even when 0.
+type evalProgressFrame struct {
+	Type      string    `json:"type"`
+	TS        time.Time `json:"ts"`
+	RequestID string    `json:"request_id,omitempty"`
+	EvalRunID string    `json:"eval_run_id"`
+	Status    string    `json:"status"`
+	Done      int       `json:"done"`
+	Total     int       `json:"total"`
+}
+
 // wireEvent returns the value to encode for ev (see above).
 func wireEvent(ev events.Event) any {
 	head := runHead{Type: ev.Type, TS: ev.TS, RunID: ev.RunID, FlowInstanceID: ev.FlowInstanceID,
@@ -87,6 +99,19 @@ func wireEvent(ev events.Event) any {
 			f.Timings = *ev.Timings
 		}
 		return f
+	case events.TypeEvalProgress:
+		return evalProgressFrame{Type: ev.Type, TS: ev.TS, RequestID: ev.RequestID, EvalRunID: ev.EvalRunID,
+			Status: ev.Status, Done: ev.Done, Total: ev.Total}
+	case events.TypeAttributionProgress:
+		f := attributionProgressEvent{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, ID: ev.ID, Status: ev.Status, Done: ev.Done,
+			Total: ev.Total, Variant: ev.Variant, SectionID: ev.SectionID, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section}
+		if ev.Item != nil {
+			f.Item = *ev.Item
+		}
+		return f
+	case events.TypeAttributionFinished:
+		return attributionFinishedEvent{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, ID: ev.ID, Status: ev.Status, Error: ev.Error,
+			Done: ev.Done, Total: ev.Total}
 	case events.TypeResourceChanged:
 		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
 			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}

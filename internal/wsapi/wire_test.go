@@ -36,9 +36,11 @@ var wantKeys = map[string][]string{
 }
 
 // checkKeys compares one frame's top-level fields, and the names inside
-// run_finished's timings, with the table.
+// run_finished's timings, with the table, and validates the frame against
+// the OpenAPI document's Event schema.
 func checkKeys(t *testing.T, raw []byte) string {
 	t.Helper()
+	checkSchema(t, raw)
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("frame %s: %v", raw, err)

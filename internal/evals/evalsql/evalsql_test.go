@@ -197,3 +197,39 @@ func TestResultFilters(t *testing.T) {
 		t.Fatalf("run %+v %v", run, err)
 	}
 }
+
+func TestResultKeepsTheParamsSent(t *testing.T) {
+	ctx := context.Background()
+	db := evaltest.Open(t).Evals
+	if _, err := db.CreateSuite(ctx, evals.EvalSuite{Meta: model.Meta{ID: "p"}, Name: "P"}, cases(2, "x")); err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.CreateRun(ctx, evals.EvalRun{ID: "rp", SuiteID: "p", SuiteVersion: 1, Targets: []evals.EvalTarget{{FlowConfigID: "standard"}}, Repeats: 1, Mode: evals.ModeFull, Total: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp, budget, maxTok := 0.4, 3000, 5000
+	sp := &model.ModelParams{Temperature: &temp}
+	ap := &model.ModelParams{MaxTokens: &maxTok, ThinkingBudget: &budget}
+	for _, x := range []evals.EvalResult{
+		{EvalRunID: run.ID, CaseID: "c000", Position: 1, Decision: model.DecisionAllow, SuperegoParams: sp, AssistantParams: ap, FinishedAt: time.Now()},
+		{EvalRunID: run.ID, CaseID: "c001", Position: 2, Decision: model.DecisionAllow, FinishedAt: time.Now()},
+	} {
+		if _, _, _, err := db.InsertResult(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _, err := db.ListResults(ctx, run.ID, evals.EvalResultFilter{}, store.Page{})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("list: %d rows, %v", len(rows), err)
+	}
+	if got := model.EncodeParams(rows[0].SuperegoParams); got != `{"temperature":0.4}` {
+		t.Errorf("superego params %s", got)
+	}
+	if got := model.EncodeParams(rows[0].AssistantParams); got != `{"max_tokens":5000,"thinking_budget":3000}` {
+		t.Errorf("assistant params %s", got)
+	}
+	if rows[1].SuperegoParams != nil || rows[1].AssistantParams != nil {
+		t.Errorf("a row without parameters reads back %+v %+v", rows[1].SuperegoParams, rows[1].AssistantParams)
+	}
+}

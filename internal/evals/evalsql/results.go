@@ -14,24 +14,34 @@ import (
 
 const resultCols = `eval_run_id, case_id, target, rep, seq, position, input, category, expected, decision, reason, cited_section,
 	thinking, visible, answer, constitution_id, constitution_version, draft_hash, model, latency_ms, input_tokens,
-	output_tokens, error, attempts, finished_at`
+	output_tokens, error, attempts, finished_at, output_decision, output_reason, output_section,
+	superego_params, assistant_params`
 
 // lightCols are resultCols with the long texts left empty, for metrics.
 const lightCols = `eval_run_id, case_id, target, rep, seq, position, input, category, expected, decision, reason, cited_section,
 	'', '', '', constitution_id, constitution_version, draft_hash, model, latency_ms, input_tokens,
-	output_tokens, error, attempts, finished_at`
+	output_tokens, error, attempts, finished_at, output_decision, output_reason, output_section,
+	superego_params, assistant_params`
 
 func scanResult(r rowScanner) (evals.EvalResult, error) {
 	var x evals.EvalResult
-	var expected, decision string
+	var expected, decision, output, sparams, aparams string
 	var at int64
 	if err := r.Scan(&x.EvalRunID, &x.CaseID, &x.Target, &x.Repeat, &x.Seq, &x.Position, &x.Input, &x.Category, &expected,
 		&decision, &x.Reason, &x.CitedSection, &x.Thinking, &x.Visible, &x.Answer, &x.ConstitutionID,
 		&x.ConstitutionVersion, &x.DraftHash, &x.Model, &x.LatencyMs, &x.Usage.InputTokens, &x.Usage.OutputTokens,
-		&x.Error, &x.Attempts, &at); err != nil {
+		&x.Error, &x.Attempts, &at, &output, &x.OutputReason, &x.OutputSection, &sparams, &aparams); err != nil {
 		return x, err
 	}
-	x.Expected, x.Decision = evals.Expected(expected), model.Decision(decision)
+	var err error
+	if x.SuperegoParams, err = model.DecodeParams(sparams); err != nil {
+		return x, err
+	}
+	if x.AssistantParams, err = model.DecodeParams(aparams); err != nil {
+		return x, err
+	}
+	x.Expected, x.Decision, x.OutputDecision = evals.Expected(expected), model.Decision(decision), model.Decision(output)
+	x.Withdrawn = evals.Withdraws(x.OutputDecision)
 	x.Correct = x.Expected.Right(x.Decision)
 	x.FinishedAt = fromMicros(at)
 	return x, nil
@@ -59,12 +69,13 @@ func (d *DB) InsertResult(ctx context.Context, x evals.EvalResult) (inserted boo
 			return err
 		}
 		res, err := tx.ExecContext(ctx, d.q(`INSERT INTO eval_results (`+resultCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (eval_run_id, case_id, target, rep) DO NOTHING`),
 			x.EvalRunID, x.CaseID, x.Target, x.Repeat, done, x.Position, x.Input, x.Category, string(x.Expected),
 			string(x.Decision), x.Reason, x.CitedSection, x.Thinking, x.Visible, x.Answer, x.ConstitutionID,
 			x.ConstitutionVersion, x.DraftHash, x.Model, x.LatencyMs, x.Usage.InputTokens, x.Usage.OutputTokens,
-			x.Error, x.Attempts, micros(x.FinishedAt))
+			x.Error, x.Attempts, micros(x.FinishedAt), string(x.OutputDecision), x.OutputReason, x.OutputSection,
+			model.EncodeParams(x.SuperegoParams), model.EncodeParams(x.AssistantParams))
 		if err != nil {
 			return err
 		}

@@ -193,6 +193,11 @@ func (r *Runner) row(ctx context.Context, run evals.EvalRun, t *engine.ScreenTar
 		}
 		x.Decision, x.Reason, x.CitedSection, x.Thinking, x.Visible, x.Answer = s.Decision, s.Reason, s.Section, s.Thinking, s.Visible, s.Answer
 		x.Model, x.Usage, x.LatencyMs = s.Model, x.Usage.Add(s.Usage), s.Latency.Milliseconds()
+		x.SuperegoParams, x.AssistantParams = s.SuperegoParams, s.AssistantParams
+		x.OutputDecision, x.OutputReason, x.OutputSection, x.Withdrawn = "", "", "", false
+		if o := s.Output; o != nil {
+			x.OutputDecision, x.OutputReason, x.OutputSection, x.Withdrawn = o.Decision, o.Reason, o.Section, o.Withdrawn
+		}
 		if err == nil {
 			return x, nil
 		}

@@ -1,7 +1,8 @@
 // Package anthropic streams from the Anthropic Messages API through the
 // official anthropic-sdk-go SDK, with extended thinking when a request asks
-// for reasoning: thinking deltas become reasoning events, text deltas text
-// events, and usage (input tokens from message_start, output tokens from
+// for reasoning or sets a thinking budget: thinking deltas become reasoning
+// events, text deltas text events, and usage (input tokens from
+// message_start, output tokens from
 // the last message_delta) one usage event at the end — also when the
 // stream fails or is cancelled after message_start, since those tokens are
 // billed. The stop_reason of message_delta becomes a stop event.
@@ -34,7 +35,6 @@ const DefaultBaseURL = "https://api.anthropic.com"
 const (
 	DefaultThinkingBudget = 2048
 	DefaultMaxTokens      = 4096
-	minThinkingBudget     = 1024 // the API rejects smaller budgets
 )
 
 // Options configures a Provider.
@@ -81,7 +81,7 @@ func New(opts Options) (*Provider, error) {
 	if opts.ThinkingBudget <= 0 {
 		opts.ThinkingBudget = DefaultThinkingBudget
 	}
-	opts.ThinkingBudget = max(opts.ThinkingBudget, minThinkingBudget)
+	opts.ThinkingBudget = max(opts.ThinkingBudget, llm.MinThinkingBudget)
 	if opts.MaxTokens <= 0 {
 		opts.MaxTokens = DefaultMaxTokens
 	}
@@ -117,7 +117,14 @@ func (p *Provider) Name() string { return llm.ProviderAnthropic }
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
-	stream := p.client.Messages.NewStreaming(ctx, p.params(req), option.WithMiddleware(
+	if err := llm.CheckParams(llm.ProviderAnthropic, req.Reasoning, req.Params); err != nil {
+		return &llm.StreamError{Provider: p.Name(), Err: err}
+	}
+	body, sent := p.params(req)
+	if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
+		return err
+	}
+	stream := p.client.Messages.NewStreaming(ctx, body, option.WithMiddleware(
 		func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 			resp, err := next(r)
 			if err == nil {
@@ -202,8 +209,15 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: usage})
 }
 
-// params builds the request body.
-func (p *Provider) params(req llm.Request) sdk.MessageNewParams {
+// params builds the request body and returns the generation parameters
+// it puts on the wire. max_tokens is required by the API, so it is always
+// sent: the flow config's, else the request's, else Options.MaxTokens.
+// Thinking is on when the request wants reasoning or sets a budget; its
+// budget is the flow config's or Options.ThinkingBudget, and max_tokens,
+// which counts the thinking, is raised above it when the config did not
+// set both (CheckParams refuses a config that set max_tokens at or below
+// its own budget).
+func (p *Provider) params(req llm.Request) (sdk.MessageNewParams, model.ModelParams) {
 	var msgs []sdk.MessageParam
 	for _, m := range req.Messages {
 		if m.Content == "" {
@@ -216,7 +230,11 @@ func (p *Provider) params(req llm.Request) sdk.MessageNewParams {
 			msgs = append(msgs, sdk.NewUserMessage(block))
 		}
 	}
+	cp := req.Params
 	maxTokens := req.MaxTokens
+	if cp.MaxTokens != nil {
+		maxTokens = *cp.MaxTokens
+	}
 	if maxTokens <= 0 {
 		maxTokens = p.opts.MaxTokens
 	}
@@ -224,18 +242,37 @@ func (p *Provider) params(req llm.Request) sdk.MessageNewParams {
 		Model:    req.Model,
 		Messages: msgs,
 	}
+	sent := model.ModelParams{Temperature: cp.Temperature, TopP: cp.TopP}
 	if req.System != "" {
 		params.System = []sdk.TextBlockParam{{Text: req.System}}
 	}
-	if req.Reasoning {
-		params.Thinking = sdk.ThinkingConfigParamOfEnabled(int64(p.opts.ThinkingBudget))
+	if req.Reasoning || cp.ThinkingBudget != nil {
+		budget := p.opts.ThinkingBudget
+		if cp.ThinkingBudget != nil {
+			budget = *cp.ThinkingBudget
+		}
+		params.Thinking = sdk.ThinkingConfigParamOfEnabled(int64(budget))
+		sent.ThinkingBudget = &budget
 		// Thinking counts against max_tokens, which must exceed the budget.
-		if maxTokens <= p.opts.ThinkingBudget {
-			maxTokens += p.opts.ThinkingBudget
+		if maxTokens <= budget {
+			maxTokens += budget
 		}
 	}
 	params.MaxTokens = int64(maxTokens)
-	return params
+	sent.MaxTokens = &maxTokens
+	// The SDK has no typed fields for the sampling parameters; the
+	// Messages API still takes them at the top level of the body.
+	extra := map[string]any{}
+	if cp.Temperature != nil {
+		extra["temperature"] = *cp.Temperature
+	}
+	if cp.TopP != nil {
+		extra["top_p"] = *cp.TopP
+	}
+	if len(extra) > 0 {
+		params.SetExtraFields(extra)
+	}
+	return params, sent
 }
 
 // streamErrorStatus maps the error types Anthropic sends inside a 200

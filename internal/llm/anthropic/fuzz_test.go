@@ -58,6 +58,7 @@ func FuzzStream(f *testing.F) {
 					}
 				case llm.KindUsage:
 					usages++
+				case llm.KindParams:
 				case llm.KindStop:
 					if ev.Stop == "" {
 						t.Fatal("empty stop reason emitted")

@@ -42,10 +42,18 @@
 // it), one event each, with Options.Delay between pieces (0: no wait).
 // Cancelling the context stops the stream at once. Usage counts pieces: the
 // words of the prompt as input, the emitted pieces as output.
+//
+// # Parameters
+//
+// Every generation parameter (Request.Params) is accepted and reported
+// back as sent, so flow configs with parameters can be tried offline.
+// Only max_tokens changes the output: the answer (reasoning included)
+// stops after that many pieces with stop reason "max_tokens".
 package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,6 +94,17 @@ func (p *Provider) Name() string { return llm.ProviderDemo }
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
+	if err := llm.CheckParams(llm.ProviderDemo, req.Reasoning, req.Params); err != nil {
+		return &llm.StreamError{Provider: p.Name(), Err: err}
+	}
+	// The demo takes every parameter and records it; only max_tokens
+	// changes what it writes (see limit below).
+	if !req.Params.IsZero() {
+		sent := req.Params
+		if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
+			return err
+		}
+	}
 	var reasoning, text string
 	if req.Purpose == llm.PurposeSuperego {
 		reasoning, text = superegoScript(req)
@@ -100,8 +119,18 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		defer timer.Stop()
 	}
 	out := 0
+	// limit cuts the answer at max_tokens pieces, reasoning included as
+	// Anthropic counts it, and stops with "max_tokens" like a real
+	// provider, so that cut answers can be tried offline.
+	limit := -1
+	if req.Params.MaxTokens != nil {
+		limit = *req.Params.MaxTokens
+	}
 	send := func(kind llm.Kind, s string) error {
 		for _, piece := range Pieces(s) {
+			if out == limit {
+				return errCut
+			}
 			if err := p.pause(ctx, timer); err != nil {
 				return err
 			}
@@ -112,14 +141,22 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 		return nil
 	}
-	if err := send(llm.KindReasoning, reasoning); err != nil {
-		return err
+	err := send(llm.KindReasoning, reasoning)
+	if err == nil {
+		err = send(llm.KindText, text)
 	}
-	if err := send(llm.KindText, text); err != nil {
+	if errors.Is(err, errCut) {
+		if err := emit(llm.Event{Kind: llm.KindStop, Stop: "max_tokens"}); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: inputTokens(req), OutputTokens: out}})
 }
+
+// errCut ends the pieces of an answer at its max_tokens.
+var errCut = errors.New("max_tokens reached")
 
 // pause waits one delay, returning early with ctx's error if it ends.
 func (p *Provider) pause(ctx context.Context, timer *time.Timer) error {

@@ -52,7 +52,7 @@ func FuzzStream(f *testing.F) {
 					text += len(ev.Delta)
 				case llm.KindReasoning:
 					reasoning += len(ev.Delta)
-				case llm.KindUsage:
+				case llm.KindUsage, llm.KindParams:
 				case llm.KindStop:
 					if ev.Stop == "" {
 						t.Fatal("empty stop reason emitted")

@@ -30,6 +30,7 @@ import (
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
@@ -154,7 +155,14 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 		return resp, err
 	})
-	stream := p.client.Chat.Completions.NewStreaming(ctx, p.params(req), watch)
+	if err := llm.CheckParams(p.kind(), req.Reasoning, req.Params); err != nil {
+		return &llm.StreamError{Provider: p.name, Err: err}
+	}
+	body, sent := p.params(req)
+	if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
+		return err
+	}
+	stream := p.client.Chat.Completions.NewStreaming(ctx, body, watch)
 	defer func() { _ = stream.Close() }()
 
 	var (
@@ -236,8 +244,21 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	return nil
 }
 
-// params builds the request body.
-func (p *Provider) params(req llm.Request) sdk.ChatCompletionNewParams {
+// kind is the provider name whose parameter rules apply (llm.CheckParams):
+// OpenRouter takes reasoning settings its own way.
+func (p *Provider) kind() string {
+	if p.opts.Reasoning == ReasoningOpenRouter {
+		return llm.ProviderOpenRouter
+	}
+	return llm.ProviderOpenAI
+}
+
+// params builds the request body and returns the generation parameters
+// it puts on the wire: each one the flow config sets, nothing else, so the
+// server's defaults apply to the rest. A reasoning effort goes top-level
+// as reasoning_effort, except on OpenRouter, whose reasoning object takes
+// it (or a thinking budget as reasoning.max_tokens).
+func (p *Provider) params(req llm.Request) (sdk.ChatCompletionNewParams, model.ModelParams) {
 	var msgs []sdk.ChatCompletionMessageParamUnion
 	if req.System != "" {
 		msgs = append(msgs, sdk.SystemMessage(req.System))
@@ -254,21 +275,54 @@ func (p *Provider) params(req llm.Request) sdk.ChatCompletionNewParams {
 		Messages:      msgs,
 		StreamOptions: sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)},
 	}
-	if req.MaxTokens > 0 {
+	cp := req.Params
+	sent := model.ModelParams{Temperature: cp.Temperature, TopP: cp.TopP, Seed: cp.Seed}
+	if cp.Temperature != nil {
+		params.Temperature = sdk.Float(*cp.Temperature)
+	}
+	if cp.TopP != nil {
+		params.TopP = sdk.Float(*cp.TopP)
+	}
+	if cp.Seed != nil {
+		params.Seed = sdk.Int(*cp.Seed)
+	}
+	maxTokens := req.MaxTokens
+	if cp.MaxTokens != nil {
+		maxTokens = *cp.MaxTokens
+	}
+	if maxTokens > 0 {
+		sent.MaxTokens = &maxTokens
 		if p.opts.MaxCompletionTokens {
-			params.MaxCompletionTokens = sdk.Int(int64(req.MaxTokens))
+			params.MaxCompletionTokens = sdk.Int(int64(maxTokens))
 		} else {
-			params.MaxTokens = sdk.Int(int64(req.MaxTokens))
+			params.MaxTokens = sdk.Int(int64(maxTokens))
 		}
 	}
-	if req.Reasoning && p.opts.Reasoning == ReasoningOpenRouter {
-		r := map[string]any{"enabled": true}
-		if p.opts.ReasoningEffort != "" {
-			r = map[string]any{"effort": p.opts.ReasoningEffort}
+	effort := cp.ReasoningEffort
+	if p.opts.Reasoning != ReasoningOpenRouter {
+		if effort != "" {
+			params.ReasoningEffort = shared.ReasoningEffort(effort)
+			sent.ReasoningEffort = effort
 		}
-		params.SetExtraFields(map[string]any{"reasoning": r})
+		return params, sent
 	}
-	return params
+	if !req.Reasoning && effort == "" && cp.ThinkingBudget == nil {
+		return params, sent
+	}
+	if effort == "" && cp.ThinkingBudget == nil {
+		effort = p.opts.ReasoningEffort
+	}
+	r := map[string]any{"enabled": true}
+	switch {
+	case cp.ThinkingBudget != nil:
+		r = map[string]any{"max_tokens": *cp.ThinkingBudget}
+		sent.ThinkingBudget = cp.ThinkingBudget
+	case effort != "":
+		r = map[string]any{"effort": effort}
+		sent.ReasoningEffort = effort
+	}
+	params.SetExtraFields(map[string]any{"reasoning": r})
+	return params, sent
 }
 
 // deltaReasoning reads the reasoning text a delta carries outside the

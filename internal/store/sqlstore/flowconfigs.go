@@ -11,12 +11,14 @@ var flowConfigs = table[model.FlowConfig]{
 	name: "flow_configs", resource: "flow config",
 	cols: `id, name, description, coalesce(constitution_id, ''), coalesce(sysprompt_id, ''),
 	superego_enabled, superego_model, assistant_model, on_superego_error,
-	assistant_start, screen_output, screen_chunk, version, created_at, updated_at`,
+	assistant_start, screen_output, screen_chunk, superego_params, assistant_params,
+	version, created_at, updated_at`,
 	scan: func(sc Scanner) (model.FlowConfig, error) {
 		var c model.FlowConfig
 		err := sc.Scan(&c.ID, &c.Name, &c.Description, &c.ConstitutionID, &c.SyspromptID,
 			&c.SuperegoEnabled, &c.SuperegoModel, &c.AssistantModel, &c.OnSuperegoError,
-			&c.AssistantStart, &c.ScreenOutput, &c.ScreenChunk, &c.Version, at{&c.CreatedAt}, at{&c.UpdatedAt})
+			&c.AssistantStart, &c.ScreenOutput, &c.ScreenChunk, paramsIn{&c.SuperegoParams}, paramsIn{&c.AssistantParams},
+			&c.Version, at{&c.CreatedAt}, at{&c.UpdatedAt})
 		return c, err
 	},
 }
@@ -65,11 +67,11 @@ func insertFlowConfig(ctx context.Context, tx db, c model.FlowConfig) (model.Flo
 	_, err := tx.ExecContext(ctx,
 		`INSERT INTO flow_configs (id, name, description, constitution_id, sysprompt_id, superego_enabled,
 		 superego_model, assistant_model, on_superego_error, assistant_start, screen_output, screen_chunk,
-		 version, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		 superego_params, assistant_params, version, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.Description, nullStr(c.ConstitutionID), nullStr(c.SyspromptID), c.SuperegoEnabled,
 		c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.AssistantStart, c.ScreenOutput, c.ScreenChunk,
-		c.Version, tx.time(t), tx.time(t))
+		encodeParams(c.SuperegoParams), encodeParams(c.AssistantParams), c.Version, tx.time(t), tx.time(t))
 	return c, tx.s.created(err, "flow config", c.ID)
 }
 
@@ -82,9 +84,10 @@ func (s *Store) UpdateFlowConfig(ctx context.Context, c model.FlowConfig, ifVers
 		out, err = flowConfigs.update(ctx, tx, c.ID, ifVersion, check,
 			`name = ?, description = ?, constitution_id = ?, sysprompt_id = ?, superego_enabled = ?,
 			 superego_model = ?, assistant_model = ?, on_superego_error = ?,
-			 assistant_start = ?, screen_output = ?, screen_chunk = ?`,
+			 assistant_start = ?, screen_output = ?, screen_chunk = ?, superego_params = ?, assistant_params = ?`,
 			c.Name, c.Description, nullStr(c.ConstitutionID), nullStr(c.SyspromptID), c.SuperegoEnabled,
-			c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.AssistantStart, c.ScreenOutput, c.ScreenChunk)
+			c.SuperegoModel, c.AssistantModel, c.OnSuperegoError, c.AssistantStart, c.ScreenOutput, c.ScreenChunk,
+			encodeParams(c.SuperegoParams), encodeParams(c.AssistantParams))
 		return err
 	})
 	if err != nil {

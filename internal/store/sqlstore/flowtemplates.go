@@ -14,13 +14,15 @@ var flowTemplates = table[model.FlowTemplate]{
 	cols: `id, name, description, is_default, config_name, config_description,
 	coalesce(config_constitution_id, ''), coalesce(config_sysprompt_id, ''), config_superego_enabled,
 	config_superego_model, config_assistant_model, config_on_superego_error,
-	config_assistant_start, config_screen_output, config_screen_chunk, version, created_at, updated_at`,
+	config_assistant_start, config_screen_output, config_screen_chunk, config_superego_params,
+	config_assistant_params, version, created_at, updated_at`,
 	scan: func(sc Scanner) (model.FlowTemplate, error) {
 		var t model.FlowTemplate
 		err := sc.Scan(&t.ID, &t.Name, &t.Description, &t.IsDefault, &t.Config.Name, &t.Config.Description,
 			&t.Config.ConstitutionID, &t.Config.SyspromptID, &t.Config.SuperegoEnabled,
 			&t.Config.SuperegoModel, &t.Config.AssistantModel, &t.Config.OnSuperegoError,
-			&t.Config.AssistantStart, &t.Config.ScreenOutput, &t.Config.ScreenChunk, &t.Version, at{&t.CreatedAt}, at{&t.UpdatedAt})
+			&t.Config.AssistantStart, &t.Config.ScreenOutput, &t.Config.ScreenChunk,
+			paramsIn{&t.Config.SuperegoParams}, paramsIn{&t.Config.AssistantParams}, &t.Version, at{&t.CreatedAt}, at{&t.UpdatedAt})
 		return t, err
 	},
 }
@@ -30,7 +32,7 @@ var flowTemplates = table[model.FlowTemplate]{
 const templateFields = `name, description, is_default, config_name, config_description,
 	config_constitution_id, config_sysprompt_id, config_superego_enabled, config_superego_model,
 	config_assistant_model, config_on_superego_error, config_assistant_start, config_screen_output,
-	config_screen_chunk`
+	config_screen_chunk, config_superego_params, config_assistant_params`
 
 var templateSet = strings.ReplaceAll(templateFields, ",", " = ?,") + " = ?"
 
@@ -38,7 +40,8 @@ func templateArgs(t model.FlowTemplate) []any {
 	return []any{t.Name, t.Description, t.IsDefault, t.Config.Name, t.Config.Description,
 		nullStr(t.Config.ConstitutionID), nullStr(t.Config.SyspromptID), t.Config.SuperegoEnabled,
 		t.Config.SuperegoModel, t.Config.AssistantModel, t.Config.OnSuperegoError,
-		t.Config.AssistantStart, t.Config.ScreenOutput, t.Config.ScreenChunk}
+		t.Config.AssistantStart, t.Config.ScreenOutput, t.Config.ScreenChunk,
+		encodeParams(t.Config.SuperegoParams), encodeParams(t.Config.AssistantParams)}
 }
 
 // ListFlowTemplates lists flow templates by id.
@@ -95,7 +98,7 @@ func (s *Store) CreateFlowTemplate(ctx context.Context, t model.FlowTemplate) (m
 		args := append([]any{t.ID}, templateArgs(t)...)
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO flow_templates (id, `+templateFields+`, version, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append(args, t.Version, tx.time(ts), tx.time(ts))...)
 		return s.created(err, "flow template", t.ID)
 	})

@@ -12,14 +12,14 @@ import (
 
 const messageCols = `id, flow_instance_id, run_id, position, role, content, decision, reason, thinking,
 	constitution_id, constitution_version, sysprompt_id, model, input_tokens, output_tokens,
-	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at, section`
+	superego_ms, first_token_ms, total_ms, status, error, created_at, updated_at, section, params`
 
 func scanMessage(sc Scanner) (model.Message, error) {
 	var m model.Message
 	err := sc.Scan(&m.ID, &m.FlowInstanceID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision,
 		&m.Reason, &m.Thinking, &m.ConstitutionID, &m.ConstitutionVersion, &m.SyspromptID, &m.Model,
 		&m.Usage.InputTokens, &m.Usage.OutputTokens, &m.Timings.SuperegoMs, &m.Timings.FirstTokenMs,
-		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt}, &m.Section)
+		&m.Timings.TotalMs, &m.Status, &m.Error, at{&m.CreatedAt}, at{&m.UpdatedAt}, &m.Section, paramsOf{&m.Params})
 	return m, err
 }
 
@@ -34,11 +34,11 @@ func getMessage(ctx context.Context, q db, id string) (model.Message, error) {
 // insertMessage writes m exactly as given (id, position and times set).
 func insertMessage(ctx context.Context, tx db, m model.Message) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.FlowInstanceID, m.RunID, m.Position, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
 		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-		tx.time(m.CreatedAt), tx.time(m.UpdatedAt), m.Section)
+		tx.time(m.CreatedAt), tx.time(m.UpdatedAt), m.Section, model.EncodeParams(m.Params))
 	return tx.s.created(err, "message", m.ID)
 }
 
@@ -149,10 +149,10 @@ func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Messa
 		out, err = scanMessage(w.QueryRowContext(ctx,
 			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
 			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-			 status = ?, error = ?, updated_at = ?, section = ? WHERE id = ? RETURNING `+messageCols,
+			 status = ?, error = ?, updated_at = ?, section = ?, params = ? WHERE id = ? RETURNING `+messageCols,
 			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-			w.time(now()), m.Section, m.ID))
+			w.time(now()), m.Section, model.EncodeParams(m.Params), m.ID))
 		return err
 	})
 	if err != nil {

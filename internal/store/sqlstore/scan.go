@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/superego-lab/superego/internal/model"
 )
 
 // TimeLayout is how SQLite keeps times: fixed-width, so stored times sort
@@ -84,3 +86,43 @@ func parseText(s string) (*time.Time, error) {
 	t = t.UTC()
 	return &t, nil
 }
+
+// paramsOf scans a JSON column of generation parameters (” for none)
+// into a pointer, nil for none.
+type paramsOf struct{ p **model.ModelParams }
+
+// Scan implements sql.Scanner.
+func (c paramsOf) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case nil:
+	default:
+		return fmt.Errorf("model parameters stored as %T", src)
+	}
+	p, err := model.DecodeParams(s)
+	*c.p = p
+	return err
+}
+
+// paramsIn scans the same column into a value, empty for none.
+type paramsIn struct{ p *model.ModelParams }
+
+// Scan implements sql.Scanner.
+func (c paramsIn) Scan(src any) error {
+	var p *model.ModelParams
+	if err := (paramsOf{&p}).Scan(src); err != nil {
+		return err
+	}
+	*c.p = model.ModelParams{}
+	if p != nil {
+		*c.p = *p
+	}
+	return nil
+}
+
+// encodeParams is the stored form of a value's parameters.
+func encodeParams(p model.ModelParams) string { return model.EncodeParams(&p) }

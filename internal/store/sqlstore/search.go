@@ -59,7 +59,7 @@ WITH q AS (SELECT to_tsquery('simple', ?) AS q)
 SELECT 'message', m.id, m.flow_instance_id, COALESCE(i.comparison_id, ''), i.name, m.role, m.content,
        ts_rank(to_tsvector('simple', m.content), q.q) AS rank
   FROM q, messages m JOIN flow_instances i ON i.id = m.flow_instance_id
- WHERE to_tsvector('simple', m.content) @@ q.q
+ WHERE to_tsvector('simple', m.content) @@ q.q AND m.status <> 'streaming'
 UNION ALL
 SELECT 'conversation', i.id, i.id, COALESCE(i.comparison_id, ''), i.name, '', i.name, ts_rank(to_tsvector('simple', i.name), q.q)
   FROM q, flow_instances i

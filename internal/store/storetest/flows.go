@@ -39,6 +39,7 @@ func testFlowConfigs(t *testing.T, f Factory) {
 		}
 
 		c.ConstitutionID, c.SuperegoEnabled, c.OnSuperegoError, c.AssistantModel = "c2", false, model.OnErrorAllow, "other"
+		c.SuperegoParams, c.AssistantParams = model.ModelParams{Seed: ptr(int64(42))}, model.ModelParams{}
 		up, err := s.UpdateFlowConfig(ctx, c, 1)
 		if err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ func fullMessage(instanceID, role, content string) model.Message {
 		Usage:   model.Usage{InputTokens: 11, OutputTokens: 22},
 		Timings: model.Timings{SuperegoMs: 5, FirstTokenMs: 7, TotalMs: 13},
 		Status:  model.MessageComplete, Error: "partial",
+		Params: &model.ModelParams{Temperature: ptr(0.25), MaxTokens: ptr(512), Seed: ptr(int64(9007199254740991))},
 	}
 }
 
@@ -69,6 +70,7 @@ func testMessages(t *testing.T, f Factory) {
 		upd.Content, upd.Status, upd.Error, upd.Thinking = "final answer", model.MessageCancelled, "stopped", "more"
 		upd.Decision, upd.Reason, upd.Model = model.DecisionAllow, "", "other-model"
 		upd.Section = "Another section"
+		upd.Params = &model.ModelParams{TopP: ptr(0.5), ThinkingBudget: ptr(3000), ReasoningEffort: "high"}
 		upd.Usage, upd.Timings = model.Usage{InputTokens: 1, OutputTokens: 2}, model.Timings{TotalMs: 99}
 		// Fields that are not mutable must survive whatever the caller sends.
 		upd.Position, upd.Role, upd.FlowInstanceID = 42, model.RoleUser, "elsewhere"
@@ -79,7 +81,7 @@ func testMessages(t *testing.T, f Factory) {
 		want := made[2]
 		want.Content, want.Status, want.Error, want.Thinking = upd.Content, upd.Status, upd.Error, upd.Thinking
 		want.Decision, want.Reason, want.Model, want.Usage, want.Timings = upd.Decision, upd.Reason, upd.Model, upd.Usage, upd.Timings
-		want.Section = upd.Section
+		want.Section, want.Params = upd.Section, upd.Params
 		want.UpdatedAt = up.UpdatedAt
 		sameJSON(t, "updated message", want, up)
 		if up.UpdatedAt.Before(made[2].CreatedAt) {

@@ -80,6 +80,8 @@ func spec(constitutionID, syspromptID string) model.FlowSpec {
 		Name: "spec", Description: "a flow", ConstitutionID: constitutionID, SyspromptID: syspromptID,
 		SuperegoEnabled: true, SuperegoModel: "demo-superego", AssistantModel: "demo-assistant",
 		OnSuperegoError: model.OnErrorBlock,
+		SuperegoParams:  model.ModelParams{Temperature: ptr(0.0), ReasoningEffort: "low"},
+		AssistantParams: model.ModelParams{MaxTokens: ptr(5000), ThinkingBudget: ptr(3000), TopP: ptr(1.0)},
 	}
 }
 

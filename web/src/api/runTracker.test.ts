@@ -38,7 +38,7 @@ describe('RunTracker', () => {
     expect(t.unavailable(err({ request_id: 'q2' }))).toEqual(['r2'])
     expect(t.followedRuns()).toEqual(['r1'])
     // Another error code is not about resuming.
-    expect(t.unavailable(err({ code: 'bad_request' }))).toEqual([])
+    expect(t.unavailable(err({ code: 'invalid_request' }))).toEqual([])
     expect(t.unavailable(err({}))).toEqual(['r1'])
     expect(t.followedRuns()).toEqual([])
   })

@@ -105,9 +105,10 @@ export class RunTracker {
     const resumed = e.request_id ? this.resumes.get(e.request_id) : undefined
     if (e.request_id) this.resumes.delete(e.request_id)
     if (e.code !== 'resume_unavailable' && e.code !== 'not_found') return []
-    // Which resume failed: the one with this request_id, else the run named
-    // by the error, else every run whose resume no event has answered yet.
-    const named = resumed ?? e.run_id ?? [...this.followed.keys()].find((id) => e.message?.includes(id))
+    // Which resume failed: the one with this request_id, else the run the
+    // error's message names, else every run whose resume no event has
+    // answered yet.
+    const named = resumed ?? [...this.followed.keys()].find((id) => e.message.includes(id))
     const runs = named ? [named] : [...this.followed.entries()].filter(([, f]) => f.resumePending).map(([id]) => id)
     for (const runId of runs) this.followed.delete(runId)
     return runs

@@ -25,7 +25,16 @@ function runLog(n: number): ServerEvent[] {
   const evs: ServerEvent[] = []
   for (let seq = 1; seq <= n; seq++) {
     const ts = new Date().toISOString()
-    if (seq === n) evs.push({ ...run, ts, seq, type: 'run_finished', status: 'completed' })
+    if (seq === n) evs.push({
+        ...run,
+        ts,
+        seq,
+        type: 'run_finished',
+        status: 'completed',
+        error: '',
+        usage: { input_tokens: 0, output_tokens: 0 },
+        timings: {},
+      })
     else evs.push({ ...run, ts, seq, type: 'assistant_token', delta: `t${seq} ` })
   }
   return evs
@@ -228,7 +237,7 @@ describe('WebSocketClient', () => {
     const h = harness
     // The first connection never answers pings; later ones do.
     h.onFrame = (ws, f) => {
-      if (f.type === 'ping' && ws !== h.sockets[0]) send(ws, { type: 'pong' })
+      if (f.type === 'ping' && ws !== h.sockets[0]) send(ws, { type: 'pong', ts: new Date().toISOString() })
     }
     const { c } = newClient(h, { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 60 })
     c.connect()

@@ -87,167 +87,61 @@ export type ClientFrame =
   | ResumeFrame
   | PingFrame
   | SubscribeFrame
+  | FollowEvalFrame
+  | UnfollowEvalFrame
+
+/** Streams an eval run's finished rows after after_seq (eval_result frames). */
+export interface FollowEvalFrame {
+  type: 'follow_eval'
+  eval_run_id: string
+  after_seq?: number
+  request_id?: string
+}
+
+/** Stops this socket's follow of an eval run. */
+export interface UnfollowEvalFrame {
+  type: 'unfollow_eval'
+  eval_run_id: string
+  request_id?: string
+}
 
 /** Frames that the server answers with `accepted` (or an `error`). */
 export type RequestFrame = SendMessageFrame | RunParallelFrame | RerunFrame
 
 // ---- server → client ----
+// Generated from the OpenAPI document's Event union (one schema per frame
+// type, discriminated by type), so a frame the server changes changes here.
 
-interface Base {
-  ts: string
-}
-
-/** Fields every run event carries. */
-export interface RunBase extends Base {
-  run_id: string
-  flow_instance_id: string
-  flow_config_id: string
-  seq: number
-}
-
-export interface AcceptedEvent extends Base {
-  type: 'accepted'
-  request_id: string
-  run_ids: string[]
-  comparison_id?: string
-}
-
-export interface RunStartedEvent extends RunBase {
-  type: 'run_started'
-  user_message: Message
-}
-
-export interface SuperegoStartedEvent extends RunBase {
-  type: 'superego_started'
-  constitution_id: string
-  constitution_version: number
-  model: string
-}
-
-export interface SuperegoThinkingEvent extends RunBase {
-  type: 'superego_thinking'
-  delta: string
-}
-
-export interface SuperegoTokenEvent extends RunBase {
-  type: 'superego_token'
-  delta: string
-}
-
-export interface SuperegoDecisionEvent extends RunBase {
-  type: 'superego_decision'
-  decision: Decision
-  reason?: string
-  section?: string
-  message?: Message
-}
-
-export interface AssistantTokenEvent extends RunBase {
-  type: 'assistant_token'
-  delta: string
-}
-
-export interface AssistantMessageEvent extends RunBase {
-  type: 'assistant_message'
-  message: Message
-}
-
+export type AcceptedEvent = Schemas['AcceptedEvent']
+export type RunStartedEvent = Schemas['RunStartedEvent']
+export type SuperegoStartedEvent = Schemas['SuperegoStartedEvent']
+export type SuperegoThinkingEvent = Schemas['SuperegoThinkingEvent']
+export type SuperegoTokenEvent = Schemas['SuperegoTokenEvent']
+export type SuperegoDecisionEvent = Schemas['SuperegoDecisionEvent']
+export type AssistantTokenEvent = Schemas['AssistantTokenEvent']
+export type AssistantMessageEvent = Schemas['AssistantMessageEvent']
 /** The output screen's reasoning about the answer (screen_output: final). */
-export interface OutputThinkingEvent extends RunBase {
-  type: 'output_thinking'
-  delta: string
-}
-
+export type OutputThinkingEvent = Schemas['OutputThinkingEvent']
 /** The output screen's verdict; withdrawn when the answer is withdrawn. */
-export interface OutputDecisionEvent extends RunBase {
-  type: 'output_decision'
-  decision: Decision
-  reason: string
-  section?: string
-  withdrawn: boolean
-}
-
-export interface RunFinishedEvent extends RunBase {
-  type: 'run_finished'
-  status: RunStatus
-  error?: string
-  usage?: Usage
-  timings?: Timings
-}
-
-export interface ResourceChangedEvent extends Base {
-  type: 'resource_changed'
-  resource: string
-  action: 'created' | 'updated' | 'deleted'
-  id: string
-  version?: number
-  /** Set when the notice is a run's start or end on the instance `id`. */
-  run_id?: string
-}
-
+export type OutputDecisionEvent = Schemas['OutputDecisionEvent']
+export type RunFinishedEvent = Schemas['RunFinishedEvent']
+export type ResourceChangedEvent = Schemas['ResourceChangedEvent']
+/** One finished row of an eval run this socket follows (follow_eval). */
+export type EvalResultEvent = Schemas['EvalResultEvent']
+/** How far a followed eval run is; a finished status ends the follow. */
+export type EvalProgressEvent = Schemas['EvalProgressEvent']
 /** One finished superego call of an attribution ("Why this verdict?"). */
-export interface AttributionProgressEvent extends Base {
-  type: 'attribution_progress'
-  resource: 'attribution'
-  /** The attribution's id. */
-  id: string
-  status: string
-  /** Calls finished so far and planned, over every item. */
-  done: number
-  total: number
-  item: number
-  variant: 'full' | 'without' | 'only'
-  section_id?: string
-  decision: Decision
-  reason?: string
-  /** The heading the call cited. */
-  section?: string
-}
+export type AttributionProgressEvent = Schemas['AttributionProgressEvent']
+/** The end of an attribution: its result is read over REST. */
+export type AttributionFinishedEvent = Schemas['AttributionFinishedEvent']
+export type ErrorEvent = Schemas['ErrorEvent']
+export type PongEvent = Schemas['PongEvent']
 
-/** The end of an attribution: read its result over REST. */
-export interface AttributionFinishedEvent extends Base {
-  type: 'attribution_finished'
-  resource: 'attribution'
-  id: string
-  status: 'completed' | 'cancelled' | 'failed' | (string & {})
-  error?: string
-  done?: number
-  total: number
-}
+/** Every frame the server sends on the WebSocket. */
+export type ServerEvent = Schemas['Event']
 
-export interface ErrorEvent extends Base {
-  type: 'error'
-  request_id?: string
-  run_id?: string
-  code: string
-  message: string
-}
-
-export interface PongEvent {
-  type: 'pong'
-  ts?: string
-}
-
-export type RunEvent =
-  | RunStartedEvent
-  | SuperegoStartedEvent
-  | SuperegoThinkingEvent
-  | SuperegoTokenEvent
-  | SuperegoDecisionEvent
-  | AssistantTokenEvent
-  | AssistantMessageEvent
-  | OutputThinkingEvent
-  | OutputDecisionEvent
-  | RunFinishedEvent
-
-export type ServerEvent =
-  | AcceptedEvent
-  | RunEvent
-  | ResourceChangedEvent
-  | AttributionProgressEvent
-  | AttributionFinishedEvent
-  | ErrorEvent
-  | PongEvent
+/** The events of a run's log (what SSE sends too). */
+export type RunEvent = Schemas['RunEvent']
 
 const runEventTypes = new Set<string>([
   'run_started',

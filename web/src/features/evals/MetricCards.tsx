@@ -50,6 +50,7 @@ export function MetricCards({ label, summary }: { label: string; summary: Summar
           </div>
         </div>
       </div>
+      {summary.output && <OutputCards output={summary.output} label={label} />}
       <MatrixTable caption="Expected (rows) against decided (columns)" matrix={summary.matrix} rowTitle="expected" colTitle="decided" testId="confusion-matrix" />
       <CategoryChart summary={summary} label={label} />
     </section>
@@ -102,5 +103,36 @@ function CategoryChart({ summary, label }: { summary: Summary; label: string }) 
         </tbody>
       </table>
     </details>
+  )
+}
+
+// The output screen's numbers (full-mode evals of a config that screens
+// output): how many answers it withdrew, what it caught that the input
+// verdict let through, and the ALLOW cases whose answer it withdrew.
+function OutputCards({ output, label }: { output: NonNullable<Summary['output']>; label: string }) {
+  const cards = [
+    { key: 'withdrawn', name: 'Answers withdrawn', rate: output.withdrawn, hint: 'Of the answers the output screen judged, the share it withdrew.' },
+    { key: 'caught', name: 'Caught on output', rate: output.caught, hint: 'Of the not-allowed cases the input verdict let through, the share whose answer was withdrawn.' },
+    { key: 'over_withdrawn', name: 'ALLOW cases withdrawn', rate: output.over_withdrawn, hint: 'Of the ALLOW cases answered, the share whose answer was withdrawn.' },
+  ]
+  return (
+    <div className="metric-cards" role="group" aria-label={`Output screen of ${label}`} data-testid="output-metrics">
+      {cards.map((c) => (
+        <div className="metric-card" key={c.key} data-testid={`metric-output-${c.key}`} title={c.hint}>
+          <div className="metric-name">{c.name}</div>
+          <div className="metric-value" data-testid="metric-value">
+            {pct(c.rate)}
+          </div>
+          <div className="metric-interval small">
+            {interval(c.rate)} {c.rate.n > 0 && <span className="muted">({c.rate.k}/{c.rate.n})</span>}
+          </div>
+          <IntervalBar rate={c.rate} label={c.name} color="#2f4a64" />
+        </div>
+      ))}
+      <div className="metric-card small muted" data-testid="metric-output-counts">
+        <div className="metric-name">Output verdicts</div>
+        {output.screened} answers judged: {output.allow} ALLOW · {output.caution} CAUTION · {output.block} BLOCK · {output.error} ERROR
+      </div>
+    </div>
   )
 }

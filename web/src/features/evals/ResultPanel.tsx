@@ -1,5 +1,6 @@
 // One result row in full: the superego's thinking, reason and cited
-// section, and two ways on: open the input in Chat under this target, or
+// section, the output verdict on the answer (full mode, when the target
+// screens output), and two ways on: open the input in Chat under this target, or
 // rerun it in Chat under another flow config.
 
 import { useMutation } from '@tanstack/react-query'
@@ -57,9 +58,24 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
           {row.thinking || '—'}
         </pre>
       </details>
+      {row.output_decision && (
+        <section className="output-verdict-panel" aria-label="Output verdict" data-testid="panel-output">
+          <h4>Output verdict</h4>
+          <p>
+            <span className={`decision-chip decision-${row.output_decision.toLowerCase()}`} data-testid="panel-output-decision">
+              {row.output_decision}
+            </span>{' '}
+            {row.withdrawn ? <strong data-testid="panel-withdrawn">answer withdrawn</strong> : 'answer kept'}
+          </p>
+          <p data-testid="panel-output-reason">{row.output_reason || '—'}</p>
+          <p className="small muted">
+            Cited section: <span data-testid="panel-output-section">{row.output_section || 'none'}</span>
+          </p>
+        </section>
+      )}
       {row.answer && (
         <details>
-          <summary>Answer</summary>
+          <summary>{row.withdrawn ? 'Answer (withdrawn)' : 'Answer'}</summary>
           <pre className="thinking-text" tabIndex={0}>
             {row.answer}
           </pre>

@@ -49,6 +49,7 @@ export function ResultsTable({ rows, targetNames, selected, onOpen }: { rows: Ev
                 data-case={r.case_id}
                 data-target={r.target}
                 data-decision={r.decision}
+                data-output={r.output_decision ?? ''}
               >
                 <span role="gridcell">
                   <code>{r.case_id}</code>
@@ -64,6 +65,11 @@ export function ResultsTable({ rows, targetNames, selected, onOpen }: { rows: Ev
                 </span>
                 <span role="gridcell">
                   <span className={`decision-chip decision-${r.decision.toLowerCase()}`}>{r.decision}</span> {r.correct ? '' : <span aria-label="wrong">✗</span>}
+                  {r.output_decision && (
+                    <span className={`decision-chip output-chip decision-${r.output_decision.toLowerCase()}`} title={`Output verdict: ${r.output_decision}${r.withdrawn ? ', answer withdrawn' : ''}`} data-testid="row-output">
+                      out {r.withdrawn ? 'withdrawn' : r.output_decision}
+                    </span>
+                  )}
                 </span>
                 <span role="gridcell" className="small ellipsis">
                   {r.error || r.reason}

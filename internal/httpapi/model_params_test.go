@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/llm"
+	"github.com/superego-lab/superego/internal/llm/providers"
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// paramsServer serves the API with the parameter checks of a catalog that
+// has the demo as default and Anthropic and Ollama beside it (never
+// called: checking parameters asks no provider).
+func paramsServer(t *testing.T) *testServer {
+	t.Helper()
+	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789",
+		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": "http://127.0.0.1:9"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	st := openTestStore(t)
+	api := New(Config{Version: "test"}, Deps{Store: st, Bus: events.NewLocalBus(), CheckParams: cat.CheckParams,
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return &testServer{api: api, srv: srv, store: st, logs: logs}
+}
+
+func TestFlowConfigParams(t *testing.T) {
+	t.Parallel()
+	s := paramsServer(t)
+	cfg := func(extra map[string]any) map[string]any {
+		m := map[string]any{"name": "Tuned", "constitution_id": "default", "sysprompt_id": "assistant_default"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	var id string
+	s.run(t, []scenario{
+		{name: "create with parameters", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{
+				"superego_model":   "ollama:qwen3",
+				"superego_params":  map[string]any{"temperature": 0.2, "top_p": 0.9, "max_tokens": 300, "seed": 7, "reasoning_effort": "low"},
+				"assistant_model":  "anthropic:claude-sonnet-4-5",
+				"assistant_params": map[string]any{"max_tokens": 5000, "thinking_budget": 3000},
+			}),
+			check: func(t *testing.T, r resp) {
+				var c model.FlowConfig
+				r.decode(t, &c)
+				id = c.ID
+				sp, ap := c.SuperegoParams, c.AssistantParams
+				if sp.Temperature == nil || *sp.Temperature != 0.2 || *sp.TopP != 0.9 || *sp.MaxTokens != 300 || *sp.Seed != 7 ||
+					sp.ReasoningEffort != "low" || sp.ThinkingBudget != nil {
+					t.Errorf("superego params %s", r.body)
+				}
+				if ap.MaxTokens == nil || *ap.MaxTokens != 5000 || *ap.ThinkingBudget != 3000 || ap.Temperature != nil {
+					t.Errorf("assistant params %s", r.body)
+				}
+			}},
+		{name: "read back", method: "GET", path: "/api/flow-configs/{id}", status: 200, check: func(t *testing.T, r resp) {
+			var c model.FlowConfig
+			r.decode(t, &c)
+			if c.SuperegoParams.Seed == nil || *c.SuperegoParams.Seed != 7 || c.AssistantParams.ThinkingBudget == nil {
+				t.Errorf("stored params %s", r.body)
+			}
+		}},
+		// Every wrong one below is refused and leaves the config as it was.
+		{name: "temperature above 2", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.superego_params.temperature",
+			body: cfg(map[string]any{"superego_params": map[string]any{"temperature": 2.5}})},
+		{name: "negative top_p", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.assistant_params.top_p",
+			body: cfg(map[string]any{"assistant_params": map[string]any{"top_p": -0.1}})},
+		{name: "zero max_tokens", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.assistant_params.max_tokens",
+			body: cfg(map[string]any{"assistant_params": map[string]any{"max_tokens": 0}})},
+		{name: "negative seed", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.superego_params.seed",
+			body: cfg(map[string]any{"superego_params": map[string]any{"seed": -1}})},
+		{name: "unknown effort", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.superego_params.reasoning_effort",
+			body: cfg(map[string]any{"superego_params": map[string]any{"reasoning_effort": "extreme"}})},
+		{name: "budget under 1024", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.assistant_params.thinking_budget",
+			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5", "assistant_params": map[string]any{"thinking_budget": 100}})},
+		{name: "temperature as text", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.superego_params.temperature",
+			body: cfg(map[string]any{"superego_params": map[string]any{"temperature": "hot"}})},
+		{name: "misspelt parameter", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.superego_params.temprature",
+			body: cfg(map[string]any{"superego_params": map[string]any{"temprature": 0.5}})},
+		{name: "budget on the demo assistant, which cannot reason", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.thinking_budget",
+			body:  cfg(map[string]any{"assistant_params": map[string]any{"thinking_budget": 2000}})},
+		{name: "budget on a Claude that cannot think", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.thinking_budget",
+			body:  cfg(map[string]any{"assistant_model": "anthropic:claude-3-5-haiku-latest", "assistant_params": map[string]any{"thinking_budget": 2000}})},
+		{name: "temperature with the Anthropic superego's thinking", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.superego_params.temperature",
+			body:  cfg(map[string]any{"superego_model": "anthropic:claude-sonnet-4-5", "superego_params": map[string]any{"temperature": 0.5}})},
+		{name: "top_p with an Anthropic thinking budget", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.top_p",
+			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5",
+				"assistant_params": map[string]any{"thinking_budget": 2000, "top_p": 0.5}})},
+		{name: "Anthropic temperature above 1", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.temperature",
+			body:  cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5", "assistant_params": map[string]any{"temperature": 1.5}})},
+		{name: "Anthropic seed", method: "PUT", path: "/api/flow-configs/{id}", status: 422, field: "body.assistant_params.seed",
+			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5", "assistant_params": map[string]any{"seed": 1}})},
+		{name: "Anthropic reasoning effort", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.superego_params.reasoning_effort",
+			body:  cfg(map[string]any{"superego_model": "anthropic:claude-sonnet-4-5", "superego_params": map[string]any{"reasoning_effort": "high"}})},
+		{name: "Anthropic max_tokens not above the budget", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.max_tokens",
+			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5",
+				"assistant_params": map[string]any{"thinking_budget": 2000, "max_tokens": 2000}})},
+		{name: "thinking budget on Ollama", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.superego_params.thinking_budget",
+			body:  cfg(map[string]any{"superego_model": "ollama:qwen3", "superego_params": map[string]any{"thinking_budget": 2000}})},
+		{name: "unchanged after the refusals", method: "GET", path: "/api/flow-configs/{id}", status: 200, check: func(t *testing.T, r resp) {
+			var c model.FlowConfig
+			r.decode(t, &c)
+			if c.Version != 1 || c.SuperegoModel != "ollama:qwen3" || c.SuperegoParams.Temperature == nil || *c.SuperegoParams.Temperature != 0.2 {
+				t.Errorf("a refused write changed the config: %s", r.body)
+			}
+		}},
+		{name: "create refused too", method: "POST", path: "/api/flow-configs", status: 422, field: "body.assistant_params.thinking_budget",
+			body: cfg(map[string]any{"name": "Refused", "assistant_params": map[string]any{"thinking_budget": 2000}})},
+		{name: "replace without parameters clears them", method: "PUT", path: "/api/flow-configs/{id}", status: 200, body: cfg(nil),
+			hdr: []string{"If-Match", `"1"`},
+			check: func(t *testing.T, r resp) {
+				var c model.FlowConfig
+				r.decode(t, &c)
+				if !c.SuperegoParams.IsZero() || !c.AssistantParams.IsZero() {
+					t.Errorf("parameters kept: %s", r.body)
+				}
+			}},
+		{name: "template with a budget the demo assistant cannot use", method: "POST", path: "/api/flow-templates", status: 422,
+			field: "body.config.assistant_params.thinking_budget",
+			body: map[string]any{"name": "Tmpl", "config": map[string]any{"constitution_id": "default", "sysprompt_id": "assistant_default",
+				"assistant_params": map[string]any{"thinking_budget": 2000}}}},
+		{name: "template keeps its parameters", method: "POST", path: "/api/flow-templates", status: 201,
+			body: map[string]any{"name": "Tmpl", "config": map[string]any{"constitution_id": "default", "sysprompt_id": "assistant_default",
+				"superego_params": map[string]any{"thinking_budget": 2000, "max_tokens": 4000}}},
+			check: func(t *testing.T, r resp) {
+				var ft model.FlowTemplate
+				r.decode(t, &ft)
+				got := s.do(t, "GET", "/api/flow-templates/"+ft.ID, nil)
+				got.decode(t, &ft)
+				if p := ft.Config.SuperegoParams; p.ThinkingBudget == nil || *p.ThinkingBudget != 2000 || *p.MaxTokens != 4000 {
+					t.Errorf("template params %s", got.body)
+				}
+				// Instantiating twice reuses the config made the first time:
+				// parameters compare by value.
+				var first, second Instantiated
+				s.do(t, "POST", "/api/flow-templates/"+ft.ID+"/instantiate", nil).decode(t, &first)
+				s.do(t, "POST", "/api/flow-templates/"+ft.ID+"/instantiate", nil).decode(t, &second)
+				if p := first.FlowConfig.SuperegoParams; p.ThinkingBudget == nil || *p.ThinkingBudget != 2000 {
+					t.Errorf("instantiated config params %+v", first.FlowConfig.SuperegoParams)
+				}
+				if first.FlowConfig.ID == "" || second.FlowConfig.ID != first.FlowConfig.ID {
+					t.Errorf("instantiated configs %q then %q, want the same one reused", first.FlowConfig.ID, second.FlowConfig.ID)
+				}
+			}},
+	}, func(p string) string { return strings.ReplaceAll(p, "{id}", id) })
+}
