@@ -2,6 +2,7 @@
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
 import { evalScenarios } from './evals.mjs'
+import { paramScenarios } from './params.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
 export const scenarios = [
@@ -490,4 +491,5 @@ export const scenarios = [
     },
   },
   ...evalScenarios,
+  ...paramScenarios,
 ]

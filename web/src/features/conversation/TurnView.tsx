@@ -9,6 +9,7 @@ import { FlagVerdict } from './FlagVerdict'
 import { Markdown } from '../../shared/Markdown'
 import { WordDiff } from '../../shared/WordDiff'
 import { formatCost, sumCosts } from '../../shared/cost'
+import { paramsText } from '../../shared/params'
 import { superegoVerdict, type Turn } from './turns'
 
 export interface TurnViewProps {
@@ -180,6 +181,11 @@ function TurnDetails({ turn }: { turn: Turn }) {
   const rows: [string, string][] = []
   if (turn.superego?.model) rows.push(['Superego model', turn.superego.model])
   if (am?.model) rows.push(['Assistant model', am.model])
+  // What each call actually sent (the config's, plus provider defaults).
+  const sp = paramsText(sm?.params)
+  if (sp) rows.push(['Superego parameters', sp])
+  const ap = paramsText(am?.params)
+  if (ap) rows.push(['Assistant parameters', ap])
   const cost = sumCosts([sm?.cost, am?.cost])
   if (usage) rows.push(['Tokens', `${usage.input_tokens} in · ${usage.output_tokens} out${cost ? ` · ${formatCost(cost)}` : ''}`])
   else if (cost) rows.push(['Cost', formatCost(cost)])
