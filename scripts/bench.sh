@@ -19,6 +19,8 @@ echo "# evals: load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 bench -bench 'BenchmarkEvalVerdicts|BenchmarkEvalResultsPageWalk' -benchtime 3x ./internal/httpapi/
 bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
+bench -bench EventLogHeap -benchtime 1x ./internal/engine/
 bench -bench . -benchtime 1x -count 3 ./internal/wsapi/
 bench -bench . -benchtime 5000x ./internal/store/sqlstore/
 

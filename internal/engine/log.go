@@ -5,13 +5,27 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/superego-lab/superego/internal/events"
+	"github.com/superego-lab/superego/internal/model"
 )
 
-// eventOverhead is a rough per-event cost in bytes beyond its text, used
-// only to bound the memory held by finished logs.
-const eventOverhead = 160
+// What a finished log holds, so that MaxLogBytes bounds the heap it
+// really takes: every slot of the events slice (a whole events.Event, most
+// of whose fields a token event leaves empty, for each slot of the slice's
+// capacity), plus what each event points to (its text, rounded up the way
+// the allocator rounds it, and the messages it carries). The run's ids are
+// shared by all its events and counted once, in logOverhead.
+// TestLogAccountingMatchesTheHeap compares this with the heap measured
+// after a GC.
+var (
+	eventSlot   = int64(unsafe.Sizeof(events.Event{}))
+	messageSize = int64(unsafe.Sizeof(model.Message{}))
+	// logOverhead is the runLog, its channel, its map and list entries
+	// and the run's ids.
+	logOverhead = int64(unsafe.Sizeof(runLog{})) + 96 + 64 + 3*32
+)
 
 // runLog is the append-only, in-memory event log of one run. Only the run's
 // own goroutine appends; any number of subscribers read at their own pace,
@@ -21,7 +35,7 @@ type runLog struct {
 
 	mu      sync.Mutex
 	evs     []events.Event
-	bytes   int64
+	bytes   int64 // held through the events' pointers (eventSize), not the slice
 	done    bool
 	doneAt  time.Time
 	changed chan struct{} // closed and replaced when there is news for waiters
@@ -49,8 +63,13 @@ func (l *runLog) append(e events.Event) events.Event {
 }
 
 // finish marks the log complete: readers that have everything get io.EOF.
+// The events slice is cut to its length: append leaves up to half of it
+// spare, which a finished log would otherwise keep for its retention.
 func (l *runLog) finish(at time.Time) {
 	l.mu.Lock()
+	if cap(l.evs) > len(l.evs) {
+		l.evs = append(make([]events.Event, 0, len(l.evs)), l.evs...)
+	}
 	l.done = true
 	l.doneAt = at
 	close(l.changed)
@@ -65,21 +84,58 @@ func (l *runLog) lastSeq() int64 {
 	return int64(len(l.evs))
 }
 
+// size returns the bytes the log holds (see eventSlot).
 func (l *runLog) size() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.bytes
+	return logOverhead + allocSize(cap(l.evs)*int(eventSlot)) + l.bytes
 }
 
+// eventSize is what e holds beyond its slot in the slice.
 func eventSize(e events.Event) int64 {
-	n := int64(eventOverhead + len(e.Delta) + len(e.Reason) + len(e.Error))
-	if e.UserMessage != nil {
-		n += int64(len(e.UserMessage.Content))
+	n := allocSize(len(e.Delta)) + allocSize(len(e.Reason)) + allocSize(len(e.Section)) + allocSize(len(e.Error))
+	n += messageHeld(e.UserMessage) + messageHeld(e.Message)
+	if e.Usage != nil {
+		n += allocSize(int(unsafe.Sizeof(model.Usage{})))
 	}
-	if e.Message != nil {
-		n += int64(len(e.Message.Content) + len(e.Message.Thinking) + len(e.Message.Reason))
+	if e.Timings != nil {
+		n += allocSize(int(unsafe.Sizeof(model.Timings{})))
+	}
+	for _, id := range e.RunIDs {
+		n += 16 + allocSize(len(id))
 	}
 	return n
+}
+
+func messageHeld(m *model.Message) int64 {
+	if m == nil {
+		return 0
+	}
+	n := allocSize(int(messageSize)) + allocSize(len(m.Content)) + allocSize(len(m.Thinking)) + allocSize(len(m.Reason)) +
+		allocSize(len(m.ID)) + allocSize(len(m.Section)) + allocSize(len(m.Error))
+	if m.Cost != nil {
+		n += allocSize(int(unsafe.Sizeof(model.Cost{})))
+	}
+	return n
+}
+
+// allocSize rounds n up roughly as Go's allocator does: small objects to
+// their size class (steps of 16 bytes up to 256, then wider), large ones
+// to whole pages.
+func allocSize(n int) int64 {
+	switch {
+	case n == 0:
+		return 0
+	case n <= 8:
+		return 8
+	case n <= 256:
+		return int64((n + 15) &^ 15)
+	case n <= 1024:
+		return int64((n + 63) &^ 63)
+	case n <= 32<<10:
+		return int64((n + 511) &^ 511)
+	}
+	return int64((n + 8191) &^ 8191)
 }
 
 // Subscription reads one run's events from a cursor onwards. It is safe for

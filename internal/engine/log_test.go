@@ -58,7 +58,11 @@ func TestLogRetentionKeepsFinishedLogsForTheRetentionTime(t *testing.T) {
 func TestLogBoundsEvictOldestFinishedFirst(t *testing.T) {
 	t.Parallel()
 	c := &clock{t: time.Unix(0, 0)}
-	s := newLogStore(time.Hour, 100, 3*(eventOverhead+1000), c.now)
+	// Room for three finished logs of one 1000-byte event each.
+	one := newRunLog("one")
+	one.append(events.Event{Type: events.TypeAssistantToken, Delta: strings.Repeat("x", 1000)})
+	one.finish(c.now())
+	s := newLogStore(time.Hour, 100, 3*one.size(), c.now)
 	live := newRunLog("live")
 	s.add(live)
 	live.append(events.Event{Type: events.TypeAssistantToken, Delta: strings.Repeat("z", 5000)})

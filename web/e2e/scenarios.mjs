@@ -3,6 +3,7 @@
 
 import { evalScenarios } from './evals.mjs'
 import { evalGapScenarios } from './evals-gaps.mjs'
+import { paramScenarios } from './params.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
 export const scenarios = [
@@ -492,4 +493,5 @@ export const scenarios = [
   },
   ...evalScenarios,
   ...evalGapScenarios,
+  ...paramScenarios,
 ]

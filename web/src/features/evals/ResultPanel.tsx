@@ -10,6 +10,7 @@ import { useNavigate } from 'react-router'
 import { useApi } from '../../api/context'
 import type { EvalResult, EvalTarget } from '../../api/evalTypes'
 import { targetLabel } from '../../shared/evals/reading'
+import { paramsText } from '../../shared/params'
 import { ErrorNote } from '../../shared/ui'
 import { openUnderTarget } from './openTarget'
 import { RerunCase } from './RerunCase'
@@ -42,6 +43,22 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
           </>
         )}
       </p>
+      {(row.superego_params || row.assistant_params) && (
+        <dl className="result-params" data-testid="panel-params">
+          {row.superego_params && (
+            <div>
+              <dt>Superego sent</dt>
+              <dd data-testid="panel-superego-params">{paramsText(row.superego_params)}</dd>
+            </div>
+          )}
+          {row.assistant_params && (
+            <div>
+              <dt>Assistant sent</dt>
+              <dd data-testid="panel-assistant-params">{paramsText(row.assistant_params)}</dd>
+            </div>
+          )}
+        </dl>
+      )}
       <h4>Input</h4>
       <p className="case-input">{row.input}</p>
       <p>
