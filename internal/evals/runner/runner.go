@@ -62,6 +62,8 @@ func (c Config) withDefaults() Config {
 type Queue interface {
 	// Enqueue schedules chunks 0..n-1 of an eval run.
 	Enqueue(ctx context.Context, runID string, n int) error
+	// EnqueueAttribution schedules chunks 0..n-1 of an attribution.
+	EnqueueAttribution(ctx context.Context, id string, n int) error
 }
 
 // Runner starts, runs and cancels evals.
@@ -219,8 +221,8 @@ func (r *Runner) Cancel(ctx context.Context, id string) (evals.EvalRun, error) {
 	return run, nil
 }
 
-// Follow listens on the bus for eval runs cancelled by other processes and
-// stops their chunks here. It returns when ctx ends.
+// Follow listens on the bus for eval runs and attributions cancelled by
+// other processes and stops their jobs here. It returns when ctx ends.
 func (r *Runner) Follow(ctx context.Context) {
 	if r.bus == nil {
 		return
@@ -235,7 +237,9 @@ func (r *Runner) Follow(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if e.Type == events.TypeResourceChanged && e.Resource == ResourceEvalRun && e.Status == evals.StatusCancelled {
+			cancelled := e.Type == events.TypeResourceChanged && e.Resource == ResourceEvalRun ||
+				e.Type == events.TypeAttributionFinished
+			if cancelled && e.Status == evals.StatusCancelled {
 				r.stopLocal(e.ID)
 			}
 		}
