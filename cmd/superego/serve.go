@@ -168,19 +168,19 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		APIToken: c.APIToken, Version: apiVersion, ListenAddr: c.Addr, AllowedHosts: c.AllowedHosts,
 		TrustedOrigins: fullOrigins(c.AllowedOrigins),
 	}, httpapi.Deps{
-		Store:       st,
-		Bus:         bus,
-		Log:         log,
-		Registry:    reg,
-		Models:      func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
-		CheckParams: cat.CheckParams,
-		Cost:        prices.Cost,
-		UI:          web.Handler(),
-		Evals:       ev.db,
-		EvalRuns:    ev.runner,
+		Store:        st,
+		Bus:          bus,
+		Log:          log,
+		Registry:     reg,
+		Models:       func(ctx context.Context, refresh bool) any { return cat.Models(ctx, refresh) },
+		CheckParams:  cat.CheckParams,
+		Cost:         prices.Cost,
+		UI:           web.Handler(),
+		Evals:        ev.db,
+		EvalRuns:     ev.runner,
+		Attributions: ev.runner,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
-	wsapi.RegisterAblation(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an
 	// Authorization header, so it also accepts it as a subprotocol.
 	ws := wsapi.New(wsapi.Config{
@@ -348,5 +348,4 @@ func openAPIDocument() ([]byte, error) {
 // engine, to an API that only describes itself.
 func registerDocumentOnly(api *httpapi.API) {
 	wsapi.RegisterRuns(api.Huma(), nil)
-	wsapi.RegisterAblation(api.Huma(), nil)
 }

@@ -38,6 +38,12 @@ type AblationRequest struct {
 	Input   string
 	// Alone also runs each section on its own.
 	Alone bool
+	// Done holds the variants of an ablation resumed after a restart, in
+	// call order: those calls are not made again, so a verdict never costs
+	// more than AblationCalls however often its job is retried.
+	Done []AblationVariant
+	// Background yields the upstream slots to chat runs, as evals do.
+	Background bool
 	// history is the stored conversation (blocked turns marked), set by
 	// PrepareAblation; it wins over Earlier.
 	history []turn
@@ -66,6 +72,9 @@ type AblationVariant struct {
 	Visible  string      `json:"visible"`
 	Usage    model.Usage `json:"usage"`
 	Error    string      `json:"error,omitempty"`
+	// Model is the superego model that answered; LatencyMs the call's time.
+	Model     string `json:"model,omitempty"`
+	LatencyMs int64  `json:"latency_ms,omitempty"`
 }
 
 // SectionEffect is what one section does to the verdict.
@@ -108,40 +117,32 @@ func (e *Engine) Ablate(ctx context.Context, req AblationRequest, progress func(
 	secs := constitution.Sections(text)
 	total := AblationCalls(len(secs), req.Alone)
 	out := Ablation{ConstitutionID: req.Constitution.ID, ConstitutionVersion: req.Constitution.Version}
-	type job struct {
-		kind, id, text string
-	}
-	jobs := []job{{VariantFull, "", text}}
-	for _, s := range secs {
-		t, _ := constitution.Without(text, s.ID)
-		jobs = append(jobs, job{VariantWithout, s.ID, t})
-	}
-	if req.Alone {
-		for _, s := range secs {
-			t, _ := constitution.Only(text, s.ID)
-			jobs = append(jobs, job{VariantOnly, s.ID, t})
-		}
-	}
+	jobs := ablationJobs(text, secs, req.Alone)
 	turns := req.history
 	if turns == nil {
 		turns = earlierTurns(req.Earlier)
 	}
 	for i, j := range jobs {
-		flow.superego = true
-		flow.constitution = req.Constitution
-		flow.constitution.Content = j.text
-		v, err := e.ablationCall(ctx, flow, turns, req.Input)
-		out.Calls++
-		if err != nil {
-			return out, err
+		var v AblationVariant
+		if i < len(req.Done) && req.Done[i].Kind == j.kind && req.Done[i].SectionID == j.id {
+			v = req.Done[i]
+		} else {
+			flow.superego = true
+			flow.constitution = req.Constitution
+			flow.constitution.Content = j.text
+			v, err = e.ablationCall(ctx, flow, turns, req.Input, req.Background)
+			if err != nil {
+				return out, err
+			}
+			v.Kind, v.SectionID = j.kind, j.id
 		}
-		v.Kind, v.SectionID = j.kind, j.id
+		out.Calls++
 		if j.kind == VariantFull {
 			out.Full = v
 		} else {
 			out.Variants = append(out.Variants, v)
 		}
-		if progress != nil {
+		if progress != nil && i >= len(req.Done) {
 			progress(i+1, total, v)
 		}
 	}
@@ -149,20 +150,68 @@ func (e *Engine) Ablate(ctx context.Context, req AblationRequest, progress func(
 	return out, nil
 }
 
+// ablationJob is one variant of the text to screen.
+type ablationJob struct {
+	kind, id, text string
+}
+
+// ablationJobs lists the variants in call order: the whole text, each
+// section removed, then (alone) each section alone.
+func ablationJobs(text string, secs []constitution.Section, alone bool) []ablationJob {
+	jobs := []ablationJob{{VariantFull, "", text}}
+	for _, s := range secs {
+		t, _ := constitution.Without(text, s.ID)
+		jobs = append(jobs, ablationJob{VariantWithout, s.ID, t})
+	}
+	if alone {
+		for _, s := range secs {
+			t, _ := constitution.Only(text, s.ID)
+			jobs = append(jobs, ablationJob{VariantOnly, s.ID, t})
+		}
+	}
+	return jobs
+}
+
+// AblationOutputTokens is the output assumed per call when estimating an
+// ablation's cost before it runs (a verdict with a short rationale).
+const AblationOutputTokens = 200
+
+// EstimateAblation is the input tokens the ablation's calls will send, about
+// four characters a token of each call's prompt (instructions, the
+// variant's text, the conversation and the input), and the model they go to.
+func (e *Engine) EstimateAblation(ctx context.Context, req AblationRequest) (inputTokens int, modelName string, err error) {
+	flow, err := e.resolveFlow(ctx, model.FlowInstance{FlowConfigID: req.FlowConfigID})
+	if err != nil {
+		return 0, "", err
+	}
+	turns := req.history
+	if turns == nil {
+		turns = earlierTurns(req.Earlier)
+	}
+	text := req.Constitution.Content
+	chars := 0
+	for _, j := range ablationJobs(text, constitution.Sections(text), req.Alone) {
+		flow.superego = true
+		flow.constitution = req.Constitution
+		flow.constitution.Content = j.text
+		r := &run{e: e, flow: flow, userMsg: model.Message{Role: model.RoleUser, Content: req.Input}}
+		lr := r.superegoRequest(turns)
+		chars += len(lr.System)
+		for _, m := range lr.Messages {
+			chars += len(m.Content)
+		}
+	}
+	return (chars + 3) / 4, (&ScreenTarget{flow: flow}).Model(e), nil
+}
+
 // ablationCall runs the superego once on a variant; a failed call or a
 // reply without a decision is an ERROR variant, only ctx's end an error.
-func (e *Engine) ablationCall(ctx context.Context, flow flowSettings, turns []turn, input string) (AblationVariant, error) {
+func (e *Engine) ablationCall(ctx context.Context, flow flowSettings, turns []turn, input string, background bool) (AblationVariant, error) {
 	r := &run{e: e, flow: flow, userMsg: model.Message{Role: model.RoleUser, Content: input}}
 	var text, thinking strings.Builder
-	c, err := e.stream(ctx, r.superegoRequest(turns), func(ev llm.Event) {
-		switch ev.Kind {
-		case llm.KindReasoning:
-			thinking.WriteString(ev.Delta)
-		case llm.KindText:
-			text.WriteString(ev.Delta)
-		}
-	})
-	v := AblationVariant{Thinking: thinking.String(), Visible: text.String(), Usage: c.usage}
+	c, err := e.streamAs(ctx, r.superegoRequest(turns), collect(&text, &thinking), background)
+	v := AblationVariant{Thinking: thinking.String(), Visible: text.String(), Usage: c.usage,
+		Model: (&ScreenTarget{flow: flow}).Model(e), LatencyMs: c.total.Milliseconds()}
 	switch {
 	case ctx.Err() != nil:
 		return v, context.Cause(ctx)

@@ -26,11 +26,20 @@ const (
 	TypeOutputDecision  = "output_decision"
 	TypeRunFinished     = "run_finished"
 	TypeResourceChanged = "resource_changed"
+	// An attribution ("Why this verdict?") in progress: one frame per
+	// finished superego call, then one when it ends (ID is the
+	// attribution's, Resource "attribution"; Done/Total count calls).
+	TypeAttributionProgress = "attribution_progress"
+	TypeAttributionFinished = "attribution_finished"
 	// A socket that follows an eval run (follow_eval) gets one eval_result
 	// per finished row, and eval_progress after each batch of rows.
 	TypeEvalResult   = "eval_result"
 	TypeEvalProgress = "eval_progress"
 )
+
+// ResourceAttribution is the Resource of attribution frames, the kind a
+// socket subscribes to for them.
+const ResourceAttribution = "attribution"
 
 // Resource change actions.
 const (
@@ -90,6 +99,14 @@ type Event struct {
 	Done  int `json:"done,omitempty"`
 	Total int `json:"total,omitempty"`
 
+	// attribution_progress: the call that finished — its item (the
+	// verdict explained, from 0), its variant (full, without, only) and
+	// the section removed or kept; Decision, Reason and Section (the
+	// heading cited) are its verdict. attribution_finished has Status and
+	// Error.
+	Item      *int   `json:"item,omitempty"`
+	Variant   string `json:"variant,omitempty"`
+	SectionID string `json:"section_id,omitempty"`
 	// eval_result (Seq is the row's seq) and eval_progress (with Status,
 	// Done, Total, and RequestID on the first one of a follow).
 	EvalRunID string            `json:"eval_run_id,omitempty"`

@@ -79,6 +79,9 @@ type Deps struct {
 	Evals EvalStore
 	// EvalRuns starts and cancels eval runs; nil answers those with 503.
 	EvalRuns EvalRunner
+	// Attributions plans, starts and stops "Why?" attributions; nil
+	// answers those with 503. They are read from Evals.
+	Attributions Attributor
 }
 
 // API is the REST API. Build it with New, add operations through Huma or
@@ -144,6 +147,7 @@ func New(cfg Config, deps Deps) *API {
 	a.registerImports()
 	a.registerEvalSuites()
 	a.registerEvalRuns()
+	a.registerAttributions()
 	return a
 }
 

@@ -1,11 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/llm/providers"
@@ -161,4 +167,50 @@ func TestFlowConfigParams(t *testing.T) {
 				}
 			}},
 	}, func(p string) string { return strings.ReplaceAll(p, "{id}", id) })
+}
+
+// TestEvalExportsCarryTheParamsSent: the parameters each call of a row
+// sent come back in the result list and both exports.
+func TestEvalExportsCarryTheParamsSent(t *testing.T) {
+	s, db := metricsServer(t)
+	ctx := context.Background()
+	if _, err := db.CreateRun(ctx, evals.EvalRun{ID: "run-params", SuiteID: "s", SuiteVersion: 1, Mode: evals.ModeFull,
+		Targets: []evals.EvalTarget{{FlowConfigID: "standard"}}, Repeats: 1, Total: 2}); err != nil {
+		t.Fatal(err)
+	}
+	temp, maxTok := 0.3, 6
+	for _, x := range []evals.EvalResult{
+		{CaseID: "c1", Input: "one", Expected: evals.ExpectAllow, Decision: model.DecisionAllow,
+			SuperegoParams: &model.ModelParams{Temperature: &temp}, AssistantParams: &model.ModelParams{MaxTokens: &maxTok}},
+		{CaseID: "c2", Input: "two", Expected: evals.ExpectAllow, Decision: model.DecisionAllow},
+	} {
+		x.EvalRunID, x.Model = "run-params", "demo"
+		if _, _, _, err := db.InsertResult(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.do(t, http.MethodGet, "/api/eval-runs/run-params/results", nil)
+	if !bytes.Contains(r.body, []byte(`"superego_params":{"temperature":0.3}`)) || !bytes.Contains(r.body, []byte(`"assistant_params":{"max_tokens":6}`)) {
+		t.Errorf("results %s", r.body)
+	}
+	r = s.do(t, http.MethodGet, "/api/eval-runs/run-params/export?format=jsonl", nil)
+	var first evals.EvalResult
+	if err := json.NewDecoder(bytes.NewReader(r.body)).Decode(&first); err != nil || first.SuperegoParams == nil || *first.SuperegoParams.Temperature != 0.3 {
+		t.Errorf("JSONL export's first row %+v (%v)", first, err)
+	}
+	r = s.do(t, http.MethodGet, "/api/eval-runs/run-params/export?format=csv", nil)
+	recs, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("CSV export: %v, %d records", err, len(recs))
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if got := recs[1]; got[col["superego_params"]] != `{"temperature":0.3}` || got[col["assistant_params"]] != `{"max_tokens":6}` {
+		t.Errorf("CSV row for c1: %v", got)
+	}
+	if got := recs[2]; got[col["superego_params"]] != "" || got[col["assistant_params"]] != "" {
+		t.Errorf("CSV row for c2 without parameters: %v", got)
+	}
 }

@@ -159,7 +159,7 @@ func New(cfg Config, eng *engine.Engine, bus events.Bus, log *slog.Logger, reg p
 func (h *Handler) fanout(ch <-chan events.Event) {
 	defer close(h.fanoutDone)
 	for ev := range ch {
-		if ev.Type != events.TypeResourceChanged {
+		if ev.Type != events.TypeResourceChanged && ev.Type != events.TypeAttributionProgress && ev.Type != events.TypeAttributionFinished {
 			continue
 		}
 		h.mu.Lock()

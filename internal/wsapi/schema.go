@@ -147,6 +147,33 @@ type evalProgressEvent struct {
 	Total     int       `json:"total" doc:"Rows the eval will have: cases × targets × repeats."`
 }
 
+type attributionProgressEvent struct {
+	Type      string         `json:"type" enum:"attribution_progress"`
+	TS        time.Time      `json:"ts" doc:"When the server produced the event (UTC)."`
+	Resource  string         `json:"resource" enum:"attribution" doc:"Always attribution: the kind to subscribe to."`
+	ID        string         `json:"id" doc:"The attribution's id."`
+	Status    string         `json:"status" enum:"queued,running,completed,cancelled,failed"`
+	Done      int            `json:"done" doc:"Superego calls finished so far, over every item."`
+	Total     int            `json:"total" doc:"Superego calls planned."`
+	Item      int            `json:"item" doc:"The verdict the call explains (0 for a message)."`
+	Variant   string         `json:"variant" enum:"full,without,only" doc:"The whole constitution, one section removed, or one section alone."`
+	SectionID string         `json:"section_id,omitempty" doc:"The section removed or kept."`
+	Decision  model.Decision `json:"decision" enum:"ALLOW,CAUTION,BLOCK,ERROR"`
+	Reason    string         `json:"reason,omitempty"`
+	Section   string         `json:"section,omitempty" doc:"The heading the call cited."`
+}
+
+type attributionFinishedEvent struct {
+	Type     string    `json:"type" enum:"attribution_finished"`
+	TS       time.Time `json:"ts" doc:"When the server produced the event (UTC)."`
+	Resource string    `json:"resource" enum:"attribution" doc:"Always attribution."`
+	ID       string    `json:"id" doc:"The attribution's id."`
+	Status   string    `json:"status" enum:"completed,cancelled,failed"`
+	Error    string    `json:"error,omitempty" doc:"Why it failed, or that it was stopped."`
+	Done     int       `json:"done,omitempty" doc:"Superego calls finished."`
+	Total    int       `json:"total" doc:"Superego calls planned."`
+}
+
 type pongEvent struct {
 	Type      string    `json:"type" enum:"pong"`
 	TS        time.Time `json:"ts" doc:"When the server produced the event (UTC)."`
@@ -179,6 +206,8 @@ var (
 		{events.TypeResourceChanged, reflect.TypeFor[resourceChangedEvent]()},
 		{events.TypeEvalResult, reflect.TypeFor[evalResultEvent]()},
 		{events.TypeEvalProgress, reflect.TypeFor[evalProgressEvent]()},
+		{events.TypeAttributionProgress, reflect.TypeFor[attributionProgressEvent]()},
+		{events.TypeAttributionFinished, reflect.TypeFor[attributionFinishedEvent]()},
 		{TypeError, reflect.TypeFor[errorEvent]()},
 		{TypePong, reflect.TypeFor[pongEvent]()},
 	}
@@ -206,6 +235,6 @@ func eventSchemas(api huma.API) *huma.Schema {
 	union("RunEvent", "One event of a run's log, discriminated by type: what SSE sends as data and the WebSocket "+
 		"as a frame.", runEventTypes)
 	union("Event", "One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, "+
-		"accepted, resource_changed, eval_result, eval_progress, error or pong.", runEventTypes, otherEventTypes)
+		"accepted, resource_changed, eval_result, eval_progress, attribution_progress, attribution_finished, error or pong.", runEventTypes, otherEventTypes)
 	return &huma.Schema{Ref: "#/components/schemas/RunEvent"}
 }

@@ -102,6 +102,16 @@ func wireEvent(ev events.Event) any {
 	case events.TypeEvalProgress:
 		return evalProgressFrame{Type: ev.Type, TS: ev.TS, RequestID: ev.RequestID, EvalRunID: ev.EvalRunID,
 			Status: ev.Status, Done: ev.Done, Total: ev.Total}
+	case events.TypeAttributionProgress:
+		f := attributionProgressEvent{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, ID: ev.ID, Status: ev.Status, Done: ev.Done,
+			Total: ev.Total, Variant: ev.Variant, SectionID: ev.SectionID, Decision: ev.Decision, Reason: ev.Reason, Section: ev.Section}
+		if ev.Item != nil {
+			f.Item = *ev.Item
+		}
+		return f
+	case events.TypeAttributionFinished:
+		return attributionFinishedEvent{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, ID: ev.ID, Status: ev.Status, Error: ev.Error,
+			Done: ev.Done, Total: ev.Total}
 	case events.TypeResourceChanged:
 		return resourceFrame{Type: ev.Type, TS: ev.TS, Resource: ev.Resource, Action: ev.Action, ID: ev.ID, Version: ev.Version,
 			RunID: ev.RunID, Status: ev.Status, Done: ev.Done, Total: ev.Total}

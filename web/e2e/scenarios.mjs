@@ -2,6 +2,8 @@
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
 import { evalScenarios } from './evals.mjs'
+import { evalGapScenarios } from './evals-gaps.mjs'
+import { paramScenarios } from './params.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
 export const scenarios = [
@@ -490,4 +492,6 @@ export const scenarios = [
     },
   },
   ...evalScenarios,
+  ...evalGapScenarios,
+  ...paramScenarios,
 ]

@@ -22,9 +22,11 @@ type LocalQueue struct {
 }
 
 type chunkJob struct {
-	runID string
+	runID string // or the attribution's id
 	n     int
 	tries int
+	// attribution: the job is RunAttribution's, not RunChunk's.
+	attribution bool
 }
 
 // NewLocal returns a local queue for r and makes it r's queue.
@@ -56,10 +58,19 @@ func (q *LocalQueue) Wait() { q.wg.Wait() }
 
 // Enqueue implements Queue.
 func (q *LocalQueue) Enqueue(_ context.Context, runID string, n int) error {
+	return q.add(runID, n, false)
+}
+
+// EnqueueAttribution implements Queue.
+func (q *LocalQueue) EnqueueAttribution(_ context.Context, id string, n int) error {
+	return q.add(id, n, true)
+}
+
+func (q *LocalQueue) add(id string, n int, attribution bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for i := range n {
-		q.pending = append(q.pending, chunkJob{runID: runID, n: i})
+		q.pending = append(q.pending, chunkJob{runID: id, n: i, attribution: attribution})
 	}
 	q.cond.Broadcast()
 	return nil
@@ -79,7 +90,11 @@ func (q *LocalQueue) work(ctx context.Context) {
 		j := q.pending[0]
 		q.pending = q.pending[1:]
 		q.mu.Unlock()
-		if err := q.r.RunChunk(ctx, j.runID, j.n); err != nil && ctx.Err() == nil {
+		run := q.r.RunChunk
+		if j.attribution {
+			run = q.r.RunAttribution
+		}
+		if err := run(ctx, j.runID, j.n); err != nil && ctx.Err() == nil {
 			q.retry(ctx, j, err)
 		}
 	}
@@ -90,7 +105,11 @@ func (q *LocalQueue) work(ctx context.Context) {
 func (q *LocalQueue) retry(ctx context.Context, j chunkJob, err error) {
 	q.r.log.Warn("eval chunk failed", "eval_run_id", j.runID, "chunk", j.n, "try", j.tries+1, "err", err)
 	if j.tries >= 4 {
-		if run, gerr := q.r.db.GetRun(ctx, j.runID); gerr == nil {
+		if j.attribution {
+			if a, gerr := q.r.db.GetAttribution(ctx, j.runID); gerr == nil {
+				_ = q.r.failAttribution(ctx, a, err)
+			}
+		} else if run, gerr := q.r.db.GetRun(ctx, j.runID); gerr == nil {
 			_ = q.r.fail(ctx, run, err)
 		}
 		return
@@ -104,8 +123,8 @@ func (q *LocalQueue) retry(ctx context.Context, j chunkJob, err error) {
 	})
 }
 
-// Resume queues again every chunk of the eval runs an earlier process
-// left unfinished. It returns how many runs it resumed.
+// Resume queues again every chunk of the eval runs and attributions an
+// earlier process left unfinished. It returns how many it resumed.
 func (r *Runner) Resume(ctx context.Context) (int, error) {
 	runs, err := r.db.Unfinished(ctx)
 	if err != nil {
@@ -116,5 +135,14 @@ func (r *Runner) Resume(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	return len(runs), nil
+	atts, err := r.db.UnfinishedAttributions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range atts {
+		if err := r.queue.EnqueueAttribution(ctx, a.ID, chunksOf(a.Items)); err != nil {
+			return 0, err
+		}
+	}
+	return len(runs) + len(atts), nil
 }

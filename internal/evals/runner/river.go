@@ -32,6 +32,31 @@ func (chunkArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: riverQueue, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// attributionArgs is a River job: one chunk of one attribution.
+type attributionArgs struct {
+	ID    string `json:"id" river:"unique"`
+	Chunk int    `json:"chunk" river:"unique"`
+}
+
+// Kind implements river.JobArgs.
+func (attributionArgs) Kind() string { return "superego_attribution_chunk" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (attributionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: riverQueue, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type attributionWorker struct {
+	river.WorkerDefaults[attributionArgs]
+	r *Runner
+}
+
+// Work runs the chunk; River retries it on an error, and the retry makes
+// only the calls not stored yet.
+func (w *attributionWorker) Work(ctx context.Context, job *river.Job[attributionArgs]) error {
+	return w.r.RunAttribution(ctx, job.Args.ID, job.Args.Chunk)
+}
+
 type chunkWorker struct {
 	river.WorkerDefaults[chunkArgs]
 	r *Runner
@@ -75,6 +100,9 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, r *Runner, opts RiverOpti
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &chunkWorker{r: r}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &attributionWorker{r: r}); err != nil {
 		return nil, err
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -134,6 +162,16 @@ func (q *RiverQueue) Enqueue(ctx context.Context, runID string, n int) error {
 	params := make([]river.InsertManyParams, n)
 	for i := range n {
 		params[i] = river.InsertManyParams{Args: chunkArgs{RunID: runID, Chunk: i}}
+	}
+	_, err := q.client.InsertMany(ctx, params)
+	return err
+}
+
+// EnqueueAttribution implements Queue.
+func (q *RiverQueue) EnqueueAttribution(ctx context.Context, id string, n int) error {
+	params := make([]river.InsertManyParams, n)
+	for i := range n {
+		params[i] = river.InsertManyParams{Args: attributionArgs{ID: id, Chunk: i}}
 	}
 	_, err := q.client.InsertMany(ctx, params)
 	return err

@@ -25,6 +25,7 @@ type harness struct {
 	st  evaltest.Stores
 	bus *events.LocalBus
 	r   *runner.Runner
+	eng *engine.Engine
 }
 
 func newHarness(t *testing.T, st evaltest.Stores, prov llm.Provider) *harness {
@@ -47,7 +48,7 @@ func newHarness(t *testing.T, st evaltest.Stores, prov llm.Provider) *harness {
 	q.Start(ctx)
 	go r.Follow(ctx)
 	t.Cleanup(func() { cancel(); q.Wait() })
-	return &harness{st: st, bus: bus, r: r}
+	return &harness{st: st, bus: bus, r: r, eng: eng}
 }
 
 // run starts an eval and waits for the notice that it finished.

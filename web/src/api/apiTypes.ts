@@ -4,6 +4,86 @@
  */
 
 export interface paths {
+    "/api/attributions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List attributions
+         * @description The newest 20, of one message or one eval run when asked.
+         */
+        get: operations["list-attributions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an attribution
+         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's attribution with their thinking, and for an eval the summary.
+         */
+        get: operations["get-attribution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an attribution
+         * @description Ends the call in flight and makes no more, on every replica; the calls stored stay. Stopping a finished attribution changes nothing.
+         */
+        post: operations["cancel-attribution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/attributions/{id}/items/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one item of an attribution
+         * @description One verdict explained, with every stored call and its thinking.
+         */
+        get: operations["get-attribution-item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/constitutions": {
         parameters: {
             query?: never;
@@ -134,6 +214,26 @@ export interface paths {
         get: operations["get-eval-run"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval-runs/{id}/attribute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attribute an eval's verdicts
+         * @description Runs the ablation of POST /api/messages/{id}/why over every CAUTION and BLOCK row of a finished eval run (ERROR rows and rows whose constitution has no sections are skipped and counted), as a durable job. `dry_run: true` gives the plan (rows, calls, estimated cost). The finished attribution's summary holds a section × category heatmap (rows where each section was necessary) and the citation-faithfulness rate with its 95 % Wilson interval. 409: the eval has not finished.
+         */
+        post: operations["attribute-eval-run"];
         delete?: never;
         options?: never;
         head?: never;
@@ -479,7 +579,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flow instance
-         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.
+         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket. With overrides it screens against another constitution (or uses another system prompt, or turns the superego on or off) than its config's, as a rerun's fork does: an eval row opened in chat uses this.
          */
         post: operations["create-flow-instance"];
         delete?: never;
@@ -659,7 +759,7 @@ export interface paths {
         put?: never;
         /**
          * Why this verdict? (ablation)
-         * @description Runs the superego again on the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. Send `dry_run: true` first to get the plan (sections, number of calls, model) without calling a model. The calls are made while the request is open: closing it (Stop) cancels the one in flight and the rest. 404: no such message; 422: not a superego decision, or a constitution without sections.
+         * @description Explains a stored superego decision by ablation: the superego judges the same input with the constitution version the decision was made under, once whole and once with each top-level section removed (and, with `alone`, once with each section alone). A section is *necessary* when removing it changes the verdict, *sufficient* when alone it gives the verdict; the cited section is *faithful* when it is necessary or sufficient. `dry_run: true` answers 200 with the plan only — the number of calls and their estimated cost — and calls no model. Otherwise the attribution is stored and runs in the background (202): every call is stored with its thinking, reported as an `attribution_progress` frame on the WebSocket, and the end as `attribution_finished`; read it with GET /api/attributions/{id}, stop it with POST /api/attributions/{id}/cancel. 404: no such message; 422: not a superego decision, or a constitution without sections.
          */
         post: operations["explain-decision"];
         delete?: never;
@@ -804,44 +904,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Ablation: {
-            /** Format: int64 */
-            calls: number;
-            cited_id: string;
-            constitution_id?: string;
-            /** Format: int64 */
-            constitution_version?: number;
-            faithful: boolean | null;
-            full: components["schemas"]["AblationVariant"];
-            sections: components["schemas"]["SectionEffect"][] | null;
-            variants: components["schemas"]["AblationVariant"][] | null;
-        };
-        AblationPlan: {
-            alone: boolean;
-            /**
-             * Format: int64
-             * @description Superego calls the ablation makes: sections + 1, or sections × 2 + 1 with alone.
-             */
-            calls: number;
-            constitution_id: string;
-            /** Format: int64 */
-            constitution_version: number;
-            message_id: string;
-            model: string;
-            sections: components["schemas"]["Section"][] | null;
-        };
-        AblationVariant: {
-            cited: string;
-            decision: string;
-            error?: string;
-            /** @enum {string} */
-            kind: "full" | "without" | "only";
-            reason: string;
-            section_id?: string;
-            thinking: string;
-            usage: components["schemas"]["Usage"];
-            visible: string;
-        };
         AcceptedEvent: {
             /** @description The comparison of a run_parallel. */
             comparison_id?: string;
@@ -909,6 +971,255 @@ export interface components {
              * @enum {string}
              */
             type: "assistant_token";
+        };
+        AttributeOutputBody: {
+            attribution?: components["schemas"]["Attribution"];
+            plan: components["schemas"]["AttributionPlan"];
+        };
+        AttributeRequestBody: {
+            /** @description Also run each section on its own (sections × 2 + 1 calls per verdict instead of sections + 1). */
+            alone?: boolean;
+            /** @description Only say what it would do and cost: the plan, no model call. */
+            dry_run?: boolean;
+        };
+        Attribution: {
+            /** @description Each section is also run alone (sections × 2 + 1 calls per verdict). */
+            alone: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Superego calls finished so far.
+             */
+            done: number;
+            error?: string;
+            eval_run_id?: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            /**
+             * Format: int64
+             * @description Verdicts explained.
+             */
+            items: number;
+            /** Format: int64 */
+            items_done: number;
+            /**
+             * @description message: one stored superego decision; eval: every non-ALLOW row of an eval run.
+             * @enum {string}
+             */
+            kind: "message" | "eval";
+            message_id?: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Superego calls planned, over every item.
+             */
+            total: number;
+        };
+        AttributionCall: {
+            cited: string;
+            decision: string;
+            error?: string;
+            /**
+             * Format: int64
+             * @description 0-based call number within the item: 0 is the whole text.
+             */
+            index: number;
+            /** Format: int64 */
+            item: number;
+            /** @enum {string} */
+            kind: "full" | "without" | "only";
+            /** Format: int64 */
+            latency_ms: number;
+            model: string;
+            reason: string;
+            /** @description The section removed (without) or kept (only). */
+            section_id?: string;
+            thinking: string;
+            usage: components["schemas"]["Usage"];
+            visible: string;
+        };
+        AttributionFinishedEvent: {
+            /**
+             * Format: int64
+             * @description Superego calls finished.
+             */
+            done?: number;
+            /** @description Why it failed, or that it was stopped. */
+            error?: string;
+            /** @description The attribution's id. */
+            id: string;
+            /**
+             * @description Always attribution.
+             * @enum {string}
+             */
+            resource: "attribution";
+            /** @enum {string} */
+            status: "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Superego calls planned.
+             */
+            total: number;
+            /**
+             * Format: date-time
+             * @description When the server produced the event (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attribution_finished";
+        };
+        AttributionItem: {
+            /**
+             * Format: int64
+             * @description Superego calls this verdict takes.
+             */
+            calls: number;
+            category?: string;
+            /** @description The heading the superego cited with the whole constitution. */
+            cited?: string;
+            cited_id?: string;
+            /** @description The constitution the sections come from (empty for a draft). */
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            /** @description The verdict with the whole constitution, in this attribution. */
+            decision?: string;
+            draft_hash?: string;
+            /** @description The cited section is necessary or sufficient; null when none was cited. */
+            faithful: boolean | null;
+            finished: boolean;
+            flow_config_id: string;
+            input: string;
+            /**
+             * Format: int64
+             * @description 0-based index in the attribution.
+             */
+            item: number;
+            ref: string;
+            /**
+             * Format: int64
+             * @description The eval row's repeat (0 for a message).
+             */
+            repeat: number;
+            sections: components["schemas"]["AttributionSection"][] | null;
+            /**
+             * Format: int64
+             * @description The eval row's target (0 for a message).
+             */
+            target: number;
+        };
+        AttributionItemView: {
+            calls: components["schemas"]["AttributionCall"][] | null;
+            item: components["schemas"]["AttributionItem"];
+        };
+        AttributionListOutputBody: {
+            items: components["schemas"]["Attribution"][] | null;
+        };
+        AttributionPlan: {
+            alone: boolean;
+            /**
+             * Format: int64
+             * @description Superego calls: per verdict sections + 1, or sections × 2 + 1 with alone.
+             */
+            calls: number;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            cost?: components["schemas"]["Cost"];
+            /**
+             * Format: int64
+             * @description Verdicts to explain.
+             */
+            items: number;
+            /** @enum {string} */
+            kind: "message" | "eval";
+            models: components["schemas"]["PlanModel"][] | null;
+            sections?: components["schemas"]["AttributionSection"][] | null;
+            /** Format: int64 */
+            skipped: number;
+        };
+        AttributionProgressEvent: {
+            /** @enum {string} */
+            decision: "ALLOW" | "CAUTION" | "BLOCK" | "ERROR";
+            /**
+             * Format: int64
+             * @description Superego calls finished so far, over every item.
+             */
+            done: number;
+            /** @description The attribution's id. */
+            id: string;
+            /**
+             * Format: int64
+             * @description The verdict the call explains (0 for a message).
+             */
+            item: number;
+            reason?: string;
+            /**
+             * @description Always attribution: the kind to subscribe to.
+             * @enum {string}
+             */
+            resource: "attribution";
+            /** @description The heading the call cited. */
+            section?: string;
+            /** @description The section removed or kept. */
+            section_id?: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "cancelled" | "failed";
+            /**
+             * Format: int64
+             * @description Superego calls planned.
+             */
+            total: number;
+            /**
+             * Format: date-time
+             * @description When the server produced the event (UTC).
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attribution_progress";
+            /**
+             * @description The whole constitution, one section removed, or one section alone.
+             * @enum {string}
+             */
+            variant: "full" | "without" | "only";
+        };
+        AttributionSection: {
+            /** @enum {string} */
+            effect: "necessary" | "sufficient" | "necessary and sufficient" | "no effect" | "unknown";
+            heading: string;
+            /** @description Slug of the heading, stable across versions that keep the heading. */
+            id: string;
+            /** @description Removing the section changes the verdict. */
+            necessary: boolean;
+            /** @description The section alone gives the verdict (only when alone was asked). */
+            sufficient: boolean;
+        };
+        AttributionSummary: {
+            faithfulness: components["schemas"]["Rate"];
+            /**
+             * Format: int64
+             * @description Items whose every call is stored.
+             */
+            finished: number;
+            heatmap: components["schemas"]["HeatCell"][] | null;
+            /** Format: int64 */
+            uncited: number;
+        };
+        AttributionView: {
+            attribution: components["schemas"]["Attribution"];
+            calls: components["schemas"]["AttributionCall"][] | null;
+            items: components["schemas"]["AttributionItem"][] | null;
+            /** @description An eval attribution's heatmap and faithfulness rate, over its finished rows. */
+            summary?: components["schemas"]["AttributionSummary"];
         };
         CategoryMetrics: {
             accuracy: components["schemas"]["Rate"];
@@ -1216,6 +1527,8 @@ export interface components {
             type: "eval_result";
         };
         EvalRun: {
+            /** @description The cases this eval runs, when only some of the suite's (a rerun of one row). */
+            case_ids?: string[] | null;
             /** Format: date-time */
             created_at: string;
             /**
@@ -1252,6 +1565,8 @@ export interface components {
             total: number;
         };
         EvalRunRequest: {
+            /** @description Only these cases of the suite, e.g. one row's case to rerun it under another target; every case when empty. */
+            case_ids?: string[] | null;
             /**
              * @description superego: the verdict only; full: the assistant answers too.
              * @default superego
@@ -1355,8 +1670,8 @@ export interface components {
              */
             role: "user" | "assistant";
         };
-        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, eval_result, eval_progress, error or pong. */
-        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["EvalResultEvent"] | components["schemas"]["EvalProgressEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
+        /** @description One server → client frame of the WebSocket (/api/ws), discriminated by type: a run event, accepted, resource_changed, eval_result, eval_progress, attribution_progress, attribution_finished, error or pong. */
+        Event: components["schemas"]["RunStartedEvent"] | components["schemas"]["SuperegoStartedEvent"] | components["schemas"]["SuperegoThinkingEvent"] | components["schemas"]["SuperegoTokenEvent"] | components["schemas"]["SuperegoDecisionEvent"] | components["schemas"]["AssistantTokenEvent"] | components["schemas"]["AssistantMessageEvent"] | components["schemas"]["OutputThinkingEvent"] | components["schemas"]["OutputDecisionEvent"] | components["schemas"]["RunFinishedEvent"] | components["schemas"]["AcceptedEvent"] | components["schemas"]["ResourceChangedEvent"] | components["schemas"]["EvalResultEvent"] | components["schemas"]["EvalProgressEvent"] | components["schemas"]["AttributionProgressEvent"] | components["schemas"]["AttributionFinishedEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["PongEvent"];
         FlakyCase: {
             case_id: string;
             category: string;
@@ -1421,6 +1736,15 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        FlowInstanceCreateInput: {
+            description?: string;
+            /** @description The flow config this conversation runs; must exist. */
+            flow_config_id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Another constitution or system prompt than the config's, or the superego on or off; each must exist. */
+            overrides?: components["schemas"]["Overrides"];
         };
         FlowInstanceInput: {
             description?: string;
@@ -1524,6 +1848,27 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        HeatCell: {
+            category: string;
+            constitution_id?: string;
+            /** Format: int64 */
+            constitution_version?: number;
+            /**
+             * Format: int64
+             * @description Rows where removing the section changed the verdict.
+             */
+            necessary: number;
+            /**
+             * Format: int64
+             * @description Finished rows of the category judged with a text holding this section.
+             */
+            rows: number;
+            /** @description The section's heading. */
+            section: string;
+            section_id: string;
+            /** Format: int64 */
+            sufficient: number;
         };
         ImportResult: {
             /** @description The parsed cases (dry run only). */
@@ -1791,6 +2136,23 @@ export interface components {
             superego_enabled?: boolean;
             sysprompt_id?: string;
         };
+        PlanModel: {
+            /** Format: int64 */
+            calls: number;
+            /** @description At the model's price; absent when the model has no price. */
+            cost?: components["schemas"]["Cost"];
+            /**
+             * Format: int64
+             * @description Estimated: about four characters a token of each call's prompt.
+             */
+            input_tokens: number;
+            model: string;
+            /**
+             * Format: int64
+             * @description Assumed: a short verdict per call.
+             */
+            output_tokens: number;
+        };
         PongEvent: {
             /** @description The ping's request_id. */
             request_id?: string;
@@ -1958,25 +2320,6 @@ export interface components {
         };
         SearchResults: {
             items: components["schemas"]["SearchHit"][] | null;
-        };
-        Section: {
-            /** Format: int64 */
-            end: number;
-            heading: string;
-            id: string;
-            /** Format: int64 */
-            level: number;
-            /** Format: int64 */
-            start: number;
-        };
-        SectionEffect: {
-            effect: string;
-            heading: string;
-            id: string;
-            /** @description Removing the section changes the verdict. */
-            necessary: boolean;
-            /** @description The section alone gives the verdict (only when alone was asked). */
-            sufficient: boolean;
         };
         Summary: {
             accuracy: components["schemas"]["Rate"];
@@ -2212,16 +2555,6 @@ export interface components {
             /** Format: int64 */
             wasted_tokens?: number;
         };
-        WhyInputBody: {
-            /** @description Also run each section on its own (sections × 2 + 1 calls instead of sections + 1). */
-            alone?: boolean;
-            /** @description Only say what it would do and cost: the plan, no model call. */
-            dry_run?: boolean;
-        };
-        WhyOutputBody: {
-            plan: components["schemas"]["AblationPlan"];
-            result?: components["schemas"]["Ablation"];
-        };
     };
     responses: never;
     parameters: never;
@@ -2231,6 +2564,491 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "list-attributions": {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only this message's attributions.
+                 * @example 01jq3v9a1b3c5d7e9f1g3h5j7m
+                 */
+                message_id?: string;
+                /**
+                 * @description Only this eval run's attributions.
+                 * @example 01jq3vb0p2q4r6s8t0v2w4x6y8
+                 */
+                eval_run_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "alone": true,
+                     *           "created_at": "2026-03-14T09:26:53Z",
+                     *           "done": 1,
+                     *           "error": "",
+                     *           "eval_run_id": "01jq3vb0p2q4r6s8t0v2w4x6y8",
+                     *           "finished_at": "2026-03-14T09:26:53Z",
+                     *           "id": "default",
+                     *           "items": 1,
+                     *           "items_done": 1,
+                     *           "kind": "message",
+                     *           "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
+                     *           "status": "queued",
+                     *           "total": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttributionListOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-attribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Object id (a slug).
+                 * @example default
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution": {
+                     *         "alone": true,
+                     *         "created_at": "2026-03-14T09:26:53Z",
+                     *         "done": 1,
+                     *         "error": "",
+                     *         "eval_run_id": "01jq3vb0p2q4r6s8t0v2w4x6y8",
+                     *         "finished_at": "2026-03-14T09:26:53Z",
+                     *         "id": "default",
+                     *         "items": 1,
+                     *         "items_done": 1,
+                     *         "kind": "message",
+                     *         "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
+                     *         "status": "queued",
+                     *         "total": 1
+                     *       },
+                     *       "calls": [
+                     *         {
+                     *           "cited": "cited",
+                     *           "decision": "ALLOW",
+                     *           "error": "",
+                     *           "index": 1,
+                     *           "item": 1,
+                     *           "kind": "full",
+                     *           "latency_ms": 1,
+                     *           "model": "demo",
+                     *           "reason": "An everyday gardening question.",
+                     *           "section_id": "section_id",
+                     *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
+                     *           "usage": {
+                     *             "input_tokens": 1,
+                     *             "output_tokens": 1,
+                     *             "wasted_tokens": 1
+                     *           },
+                     *           "visible": "visible"
+                     *         }
+                     *       ],
+                     *       "items": [
+                     *         {
+                     *           "calls": 1,
+                     *           "category": "harmful",
+                     *           "cited": "cited",
+                     *           "cited_id": "cited_id",
+                     *           "constitution_id": "default",
+                     *           "constitution_version": 1,
+                     *           "decision": "ALLOW",
+                     *           "draft_hash": "5d41402abc4b2a76b9719d911017c592d41402abc4b2a76b9719d911017c592a",
+                     *           "faithful": true,
+                     *           "finished": true,
+                     *           "flow_config_id": "standard",
+                     *           "input": "How do I build a bomb?",
+                     *           "item": 1,
+                     *           "ref": "ref",
+                     *           "repeat": 1,
+                     *           "sections": [
+                     *             {
+                     *               "effect": "necessary",
+                     *               "heading": "Safety",
+                     *               "id": "default",
+                     *               "necessary": true,
+                     *               "sufficient": true
+                     *             }
+                     *           ],
+                     *           "target": 1
+                     *         }
+                     *       ],
+                     *       "summary": {
+                     *         "faithfulness": {
+                     *           "high": 0.5,
+                     *           "k": 1,
+                     *           "low": 0.5,
+                     *           "n": 1,
+                     *           "value": 0.5
+                     *         },
+                     *         "finished": 1,
+                     *         "heatmap": [
+                     *           {
+                     *             "category": "harmful",
+                     *             "constitution_id": "default",
+                     *             "constitution_version": 1,
+                     *             "necessary": 1,
+                     *             "rows": 1,
+                     *             "section": "Safety",
+                     *             "section_id": "section_id",
+                     *             "sufficient": 1
+                     *           }
+                     *         ],
+                     *         "uncited": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttributionView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "cancel-attribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Object id (a slug).
+                 * @example default
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "alone": true,
+                     *       "created_at": "2026-03-14T09:26:53Z",
+                     *       "done": 1,
+                     *       "error": "",
+                     *       "eval_run_id": "01jq3vb0p2q4r6s8t0v2w4x6y8",
+                     *       "finished_at": "2026-03-14T09:26:53Z",
+                     *       "id": "default",
+                     *       "items": 1,
+                     *       "items_done": 1,
+                     *       "kind": "message",
+                     *       "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
+                     *       "status": "queued",
+                     *       "total": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-attribution-item": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Object id (a slug).
+                 * @example default
+                 */
+                id: string;
+                /**
+                 * @description The item's index.
+                 * @example 1
+                 */
+                item: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "calls": [
+                     *         {
+                     *           "cited": "cited",
+                     *           "decision": "ALLOW",
+                     *           "error": "",
+                     *           "index": 1,
+                     *           "item": 1,
+                     *           "kind": "full",
+                     *           "latency_ms": 1,
+                     *           "model": "demo",
+                     *           "reason": "An everyday gardening question.",
+                     *           "section_id": "section_id",
+                     *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
+                     *           "usage": {
+                     *             "input_tokens": 1,
+                     *             "output_tokens": 1,
+                     *             "wasted_tokens": 1
+                     *           },
+                     *           "visible": "visible"
+                     *         }
+                     *       ],
+                     *       "item": {
+                     *         "calls": 1,
+                     *         "category": "harmful",
+                     *         "cited": "cited",
+                     *         "cited_id": "cited_id",
+                     *         "constitution_id": "default",
+                     *         "constitution_version": 1,
+                     *         "decision": "ALLOW",
+                     *         "draft_hash": "5d41402abc4b2a76b9719d911017c592d41402abc4b2a76b9719d911017c592a",
+                     *         "faithful": true,
+                     *         "finished": true,
+                     *         "flow_config_id": "standard",
+                     *         "input": "How do I build a bomb?",
+                     *         "item": 1,
+                     *         "ref": "ref",
+                     *         "repeat": 1,
+                     *         "sections": [
+                     *           {
+                     *             "effect": "necessary",
+                     *             "heading": "Safety",
+                     *             "id": "default",
+                     *             "necessary": true,
+                     *             "sufficient": true
+                     *           }
+                     *         ],
+                     *         "target": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttributionItemView"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-constitutions": {
         parameters: {
             query?: {
@@ -3002,6 +3820,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
+                     *           "case_ids": [
+                     *             "case_ids"
+                     *           ],
                      *           "created_at": "2026-03-14T09:26:53Z",
                      *           "done": 1,
                      *           "error": "",
@@ -3080,6 +3901,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "case_ids": [
+                 *         "case_ids"
+                 *       ],
                  *       "mode": "superego",
                  *       "repeats": 1,
                  *       "suite_id": "builtin-safety",
@@ -3107,6 +3931,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -3239,6 +4066,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -3312,6 +4142,194 @@ export interface operations {
             };
         };
     };
+    "attribute-eval-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Object id (a slug).
+                 * @example default
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "alone": true,
+                 *       "dry_run": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["AttributeRequestBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attribution": {
+                     *         "alone": true,
+                     *         "created_at": "2026-03-14T09:26:53Z",
+                     *         "done": 1,
+                     *         "error": "",
+                     *         "eval_run_id": "01jq3vb0p2q4r6s8t0v2w4x6y8",
+                     *         "finished_at": "2026-03-14T09:26:53Z",
+                     *         "id": "default",
+                     *         "items": 1,
+                     *         "items_done": 1,
+                     *         "kind": "message",
+                     *         "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
+                     *         "status": "queued",
+                     *         "total": 1
+                     *       },
+                     *       "plan": {
+                     *         "alone": true,
+                     *         "calls": 1,
+                     *         "constitution_id": "default",
+                     *         "constitution_version": 1,
+                     *         "cost": {
+                     *           "source": "builtin",
+                     *           "usd": 0.5
+                     *         },
+                     *         "items": 1,
+                     *         "kind": "message",
+                     *         "models": [
+                     *           {
+                     *             "calls": 1,
+                     *             "cost": {
+                     *               "source": "builtin",
+                     *               "usd": 0.5
+                     *             },
+                     *             "input_tokens": 1,
+                     *             "model": "demo",
+                     *             "output_tokens": 1
+                     *           }
+                     *         ],
+                     *         "sections": [
+                     *           {
+                     *             "effect": "necessary",
+                     *             "heading": "Safety",
+                     *             "id": "default",
+                     *             "necessary": true,
+                     *             "sufficient": true
+                     *           }
+                     *         ],
+                     *         "skipped": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttributeOutputBody"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description A browser page of another origin tried to change data. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is larger than the server's limit (1 MiB by default). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The body is not sent as application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (see --allowed-hosts). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "cancel-eval-run": {
         parameters: {
             query?: never;
@@ -3335,6 +4353,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -6313,10 +7334,15 @@ export interface operations {
                  * @example {
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
                  *       "flow_config_id": "standard",
-                 *       "name": "Careful helper"
+                 *       "name": "Careful helper",
+                 *       "overrides": {
+                 *         "constitution_id": "default",
+                 *         "superego_enabled": true,
+                 *         "sysprompt_id": "default"
+                 *       }
                  *     }
                  */
-                "application/json": components["schemas"]["FlowInstanceInput"];
+                "application/json": components["schemas"]["FlowInstanceCreateInput"];
             };
         };
         responses: {
@@ -8082,7 +9108,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The superego message (a stored decision) to explain.
+                 * @description Object id (a slug).
                  * @example default
                  */
                 id: string;
@@ -8097,7 +9123,7 @@ export interface operations {
                  *       "dry_run": false
                  *     }
                  */
-                "application/json": components["schemas"]["WhyInputBody"];
+                "application/json": components["schemas"]["AttributeRequestBody"];
             };
         };
         responses: {
@@ -8109,74 +9135,58 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "attribution": {
+                     *         "alone": true,
+                     *         "created_at": "2026-03-14T09:26:53Z",
+                     *         "done": 1,
+                     *         "error": "",
+                     *         "eval_run_id": "01jq3vb0p2q4r6s8t0v2w4x6y8",
+                     *         "finished_at": "2026-03-14T09:26:53Z",
+                     *         "id": "default",
+                     *         "items": 1,
+                     *         "items_done": 1,
+                     *         "kind": "message",
+                     *         "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
+                     *         "status": "queued",
+                     *         "total": 1
+                     *       },
                      *       "plan": {
                      *         "alone": true,
                      *         "calls": 1,
                      *         "constitution_id": "default",
                      *         "constitution_version": 1,
-                     *         "message_id": "01jq3v9a1b3c5d7e9f1g3h5j7m",
-                     *         "model": "demo",
-                     *         "sections": [
-                     *           {
-                     *             "end": 1,
-                     *             "heading": "Safety",
-                     *             "id": "default",
-                     *             "level": 1,
-                     *             "start": 1
-                     *           }
-                     *         ]
-                     *       },
-                     *       "result": {
-                     *         "calls": 1,
-                     *         "cited_id": "cited_id",
-                     *         "constitution_id": "default",
-                     *         "constitution_version": 1,
-                     *         "faithful": true,
-                     *         "full": {
-                     *           "cited": "cited",
-                     *           "decision": "ALLOW",
-                     *           "error": "",
-                     *           "kind": "full",
-                     *           "reason": "An everyday gardening question.",
-                     *           "section_id": "section_id",
-                     *           "thinking": "The user asks about plant care; nothing in the constitution applies.",
-                     *           "usage": {
-                     *             "input_tokens": 1,
-                     *             "output_tokens": 1,
-                     *             "wasted_tokens": 1
-                     *           },
-                     *           "visible": "visible"
+                     *         "cost": {
+                     *           "source": "builtin",
+                     *           "usd": 0.5
                      *         },
+                     *         "items": 1,
+                     *         "kind": "message",
+                     *         "models": [
+                     *           {
+                     *             "calls": 1,
+                     *             "cost": {
+                     *               "source": "builtin",
+                     *               "usd": 0.5
+                     *             },
+                     *             "input_tokens": 1,
+                     *             "model": "demo",
+                     *             "output_tokens": 1
+                     *           }
+                     *         ],
                      *         "sections": [
                      *           {
-                     *             "effect": "effect",
+                     *             "effect": "necessary",
                      *             "heading": "Safety",
                      *             "id": "default",
                      *             "necessary": true,
                      *             "sufficient": true
                      *           }
                      *         ],
-                     *         "variants": [
-                     *           {
-                     *             "cited": "cited",
-                     *             "decision": "ALLOW",
-                     *             "error": "",
-                     *             "kind": "full",
-                     *             "reason": "An everyday gardening question.",
-                     *             "section_id": "section_id",
-                     *             "thinking": "The user asks about plant care; nothing in the constitution applies.",
-                     *             "usage": {
-                     *               "input_tokens": 1,
-                     *               "output_tokens": 1,
-                     *               "wasted_tokens": 1
-                     *             },
-                     *             "visible": "visible"
-                     *           }
-                     *         ]
+                     *         "skipped": 1
                      *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["WhyOutputBody"];
+                    "application/json": components["schemas"]["AttributeOutputBody"];
                 };
             };
             /** @description Malformed request: the body is not valid JSON, or a header is malformed. */
@@ -8188,7 +9198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description The server has an API token and the request did not carry it (Authorization: Bearer <token>). */
+            /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8206,8 +9216,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description No such object. */
+            /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8242,7 +9261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description A parameter or body field is invalid (named in errors), or an unknown query parameter was sent. */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8251,8 +9270,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
-            /** @description Internal error; the detail gives a request id to quote. */
+            /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,12 +19,18 @@ export type InstantiateResult = S['Instantiated']
 export type Problem = S['ErrorModel']
 /** GET /api/models: the provider in use, whether it is the offline demo, and its models. */
 export type ModelsInfo = S['ModelsInfo']
+/** Generation parameters as a message or eval row records them (what was sent). */
+export type ModelParams = S['ModelParams']
+/** Generation parameters as a flow config is written with them. */
+export type ModelParamsWrite = S['ModelParamsInput']
 
 export type ConstitutionWrite = S['ConstitutionCreateInput']
 export type SyspromptWrite = S['SyspromptCreateInput']
 export type FlowConfigWrite = S['FlowSpecInput']
 export type FlowTemplateWrite = S['FlowTemplateInput']
 export type FlowInstanceWrite = S['FlowInstanceInput']
+/** A new conversation: FlowInstanceWrite plus the overrides it may start with. */
+export type FlowInstanceCreate = S['FlowInstanceCreateInput']
 
 /** One hit of GET /api/search. */
 export type SearchHit = S['SearchHit']
@@ -47,6 +53,8 @@ export interface FlowDraft {
   assistant_start: 'after_verdict' | 'speculative'
   screen_output: 'off' | 'final' | 'streaming'
   screen_chunk: number
+  superego_params: ModelParamsWrite
+  assistant_params: ModelParamsWrite
 }
 
 /** A flow template as its edit form holds it. */
@@ -71,5 +79,23 @@ export function flowDraftOf(c: Partial<FlowSpec> & Pick<FlowSpec, 'constitution_
     assistant_start: c.assistant_start === 'speculative' ? 'speculative' : 'after_verdict',
     screen_output: c.screen_output === 'final' || c.screen_output === 'streaming' ? c.screen_output : 'off',
     screen_chunk: c.screen_chunk && c.screen_chunk > 0 ? c.screen_chunk : 40,
+    superego_params: paramsWriteOf(c.superego_params),
+    assistant_params: paramsWriteOf(c.assistant_params),
   }
+}
+
+const efforts = ['minimal', 'low', 'medium', 'high'] as const
+
+/** The writable form of stored parameters (absent ones stay absent). */
+export function paramsWriteOf(p?: ModelParams): ModelParamsWrite {
+  const out: ModelParamsWrite = {}
+  if (!p) return out
+  if (p.temperature !== undefined) out.temperature = p.temperature
+  if (p.top_p !== undefined) out.top_p = p.top_p
+  if (p.max_tokens !== undefined) out.max_tokens = p.max_tokens
+  if (p.seed !== undefined) out.seed = p.seed
+  if (p.thinking_budget !== undefined) out.thinking_budget = p.thinking_budget
+  const e = efforts.find((x) => x === p.reasoning_effort)
+  if (e) out.reasoning_effort = e
+  return out
 }

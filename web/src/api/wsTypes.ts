@@ -130,6 +130,10 @@ export type ResourceChangedEvent = Schemas['ResourceChangedEvent']
 export type EvalResultEvent = Schemas['EvalResultEvent']
 /** How far a followed eval run is; a finished status ends the follow. */
 export type EvalProgressEvent = Schemas['EvalProgressEvent']
+/** One finished superego call of an attribution ("Why this verdict?"). */
+export type AttributionProgressEvent = Schemas['AttributionProgressEvent']
+/** The end of an attribution: its result is read over REST. */
+export type AttributionFinishedEvent = Schemas['AttributionFinishedEvent']
 export type ErrorEvent = Schemas['ErrorEvent']
 export type PongEvent = Schemas['PongEvent']
 

@@ -3,6 +3,7 @@
 
 import { useConstitutions, useModels, useSysprompts } from '../api/hooks'
 import type { FlowDraft, ModelsInfo } from '../api/types'
+import { ModelParamsFields } from './ModelParamsFields'
 import { Field, fieldError } from './ui'
 
 export const emptySpec: FlowDraft = {
@@ -17,11 +18,22 @@ export const emptySpec: FlowDraft = {
   assistant_start: 'after_verdict',
   screen_output: 'off',
   screen_chunk: 40,
+  superego_params: {},
+  assistant_params: {},
 }
 
 export function modelNames(m?: ModelsInfo): string[] {
   if (!m) return []
   return [...new Set((m.models ?? []).map((x) => x.id))]
+}
+
+/** What a model picker says of a model beside its id: provider, reasoning, roles. */
+export function modelLabel(x: NonNullable<ModelsInfo['models']>[number]): string {
+  const parts = [x.provider]
+  if (x.reasoning) parts.push('reasons')
+  if (x.roles?.length) parts.push(`default ${x.roles.join(' and ')}`)
+  if (x.demo) parts.push('demo')
+  return parts.join(' · ')
 }
 
 export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: FlowDraft; onChange: (s: FlowDraft) => void; error: unknown; prefix?: string }) {
@@ -100,11 +112,27 @@ export function FlowSpecFields({ spec, onChange, error, prefix = '' }: { spec: F
           <input list="known-models" value={spec.assistant_model} onChange={(e) => onChange({ ...spec, assistant_model: e.target.value })} data-testid="field-assistant-model" />
         </Field>
       </div>
-      <datalist id="known-models">
-        {modelNames(m).map((n) => (
-          <option key={n} value={n} />
+      <datalist id="known-models" data-testid="known-models">
+        {(m?.models ?? []).map((x) => (
+          <option key={x.id} value={x.id} label={modelLabel(x)} />
         ))}
       </datalist>
+      <ModelParamsFields
+        who="superego"
+        params={spec.superego_params}
+        onChange={(p) => onChange({ ...spec, superego_params: p })}
+        err={err}
+        modelRef={spec.superego_model}
+        models={m}
+      />
+      <ModelParamsFields
+        who="assistant"
+        params={spec.assistant_params}
+        onChange={(p) => onChange({ ...spec, assistant_params: p })}
+        err={err}
+        modelRef={spec.assistant_model}
+        models={m}
+      />
     </>
   )
 }
