@@ -10,18 +10,23 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
-const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at`
+const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at, case_ids`
 
 func scanRun(r rowScanner) (evals.EvalRun, error) {
 	var e evals.EvalRun
-	var targets string
+	var targets, caseIDs string
 	var created int64
 	var finished sql.NullInt64
 	if err := r.Scan(&e.ID, &e.SuiteID, &e.SuiteVersion, &targets, &e.Repeats, &e.Mode, &e.Status, &e.Total,
-		&e.Done, &e.Errors, &e.Error, &created, &finished); err != nil {
+		&e.Done, &e.Errors, &e.Error, &created, &finished, &caseIDs); err != nil {
 		return e, err
 	}
 	e.CreatedAt, e.FinishedAt = fromMicros(created), fromNullMicros(finished)
+	if caseIDs != "" {
+		if err := json.Unmarshal([]byte(caseIDs), &e.CaseIDs); err != nil {
+			return e, err
+		}
+	}
 	return e, json.Unmarshal([]byte(targets), &e.Targets)
 }
 
@@ -32,9 +37,17 @@ func (d *DB) CreateRun(ctx context.Context, e evals.EvalRun) (evals.EvalRun, err
 	if err != nil {
 		return e, err
 	}
+	caseIDs := ""
+	if len(e.CaseIDs) > 0 {
+		b, err := json.Marshal(e.CaseIDs)
+		if err != nil {
+			return e, err
+		}
+		caseIDs = string(b)
+	}
 	now := d.now()
-	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO eval_runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, NULL)`),
-		e.ID, e.SuiteID, e.SuiteVersion, string(targets), e.Repeats, e.Mode, evals.StatusQueued, e.Total, micros(now))
+	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO eval_runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, NULL, ?)`),
+		e.ID, e.SuiteID, e.SuiteVersion, string(targets), e.Repeats, e.Mode, evals.StatusQueued, e.Total, micros(now), caseIDs)
 	if err != nil {
 		return e, err
 	}
