@@ -19,12 +19,33 @@ import (
 )
 
 // paramsServer serves the API with the parameter checks of a catalog that
-// has the demo as default and Anthropic and Ollama beside it (never
-// called: checking parameters asks no provider).
+// has the demo as default and Anthropic, OpenRouter and Ollama beside it.
+// Anthropic and OpenRouter are fakes of their models endpoints (checking a
+// thinking budget reads the listing, as GET /api/models does); Ollama is
+// not listening, and is checked by its rules only.
 func paramsServer(t *testing.T) *testServer {
 	t.Helper()
-	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789",
-		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": "http://127.0.0.1:9"}}, nil)
+	anthropicModels := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"claude-sonnet-4-5"},{"id":"claude-3-5-haiku-latest"}]}`))
+	}))
+	t.Cleanup(anthropicModels.Close)
+	// OpenRouter says which models take reasoning; neither name is one the
+	// server would guess from.
+	openrouterModels := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"anthropic/claude-sonnet-4.5","supported_parameters":["reasoning","temperature"]},` +
+			`{"id":"openai/gpt-4.1-mini","supported_parameters":["temperature","seed"]}]}`))
+	}))
+	t.Cleanup(openrouterModels.Close)
+	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789", OpenRouterKey: "sk-or-test-0123456789",
+		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": anthropicModels.URL, "openrouter": openrouterModels.URL + "/v1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +139,9 @@ func TestFlowConfigParams(t *testing.T) {
 			field: "body.assistant_params.max_tokens",
 			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5",
 				"assistant_params": map[string]any{"thinking_budget": 2000, "max_tokens": 2000}})},
+		{name: "budget on an OpenRouter model listed without reasoning", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.thinking_budget",
+			body:  cfg(map[string]any{"assistant_model": "openrouter:openai/gpt-4.1-mini", "assistant_params": map[string]any{"thinking_budget": 2000}})},
 		{name: "thinking budget on Ollama", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
 			field: "body.superego_params.thinking_budget",
 			body:  cfg(map[string]any{"superego_model": "ollama:qwen3", "superego_params": map[string]any{"thinking_budget": 2000}})},
@@ -128,6 +152,9 @@ func TestFlowConfigParams(t *testing.T) {
 				t.Errorf("a refused write changed the config: %s", r.body)
 			}
 		}},
+		{name: "budget on an OpenRouter model listed with reasoning", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{"name": "Routed", "assistant_model": "openrouter:anthropic/claude-sonnet-4.5",
+				"assistant_params": map[string]any{"thinking_budget": 2000, "temperature": 1.5}})},
 		{name: "create refused too", method: "POST", path: "/api/flow-configs", status: 422, field: "body.assistant_params.thinking_budget",
 			body: cfg(map[string]any{"name": "Refused", "assistant_params": map[string]any{"thinking_budget": 2000}})},
 		{name: "replace without parameters clears them", method: "PUT", path: "/api/flow-configs/{id}", status: 200, body: cfg(nil),
