@@ -2,6 +2,7 @@
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
 import { evalScenarios } from './evals.mjs'
+import { evalGapScenarios } from './evals-gaps.mjs'
 import { paramScenarios } from './params.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
@@ -491,5 +492,6 @@ export const scenarios = [
     },
   },
   ...evalScenarios,
+  ...evalGapScenarios,
   ...paramScenarios,
 ]
