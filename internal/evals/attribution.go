@@ -218,3 +218,10 @@ func (p *AttributionPlan) Price(price func(m string, u model.Usage) (model.Cost,
 		p.Cost = total
 	}
 }
+
+// RowRef names one row of an eval run.
+type RowRef struct {
+	CaseID string `json:"case_id" minLength:"1" maxLength:"200"`
+	Target int    `json:"target" minimum:"0" maximum:"7"`
+	Repeat int    `json:"repeat" minimum:"0" maximum:"9"`
+}

@@ -76,8 +76,8 @@ func (a *API) registerAttributions() {
 type Attributor interface {
 	PlanMessage(ctx context.Context, messageID string, alone bool) (evals.AttributionPlan, evals.AttributionItem, error)
 	StartMessage(ctx context.Context, messageID string, alone bool) (evals.Attribution, error)
-	PlanEval(ctx context.Context, evalRunID string, alone bool) (evals.AttributionPlan, []evals.AttributionItem, error)
-	StartEval(ctx context.Context, evalRunID string, alone bool) (evals.Attribution, error)
+	PlanEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.AttributionPlan, []evals.AttributionItem, error)
+	StartEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.Attribution, error)
 	CancelAttribution(ctx context.Context, id string) (evals.Attribution, error)
 }
 
@@ -106,6 +106,15 @@ type (
 			Plan evals.AttributionPlan `json:"plan"`
 			// Attribution is absent for a dry run.
 			Attribution *evals.Attribution `json:"attribution,omitempty"`
+		}
+	}
+	attributeEvalRequest struct {
+		IDParam
+		Body struct {
+			Alone  bool `json:"alone,omitempty" doc:"Also run each section on its own."`
+			DryRun bool `json:"dry_run,omitempty" doc:"Only say what it would do and cost."`
+			// Row limits the attribution to one row ("Why?" on an eval row).
+			Row *evals.RowRef `json:"row,omitempty" doc:"Explain only this row (whatever its verdict, except ERROR) instead of every CAUTION and BLOCK row."`
 		}
 	}
 	attributionListRequest struct {
@@ -143,7 +152,11 @@ func attributionOut(x evals.Attribution) evals.Attribution {
 func (a *API) attributeFail(ctx context.Context, t target, err error) error {
 	var fe *evals.FieldError
 	if errors.As(err, &fe) {
-		return huma.Error422UnprocessableEntity("the "+t.kind+" cannot be explained", &huma.ErrorDetail{Location: "path." + fe.Field, Message: fe.Message})
+		loc := "path." + fe.Field
+		if fe.Field != "id" {
+			loc = "body.row." + fe.Field
+		}
+		return huma.Error422UnprocessableEntity("the "+t.kind+" cannot be explained", &huma.ErrorDetail{Location: loc, Message: fe.Message})
 	}
 	if t.kind == kindEvalRun && errors.Is(err, store.ErrConflict) {
 		return huma.Error409Conflict("the eval run has not finished; attribute it once it has")
@@ -185,14 +198,17 @@ func (a *API) whyMessage(ctx context.Context, in *attributeRequest) (*attributeO
 		func() (evals.Attribution, error) { return at.StartMessage(ctx, in.ID, in.Body.Alone) })
 }
 
-func (a *API) attributeEval(ctx context.Context, in *attributeRequest) (*attributeOutput, error) {
+func (a *API) attributeEval(ctx context.Context, in *attributeEvalRequest) (*attributeOutput, error) {
 	at := a.deps.Attributions
-	return a.attribute(ctx, in, target{kind: kindEvalRun, op: "attribute", id: in.ID},
+	b := in.Body
+	req := &attributeRequest{IDParam: in.IDParam}
+	req.Body.Alone, req.Body.DryRun = b.Alone, b.DryRun
+	return a.attribute(ctx, req, target{kind: kindEvalRun, op: "attribute", id: in.ID},
 		func() (evals.AttributionPlan, error) {
-			p, _, err := at.PlanEval(ctx, in.ID, in.Body.Alone)
+			p, _, err := at.PlanEval(ctx, in.ID, b.Alone, b.Row)
 			return p, err
 		},
-		func() (evals.Attribution, error) { return at.StartEval(ctx, in.ID, in.Body.Alone) })
+		func() (evals.Attribution, error) { return at.StartEval(ctx, in.ID, b.Alone, b.Row) })
 }
 
 func (a *API) attributionStore() (AttributionStore, error) {

@@ -972,6 +972,14 @@ export interface components {
              */
             type: "assistant_token";
         };
+        AttributeEvalRequestBody: {
+            /** @description Also run each section on its own. */
+            alone?: boolean;
+            /** @description Only say what it would do and cost. */
+            dry_run?: boolean;
+            /** @description Explain only this row (whatever its verdict, except ERROR) instead of every CAUTION and BLOCK row. */
+            row?: components["schemas"]["RowRef"];
+        };
         AttributeOutputBody: {
             attribution?: components["schemas"]["Attribution"];
             plan: components["schemas"]["AttributionPlan"];
@@ -2221,6 +2229,13 @@ export interface components {
              * @description Its version after the change (0 when it has none).
              */
             version: number;
+        };
+        RowRef: {
+            case_id: string;
+            /** Format: int64 */
+            repeat: number;
+            /** Format: int64 */
+            target: number;
         };
         Run: {
             comparison_id?: string;
@@ -4135,10 +4150,15 @@ export interface operations {
                 /**
                  * @example {
                  *       "alone": true,
-                 *       "dry_run": false
+                 *       "dry_run": false,
+                 *       "row": {
+                 *         "case_id": "bomb-1",
+                 *         "repeat": 1,
+                 *         "target": 1
+                 *       }
                  *     }
                  */
-                "application/json": components["schemas"]["AttributeRequestBody"];
+                "application/json": components["schemas"]["AttributeEvalRequestBody"];
             };
         };
         responses: {
