@@ -49,7 +49,7 @@ var (
 		OperationID: "get-attribution", Method: http.MethodGet, Path: "/api/attributions/{id}",
 		Summary: "Get an attribution", Tags: tagsAttributions, Errors: errsRead,
 		Description: "Its state, its items (each verdict and, once its calls are done, what each section does to it), " +
-			"the calls of a message's attribution with their thinking, and for an eval the summary.",
+			"the calls of a message's or one row's attribution with their thinking, and for an eval the summary.",
 	}
 	opGetAttributionItem = huma.Operation{
 		OperationID: "get-attribution-item", Method: http.MethodGet, Path: "/api/attributions/{id}/items/{item}",
@@ -129,7 +129,8 @@ type (
 	attributionView struct {
 		Attribution evals.Attribution       `json:"attribution"`
 		Items       []evals.AttributionItem `json:"items"`
-		// Calls are a message attribution's calls (an eval's are read per item).
+		// Calls are the calls of a message's or a row's attribution (an
+		// eval's are read per item).
 		Calls   []evals.AttributionCall   `json:"calls"`
 		Summary *evals.AttributionSummary `json:"summary,omitempty" doc:"An eval attribution's heatmap and faithfulness rate, over its finished rows."`
 	}
@@ -250,7 +251,7 @@ func (a *API) getAttribution(ctx context.Context, in *struct{ IDParam }) (*struc
 	if v.Items, err = s.AttributionItems(ctx, x.ID, 0, -1); err != nil {
 		return nil, a.fail(ctx, t, err)
 	}
-	if x.Kind == evals.AttributionMessage {
+	if x.Kind != evals.AttributionEval {
 		if v.Calls, err = s.AttributionCalls(ctx, x.ID, 0, -1); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}

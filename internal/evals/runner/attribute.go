@@ -88,6 +88,9 @@ func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool, row
 		return evals.AttributionPlan{}, nil, err
 	}
 	p := evals.AttributionPlan{Kind: evals.AttributionEval, Alone: alone}
+	if row != nil {
+		p.Kind = evals.AttributionRow
+	}
 	var items []evals.AttributionItem
 	models := map[string]*evals.PlanModel{}
 	var order []string
@@ -173,7 +176,11 @@ func (r *Runner) StartEval(ctx context.Context, evalRunID string, alone bool, ro
 	if len(items) == 0 {
 		return evals.Attribution{}, &evals.FieldError{Field: "id", Message: "the eval has no row to explain (CAUTION or BLOCK, with a sectioned constitution)"}
 	}
-	return r.startAttribution(ctx, evals.Attribution{ID: model.NewID(), Kind: evals.AttributionEval, EvalRunID: evalRunID, Alone: alone}, items)
+	kind := evals.AttributionEval
+	if row != nil {
+		kind = evals.AttributionRow
+	}
+	return r.startAttribution(ctx, evals.Attribution{ID: model.NewID(), Kind: kind, EvalRunID: evalRunID, Alone: alone}, items)
 }
 
 func (r *Runner) startAttribution(ctx context.Context, a evals.Attribution, items []evals.AttributionItem) (evals.Attribution, error) {

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Get an attribution
-         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's attribution with their thinking, and for an eval the summary.
+         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's or one row's attribution with their thinking, and for an eval the summary.
          */
         get: operations["get-attribution"];
         put?: never;
@@ -1013,10 +1013,10 @@ export interface components {
             /** Format: int64 */
             items_done: number;
             /**
-             * @description message: one stored superego decision; eval: every non-ALLOW row of an eval run.
+             * @description message: one stored superego decision; eval: every CAUTION and BLOCK row of an eval run; row: one row of an eval run.
              * @enum {string}
              */
-            kind: "message" | "eval";
+            kind: "message" | "eval" | "row";
             message_id?: string;
             /** @enum {string} */
             status: "queued" | "running" | "completed" | "cancelled" | "failed";
@@ -1146,7 +1146,7 @@ export interface components {
              */
             items: number;
             /** @enum {string} */
-            kind: "message" | "eval";
+            kind: "message" | "eval" | "row";
             models: components["schemas"]["PlanModel"][] | null;
             sections?: components["schemas"]["AttributionSection"][] | null;
             /** Format: int64 */
