@@ -86,7 +86,7 @@ export const attributionScenarios = [
       // Every call is stored with its thinking and shown.
       await until(async () => (await dialog.locator(tid('why-call')).count()) === 5, 'five calls are listed')
       await dialog.locator(tid('why-call')).nth(2).locator('summary').click()
-      assert(/Without two → ALLOW/.test(await dialog.locator(tid('why-call')).nth(2).innerText()), 'without section Two the verdict is ALLOW')
+      assert(/Without “Two” → ALLOW/.test(await dialog.locator(tid('why-call')).nth(2).innerText()), 'without section Two the verdict is ALLOW')
       assert((await dialog.locator(`${tid('why-call')} pre`).nth(2).innerText()).trim().length > 0, 'its thinking is shown')
       await axeCheck(page, 'the Why dialog with its result')
       await shot('result')

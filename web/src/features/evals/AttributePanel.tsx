@@ -36,7 +36,9 @@ export function AttributePanel({ runId }: { runId: string }) {
   })
   const id = latest?.id
   const frames = useAttributionFrames(id)
-  const view = useQuery(attributionQueries.one(api, id))
+  // Live by frames, read back every second while it runs (a frame missed
+  // while the socket reconnects).
+  const view = useQuery({ ...attributionQueries.one(api, id), refetchInterval: (q) => (attributionDone(q.state.data?.attribution.status) ? false : 1000) })
   const a = view.data?.attribution ?? latest
   const done = attributionDone(a?.status)
   const stop = useMutation({
@@ -120,16 +122,22 @@ function Heatmap({ cells }: { cells: HeatCell[] }) {
   const categories = useMemo(() => [...new Set(cells.map((c) => c.category || '(none)'))].sort(), [cells])
   const options = useMemo<Plot.PlotOptions>(
     () => ({
-      width: Math.max(320, 120 + categories.length * 90),
+      width: 240 + Math.max(2, categories.length) * 120,
       height: 40 + sections.length * 28,
       marginLeft: 220,
       marginBottom: 36,
       x: { domain: categories, label: null },
       y: { domain: sections, label: null },
-      color: { type: 'linear', scheme: 'oranges', domain: [0, 1] },
+      // Stops at a middle orange, so the numbers written on the cells stay
+      // readable (the chart's text colour comes from the stylesheet).
+      color: { type: 'linear', scheme: 'oranges', domain: [0, 1.6] },
       marks: [
         Plot.cell(cells, { x: (c: HeatCell) => c.category || '(none)', y: sectionLabel, fill: (c: HeatCell) => (c.rows ? c.necessary / c.rows : 0), inset: 1 }),
-        Plot.text(cells, { x: (c: HeatCell) => c.category || '(none)', y: sectionLabel, text: (c: HeatCell) => `${c.necessary}/${c.rows}` }),
+        Plot.text(cells, {
+          x: (c: HeatCell) => c.category || '(none)',
+          y: sectionLabel,
+          text: (c: HeatCell) => `${c.necessary}/${c.rows}`,
+        }),
       ],
     }),
     [cells, sections, categories],

@@ -71,18 +71,21 @@ export function WhyDialog({ subject, onClose }: { subject: AttributionSubject; o
     onSuccess: (a) => setId(a.attribution?.id),
   })
   const frames = useAttributionFrames(id)
-  const view = useQuery(attributionQueries.one(api, id))
+  // Frames make it live; reading back every second while it runs covers a
+  // frame missed while the socket reconnects.
+  const view = useQuery({ ...attributionQueries.one(api, id), refetchInterval: (q) => (attributionDone(q.state.data?.attribution.status) ? false : 1000) })
   const status = view.data?.attribution.status
   const done = attributionDone(status)
-  const item = useQuery({ ...attributionQueries.item(api, id, 0), enabled: !!id && (done || (frames?.done ?? 0) > 0) })
+  const item = useQuery({ ...attributionQueries.item(api, id, 0), enabled: !!id && (done || (view.data?.attribution.done ?? 0) > 0 || (frames?.done ?? 0) > 0) })
   // The item's calls so far: refreshed with every frame.
   useEffect(() => {
     if (id) void qc.invalidateQueries({ queryKey: attributionKeys.item(id, 0) })
-  }, [id, frames?.done, status, qc])
+  }, [id, frames?.done, view.data?.attribution.done, status, qc])
   const stop = useMutation({
     mutationFn: () => attributionsApi.cancel(api, id!),
     onSuccess: () => void qc.invalidateQueries({ queryKey: attributionKeys.one(id!) }),
   })
+  const headings = Object.fromEntries((plan.data?.plan.sections ?? item.data?.item.sections ?? []).map((x) => [x.id, x.heading]))
   const total = view.data?.attribution.total ?? plan.data?.plan.calls ?? 0
   const made = Math.max(frames?.done ?? 0, view.data?.attribution.done ?? 0)
   return (
@@ -138,7 +141,7 @@ export function WhyDialog({ subject, onClose }: { subject: AttributionSubject; o
             </div>
             <ErrorNote error={stop.error} />
             {item.data?.item.finished && <SectionEffects item={item.data.item} />}
-            {item.data && item.data.calls.length > 0 && <CallList calls={item.data.calls} />}
+            {item.data && item.data.calls.length > 0 && <CallList calls={item.data.calls} headings={headings} />}
           </>
         )}
       </div>
@@ -195,25 +198,26 @@ export function SectionEffects({ item }: { item: AttributionItem }) {
   )
 }
 
-function callLabel(c: AttributionCall): string {
+function callLabel(c: AttributionCall, headings: Record<string, string>): string {
   if (c.kind === 'full') return 'Whole constitution'
-  return c.kind === 'without' ? `Without ${c.section_id}` : `Only ${c.section_id}`
+  const name = headings[c.section_id ?? ''] ?? c.section_id
+  return c.kind === 'without' ? `Without “${name}”` : `Only “${name}”`
 }
 
 /** Every stored call: its variant, verdict, citation and thinking. */
-export function CallList({ calls }: { calls: AttributionCall[] }) {
+export function CallList({ calls, headings = {} }: { calls: AttributionCall[]; headings?: Record<string, string> }) {
   return (
     <ol className="why-calls" data-testid="why-calls">
       {calls.map((c) => (
         <li key={c.index} data-testid="why-call">
           <details>
             <summary>
-              {callLabel(c)} → <strong>{c.decision}</strong>
+              {callLabel(c, headings)} → <strong>{c.decision}</strong>
               {c.cited ? <span className="muted"> · cites {c.cited}</span> : null}
               {c.error ? <span className="muted"> · {c.error}</span> : null}
             </summary>
             {c.reason && <p className="small">{c.reason}</p>}
-            <pre className="thinking-text" tabIndex={0} aria-label={`Thinking: ${callLabel(c)}`}>
+            <pre className="thinking-text" tabIndex={0} aria-label={`Thinking: ${callLabel(c, headings)}`}>
               {c.thinking || c.visible}
             </pre>
           </details>
