@@ -7,7 +7,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -253,4 +256,46 @@ func getJSONAuth(t *testing.T, url, token string, out any) int {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	return http.StatusOK
+}
+
+// TestEvalCLICtrlCCancelsTheEval: an interrupt while the eval runs cancels
+// it on the server and exits 5.
+func TestEvalCLICtrlCCancelsTheEval(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir(), "--demo-delay", "20ms")
+	cmd := exec.Command(binPath, "eval", "--server", s.url, "--suite", "xstest", "--progress", "lines")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stderr)
+	startRE := regexp.MustCompile(`^eval (\S+): 450 rows`)
+	id := ""
+	for id == "" && sc.Scan() {
+		if m := startRE.FindStringSubmatch(sc.Text()); m != nil {
+			id = m[1]
+		}
+	}
+	if id == "" {
+		t.Fatalf("no start line: %v", sc.Err())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() { // drain, so the process is not blocked writing
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitCancelled {
+		t.Fatalf("exit: %v, want code %d", err, exitCancelled)
+	}
+	var run evals.EvalRun
+	if code := getJSON(t, s.url+"/api/eval-runs/"+id, &run); code != http.StatusOK || run.Status != evals.StatusCancelled || run.Done >= run.Total {
+		t.Fatalf("the eval after Ctrl-C: %d %+v", code, run)
+	}
 }

@@ -83,6 +83,7 @@ func openReplicas(ctx context.Context, st store.Store, lease time.Duration, log 
 		Events:   batcher,
 		Follow:   func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
 		OnCancel: tailer.OnCancel,
+		OnStored: batcher.OnStored,
 	}, stop, nil
 }
 

@@ -25,8 +25,9 @@ import (
 // them relies on: a write on one is read and notified on the other; a run
 // started on one is resumed on the other after a disconnect with exactly
 // the stored text, and cancelled through the other; and a run whose
-// process is killed ends interrupted, its partial text kept, once its
-// lease runs out.
+// process is killed ends interrupted once its lease runs out, with one
+// text: what its client saw, what the other replica replays and what is
+// stored.
 func TestReplicasShareOneDatabase(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)                                           // a database of its own: NOTIFY channels are per database
@@ -129,36 +130,49 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		}
 	})
 
-	t.Run("a killed replica's run ends interrupted with its partial text", func(t *testing.T) {
+	t.Run("a killed replica's run ends interrupted with one text everywhere", func(t *testing.T) {
 		wsA := dialWS(t, ctx, a)
 		runID := wsA.send(t, ctx, map[string]any{"type": "send_message", "request_id": "r3", "flow_instance_id": inst, "content": "Tell me about the sea."})
 		wsA.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsA.seen) >= 1 })
-		// Follow it on b too: what b reads comes from the database, so it
-		// is text the kill cannot take back.
+		// Follow it on b too, from the start: what b reads comes from
+		// the database.
 		wsB := dialWS(t, ctx, b)
 		wsB.send(t, ctx, map[string]any{"type": "resume", "request_id": "r4", "run_id": runID, "after_seq": 0})
-		durable := wsB.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsB.seen) >= 3 })
+		wsB.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsB.seen) >= 3 })
+		// Kill a the moment its client gets a token: the text most at
+		// risk of not being stored yet.
+		n := countAssistant(wsA.seen)
+		wsA.readUntil(t, ctx, func(events.Event) bool { return countAssistant(wsA.seen) > n })
 		if err := a.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		<-a.exited
+		// Whatever a had sent before it died is still on its way.
+		wsA.drain(ctx)
+		seenA := wsA.seen
 
-		rest := wsB.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
-		if fin := rest[len(rest)-1]; fin.Status != model.RunInterrupted {
+		replay := wsB.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+		if fin := replay[len(replay)-1]; fin.Status != model.RunInterrupted {
 			t.Fatalf("follower on b saw the run end %s, want interrupted", fin.Status)
 		}
 		var run model.Run
 		if code := getJSON(t, b.url+"/api/runs/"+runID, &run); code != http.StatusOK || run.Status != model.RunInterrupted || run.Error == "" {
 			t.Fatalf("run on b: %d %+v", code, run)
 		}
-		// The stored answer holds at least every delta stored before the
-		// kill (the message row may hold a little more: it is written on
-		// its own schedule).
+		// a's client reconnects to b and resumes after the last event a
+		// sent it, as the web client does.
+		wsC := dialWS(t, ctx, b)
+		wsC.send(t, ctx, map[string]any{"type": "resume", "request_id": "r5", "run_id": runID, "after_seq": seenA[len(seenA)-1].Seq})
+		resumed := wsC.readUntil(t, ctx, func(ev events.Event) bool { return ev.Type == events.TypeRunFinished })
+
+		// One text: what a's client saw (then resumed), what b replays
+		// and what is stored.
 		answer := lastMessage(t, b, inst)
-		stored := joinAssistant(append(durable, rest...))
-		if answer.RunID != runID || answer.Status != model.MessageInterrupted || joinAssistant(durable) == "" ||
-			!strings.HasPrefix(answer.Content, stored) {
-			t.Fatalf("answer %s %q; b read %q", answer.Status, answer.Content, stored)
+		clientText := joinAssistant(seenA) + joinAssistant(resumed)
+		replayText := joinAssistant(wsB.seen)
+		if answer.RunID != runID || answer.Status != model.MessageInterrupted || replayText == "" ||
+			clientText != replayText || replayText != answer.Content {
+			t.Fatalf("a's client saw %q, b replays %q, stored %q (%s)", clientText, replayText, answer.Content, answer.Status)
 		}
 	})
 }
@@ -293,6 +307,21 @@ func (w *wsClient) send(t *testing.T, ctx context.Context, req map[string]any) s
 			return ev.RunIDs[0]
 		}
 		w.keep(ev)
+	}
+}
+
+// drain reads, until the connection ends, the frames still on their way
+// from a server that died.
+func (w *wsClient) drain(ctx context.Context) {
+	for {
+		_, b, err := w.c.Read(ctx)
+		if err != nil {
+			return
+		}
+		var ev events.Event
+		if json.Unmarshal(b, &ev) == nil {
+			w.keep(ev)
+		}
 	}
 }
 

@@ -237,6 +237,13 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 			Section: a.verdict.section, Withdrawn: msg.Status == model.MessageWithdrawn})
 	}
 	msg = r.saveMessage(msg)
-	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &msg})
+	shown := msg
+	if msg.Status == model.MessageWithdrawn && r.flow.screenOutput == model.ScreenOutputStreaming {
+		// The client gets only what the screen allowed: the frame carries
+		// the text it was sent, and none of the answer's reasoning, which
+		// was never screened. The store keeps all of it, marked withdrawn.
+		shown.Content, shown.Thinking = msg.Content[:a.sent], ""
+	}
+	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &shown})
 	return stepErr
 }

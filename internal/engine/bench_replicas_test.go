@@ -92,7 +92,7 @@ func benchReplicated(b *testing.B, replicated bool) {
 		batcher = postgres.NewBatcher(pg, postgres.BatcherOptions{}, nil)
 		b.Cleanup(func() { _ = batcher.Close(ctx) })
 		cfg.Replicas = &engine.Replicas{
-			Owner: "bench", Leases: pg, Events: batcher, OnCancel: tailer.OnCancel,
+			Owner: "bench", Leases: pg, Events: batcher, OnCancel: tailer.OnCancel, OnStored: batcher.OnStored,
 			Follow: func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
 		}
 	}

@@ -163,6 +163,8 @@ type Engine struct {
 	wg      sync.WaitGroup
 
 	own ownership // what running beside other replicas adds (localRuns when alone)
+	// gateLogs: run logs send only stored events (Replicas.OnStored).
+	gateLogs bool
 }
 
 // New returns an engine storing into st and calling provider. reg may be

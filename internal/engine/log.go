@@ -33,9 +33,16 @@ var (
 type runLog struct {
 	runID string
 
-	mu      sync.Mutex
-	evs     []events.Event
-	bytes   int64 // held through the events' pointers (eventSize), not the slice
+	mu    sync.Mutex
+	evs   []events.Event
+	bytes int64 // held through the events' pointers (eventSize), not the slice
+	// gated: readers get only the events stored durably (up to durable),
+	// until the log is done. Replicas gate their logs, so no client is
+	// shown text that dies with this process: what a client saw is then
+	// always what the other replicas replay and store (see
+	// replicated.stored).
+	gated   bool
+	durable int64
 	done    bool
 	doneAt  time.Time
 	changed chan struct{} // closed and replaced when there is news for waiters
@@ -53,13 +60,40 @@ func (l *runLog) append(e events.Event) events.Event {
 	e.Seq = int64(len(l.evs)) + 1
 	l.evs = append(l.evs, e)
 	l.bytes += eventSize(e)
-	// Waking readers only when one waits saves a channel per token.
+	if !l.gated {
+		l.wakeLocked()
+	}
+	return e
+}
+
+// wakeLocked wakes waiting readers. Waking them only when one waits saves
+// a channel per token.
+func (l *runLog) wakeLocked() {
 	if l.waiting {
 		close(l.changed)
 		l.changed = make(chan struct{})
 		l.waiting = false
 	}
-	return e
+}
+
+// markDurable records that the events up to seq are stored durably, and
+// lets the readers of a gated log have them.
+func (l *runLog) markDurable(seq int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq > l.durable {
+		l.durable = seq
+		l.wakeLocked()
+	}
+}
+
+// readableLocked is how many events readers may have now.
+func (l *runLog) readableLocked() int64 {
+	n := int64(len(l.evs))
+	if l.gated && !l.done {
+		n = min(n, l.durable)
+	}
+	return n
 }
 
 // finish marks the log complete: readers that have everything get io.EOF.
@@ -164,7 +198,7 @@ func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
 	for {
 		l := s.log
 		l.mu.Lock()
-		if n := int64(len(l.evs)); n > s.cursor {
+		if n := l.readableLocked(); n > s.cursor {
 			out := make([]events.Event, n-s.cursor)
 			copy(out, l.evs[s.cursor:])
 			s.cursor = n

@@ -39,6 +39,14 @@ type Replicas struct {
 	// replica asks to cancel (Leases.RequestCancel); the engine registers
 	// its handler once, in New (a postgres.Tailer's OnCancel).
 	OnCancel func(handle func(runID string))
+	// OnStored registers the function called with each batch of events
+	// once Events has stored it (a postgres.Batcher's OnStored). With it,
+	// this replica's subscribers are sent a run's events only once they
+	// are stored: a client then never sees text that a crash of this
+	// process takes back, and what it saw is what the other replicas
+	// replay and keep as the interrupted run's partial text. Without it,
+	// events are sent as they happen.
+	OnStored func(handle func(evs []events.Event))
 }
 
 // Leases are the run leases of the shared database.
@@ -170,6 +178,10 @@ type replicated struct {
 func newReplicated(e *Engine, rep *Replicas) *replicated {
 	r := &replicated{e: e, rep: rep, stopLease: make(chan struct{}), leaseDone: make(chan struct{})}
 	rep.OnCancel(r.cancelHere)
+	if rep.OnStored != nil {
+		e.gateLogs = true
+		rep.OnStored(r.stored)
+	}
 	go r.leaseLoop()
 	return r
 }
@@ -232,6 +244,20 @@ func (r *replicated) cancelElsewhere(ctx context.Context, run model.Run) error {
 	return nil
 }
 
+// stored lets the subscribers of this replica's runs have the events just
+// stored (Replicas.OnStored).
+func (r *replicated) stored(evs []events.Event) {
+	upTo := map[string]int64{}
+	for _, ev := range evs {
+		upTo[ev.RunID] = max(upTo[ev.RunID], ev.Seq)
+	}
+	for id, seq := range upTo {
+		if l, ok := r.e.logs.get(id); ok {
+			l.markDurable(seq)
+		}
+	}
+}
+
 // cancelHere cancels a live run of this replica on another's request;
 // requests for runs it does not hold are for other replicas.
 func (r *replicated) cancelHere(runID string) {
@@ -284,7 +310,7 @@ func (r *replicated) sweep() {
 	// Stored events are kept as long as the in-memory logs are (a run's
 	// oldest event is at most RunTimeout older than its end), and then go,
 	// so the table does not grow with every token ever streamed. Runs
-	// interrupted above were rebuilt from their events first.
+	// interrupted above got their text from their events first.
 	if n, err := r.rep.Leases.PruneRunEvents(ctx, r.storedLogAge()); err != nil {
 		e.log.Warn("prune stored run events", "err", err)
 	} else if n > 0 {

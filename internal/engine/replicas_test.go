@@ -30,6 +30,12 @@ type replica struct {
 
 func newReplica(t *testing.T, url, owner string, ttl time.Duration, prov llm.Provider) *replica {
 	t.Helper()
+	return newReplicaWith(t, url, owner, ttl, prov, postgres.BatcherOptions{Interval: 10 * time.Millisecond})
+}
+
+// newReplicaWith is newReplica with its event batcher tuned by bopts.
+func newReplicaWith(t *testing.T, url, owner string, ttl time.Duration, prov llm.Provider, bopts postgres.BatcherOptions) *replica {
+	t.Helper()
 	ctx := t.Context()
 	st, err := postgres.Open(ctx, url, postgres.Options{MaxConns: 8}, nil)
 	if err != nil {
@@ -41,7 +47,7 @@ func newReplica(t *testing.T, url, owner string, ttl time.Duration, prov llm.Pro
 		t.Fatalf("tailer: %v", err)
 	}
 	t.Cleanup(tailer.Close)
-	b := postgres.NewBatcher(st, postgres.BatcherOptions{Interval: 10 * time.Millisecond}, nil)
+	b := postgres.NewBatcher(st, bopts, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -51,6 +57,7 @@ func newReplica(t *testing.T, url, owner string, ttl time.Duration, prov llm.Pro
 		Owner: owner, LeaseTTL: ttl, Leases: st, Events: b,
 		Follow:   func(runID string, afterSeq int64) engine.EventReader { return tailer.Follow(runID, afterSeq) },
 		OnCancel: tailer.OnCancel,
+		OnStored: b.OnStored,
 	}}, nil, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

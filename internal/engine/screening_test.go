@@ -306,6 +306,13 @@ func TestStreamingOutputScreenNeverSendsTheBlockedWord(t *testing.T) {
 	if !strings.HasPrefix(msg.Content, sent) || !strings.Contains(msg.Content, "bomb") {
 		t.Fatalf("stored %q after sending %q: the withdrawn answer keeps its text", msg.Content, sent)
 	}
+	// The withdrawn answer's frame carries what the client was sent, not
+	// the stored text with the keyword.
+	for _, ev := range evs {
+		if ev.Type == events.TypeAssistantMessage && (ev.Message == nil || ev.Message.Content != sent || ev.Message.Status != model.MessageWithdrawn) {
+			t.Fatalf("assistant_message %+v, want the withdrawn answer as sent (%q)", ev.Message, sent)
+		}
+	}
 	if msg.Status != model.MessageWithdrawn || msg.Decision != model.DecisionBlock || msg.Reason == "" {
 		t.Fatalf("stored answer %s %s %q, want withdrawn with the BLOCK verdict", msg.Status, msg.Decision, msg.Reason)
 	}

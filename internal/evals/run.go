@@ -64,6 +64,7 @@ type EvalRun struct {
 	Targets      []EvalTarget `json:"targets"`
 	Repeats      int          `json:"repeats"`
 	Mode         string       `json:"mode" enum:"superego,full"`
+	CaseIDs      []string     `json:"case_ids,omitempty" doc:"The cases this eval runs, when only some of the suite's (a rerun of one row)."`
 	Status       string       `json:"status" enum:"queued,running,completed,cancelled,failed"`
 	Total        int          `json:"total" doc:"Rows the eval will have: cases × targets × repeats."`
 	Done         int          `json:"done" doc:"Rows finished so far, errors included."`
@@ -125,6 +126,7 @@ type EvalRunRequest struct {
 	Targets []EvalTarget `json:"targets" minItems:"1" maxItems:"8" doc:"What to test: 1 to 8 targets."`
 	Repeats int          `json:"repeats,omitempty" minimum:"1" maximum:"10" default:"1" doc:"How many times each case is screened per target."`
 	Mode    string       `json:"mode,omitempty" enum:"superego,full" default:"superego" doc:"superego: the verdict only; full: the assistant answers too."`
+	CaseIDs []string     `json:"case_ids,omitempty" maxItems:"1000" doc:"Only these cases of the suite, e.g. one row's case to rerun it under another target; every case when empty."`
 }
 
 // Withdraws reports whether an output verdict withdraws the answer: BLOCK,

@@ -69,7 +69,7 @@ type Deps struct {
 	// CheckParams refuses a flow config's generation parameters that its
 	// model cannot take (llm.Catalog.CheckParams); nil checks against the
 	// demo-only catalog.
-	CheckParams func(ref string, purpose llm.Purpose, p model.ModelParams) error
+	CheckParams func(ctx context.Context, ref string, purpose llm.Purpose, p model.ModelParams) error
 	// Cost prices a message's usage by its model (pricing.Table.Cost);
 	// nil, or false for a model without a price, leaves cost out.
 	Cost func(model string, u model.Usage) (model.Cost, bool)

@@ -184,9 +184,10 @@ func (a *API) listEvalResults(ctx context.Context, in *evalResultsRequest) (*lis
 	return newList(items, next), nil
 }
 
-// resultCSVHeader is the header of a results CSV export.
+// resultCSVHeader is the header of a results CSV export. The params
+// columns hold the parameters each call sent as JSON ("" for none).
 var resultCSVHeader = []string{"case_id", "target", "repeat", "category", "expected", "decision", "correct", "reason",
-	"cited_section", "output_decision", "output_reason", "output_section", "withdrawn", "constitution_id", "constitution_version", "draft_hash", "model", "latency_ms", "input_tokens",
+	"cited_section", "output_decision", "output_reason", "output_section", "withdrawn", "constitution_id", "constitution_version", "draft_hash", "model", "superego_params", "assistant_params", "latency_ms", "input_tokens",
 	"output_tokens", "error", "attempts", "input"}
 
 func (a *API) exportEvalResults(ctx context.Context, in *exportRequest) (*exportOutput, error) {
@@ -230,7 +231,7 @@ func writeResultsCSV(buf *bytes.Buffer, rows []evals.EvalResult) error {
 		if err := w.Write([]string{x.CaseID, itoa(x.Target), itoa(x.Repeat), x.Category, string(x.Expected), string(x.Decision),
 			strconv.FormatBool(x.Correct), x.Reason, x.CitedSection, string(x.OutputDecision), x.OutputReason, x.OutputSection,
 			strconv.FormatBool(x.Withdrawn), x.ConstitutionID, itoa(x.ConstitutionVersion), x.DraftHash,
-			x.Model, strconv.FormatInt(x.LatencyMs, 10), itoa(x.Usage.InputTokens), itoa(x.Usage.OutputTokens), x.Error,
+			x.Model, model.EncodeParams(x.SuperegoParams), model.EncodeParams(x.AssistantParams), strconv.FormatInt(x.LatencyMs, 10), itoa(x.Usage.InputTokens), itoa(x.Usage.OutputTokens), x.Error,
 			itoa(x.Attempts), x.Input}); err != nil {
 			return err
 		}

@@ -160,7 +160,7 @@ func (a *API) createFlowConfig(ctx context.Context, in *flowConfigCreateRequest)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkModelParams(spec, "body."); err != nil {
+	if err := a.checkModelParams(ctx, spec, "body."); err != nil {
 		return nil, err
 	}
 	c, err := a.createFlowConfigWithSlug(ctx, spec)
@@ -177,7 +177,7 @@ func (a *API) replaceFlowConfig(ctx context.Context, in *flowConfigReplaceReques
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkModelParams(spec, "body."); err != nil {
+	if err := a.checkModelParams(ctx, spec, "body."); err != nil {
 		return nil, err
 	}
 	v, err := ifVersion(ctx, in.IfMatch, a.flowConfigVersion(in.ID))

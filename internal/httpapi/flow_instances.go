@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -28,7 +29,9 @@ var (
 	opCreateFlowInstance = huma.Operation{
 		OperationID: "create-flow-instance", Method: http.MethodPost, Path: "/api/flow-instances",
 		Summary: "Create a flow instance", Tags: tagsFlowInstances, DefaultStatus: http.StatusCreated, Errors: errsCreate,
-		Description: "Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.",
+		Description: "Starts a new, empty conversation on a flow config; send messages to it over the WebSocket. " +
+			"With overrides it screens against another constitution (or uses another system prompt, or turns the " +
+			"superego on or off) than its config's, as a rerun's fork does: an eval row opened in chat uses this.",
 	}
 	opReplaceFlowInstance = huma.Operation{
 		OperationID: "replace-flow-instance", Method: http.MethodPut, Path: "/api/flow-instances/{id}",
@@ -72,6 +75,20 @@ func (in *flowInstanceInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []
 	return rejectNUL(prefix, "name", in.Name, "description", in.Description)
 }
 
+// flowInstanceCreateInput is what a client writes on POST: flowInstanceInput
+// plus the overrides a new conversation may start with.
+type flowInstanceCreateInput struct {
+	FlowConfigID string           `json:"flow_config_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"The flow config this conversation runs; must exist."`
+	Name         string           `json:"name" minLength:"1" maxLength:"200" doc:"Display name."`
+	Description  string           `json:"description,omitempty" maxLength:"4000"`
+	Overrides    *model.Overrides `json:"overrides,omitempty" doc:"Another constitution or system prompt than the config's, or the superego on or off; each must exist."`
+}
+
+// Resolve implements huma.ResolverWithPath: NUL characters are refused.
+func (in *flowInstanceCreateInput) Resolve(_ huma.Context, prefix *huma.PathBuffer) []error {
+	return rejectNUL(prefix, "name", in.Name, "description", in.Description)
+}
+
 func (in flowInstanceInput) instance() (model.FlowInstance, error) {
 	if blank(in.Name) {
 		return model.FlowInstance{}, blankName("body.name", in.Name)
@@ -107,7 +124,7 @@ type (
 		ComparisonID string `query:"comparison_id" pattern:"^[a-z0-9][a-z0-9_-]{0,63}$" maxLength:"64" doc:"Only the instances of this comparison."`
 	}
 	flowInstanceCreateRequest struct {
-		Body flowInstanceInput
+		Body flowInstanceCreateInput
 	}
 	flowInstanceReplaceRequest struct {
 		IDParam
@@ -136,9 +153,16 @@ func (a *API) getFlowInstance(ctx context.Context, in *idRequest) (*objectOutput
 }
 
 func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequest) (*createdOutput[model.FlowInstance], error) {
-	fi, err := in.Body.instance()
+	b := in.Body
+	fi, err := flowInstanceInput{FlowConfigID: b.FlowConfigID, Name: b.Name, Description: b.Description}.instance()
 	if err != nil {
 		return nil, err
+	}
+	if o := b.Overrides; o != nil && !o.IsZero() {
+		if err := a.checkOverrides(ctx, o); err != nil {
+			return nil, err
+		}
+		fi.Overrides = o
 	}
 	i, err := a.deps.Store.CreateFlowInstance(ctx, fi)
 	if err != nil {
@@ -200,4 +224,28 @@ func (a *API) flowInstanceVersion(id string) func(context.Context) (int, error) 
 		i, err := a.deps.Store.GetFlowInstance(ctx, id)
 		return i.Version, err
 	}
+}
+
+// checkOverrides answers 422 naming the override whose constitution or
+// system prompt does not exist.
+func (a *API) checkOverrides(ctx context.Context, o *model.Overrides) error {
+	missing := func(field, id string) error {
+		return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{
+			Location: "body.overrides." + field, Message: "does not exist", Value: id})
+	}
+	if id := o.ConstitutionID; id != nil {
+		if _, err := a.deps.Store.GetConstitution(ctx, *id); errors.Is(err, store.ErrNotFound) {
+			return missing("constitution_id", *id)
+		} else if err != nil {
+			return a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
+		}
+	}
+	if id := o.SyspromptID; id != nil && *id != "" {
+		if _, err := a.deps.Store.GetSysprompt(ctx, *id); errors.Is(err, store.ErrNotFound) {
+			return missing("sysprompt_id", *id)
+		} else if err != nil {
+			return a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
+		}
+	}
+	return nil
 }

@@ -94,7 +94,8 @@ func TestFlowInstances(t *testing.T) {
 			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "x", "message_count": 3}, status: 422, field: "body.message_count"},
 		{name: "read-only comparison_id", method: "POST", path: "/api/flow-instances",
 			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "x", "comparison_id": "c"}, status: 422, field: "body.comparison_id"},
-		{name: "read-only overrides", method: "POST", path: "/api/flow-instances",
+		// Overrides are set on POST (TestCreateFlowInstanceWithOverrides), never changed by PUT.
+		{name: "read-only overrides on PUT", method: "PUT", path: "/api/flow-instances/{id}", hdr: []string{"If-Match", `"1"`},
 			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "x", "overrides": map[string]any{}}, status: 422, field: "body.overrides"},
 		{name: "missing name", method: "POST", path: "/api/flow-instances",
 			body: map[string]any{"flow_config_id": seed.FlowStandard}, status: 422, field: "body.name"},

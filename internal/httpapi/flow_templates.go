@@ -192,7 +192,7 @@ func (a *API) createFlowTemplate(ctx context.Context, in *flowTemplateCreateRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkModelParams(ft.Config, "body.config."); err != nil {
+	if err := a.checkModelParams(ctx, ft.Config, "body.config."); err != nil {
 		return nil, err
 	}
 	demoted := a.defaultTemplates(ctx, ft.IsDefault, "")
@@ -211,7 +211,7 @@ func (a *API) replaceFlowTemplate(ctx context.Context, in *flowTemplateReplaceRe
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkModelParams(ft.Config, "body.config."); err != nil {
+	if err := a.checkModelParams(ctx, ft.Config, "body.config."); err != nil {
 		return nil, err
 	}
 	v, err := ifVersion(ctx, in.IfMatch, a.flowTemplateVersion(in.ID))

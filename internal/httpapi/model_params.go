@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -30,15 +31,15 @@ func (in modelParamsInput) params() model.ModelParams {
 
 // defaultCheckParams checks parameters against the demo-only catalog the
 // API describes when no provider catalog is wired (see defaultModels).
-func defaultCheckParams(ref string, purpose llm.Purpose, p model.ModelParams) error {
-	return demoCatalog().CheckParams(ref, purpose, p)
+func defaultCheckParams(ctx context.Context, ref string, purpose llm.Purpose, p model.ModelParams) error {
+	return demoCatalog().CheckParams(ctx, ref, purpose, p)
 }
 
 // checkModelParams refuses, with a 422 naming each field, the parameters
 // of spec that its models cannot take as far as the server can tell
 // before a call (llm.Catalog.CheckParams): loc prefixes the field names
 // ("body." or "body.config.").
-func (a *API) checkModelParams(spec model.FlowSpec, loc string) error {
+func (a *API) checkModelParams(ctx context.Context, spec model.FlowSpec, loc string) error {
 	check := a.deps.CheckParams
 	if check == nil {
 		check = defaultCheckParams
@@ -53,7 +54,7 @@ func (a *API) checkModelParams(spec model.FlowSpec, loc string) error {
 		{"superego_params", spec.SuperegoModel, llm.PurposeSuperego, spec.SuperegoParams},
 		{"assistant_params", spec.AssistantModel, llm.PurposeAssistant, spec.AssistantParams},
 	} {
-		err := check(c.ref, c.purpose, c.params)
+		err := check(ctx, c.ref, c.purpose, c.params)
 		if err == nil {
 			continue
 		}

@@ -1,11 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/llm/providers"
@@ -13,12 +19,33 @@ import (
 )
 
 // paramsServer serves the API with the parameter checks of a catalog that
-// has the demo as default and Anthropic and Ollama beside it (never
-// called: checking parameters asks no provider).
+// has the demo as default and Anthropic, OpenRouter and Ollama beside it.
+// Anthropic and OpenRouter are fakes of their models endpoints (checking a
+// thinking budget reads the listing, as GET /api/models does); Ollama is
+// not listening, and is checked by its rules only.
 func paramsServer(t *testing.T) *testServer {
 	t.Helper()
-	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789",
-		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": "http://127.0.0.1:9"}}, nil)
+	anthropicModels := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"claude-sonnet-4-5"},{"id":"claude-3-5-haiku-latest"}]}`))
+	}))
+	t.Cleanup(anthropicModels.Close)
+	// OpenRouter says which models take reasoning; neither name is one the
+	// server would guess from.
+	openrouterModels := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"anthropic/claude-sonnet-4.5","supported_parameters":["reasoning","temperature"]},` +
+			`{"id":"openai/gpt-4.1-mini","supported_parameters":["temperature","seed"]}]}`))
+	}))
+	t.Cleanup(openrouterModels.Close)
+	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789", OpenRouterKey: "sk-or-test-0123456789",
+		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": anthropicModels.URL, "openrouter": openrouterModels.URL + "/v1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +139,9 @@ func TestFlowConfigParams(t *testing.T) {
 			field: "body.assistant_params.max_tokens",
 			body: cfg(map[string]any{"assistant_model": "anthropic:claude-sonnet-4-5",
 				"assistant_params": map[string]any{"thinking_budget": 2000, "max_tokens": 2000}})},
+		{name: "budget on an OpenRouter model listed without reasoning", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.thinking_budget",
+			body:  cfg(map[string]any{"assistant_model": "openrouter:openai/gpt-4.1-mini", "assistant_params": map[string]any{"thinking_budget": 2000}})},
 		{name: "thinking budget on Ollama", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
 			field: "body.superego_params.thinking_budget",
 			body:  cfg(map[string]any{"superego_model": "ollama:qwen3", "superego_params": map[string]any{"thinking_budget": 2000}})},
@@ -122,6 +152,9 @@ func TestFlowConfigParams(t *testing.T) {
 				t.Errorf("a refused write changed the config: %s", r.body)
 			}
 		}},
+		{name: "budget on an OpenRouter model listed with reasoning", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{"name": "Routed", "assistant_model": "openrouter:anthropic/claude-sonnet-4.5",
+				"assistant_params": map[string]any{"thinking_budget": 2000, "temperature": 1.5}})},
 		{name: "create refused too", method: "POST", path: "/api/flow-configs", status: 422, field: "body.assistant_params.thinking_budget",
 			body: cfg(map[string]any{"name": "Refused", "assistant_params": map[string]any{"thinking_budget": 2000}})},
 		{name: "replace without parameters clears them", method: "PUT", path: "/api/flow-configs/{id}", status: 200, body: cfg(nil),
@@ -161,4 +194,50 @@ func TestFlowConfigParams(t *testing.T) {
 				}
 			}},
 	}, func(p string) string { return strings.ReplaceAll(p, "{id}", id) })
+}
+
+// TestEvalExportsCarryTheParamsSent: the parameters each call of a row
+// sent come back in the result list and both exports.
+func TestEvalExportsCarryTheParamsSent(t *testing.T) {
+	s, db := metricsServer(t)
+	ctx := context.Background()
+	if _, err := db.CreateRun(ctx, evals.EvalRun{ID: "run-params", SuiteID: "s", SuiteVersion: 1, Mode: evals.ModeFull,
+		Targets: []evals.EvalTarget{{FlowConfigID: "standard"}}, Repeats: 1, Total: 2}); err != nil {
+		t.Fatal(err)
+	}
+	temp, maxTok := 0.3, 6
+	for _, x := range []evals.EvalResult{
+		{CaseID: "c1", Input: "one", Expected: evals.ExpectAllow, Decision: model.DecisionAllow,
+			SuperegoParams: &model.ModelParams{Temperature: &temp}, AssistantParams: &model.ModelParams{MaxTokens: &maxTok}},
+		{CaseID: "c2", Input: "two", Expected: evals.ExpectAllow, Decision: model.DecisionAllow},
+	} {
+		x.EvalRunID, x.Model = "run-params", "demo"
+		if _, _, _, err := db.InsertResult(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.do(t, http.MethodGet, "/api/eval-runs/run-params/results", nil)
+	if !bytes.Contains(r.body, []byte(`"superego_params":{"temperature":0.3}`)) || !bytes.Contains(r.body, []byte(`"assistant_params":{"max_tokens":6}`)) {
+		t.Errorf("results %s", r.body)
+	}
+	r = s.do(t, http.MethodGet, "/api/eval-runs/run-params/export?format=jsonl", nil)
+	var first evals.EvalResult
+	if err := json.NewDecoder(bytes.NewReader(r.body)).Decode(&first); err != nil || first.SuperegoParams == nil || *first.SuperegoParams.Temperature != 0.3 {
+		t.Errorf("JSONL export's first row %+v (%v)", first, err)
+	}
+	r = s.do(t, http.MethodGet, "/api/eval-runs/run-params/export?format=csv", nil)
+	recs, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("CSV export: %v, %d records", err, len(recs))
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if got := recs[1]; got[col["superego_params"]] != `{"temperature":0.3}` || got[col["assistant_params"]] != `{"max_tokens":6}` {
+		t.Errorf("CSV row for c1: %v", got)
+	}
+	if got := recs[2]; got[col["superego_params"]] != "" || got[col["assistant_params"]] != "" {
+		t.Errorf("CSV row for c2 without parameters: %v", got)
+	}
 }

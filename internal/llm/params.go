@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -109,11 +110,14 @@ func checkRanges(p model.ModelParams) error {
 // CheckParams reports what of p the model reference ref cannot take for a
 // call of purpose, as far as the catalog knows before any call: the
 // provider's rules (see the package function CheckParams) and, for a
-// thinking budget, whether the model can reason at all (the reasoning flag
-// of GET /api/models). An empty ref means the default model for purpose.
-// A provider that is not configured is checked by its rules only; its runs
-// fail with ErrNotConfigured anyway.
-func (c *Catalog) CheckParams(ref string, purpose Purpose, p model.ModelParams) error {
+// thinking budget, whether the model can reason at all — the reasoning
+// flag GET /api/models gives it (the provider's listing, cached as there,
+// else the provider's own guess). A listing that cannot be had leaves only
+// a model the provider itself says can reason; anything else is left to
+// the call. An empty ref means the default model for purpose. A provider
+// that is not configured is checked by its rules only; its runs fail with
+// ErrNotConfigured anyway.
+func (c *Catalog) CheckParams(ctx context.Context, ref string, purpose Purpose, p model.ModelParams) error {
 	name, m := SplitModel(ref, c.Name)
 	if err := CheckParams(name, purpose == PurposeSuperego, p); err != nil {
 		return err
@@ -139,7 +143,18 @@ func (c *Catalog) CheckParams(ref string, purpose Purpose, p model.ModelParams) 
 	if canReason == nil && b.Demo {
 		canReason = func(m string) bool { return m == c.SuperegoModel }
 	}
-	if canReason != nil && !canReason(m) {
+	reasons := canReason != nil && canReason(m)
+	known := b.List == nil
+	if !reasons && b.List != nil && ctx != nil {
+		l := c.list(ctx, b, false)
+		known = l.err == ""
+		for _, mi := range l.models {
+			if mi.Model == m {
+				reasons = mi.Reasoning
+			}
+		}
+	}
+	if !reasons && known {
 		return &ParamError{"thinking_budget", fmt.Sprintf("%s cannot reason (see the reasoning flag of GET /api/models)", JoinModel(name, m))}
 	}
 	return nil

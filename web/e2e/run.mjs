@@ -19,8 +19,9 @@ import { startProxy } from './proxy.mjs'
 import { freePort, startServer } from './server.mjs'
 import { scenarios as base } from './scenarios.mjs'
 import { labScenarios } from './scenarios-lab.mjs'
+import { screeningScenarios } from './screening.mjs'
 
-const scenarios = [...base, ...labScenarios]
+const scenarios = [...base, ...labScenarios, ...screeningScenarios]
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bin = path.resolve(webDir, process.env.SUPEREGO_BIN || '../bin/superego')

@@ -3,6 +3,7 @@
 
 import { attributionScenarios } from './attribution.mjs'
 import { evalScenarios } from './evals.mjs'
+import { evalGapScenarios } from './evals-gaps.mjs'
 import { paramScenarios } from './params.mjs'
 import { T, assert, lastTurn, newChat, send, tid, until, waitSettled } from './helpers.mjs'
 
@@ -493,5 +494,6 @@ export const scenarios = [
   },
   ...evalScenarios,
   ...attributionScenarios,
+  ...evalGapScenarios,
   ...paramScenarios,
 ]

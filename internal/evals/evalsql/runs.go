@@ -8,20 +8,26 @@ import (
 
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
-const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at`
+const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at, case_ids`
 
 func scanRun(r rowScanner) (evals.EvalRun, error) {
 	var e evals.EvalRun
-	var targets string
+	var targets, caseIDs string
 	var created int64
 	var finished sql.NullInt64
 	if err := r.Scan(&e.ID, &e.SuiteID, &e.SuiteVersion, &targets, &e.Repeats, &e.Mode, &e.Status, &e.Total,
-		&e.Done, &e.Errors, &e.Error, &created, &finished); err != nil {
+		&e.Done, &e.Errors, &e.Error, &created, &finished, &caseIDs); err != nil {
 		return e, err
 	}
 	e.CreatedAt, e.FinishedAt = fromMicros(created), fromNullMicros(finished)
+	if caseIDs != "" {
+		if err := json.Unmarshal([]byte(caseIDs), &e.CaseIDs); err != nil {
+			return e, err
+		}
+	}
 	return e, json.Unmarshal([]byte(targets), &e.Targets)
 }
 
@@ -32,9 +38,17 @@ func (d *DB) CreateRun(ctx context.Context, e evals.EvalRun) (evals.EvalRun, err
 	if err != nil {
 		return e, err
 	}
+	caseIDs := ""
+	if len(e.CaseIDs) > 0 {
+		b, err := json.Marshal(e.CaseIDs)
+		if err != nil {
+			return e, err
+		}
+		caseIDs = string(b)
+	}
 	now := d.now()
-	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO eval_runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, NULL)`),
-		e.ID, e.SuiteID, e.SuiteVersion, string(targets), e.Repeats, e.Mode, evals.StatusQueued, e.Total, micros(now))
+	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO eval_runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, NULL, ?)`),
+		e.ID, e.SuiteID, e.SuiteVersion, string(targets), e.Repeats, e.Mode, evals.StatusQueued, e.Total, micros(now), caseIDs)
 	if err != nil {
 		return e, err
 	}
@@ -69,26 +83,8 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 		query += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
 		args = append(args, k.At, k.At, k.ID)
 	}
-	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, p.Size()+1)
-	rows, err := d.r.QueryContext(ctx, d.q(query), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalRun
-	for rows.Next() {
-		e, err := scanRun(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	items, next := store.Paginate(out, p.Size(), func(e evals.EvalRun) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} })
-	return items, next, nil
+	query += ` ORDER BY created_at DESC, id DESC`
+	return sqlstore.QueryPage(ctx, d.reader(), scanRun, p, func(e evals.EvalRun) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} }, query, args...)
 }
 
 // SetStatus moves an eval run to status if it is in one of from; it reports
@@ -118,21 +114,8 @@ func (d *DB) SetStatus(ctx context.Context, id, status, errText string, from ...
 // Unfinished lists the eval runs still queued or running, oldest first:
 // after a restart they are continued.
 func (d *DB) Unfinished(ctx context.Context) ([]evals.EvalRun, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+runCols+` FROM eval_runs WHERE status IN (?, ?) ORDER BY created_at, id`),
+	return sqlstore.QueryAll(ctx, d.reader(), scanRun, `SELECT `+runCols+` FROM eval_runs WHERE status IN (?, ?) ORDER BY created_at, id`,
 		evals.StatusQueued, evals.StatusRunning)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalRun
-	for rows.Next() {
-		e, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // DeleteRun removes an eval run and its results.

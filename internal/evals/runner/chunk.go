@@ -115,17 +115,36 @@ func (r *Runner) track(runID string, c *chunkCtx, on bool) {
 	r.changed = make(chan struct{})
 }
 
-// casesOf returns the cases of the suite version the run is on, read once
-// per process.
+// casesOf returns the cases the run screens: those of the suite version it
+// is on (read once per process), only its CaseIDs when it has some, in the
+// suite's order.
 func (r *Runner) casesOf(ctx context.Context, run evals.EvalRun) ([]evals.EvalCase, error) {
-	key := fmt.Sprintf("%s@%d", run.SuiteID, run.SuiteVersion)
+	cases, err := r.suiteCases(ctx, run.SuiteID, run.SuiteVersion)
+	if err != nil || len(run.CaseIDs) == 0 {
+		return cases, err
+	}
+	want := make(map[string]bool, len(run.CaseIDs))
+	for _, id := range run.CaseIDs {
+		want[id] = true
+	}
+	var out []evals.EvalCase
+	for _, c := range cases {
+		if want[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runner) suiteCases(ctx context.Context, suiteID string, version int) ([]evals.EvalCase, error) {
+	key := fmt.Sprintf("%s@%d", suiteID, version)
 	r.mu.Lock()
 	cases, ok := r.cases[key]
 	r.mu.Unlock()
 	if ok {
 		return cases, nil
 	}
-	cases, err := r.db.Cases(ctx, run.SuiteID, run.SuiteVersion)
+	cases, err := r.db.Cases(ctx, suiteID, version)
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,15 @@ func (r *Runner) prepare(ctx context.Context, req evals.EvalRunRequest) (evals.E
 	if suite.CaseCount == 0 {
 		return bad("suite_id", "eval suite %q has no cases", req.SuiteID)
 	}
-	total := suite.CaseCount * len(req.Targets) * req.Repeats
+	cases := suite.CaseCount
+	caseIDs, err := r.checkCaseIDs(ctx, suite, req.CaseIDs)
+	if err != nil {
+		return evals.EvalRun{}, err
+	}
+	if len(caseIDs) > 0 {
+		cases = len(caseIDs)
+	}
+	total := cases * len(req.Targets) * req.Repeats
 	if total > evals.MaxRows {
 		return bad("repeats", "cases × targets × repeats is %d, more than %d rows", total, evals.MaxRows)
 	}
@@ -152,7 +160,35 @@ func (r *Runner) prepare(ctx context.Context, req evals.EvalRunRequest) (evals.E
 		}
 	}
 	return evals.EvalRun{ID: model.NewID(), SuiteID: suite.ID, SuiteVersion: suite.Version, Targets: targets,
-		Repeats: req.Repeats, Mode: req.Mode, Total: total}, nil
+		Repeats: req.Repeats, Mode: req.Mode, Total: total, CaseIDs: caseIDs}, nil
+}
+
+// checkCaseIDs makes sure each id names a case of the suite's current
+// version, once.
+func (r *Runner) checkCaseIDs(ctx context.Context, suite evals.EvalSuite, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cases, err := r.suiteCases(ctx, suite.ID, suite.Version)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(cases))
+	for _, c := range cases {
+		known[c.ID] = true
+	}
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		field := fmt.Sprintf("case_ids[%d]", i)
+		switch {
+		case !known[id]:
+			return nil, &evals.FieldError{Field: field, Message: fmt.Sprintf("eval suite %q has no case %q", suite.ID, id)}
+		case seen[id]:
+			return nil, &evals.FieldError{Field: field, Message: fmt.Sprintf("case %q is given twice", id)}
+		}
+		seen[id] = true
+	}
+	return ids, nil
 }
 
 // pin checks a target's references and fixes its constitution version.

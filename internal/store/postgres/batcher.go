@@ -43,7 +43,13 @@ type Batcher struct {
 
 	statements atomic.Int64
 	written    atomic.Int64
+	onStored   atomic.Pointer[func([]events.Event)]
 }
+
+// OnStored registers f, called with each batch of events once it is
+// stored (on the Batcher's goroutine: f must not block). The engine uses
+// it to send a run's events only once they are durable.
+func (b *Batcher) OnStored(f func(evs []events.Event)) { b.onStored.Store(&f) }
 
 // NewBatcher starts a Batcher writing to log. Close it to write what is
 // left and stop.
@@ -273,5 +279,8 @@ func (b *Batcher) append(evs []events.Event) error {
 	}
 	b.statements.Add(1)
 	b.written.Add(int64(len(evs)))
+	if f := b.onStored.Load(); f != nil {
+		(*f)(evs)
+	}
 	return nil
 }

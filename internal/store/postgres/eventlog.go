@@ -37,8 +37,8 @@ type EventLog interface {
 	// from now, returning how many it extended.
 	RenewLeases(ctx context.Context, owner string, ttl time.Duration) (int, error)
 	// InterruptExpired marks interrupted every running run whose lease has
-	// run out, keeping partial text: a streaming message's content is
-	// rebuilt from the stored deltas when those hold more than the row. A
+	// run out, keeping partial text: a streaming message's content becomes
+	// exactly its stored deltas, joined (what clients were sent). A
 	// run_finished event (status interrupted) ends each run's log, so
 	// tailers stop. It returns the ids of the runs it interrupted.
 	InterruptExpired(ctx context.Context) ([]string, error)
@@ -260,19 +260,23 @@ func (s *Store) interrupt(ctx context.Context, cond, errText string) ([]string, 
 			return nil
 		}
 		at := now()
-		// Partial text: the deltas of each kind, joined in order, replace
-		// the stored text when they hold more of it.
+		// Partial text: the deltas of each kind, joined in order, become
+		// the stored text, longer or shorter than the row: they are what
+		// every client was sent (a replica sends only stored events) and
+		// what a replay gives, while the row is written on a schedule of
+		// its own and may hold text no client saw. (A run with no stored
+		// events at all was run by an engine without replicas: its row
+		// is all there is.)
 		for _, r := range []struct{ typ, role, col string }{
 			{events.TypeAssistantToken, model.RoleAssistant, "content"},
 			{events.TypeSuperegoToken, model.RoleSuperego, "content"},
 			{events.TypeSuperegoThinking, model.RoleSuperego, "thinking"},
 		} {
 			_, err := tx.Exec(ctx,
-				`UPDATE messages m SET `+r.col+` = d.text, updated_at = $4
-				 FROM (SELECT run_id, string_agg(event->>'delta', '' ORDER BY seq) AS text
-				       FROM run_events WHERE run_id = ANY($1) AND type = $2 GROUP BY run_id) d
-				 WHERE m.run_id = d.run_id AND m.role = $3 AND m.status = $5
-				   AND length(d.text) > length(m.`+r.col+`)`,
+				`UPDATE messages m SET `+r.col+` = coalesce((SELECT string_agg(e.event->>'delta', '' ORDER BY e.seq)
+				       FROM run_events e WHERE e.run_id = m.run_id AND e.type = $2), ''), updated_at = $4
+				 WHERE m.run_id = ANY($1) AND m.role = $3 AND m.status = $5
+				   AND EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = m.run_id)`,
 				ids, r.typ, r.role, at, model.MessageStreaming)
 			if err != nil {
 				return fmt.Errorf("postgres: keep partial text: %w", err)

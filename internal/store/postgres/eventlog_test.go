@@ -326,3 +326,49 @@ func TestPruneRunEvents(t *testing.T) {
 		t.Error("prune with age 0 accepted")
 	}
 }
+
+// TestInterruptKeepsExactlyTheStoredDeltas: a dead replica's message row
+// may hold text no client saw (written on its own schedule, ahead of the
+// events stored). The interrupted message gets exactly the stored deltas,
+// joined, for its content and its thinking: what every client was sent
+// and what a replay gives.
+func TestInterruptKeepsExactlyTheStoredDeltas(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, pgtest.SchemaURL(t))
+	ctx := t.Context()
+	basics(t, s)
+	dead := newRun(t, s)
+	if err := s.ClaimRun(ctx, dead.ID, "replica-dead", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	sup, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: dead.FlowInstanceID, RunID: dead.ID, Role: model.RoleSuperego,
+		Status: model.MessageStreaming, Content: "DECISION: AL", Thinking: "Harmless, a story"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asst, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: dead.FlowInstanceID, RunID: dead.ID, Role: model.RoleAssistant,
+		Status: model.MessageStreaming, Content: "Once upon a time there"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendRunEvents(ctx, []events.Event{
+		token(dead.ID, 1, events.TypeSuperegoThinking, "Harmless"),
+		token(dead.ID, 2, events.TypeSuperegoToken, "DECISION: "),
+		token(dead.ID, 3, events.TypeAssistantToken, "Once "),
+		token(dead.ID, 4, events.TypeAssistantToken, "upon "),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expireLease(t, s, dead.ID)
+	if ids, err := s.InterruptExpired(ctx); err != nil || len(ids) != 1 {
+		t.Fatalf("interrupt: %v, %v", ids, err)
+	}
+	a, _ := s.GetMessage(ctx, asst.ID)
+	if a.Status != model.MessageInterrupted || a.Content != "Once upon " {
+		t.Errorf("assistant: %s %q, want interrupted with exactly the stored deltas %q", a.Status, a.Content, "Once upon ")
+	}
+	m, _ := s.GetMessage(ctx, sup.ID)
+	if m.Status != model.MessageInterrupted || m.Content != "DECISION: " || m.Thinking != "Harmless" {
+		t.Errorf("superego: %s %q thinking %q, want the stored deltas", m.Status, m.Content, m.Thinking)
+	}
+}

@@ -7,8 +7,8 @@ import (
 )
 
 // InterruptRunning marks every running run, and the messages it was still
-// streaming, as interrupted. Partial text is kept, and completed from the
-// stored run events when those hold more of it.
+// streaming, as interrupted. Partial text is kept: a run with stored
+// events gets exactly their text (see InterruptExpired).
 //
 // Runs holding a live lease (see EventLog) are left alone: on a database
 // shared by several replicas they belong to a replica that is still

@@ -579,7 +579,7 @@ export interface paths {
         put?: never;
         /**
          * Create a flow instance
-         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket.
+         * @description Starts a new, empty conversation on a flow config; send messages to it over the WebSocket. With overrides it screens against another constitution (or uses another system prompt, or turns the superego on or off) than its config's, as a rerun's fork does: an eval row opened in chat uses this.
          */
         post: operations["create-flow-instance"];
         delete?: never;
@@ -1535,6 +1535,8 @@ export interface components {
             type: "eval_result";
         };
         EvalRun: {
+            /** @description The cases this eval runs, when only some of the suite's (a rerun of one row). */
+            case_ids?: string[] | null;
             /** Format: date-time */
             created_at: string;
             /**
@@ -1571,6 +1573,8 @@ export interface components {
             total: number;
         };
         EvalRunRequest: {
+            /** @description Only these cases of the suite, e.g. one row's case to rerun it under another target; every case when empty. */
+            case_ids?: string[] | null;
             /**
              * @description superego: the verdict only; full: the assistant answers too.
              * @default superego
@@ -1740,6 +1744,15 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        FlowInstanceCreateInput: {
+            description?: string;
+            /** @description The flow config this conversation runs; must exist. */
+            flow_config_id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Another constitution or system prompt than the config's, or the superego on or off; each must exist. */
+            overrides?: components["schemas"]["Overrides"];
         };
         FlowInstanceInput: {
             description?: string;
@@ -3822,6 +3835,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
+                     *           "case_ids": [
+                     *             "case_ids"
+                     *           ],
                      *           "created_at": "2026-03-14T09:26:53Z",
                      *           "done": 1,
                      *           "error": "",
@@ -3900,6 +3916,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "case_ids": [
+                 *         "case_ids"
+                 *       ],
                  *       "mode": "superego",
                  *       "repeats": 1,
                  *       "suite_id": "builtin-safety",
@@ -3927,6 +3946,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -4059,6 +4081,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -4348,6 +4373,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "case_ids": [
+                     *         "case_ids"
+                     *       ],
                      *       "created_at": "2026-03-14T09:26:53Z",
                      *       "done": 1,
                      *       "error": "",
@@ -7326,10 +7354,15 @@ export interface operations {
                  * @example {
                  *       "description": "Answers everyday questions; refuses instructions that could cause serious harm.",
                  *       "flow_config_id": "standard",
-                 *       "name": "Careful helper"
+                 *       "name": "Careful helper",
+                 *       "overrides": {
+                 *         "constitution_id": "default",
+                 *         "superego_enabled": true,
+                 *         "sysprompt_id": "default"
+                 *       }
                  *     }
                  */
-                "application/json": components["schemas"]["FlowInstanceInput"];
+                "application/json": components["schemas"]["FlowInstanceCreateInput"];
             };
         };
         responses: {

@@ -4,7 +4,7 @@
 
 import { queryOptions } from '@tanstack/react-query'
 import type { RestClient } from './restClient'
-import type { Comparison, EvalCase, EvalRun, EvalSuite, EvalTarget, Expected, Summary } from './evalTypes'
+import type { Comparison, EvalCase, EvalResult, EvalRun, EvalSuite, EvalTarget, Expected, Summary } from './evalTypes'
 
 export const evalKeys = {
   suites: ['eval-suites'] as const,
@@ -63,6 +63,8 @@ export interface StartEval {
   targets: EvalTarget[]
   repeats: number
   mode: 'superego' | 'full'
+  /** Only these cases of the suite (a rerun of one row); every case when left out. */
+  case_ids?: string[]
 }
 
 export const evalsApi = {
@@ -86,6 +88,7 @@ export const evalsApi = {
   runs: (api: RestClient) => allPages<EvalRun>(api, '/api/eval-runs', 5),
   run: (api: RestClient, id: string) => json<EvalRun>(api, `/api/eval-runs/${encodeURIComponent(id)}`),
   start: (api: RestClient, body: StartEval) => json<EvalRun>(api, '/api/eval-runs', post(body)),
+  results: (api: RestClient, id: string) => allPages<EvalResult>(api, `/api/eval-runs/${encodeURIComponent(id)}/results`),
   cancel: (api: RestClient, id: string) => json<EvalRun>(api, `/api/eval-runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   metrics: (api: RestClient, id: string) => json<{ targets: { target: number; summary: Summary }[] }>(api, `/api/eval-runs/${encodeURIComponent(id)}/metrics`),
   compare: (api: RestClient, id: string, q: string) => json<Comparison>(api, `/api/eval-runs/${encodeURIComponent(id)}/compare?${q}`),

@@ -10,6 +10,7 @@ import type {
   ConstitutionWrite,
   ConversationImport,
   FlowConfigWrite,
+  FlowInstanceCreate,
   FlowInstanceWrite,
   FlowTemplateWrite,
   Problem,
@@ -168,7 +169,7 @@ export function createRestClient(opts: RestOptions = {}) {
       listByComparison: (comparisonId: string) =>
         all((c) => client.GET('/api/flow-instances', { params: { query: { limit: 200, comparison_id: comparisonId, ...(c ? { cursor: c } : {}) } } })),
       get: (id: string) => unwrap(client.GET('/api/flow-instances/{id}', { params: idParam(id) })),
-      create: async (body: FlowInstanceWrite) => (await unwrap(client.POST('/api/flow-instances', { body }))).data,
+      create: async (body: FlowInstanceCreate) => (await unwrap(client.POST('/api/flow-instances', { body }))).data,
       update: async (id: string, body: FlowInstanceWrite, ifMatch?: string) =>
         (await unwrap(client.PUT('/api/flow-instances/{id}', { params: withIfMatch(id, ifMatch), body }))).data,
       remove: async (id: string, ifMatch?: string) => {

@@ -29,6 +29,8 @@ export type SyspromptWrite = S['SyspromptCreateInput']
 export type FlowConfigWrite = S['FlowSpecInput']
 export type FlowTemplateWrite = S['FlowTemplateInput']
 export type FlowInstanceWrite = S['FlowInstanceInput']
+/** A new conversation: FlowInstanceWrite plus the overrides it may start with. */
+export type FlowInstanceCreate = S['FlowInstanceCreateInput']
 
 /** One hit of GET /api/search. */
 export type SearchHit = S['SearchHit']

@@ -1,10 +1,10 @@
 // Compare: run one input through 2–8 flow configs side by side, send
 // follow-ups to every column, and reopen past comparisons.
 
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { useSocket } from '../../api/context'
-import { useQuery } from '@tanstack/react-query'
+import { useQueries, useQuery } from '@tanstack/react-query'
 import { useApi } from '../../api/context'
 import { useConstitutions, useFlowConfigs, useFlowInstances } from '../../api/hooks'
 import type { FlowConfig, FlowInstance } from '../../api/types'
@@ -20,8 +20,9 @@ import { comparisonJsonl, comparisonMarkdown } from '../conversation/exportForma
 import { conversationTotals, formatTotals } from '../conversation/totals'
 import type { Turn } from '../conversation/turns'
 import { compareQueries } from './api'
-import { decisionsDiffer } from './differences'
+import { decisionsDiffer, formatDelta, outputDecisionsDiffer, settingsDiff } from './differences'
 import { groupComparisons } from './groups'
+import { VariantPicker } from './VariantPicker'
 
 export function ComparePage() {
   const { comparisonId } = useParams()
@@ -102,6 +103,7 @@ function NewComparison() {
           </label>
         ))}
       </div>
+      <VariantPicker configs={configs.data ?? []} onChosen={setChosen} />
       <p className="muted" data-testid="compare-count">
         {chosen.length} selected {chosen.length < 2 ? '— choose at least 2' : chosen.length >= 8 ? '— the most one comparison can hold' : ''}
       </p>
@@ -126,7 +128,16 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
   const report = useCallback((id: string, turns: Turn[]) => setTurnsOf((m) => (m[id] === turns ? m : { ...m, [id]: turns })), [])
   const cols = [...(columns.data ?? [])].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
   const differs = decisionsDiffer(cols.map((c) => turnsOf[c.id] ?? []))
+  const outputDiffers = outputDecisionsDiffer(cols.map((c) => turnsOf[c.id] ?? []))
   const first = cols[0] ? turnsOf[cols[0].id] : undefined
+  // Time to first token of each column's turn at the first column's latest
+  // turn: from the live run_finished frame, else from the stored run.
+  const k = (first?.length ?? 0) - 1
+  const latest = cols.map((c) => (k >= 0 ? turnsOf[c.id]?.[k] : undefined))
+  const needRun = latest.map((t) => (t && t.status !== 'running' && t.timings?.first_token_ms === undefined ? t.runId : undefined))
+  const runs = useQueries({ queries: needRun.map((id) => compareQueries.run(api, id)) })
+  const ttft = latest.map((t, i) => (!t || t.status === 'running' ? undefined : (t.timings?.first_token_ms ?? runs[i]?.data?.timings.first_token_ms)))
+  const configOf = (inst: FlowInstance) => configs.data?.find((c) => c.id === inst.flow_config_id)
   const followUp = async (content: string) => {
     setError(null)
     try {
@@ -168,10 +179,12 @@ function ComparisonView({ comparisonId }: { comparisonId: string }) {
           <Column
             key={inst.id}
             instance={inst}
-            config={configs.data?.find((c) => c.id === inst.flow_config_id)}
+            config={configOf(inst)}
             onTurns={report}
             differs={differs}
+            outputDiffers={outputDiffers}
             reference={i === 0 ? undefined : first}
+            ttft={<FirstToken index={i} ms={ttft[i]} reference={ttft[0]} label={i === 0 ? '' : settingsDiff(cols[0] && configOf(cols[0]), configOf(inst))} />}
           />
         ))}
       </div>
@@ -187,13 +200,19 @@ function Column({
   config,
   onTurns,
   differs,
+  outputDiffers,
   reference,
+  ttft,
 }: {
   instance: FlowInstance
   config?: FlowConfig
   onTurns: (id: string, turns: Turn[]) => void
   /** Per turn index: the columns' decisions are not all the same. */
   differs: boolean[]
+  /** Per turn index: the output screen's verdicts on the answers differ. */
+  outputDiffers: boolean[]
+  /** The time to first token of the latest turn, against the first column's. */
+  ttft: ReactNode
   /** The first column's turns, whose answers this column's are diffed against. */
   reference?: Turn[]
 }) {
@@ -228,11 +247,7 @@ function Column({
           </Link>
         </span>
       </header>
-      {firstTokenMs(conv.turns) !== undefined && (
-        <p className="muted small" data-testid="column-first-token">
-          First token of the latest turn: {firstTokenMs(conv.turns)} ms
-        </p>
-      )}
+      {ttft}
       <div className="column-turns">
         {conv.turns.map((t, k) => (
           <TurnView
@@ -242,6 +257,7 @@ function Column({
             onStop={(id) => socket.cancel(id)}
             compact
             decisionDiffers={differs[k]}
+            outputDiffers={outputDiffers[k]}
             diffAgainst={reference?.[k]?.status === 'completed' ? reference[k].assistant?.text : undefined}
           />
         ))}
@@ -250,11 +266,25 @@ function Column({
   )
 }
 
-/** The time to first token of the newest turn that has one, for comparing columns. */
-function firstTokenMs(turns: Turn[]): number | undefined {
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const ms = turns[i].timings?.first_token_ms
-    if (ms !== undefined) return ms
-  }
-  return undefined
+/**
+ * A column's time to first token on the latest turn and, for every column
+ * after the first, the difference from the first column's, named by what
+ * sets the two configs apart: "speculative: −310 ms TTFT vs column A".
+ */
+function FirstToken({ index, ms, reference, label }: { index: number; ms?: number; reference?: number; label: string }) {
+  if (ms === undefined) return null
+  const delta = index > 0 && reference !== undefined ? ms - reference : undefined
+  return (
+    <p className="muted small column-ttft" data-testid="column-first-token" data-ms={ms}>
+      First token of the latest turn: {ms.toLocaleString('en-US')} ms
+      {delta !== undefined && (
+        <>
+          <br />
+          <strong className={delta < 0 ? 'ttft-faster' : delta > 0 ? 'ttft-slower' : ''} data-testid="column-ttft-diff" data-delta-ms={delta}>
+            {label}: {formatDelta(delta)} TTFT vs column A
+          </strong>
+        </>
+      )}
+    </p>
+  )
 }

@@ -1,4 +1,6 @@
-// Queries of the compare feature: the columns (flow instances) of one comparison.
+// Queries of the compare feature: the columns (flow instances) of one
+// comparison, and a finished run's record (its timings, for a column
+// loaded from history, where the live run_finished frame was not seen).
 
 import { queryOptions } from '@tanstack/react-query'
 import { qk } from '../../api/queryKeys'
@@ -10,5 +12,13 @@ export const compareQueries = {
       queryKey: qk.comparison(comparisonId ?? ''),
       queryFn: () => api.flowInstances.listByComparison(comparisonId!),
       enabled: !!comparisonId,
+    }),
+  // A finished run does not change, so it is read once.
+  run: (api: RestClient, runId: string | undefined) =>
+    queryOptions({
+      queryKey: ['runs', runId ?? ''] as const,
+      queryFn: () => api.runs.get(runId!),
+      enabled: !!runId,
+      staleTime: Infinity,
     }),
 }

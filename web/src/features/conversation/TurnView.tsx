@@ -21,6 +21,8 @@ export interface TurnViewProps {
   compact?: boolean
   /** Compare: this turn's decision is not the one every column reached. */
   decisionDiffers?: boolean
+  /** Compare: the output screen's verdict on this answer is not the same in every column. */
+  outputDiffers?: boolean
   /** Compare: the answer of the first column, shown as a word diff against this one on demand. */
   diffAgainst?: string
 }
@@ -31,12 +33,16 @@ const statusNotes: Record<string, string> = {
   interrupted: 'Interrupted — the server stopped while this run was in progress.',
 }
 
-export function TurnView({ turn, constitutionName, onRerun, onStop, compact, decisionDiffers, diffAgainst }: TurnViewProps) {
+export function TurnView({ turn, constitutionName, onRerun, onStop, compact, decisionDiffers, outputDiffers, diffAgainst }: TurnViewProps) {
   const [showDetails, setShowDetails] = useState(false)
   const [showDiff, setShowDiff] = useState(false)
+  // A withdrawn answer is not shown unless the researcher asks: the output
+  // screen decided it must not be read in passing.
+  const [showWithdrawn, setShowWithdrawn] = useState(false)
   const running = turn.status === 'running'
   const s = turn.superego
   const a = turn.assistant
+  const withdrawn = a?.message?.status === 'withdrawn'
   // Once decided, the superego's own words (an ALLOW has no reason, so this
   // is the only "why" it gets).
   const verdict = s?.decision ? superegoVerdict(s.text) : ''
@@ -115,8 +121,17 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
       )}
 
       {a && (
-        <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'}>
-          {showDiff && diffAgainst !== undefined ? (
+        <section className="assistant-message" data-testid="assistant-message" data-streaming={a.streaming ? 'true' : 'false'} data-withdrawn={withdrawn ? 'true' : 'false'}>
+          {withdrawn && !showWithdrawn ? (
+            <p className="withdrawn-note" data-testid="withdrawn-note">
+              The output screen withdrew this answer.{' '}
+              {a.text && (
+                <button className="link-button" onClick={() => setShowWithdrawn(true)} data-testid="show-withdrawn">
+                  Show the withdrawn text
+                </button>
+              )}
+            </p>
+          ) : showDiff && diffAgainst !== undefined ? (
             <WordDiff from={diffAgainst} to={a.text} />
           ) : a.text || a.streaming ? (
             <Markdown text={a.text} />
@@ -124,9 +139,14 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
             <p className="muted">No text was stored for this answer.</p>
           )}
           <TruncatedNote message={a.message} />
+          {outputDiffers && !a.message?.decision && (
+            <p className="output-verdict muted small" data-testid="output-verdict" data-differs="true">
+              Not screened here; another column's answer was withdrawn · differs
+            </p>
+          )}
           {a.message?.decision && (
             <p className={`output-verdict${a.message.status === 'withdrawn' ? ' status-blocked' : ''}`} data-testid="output-verdict">
-              <DecisionBadge decision={a.message.decision} /> Output screen
+              <DecisionBadge decision={a.message.decision} differs={outputDiffers} /> Output screen
               {a.message.status === 'withdrawn' ? ': answer withdrawn' : ''}
               {a.message.reason ? ` — ${a.message.reason}` : ''}
             </p>
@@ -158,7 +178,7 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
             {showDetails ? 'Hide details' : 'Details'}
           </button>
         )}
-        {!running && a && diffAgainst !== undefined && diffAgainst !== a.text && (
+        {!running && a && !withdrawn && diffAgainst !== undefined && diffAgainst !== a.text && (
           <button className="link-button" onClick={() => setShowDiff((v) => !v)} aria-pressed={showDiff} data-testid="answer-diff-toggle">
             {showDiff ? 'Show answer' : 'Words that differ from the first column'}
           </button>

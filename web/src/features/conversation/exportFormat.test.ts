@@ -38,5 +38,14 @@ describe('conversation Markdown', () => {
     expect(md.indexOf('The question')).toBeLessThan(md.indexOf('CAUTION'))
     expect(md.indexOf('CAUTION')).toBeLessThan(md.indexOf('The answer'))
     expect(md).toContain('constitution Default rules v2')
+    expect(md).not.toContain('Sent:')
+  })
+  it('names the parameters each call sent', () => {
+    const s = { ...msg('s1', 'superego', 2, ''), params: { temperature: 0.3 } }
+    const a = { ...msg('a1', 'assistant', 3, 'The answer'), params: { max_tokens: 6, thinking_budget: 2048 } }
+    const md = conversationMarkdown({ instance, messages: [msg('u1', 'user', 1, 'The question'), s, a] })
+    expect(md).toContain('_Sent: temperature 0.3_')
+    expect(md).toContain('_Sent: max tokens 6 · thinking budget 2048_')
+    expect(md.indexOf('temperature 0.3')).toBeLessThan(md.indexOf('The answer'))
   })
 })

@@ -4,6 +4,7 @@
 // Markdown is for reading: a paper's appendix, a pull request.
 
 import type { FlowInstance, Message } from '../../api/types'
+import { paramsText } from '../../shared/params'
 
 /** The first line of a conversation export says what the file is. */
 export const conversationFormat = 'superego.conversation/v1'
@@ -45,6 +46,12 @@ function quote(text: string): string {
     .join('\n')
 }
 
+/** The parameters a message's call sent, as a line of their own ("" for none). */
+function sent(m: Message): string {
+  const p = paramsText(m.params)
+  return p ? `\n_Sent: ${p}_\n` : ''
+}
+
 function messageMarkdown(m: Message, constitutionName: (id: string) => string): string {
   switch (m.role) {
     case 'user':
@@ -52,12 +59,12 @@ function messageMarkdown(m: Message, constitutionName: (id: string) => string): 
     case 'superego': {
       const c = m.constitution_id ? ` · constitution ${constitutionName(m.constitution_id)}${m.constitution_version ? ` v${m.constitution_version}` : ''}` : ''
       const head = `### Superego — ${m.decision || 'no decision'}${c}`
-      return `${head}\n\n${m.reason ? `Reason: ${m.reason}\n` : ''}${m.status !== 'complete' ? `\n_(${m.status})_\n` : ''}`
+      return `${head}\n\n${m.reason ? `Reason: ${m.reason}\n` : ''}${m.status !== 'complete' ? `\n_(${m.status})_\n` : ''}${sent(m)}`
     }
     default: {
       const model = m.model ? ` (${m.model})` : ''
       const tokens = m.usage && (m.usage.input_tokens || m.usage.output_tokens) ? `\n\n_${m.usage.input_tokens} tokens in · ${m.usage.output_tokens} out_` : ''
-      return `### Assistant${model}\n\n${m.content}${m.status !== 'complete' ? `\n\n_(${m.status})_` : ''}${tokens}\n`
+      return `### Assistant${model}\n\n${m.content}${m.status !== 'complete' ? `\n\n_(${m.status})_` : ''}${tokens}\n${sent(m)}`
     }
   }
 }

@@ -1,29 +1,29 @@
 // One result row in full: the superego's thinking, reason and cited
 // section, the output verdict on the answer (full mode, when the target
-// screens output), and two ways on: open the input in Chat under this target, or
-// rerun it in Chat under another flow config.
+// screens output), and two ways on: open the input in Chat under exactly
+// this target (its config and the constitution text the row was screened
+// against), or rerun the case under another config or constitution as an
+// eval of that one case.
 
 import { useMutation } from '@tanstack/react-query'
-import { useState } from 'react'
 import { useNavigate } from 'react-router'
 import { useApi } from '../../api/context'
 import type { EvalResult, EvalTarget } from '../../api/evalTypes'
-import { useFlowConfigs } from '../../api/hooks'
 import { targetLabel } from '../../shared/evals/reading'
 import { paramsText } from '../../shared/params'
 import { ErrorNote } from '../../shared/ui'
 import { WhyButton } from '../../shared/attribution/WhyDialog'
+import { openUnderTarget } from './openTarget'
+import { RerunCase } from './RerunCase'
 
 export function ResultPanel({ row, target, onClose }: { row: EvalResult; target: EvalTarget; onClose: () => void }) {
   const api = useApi()
   const navigate = useNavigate()
-  const configs = useFlowConfigs()
-  const [other, setOther] = useState('')
-  // A conversation on the config, with the case's input waiting in the
+  // A conversation under the target, with the case's input waiting in the
   // message box (sending it is the researcher's choice).
   const open = useMutation({
-    mutationFn: async (configId: string) => api.flowInstances.create({ flow_config_id: configId, name: `Eval case ${row.case_id}`, description: `From eval ${row.eval_run_id}` }),
-    onSuccess: (inst) => navigate(`/chat/${inst.id}?draft=${encodeURIComponent(row.input)}`),
+    mutationFn: () => openUnderTarget(api, row, target, `Eval case ${row.case_id}`),
+    onSuccess: (id) => navigate(`/chat/${id}?draft=${encodeURIComponent(row.input)}`),
   })
   return (
     <aside className="result-panel" aria-label={`Case ${row.case_id}`} data-testid="result-panel">
@@ -103,25 +103,12 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
         </details>
       )}
       <div className="result-panel-actions">
-        <button className="button button-primary" onClick={() => open.mutate(target.flow_config_id)} disabled={open.isPending} data-testid="open-in-chat">
+        <button className="button button-primary" onClick={() => open.mutate()} disabled={open.isPending} data-testid="open-in-chat">
           Open in chat
-        </button>
-        <label className="rerun-with">
-          <span className="visually-hidden">Flow config to rerun with</span>
-          <select value={other} onChange={(e) => setOther(e.target.value)} data-testid="rerun-config">
-            <option value="">Rerun with…</option>
-            {configs.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button className="button" onClick={() => open.mutate(other)} disabled={!other || open.isPending} data-testid="rerun-go">
-          Rerun
         </button>
       </div>
       <ErrorNote error={open.error} />
+      <RerunCase row={row} />
     </aside>
   )
 }

@@ -38,6 +38,8 @@ export function RunView({ id }: { id: string }) {
   }, [running])
   const left = run && stream.startedAt !== null ? timeLeftMs(run.done - stream.doneAtStart, run.total - stream.doneAtStart, now - stream.startedAt) : null
 
+  // The comparison the Compare section shows, for the summary.
+  const [comparison, setComparison] = useState<SummaryComparison | undefined>()
   const copySummary = async () => {
     if (!run || !metrics.data) return
     const text = markdownSummary({
@@ -45,6 +47,7 @@ export function RunView({ id }: { id: string }) {
       suiteVersion: run.suite_version,
       repeats: run.repeats,
       targets: metrics.data.targets.map((t) => ({ label: names[t.target], summary: t.summary })),
+      comparison,
     })
     await navigator.clipboard?.writeText(text).catch(() => undefined)
     setSummaryText(text)
@@ -111,7 +114,7 @@ export function RunView({ id }: { id: string }) {
         </div>
       )}
       {run && !running && <AttributePanel runId={id} />}
-      {run && <ComparePanel runId={id} suiteId={run.suite_id} names={names} done={!running} />}
+      {run && <ComparePanel runId={id} suiteId={run.suite_id} names={names} done={!running} onComparison={setComparison} />}
       {run && <ResultsSection rows={stream.rows} names={names} run={run} />}
     </div>
   )
@@ -203,7 +206,22 @@ function ResultsSection({ rows, names, run }: { rows: EvalResult[]; names: strin
   )
 }
 
-function ComparePanel({ runId, suiteId, names, done }: { runId: string; suiteId: string; names: string[]; done: boolean }) {
+/** The comparison part of the Markdown summary. */
+type SummaryComparison = NonNullable<Parameters<typeof markdownSummary>[0]['comparison']>
+
+function ComparePanel({
+  runId,
+  suiteId,
+  names,
+  done,
+  onComparison,
+}: {
+  runId: string
+  suiteId: string
+  names: string[]
+  done: boolean
+  onComparison: (c: SummaryComparison | undefined) => void
+}) {
   const api = useApi()
   const runs = useQuery(evalQueries.runs(api))
   const others = (runs.data ?? []).filter((r) => r.suite_id === suiteId && r.id !== runId)
@@ -215,8 +233,18 @@ function ComparePanel({ runId, suiteId, names, done }: { runId: string; suiteId:
   if (other) q.set('other', other)
   const enabled = done && (names.length > 1 || !!other)
   const cmp = useQuery({ ...evalQueries.compare(api, runId, q.toString()), enabled })
-  if (names.length < 2 && others.length === 0) return null
   const bNames = otherRun ? (otherRun.targets ?? []).map((t, i) => `${i + 1}. ${targetLabel(t)} (other eval)`) : names
+  const aName = names[a] ?? 'A'
+  const bName = bNames[b] ?? 'B'
+  useEffect(() => {
+    const c = cmp.data
+    onComparison(
+      c
+        ? { a: aName, b: bName, flips: (c.flips ?? []).length, cases: c.cases, rightToWrong: c.mcnemar.right_to_wrong, wrongToRight: c.mcnemar.wrong_to_right, p: c.mcnemar.p }
+        : undefined,
+    )
+  }, [cmp.data, aName, bName, onComparison])
+  if (names.length < 2 && others.length === 0) return null
   return (
     <section aria-labelledby="cmp-h" className="compare-section">
       <h2 id="cmp-h">Compare</h2>
@@ -262,7 +290,7 @@ function ComparePanel({ runId, suiteId, names, done }: { runId: string; suiteId:
       </div>
       {!done && <p className="muted">The comparison shows once the eval has finished.</p>}
       <ErrorNote error={cmp.error} />
-      {cmp.data && <FlipList cmp={cmp.data} a={names[a] ?? 'A'} b={bNames[b] ?? 'B'} />}
+      {cmp.data && <FlipList cmp={cmp.data} a={aName} b={bName} />}
     </section>
   )
 }
