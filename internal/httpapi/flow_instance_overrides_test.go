@@ -44,13 +44,13 @@ func TestCreateFlowInstanceWithOverrides(t *testing.T) {
 				}
 			}},
 		{name: "unknown constitution", method: "POST", path: "/api/flow-instances",
-			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"constitution_id": "nosuch"}},
+			body:   map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"constitution_id": "nosuch"}},
 			status: 422, field: "body.overrides.constitution_id"},
 		{name: "unknown sysprompt", method: "POST", path: "/api/flow-instances",
-			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"sysprompt_id": "nosuch"}},
+			body:   map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"sysprompt_id": "nosuch"}},
 			status: 422, field: "body.overrides.sysprompt_id"},
 		{name: "unknown override field", method: "POST", path: "/api/flow-instances",
-			body: map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"model": "x"}},
+			body:   map[string]any{"flow_config_id": seed.FlowStandard, "name": "Bad", "overrides": map[string]any{"model": "x"}},
 			status: 422, field: "body.overrides.model"},
 		{name: "nothing half-created", method: "GET", path: "/api/flow-instances", status: 200, check: func(t *testing.T, r resp) {
 			var l List[model.FlowInstance]

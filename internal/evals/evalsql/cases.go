@@ -10,6 +10,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 const caseCols = `case_id, position, input, turns, expected, category, note, correction`
@@ -128,27 +129,15 @@ type queryer interface {
 
 // casesAt returns the cases of version v (0: current) in order.
 func (d *DB) casesAt(ctx context.Context, q queryer, suiteID string, v int) ([]evals.EvalCase, error) {
-	var rows *sql.Rows
-	var err error
+	scan := func(r rowScanner) (evals.EvalCase, error) {
+		c, _, err := scanCase(r)
+		return c, err
+	}
 	if v == 0 {
-		rows, err = q.QueryContext(ctx, d.q(`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND removed_in IS NULL ORDER BY position, case_id`), suiteID)
-	} else {
-		rows, err = q.QueryContext(ctx, d.q(`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND added_in <= ? AND (removed_in IS NULL OR removed_in > ?)
+		return sqlstore.QueryAll(ctx, q, scan, d.q(`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND removed_in IS NULL ORDER BY position, case_id`), suiteID)
+	}
+	return sqlstore.QueryAll(ctx, q, scan, d.q(`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND added_in <= ? AND (removed_in IS NULL OR removed_in > ?)
 			ORDER BY position, case_id`), suiteID, v, v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalCase
-	for rows.Next() {
-		c, _, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // Cases returns every case of version v of a suite (0: the current one).
@@ -177,29 +166,21 @@ func (d *DB) ListCases(ctx context.Context, suiteID string, p store.Page) ([]eva
 	if _, err := store.DecodeCursor(p.Cursor, &after); err != nil {
 		return nil, "", err
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND removed_in IS NULL
-		AND (position > ? OR (position = ? AND case_id > ?)) ORDER BY position, case_id LIMIT ?`),
-		suiteID, after.Position, after.Position, after.ID, p.Size()+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
 	type item struct {
 		c   evals.EvalCase
 		pos int64
 	}
-	var out []item
-	for rows.Next() {
-		c, pos, err := scanCase(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, item{c, pos})
+	scan := func(r rowScanner) (item, error) {
+		c, pos, err := scanCase(r)
+		return item{c, pos}, err
 	}
-	if err := rows.Err(); err != nil {
+	items, next, err := sqlstore.QueryPage(ctx, d.reader(), scan, p, func(it item) any { return caseKey{Position: it.pos, ID: it.c.ID} },
+		`SELECT `+caseCols+` FROM eval_cases WHERE suite_id = ? AND removed_in IS NULL
+		AND (position > ? OR (position = ? AND case_id > ?)) ORDER BY position, case_id`,
+		suiteID, after.Position, after.Position, after.ID)
+	if err != nil {
 		return nil, "", err
 	}
-	items, next := store.Paginate(out, p.Size(), func(it item) any { return caseKey{Position: it.pos, ID: it.c.ID} })
 	cases := make([]evals.EvalCase, len(items))
 	for i, it := range items {
 		cases[i] = it.c

@@ -18,6 +18,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -112,3 +113,18 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
+
+// rowScanner is what the scan functions read from: a row or rows.
+type rowScanner = sqlstore.Scanner
+
+// reader is the read pool for the main store's shared query helpers
+// (sqlstore.QueryAll, QueryPage), with this store's placeholders.
+func (d *DB) reader() sqlstore.Querier { return rebound{d} }
+
+// rebound rewrites a query's placeholders for the database, then runs it
+// on the read pool.
+type rebound struct{ d *DB }
+
+func (r rebound) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.d.r.QueryContext(ctx, r.d.q(query), args...)
+}

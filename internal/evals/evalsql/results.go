@@ -10,6 +10,7 @@ import (
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 const resultCols = `eval_run_id, case_id, target, rep, seq, position, input, category, expected, decision, reason, cited_section,
@@ -97,20 +98,7 @@ func (d *DB) InsertResult(ctx context.Context, x evals.EvalResult) (inserted boo
 // ResultsSince returns up to limit rows of a run stored after seq, in
 // the order they were stored.
 func (d *DB) ResultsSince(ctx context.Context, runID string, seq int64, limit int) ([]evals.EvalResult, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+resultCols+` FROM eval_results WHERE eval_run_id = ? AND seq > ? ORDER BY seq LIMIT ?`), runID, seq, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalResult
-	for rows.Next() {
-		x, err := scanResult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return sqlstore.QueryAll(ctx, d.reader(), scanResult, `SELECT `+resultCols+` FROM eval_results WHERE eval_run_id = ? AND seq > ? ORDER BY seq LIMIT ?`, runID, seq, limit)
 }
 
 // RowKey names one row of an eval.
@@ -187,28 +175,10 @@ func (d *DB) ListResults(ctx context.Context, runID string, f evals.EvalResultFi
 	for _, w := range where {
 		query += " AND " + w
 	}
-	query += ` ORDER BY r.position, r.case_id, r.target, r.rep LIMIT ?`
-	args = append(args, p.Size()+1)
-	rows, err := d.r.QueryContext(ctx, d.q(query), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalResult
-	for rows.Next() {
-		x, err := scanResult(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	items, next := store.Paginate(out, p.Size(), func(x evals.EvalResult) any {
+	query += ` ORDER BY r.position, r.case_id, r.target, r.rep`
+	return sqlstore.QueryPage(ctx, d.reader(), scanResult, p, func(x evals.EvalResult) any {
 		return resultKey{Position: x.Position, CaseID: x.CaseID, Target: x.Target, Repeat: x.Repeat}
-	})
-	return items, next, nil
+	}, query, args...)
 }
 
 // AllResults returns every row of an eval in order; with texts false the
@@ -218,20 +188,11 @@ func (d *DB) AllResults(ctx context.Context, runID string, texts bool) ([]evals.
 	if texts {
 		cols = resultCols
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+cols+` FROM eval_results WHERE eval_run_id = ? ORDER BY position, case_id, target, rep`), runID)
+	out, err := sqlstore.QueryAll(ctx, d.reader(), scanResult, `SELECT `+cols+` FROM eval_results WHERE eval_run_id = ? ORDER BY position, case_id, target, rep`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("eval run %q results: %w", runID, err)
 	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalResult
-	for rows.Next() {
-		x, err := scanResult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // prefixed qualifies a column list with the alias r.

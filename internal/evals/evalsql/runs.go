@@ -8,6 +8,7 @@ import (
 
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 const runCols = `id, suite_id, suite_version, targets, repeats, mode, status, total, done, errors, error, created_at, finished_at, case_ids`
@@ -82,26 +83,8 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 		query += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
 		args = append(args, k.At, k.At, k.ID)
 	}
-	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, p.Size()+1)
-	rows, err := d.r.QueryContext(ctx, d.q(query), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalRun
-	for rows.Next() {
-		e, err := scanRun(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	items, next := store.Paginate(out, p.Size(), func(e evals.EvalRun) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} })
-	return items, next, nil
+	query += ` ORDER BY created_at DESC, id DESC`
+	return sqlstore.QueryPage(ctx, d.reader(), scanRun, p, func(e evals.EvalRun) any { return runKey{At: micros(e.CreatedAt), ID: e.ID} }, query, args...)
 }
 
 // SetStatus moves an eval run to status if it is in one of from; it reports
@@ -131,21 +114,8 @@ func (d *DB) SetStatus(ctx context.Context, id, status, errText string, from ...
 // Unfinished lists the eval runs still queued or running, oldest first:
 // after a restart they are continued.
 func (d *DB) Unfinished(ctx context.Context) ([]evals.EvalRun, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+runCols+` FROM eval_runs WHERE status IN (?, ?) ORDER BY created_at, id`),
+	return sqlstore.QueryAll(ctx, d.reader(), scanRun, `SELECT `+runCols+` FROM eval_runs WHERE status IN (?, ?) ORDER BY created_at, id`,
 		evals.StatusQueued, evals.StatusRunning)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalRun
-	for rows.Next() {
-		e, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // DeleteRun removes an eval run and its results.

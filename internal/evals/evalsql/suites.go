@@ -8,11 +8,10 @@ import (
 
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 const suiteCols = `id, name, description, source, license, builtin, version, case_count, counts, created_at, updated_at`
-
-type rowScanner interface{ Scan(...any) error }
 
 func scanSuite(r rowScanner) (evals.EvalSuite, error) {
 	var s evals.EvalSuite
@@ -37,24 +36,8 @@ func (d *DB) ListSuites(ctx context.Context, p store.Page) ([]evals.EvalSuite, s
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+suiteCols+` FROM eval_suites WHERE id > ? ORDER BY id LIMIT ?`), after, p.Size()+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalSuite
-	for rows.Next() {
-		s, err := scanSuite(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	items, next := store.Paginate(out, p.Size(), func(s evals.EvalSuite) any { return store.IDKey{ID: s.ID} })
-	return items, next, nil
+	return sqlstore.QueryPage(ctx, d.reader(), scanSuite, p, func(s evals.EvalSuite) any { return store.IDKey{ID: s.ID} },
+		`SELECT `+suiteCols+` FROM eval_suites WHERE id > ? ORDER BY id`, after)
 }
 
 // GetSuite reads one suite; a missing one is store.ErrNotFound.
@@ -223,31 +206,19 @@ func (d *DB) ListSuiteVersions(ctx context.Context, id string, p store.Page) ([]
 	if _, err := store.DecodeCursor(p.Cursor, &after); err != nil {
 		return nil, "", err
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT suite_id, version, name, description, change, case_count, created_at
-		FROM eval_suite_versions WHERE suite_id = ? AND version > ? ORDER BY version LIMIT ?`), id, after.Version, p.Size()+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.EvalSuiteVersion
-	for rows.Next() {
+	scan := func(r rowScanner) (evals.EvalSuiteVersion, error) {
 		var v evals.EvalSuiteVersion
 		var at int64
-		if err := rows.Scan(&v.SuiteID, &v.Version, &v.Name, &v.Description, &v.Change, &v.CaseCount, &at); err != nil {
-			return nil, "", err
-		}
+		err := r.Scan(&v.SuiteID, &v.Version, &v.Name, &v.Description, &v.Change, &v.CaseCount, &at)
 		v.CreatedAt = fromMicros(at)
-		out = append(out, v)
+		return v, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	items, next := store.Paginate(out, p.Size(), func(v evals.EvalSuiteVersion) any {
+	return sqlstore.QueryPage(ctx, d.reader(), scan, p, func(v evals.EvalSuiteVersion) any {
 		return struct {
 			Version int `json:"version"`
 		}{v.Version}
-	})
-	return items, next, nil
+	}, `SELECT suite_id, version, name, description, change, case_count, created_at
+		FROM eval_suite_versions WHERE suite_id = ? AND version > ? ORDER BY version`, id, after.Version)
 }
 
 func boolInt(b bool) int {

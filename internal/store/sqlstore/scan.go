@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/store"
 )
 
 // TimeLayout is how SQLite keeps times: fixed-width, so stored times sort
@@ -17,8 +19,20 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // Scanner is what *sql.Row, *sql.Rows and pgx's rows share.
 type Scanner interface{ Scan(dest ...any) error }
 
+// Querier runs a query: a *sql.DB, a *sql.Tx, this store's connections,
+// or the evaluation store's (internal/evals/evalsql), which share these
+// helpers.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // queryAll runs a query and scans every row with scan.
 func queryAll[T any](ctx context.Context, q db, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	return QueryAll(ctx, q, scan, query, args...)
+}
+
+// QueryAll runs a query and scans every row with scan.
+func QueryAll[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -32,6 +46,20 @@ func queryAll[T any](ctx context.Context, q db, scan func(Scanner) (T, error), q
 		out = append(out, v)
 	}
 	return out, errors.Join(rows.Err(), rows.Close())
+}
+
+// QueryPage reads one keyset page: query selects the rows after the
+// cursor's key and ends with its ORDER BY; QueryPage appends the LIMIT
+// (one row more than the page, to know whether another follows) and
+// returns the page with the cursor of the next one, built by keyOf from
+// the page's last row ("" on the last page).
+func QueryPage[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), p store.Page, keyOf func(T) any, query string, args ...any) ([]T, string, error) {
+	out, err := QueryAll(ctx, q, scan, query+` LIMIT ?`, append(args, p.Size()+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := store.Paginate(out, p.Size(), keyOf)
+	return items, next, nil
 }
 
 // at scans a time column, stored as text (SQLite) or timestamptz
