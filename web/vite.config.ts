@@ -54,8 +54,21 @@ export default defineConfig({
     // public/.keep on every build.
     emptyOutDir: true,
     sourcemap: false,
-    // One bundle for a locally served tool; the Markdown stack makes it ~530 kB.
     chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      output: {
+        // The libraries every page needs in chunks of their own: an app
+        // release leaves them cached, and the browser fetches them beside
+        // the shell instead of inside one long file. The Markdown, diff and
+        // chart stacks stay with the pages that load them.
+        advancedChunks: {
+          groups: [
+            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
+            { name: 'libs', test: /node_modules[\\/](react-router|@tanstack[\\/](query-core|react-query)|openapi-fetch)[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -297,5 +298,31 @@ func TestEvalCLICtrlCCancelsTheEval(t *testing.T) {
 	var run evals.EvalRun
 	if code := getJSON(t, s.url+"/api/eval-runs/"+id, &run); code != http.StatusOK || run.Status != evals.StatusCancelled || run.Done >= run.Total {
 		t.Fatalf("the eval after Ctrl-C: %d %+v", code, run)
+	}
+}
+
+// TestEvalCLIDraftTarget: --draft screens the file's text as an unsaved
+// constitution, recorded by its hash.
+func TestEvalCLIDraftTarget(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "draft.md")
+	text := "## Everything\n\nDemo: block when the message mentions how.\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runEval(t, nil, "--data-dir", t.TempDir(), "--demo-delay", "0", "--suite", "simplesafetytests",
+		"--constitution", "none", "--draft", file, "--format", "json", "--progress", "none")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	rep := decodeReport(t, out)
+	d := rep.Run.Targets[1]
+	if d.DraftHash != evals.HashDraft(text) || !strings.Contains(rep.Targets[1].Label, "draft "+d.DraftHash[:12]) ||
+		!strings.HasSuffix(rep.Targets[1].Label, "("+file+")") {
+		t.Fatalf("draft target: %+v, label %q", d, rep.Targets[1].Label)
+	}
+	// The draft blocks what mentions "how"; the empty constitution nothing.
+	if rep.Targets[1].Summary.BlockRate.K == 0 || rep.Targets[0].Summary.BlockRate.K != 0 || len(rep.Comparisons[0].Comparison.Flips) == 0 {
+		t.Fatalf("block rates: none %+v, draft %+v", rep.Targets[0].Summary.BlockRate, rep.Targets[1].Summary.BlockRate)
 	}
 }

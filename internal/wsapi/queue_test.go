@@ -109,7 +109,9 @@ func TestQueueStallNeedsNoProgress(t *testing.T) {
 		t.Fatalf("a client that took nothing: %d stalls, want 1", stalls)
 	}
 	q.close()
-	<-pushed
+	if err := <-pushed; !errors.Is(err, errQueueClosed) {
+		t.Fatalf("the waiting push after close: %v", err)
+	}
 }
 
 // waitUntil polls cond, yielding between tries, until it holds.

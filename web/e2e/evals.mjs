@@ -127,8 +127,11 @@ export const evalScenarios = [
       await until(async () => (await page.locator(tid('target-metrics')).count()) === 2, 'metrics for both targets')
       const m = await json(base, `/api/eval-runs/${runId}/metrics`)
       const t0 = m.targets.find((t) => t.target === 0).summary
-      const shown = (await page.locator(tid('target-metrics')).first().locator(`${tid('metric-block_rate')} ${tid('metric-value')}`).innerText()).trim()
-      assert(shown === `${(t0.block_rate.value * 100).toFixed(1)} %`, `the block rate shown (${shown}) is the server's (${t0.block_rate.value})`)
+      // The page re-reads the metrics when the eval ends; a read from just
+      // before may still be on screen for a moment.
+      const blockRate = page.locator(tid('target-metrics')).first().locator(`${tid('metric-block_rate')} ${tid('metric-value')}`)
+      const want = `${(t0.block_rate.value * 100).toFixed(1)} %`
+      await until(async () => (await blockRate.innerText()).trim() === want, `the block rate shown is the server's (${want})`)
       assert(t0.rows === 450, `450 rows for the first target (${t0.rows})`)
       assert((await page.locator(tid('confusion-matrix')).count()) === 2, 'a matrix per target')
       await until(async () => Number(await page.locator(tid('results-table')).getAttribute('data-count')) === 900, 'all 900 rows are in the table')

@@ -69,15 +69,28 @@ export function Header() {
           </div>
         </div>
       </header>
-      {/* Until /api/models answers, the banner's line is kept free (the demo is
-          the default), so the page does not jump when it appears. */}
-      {models.isPending && <div className="demo-banner demo-banner-pending" aria-hidden="true" />}
-      {models.data?.demo && (
-        <div className="demo-banner" data-testid="demo-banner">
-          <strong>Demo provider.</strong> Answers and superego decisions come from a fixed offline rule set, not a language model.
-          Start the server with an API key to use real models.
+      {/* Until /api/models answers, the banner's box is kept, its text laid out
+          but not shown (the demo is the default): on a phone it wraps to
+          several lines, and the page must not jump when it appears. */}
+      {models.isPending && (
+        <div className="demo-banner demo-banner-pending" aria-hidden="true">
+          <DemoNotice />
         </div>
       )}
+      {models.data?.demo && (
+        <div className="demo-banner" data-testid="demo-banner">
+          <DemoNotice />
+        </div>
+      )}
+    </>
+  )
+}
+
+function DemoNotice() {
+  return (
+    <>
+      <strong>Demo provider.</strong> Answers and superego decisions come from a fixed offline rule set, not a language model. Start the
+      server with an API key to use real models.
     </>
   )
 }

@@ -8,6 +8,7 @@ import { ClientsContext, useSocket, type Clients } from '../api/context'
 import { familyOf, qk } from '../api/queryKeys'
 import { ApiError, createRestClient } from '../api/restClient'
 import { defaultSocketURL, WebSocketClient } from '../api/websocketClient'
+import { prefetchFor } from './prefetch'
 import { readToken } from './token'
 import { TokenDialog } from './TokenDialog'
 
@@ -45,6 +46,7 @@ export function Providers({ children }: { children: ReactNode }) {
     clients.socket.connect()
     return () => clients.socket.close()
   }, [clients])
+  useEffect(() => prefetchFor(window.location.pathname, queryClient, clients.api), [clients, queryClient])
   return (
     <ClientsContext.Provider value={clients}>
       <QueryClientProvider client={queryClient}>

@@ -1,5 +1,6 @@
 // The fields of a flow config (also a template's `config`): references as
-// selects, model overrides with the server's known models as suggestions.
+// selects, model overrides with the server's known models as suggestions
+// (free text still allowed), and each call's generation parameters.
 
 import { useConstitutions, useModels, useSysprompts } from '../api/hooks'
 import type { FlowDraft, ModelsInfo } from '../api/types'
@@ -20,11 +21,6 @@ export const emptySpec: FlowDraft = {
   screen_chunk: 40,
   superego_params: {},
   assistant_params: {},
-}
-
-export function modelNames(m?: ModelsInfo): string[] {
-  if (!m) return []
-  return [...new Set((m.models ?? []).map((x) => x.id))]
 }
 
 /** What a model picker says of a model beside its id: provider, reasoning, roles. */

@@ -122,7 +122,10 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
                   </>
                 )}
               </>
-            ) : null}
+            ) : (
+              // The line is kept while the config loads, so the turns below do not move.
+              '\u00a0'
+            )}
           </p>
           {inst?.parent_instance_id && (
             <p className="fork-note" data-testid="fork-note">
@@ -132,12 +135,11 @@ export function ConversationView({ instanceId }: { instanceId: string }) {
           )}
         </div>
         <div className="conversation-tools">
-          {conv.turns.length > 0 && (
-            <span className="cost" data-testid="conversation-totals">
-              {formatTotals(conversationTotals(conv.turns))}
-            </span>
-          )}
-          {inst && <ExportMenu instanceId={inst.id} name={inst.name} />}
+          <span className="cost" data-testid="conversation-totals">
+            {conv.turns.length > 0 ? formatTotals(conversationTotals(conv.turns)) : '\u00a0'}
+          </span>
+          {/* Shown from the start (the name only names the file), so the tools' row does not appear later and push the turns down. */}
+          <ExportMenu instanceId={instanceId} name={inst?.name ?? instanceId} />
         </div>
       </header>
       <ErrorNote error={instance.error ?? error} />
