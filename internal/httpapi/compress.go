@@ -4,75 +4,112 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"io"
 	"mime"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
-// minCompressSize is the smallest body worth compressing: below it gzip's
-// header and trailer cost more than they save.
+// minCompressSize is the smallest body worth compressing: below it the
+// coding's framing costs more than it saves.
 const minCompressSize = 1024
 
-// gzipWriters are reused across responses; a gzip.Writer holds ~800 KB of
-// state. Answers are compressed at BestSpeed: on JSON it gives most of the
-// default level's saving at a fraction of its CPU, and this work is done
-// per request (the UI's assets are precompressed at build, at the best
-// level). See BENCHMARKS.md, "REST compression".
-var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
-	return w
-}}
+// Answers are compressed with brotli when the client accepts it, else
+// gzip. Both run at a fast level: this work is done per request (the UI's
+// assets are precompressed at build, at the best levels), and on JSON the
+// fast levels give most of the best levels' saving at a fraction of the
+// CPU. See BENCHMARKS.md, "REST compression".
+const brotliLevel = 1
 
-// compress gzips text answers (JSON, problem+json, HTML, JavaScript, CSS,
-// SVG) of at least minCompressSize bytes for clients that accept it. An
-// answer already encoded (the UI's precompressed assets), a stream (SSE),
-// a WebSocket upgrade and a 304 pass unchanged. A compressed answer's
-// ETag gets a "-gzip" suffix: a strong validator names one exact byte
-// sequence, and the version in it still works for If-Match.
+// encoder is a pooled compressor of one Content-Encoding.
+type encoder interface {
+	io.WriteCloser
+	Flush() error
+	Reset(w io.Writer)
+}
+
+// encoders are reused across responses, by coding: a gzip.Writer holds
+// ~800 KB of state, a brotli one more.
+var encoders = map[string]*sync.Pool{
+	"br": {New: func() any { return brotli.NewWriterLevel(nil, brotliLevel) }},
+	"gzip": {New: func() any {
+		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		return w
+	}},
+}
+
+// compress compresses text answers (JSON, problem+json, HTML, JavaScript,
+// CSS, SVG) of at least minCompressSize bytes for clients that accept
+// brotli or gzip. An answer already encoded (the UI's precompressed
+// assets), a stream (SSE), a WebSocket upgrade and a 304 pass unchanged.
+// A compressed answer's ETag gets a "-br" or "-gzip" suffix: a strong
+// validator names one exact byte sequence, and the version in it still
+// works for If-Match.
 func compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept-Encoding")
-		if !acceptsGzip(r.Header.Get("Accept-Encoding")) || r.Header.Get("Upgrade") != "" || r.Method == http.MethodHead {
+		coding := negotiateEncoding(r.Header.Get("Accept-Encoding"))
+		if coding == "" || r.Header.Get("Upgrade") != "" || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
 			return
 		}
-		cw := &compressWriter{ResponseWriter: w}
+		cw := &compressWriter{ResponseWriter: w, coding: coding}
 		defer cw.close()
 		next.ServeHTTP(cw, r)
 	})
 }
 
-// acceptsGzip reads Accept-Encoding: gzip (or *) with a non-zero q.
-func acceptsGzip(h string) bool {
+// negotiateEncoding picks the coding for an Accept-Encoding header: the
+// one of br and gzip with the highest q (br on a tie, as it is smaller),
+// "" for none. A coding not named takes the q of "*" when there is one
+// (RFC 9110, 12.5.3); q=0 refuses it.
+func negotiateEncoding(h string) string {
+	q := map[string]float64{}
 	for _, part := range strings.Split(h, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "*" {
+		if coding == "" {
 			continue
 		}
-		name, value, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "=")
-		if !ok || !strings.EqualFold(name, "q") {
-			return true
+		weight := 1.0
+		if name, value, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "="); ok && strings.EqualFold(name, "q") {
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil || v < 0 || v > 1 {
+				continue // malformed: as if not sent
+			}
+			weight = v
 		}
-		q, err := strconv.ParseFloat(value, 64)
-		return err == nil && q > 0
+		q[coding] = weight
 	}
-	return false
+	best, bestQ := "", 0.0
+	for _, coding := range []string{"br", "gzip"} {
+		w, ok := q[coding]
+		if !ok {
+			w, ok = q["*"]
+		}
+		if ok && w > bestQ {
+			best, bestQ = coding, w
+		}
+	}
+	return best
 }
 
 // compressWriter decides on the first bytes: it holds up to
-// minCompressSize of a compressible answer, then either gzips from there
-// on or, when the answer ended smaller, writes it plain.
+// minCompressSize of a compressible answer, then either compresses from
+// there on or, when the answer ended smaller, writes it plain.
 type compressWriter struct {
 	http.ResponseWriter
+	coding   string // the negotiated Content-Encoding
 	status   int
-	decided  bool // headers sent, plain or gzip
+	decided  bool // headers sent, plain or compressed
 	eligible bool
 	held     bytes.Buffer
-	gz       *gzip.Writer
+	enc      encoder // nil while plain
 	hijacked bool
 }
 
@@ -94,15 +131,15 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	if w.decided {
-		if w.gz != nil {
-			return w.gz.Write(b)
+		if w.enc != nil {
+			return w.enc.Write(b)
 		}
 		return w.ResponseWriter.Write(b)
 	}
 	w.held.Write(b)
 	if w.held.Len() >= minCompressSize {
 		w.sendHeader(true)
-		_, err := w.gz.Write(w.held.Bytes())
+		_, err := w.enc.Write(w.held.Bytes())
 		w.held.Reset()
 		if err != nil {
 			return 0, err
@@ -111,18 +148,18 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// sendHeader commits to plain or gzip and writes the status line.
-func (w *compressWriter) sendHeader(gz bool) {
+// sendHeader commits to plain or compressed and writes the status line.
+func (w *compressWriter) sendHeader(compressed bool) {
 	w.decided = true
-	if gz {
+	if compressed {
 		h := w.Header()
-		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Encoding", w.coding)
 		h.Del("Content-Length")
 		if tag := h.Get("ETag"); strings.HasSuffix(tag, `"`) {
-			h.Set("ETag", strings.TrimSuffix(tag, `"`)+`-gzip"`)
+			h.Set("ETag", strings.TrimSuffix(tag, `"`)+`-`+w.coding+`"`)
 		}
-		w.gz = gzipWriters.Get().(*gzip.Writer)
-		w.gz.Reset(w.ResponseWriter)
+		w.enc = encoders[w.coding].Get().(encoder)
+		w.enc.Reset(w.ResponseWriter)
 	}
 	w.ResponseWriter.WriteHeader(w.status)
 }
@@ -137,8 +174,8 @@ func (w *compressWriter) Flush() {
 		_, _ = w.ResponseWriter.Write(w.held.Bytes())
 		w.held.Reset()
 	}
-	if w.gz != nil {
-		_ = w.gz.Flush()
+	if w.enc != nil {
+		_ = w.enc.Flush()
 	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
@@ -160,11 +197,11 @@ func (w *compressWriter) close() {
 	case !w.decided:
 		w.sendHeader(false)
 		_, _ = w.ResponseWriter.Write(w.held.Bytes())
-	case w.gz != nil:
-		_ = w.gz.Close()
-		w.gz.Reset(nil)
-		gzipWriters.Put(w.gz)
-		w.gz = nil
+	case w.enc != nil:
+		_ = w.enc.Close()
+		w.enc.Reset(nil)
+		encoders[w.coding].Put(w.enc)
+		w.enc = nil
 	}
 }
 

@@ -10,15 +10,9 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-// stops returns the stop reasons a stream reported.
-func stops(c llmtest.Collected) []string {
-	var out []string
-	for _, ev := range c.Events {
-		if ev.Kind == llm.KindStop {
-			out = append(out, ev.Stop)
-		}
-	}
-	return out
+// provider makes the provider under test for a fake upstream.
+func provider(t *testing.T) func(*llmtest.Upstream) llm.Provider {
+	return func(up *llmtest.Upstream) llm.Provider { return newProvider(t, up) }
 }
 
 func TestStopReasonIsReported(t *testing.T) {
@@ -30,20 +24,8 @@ func TestStopReasonIsReported(t *testing.T) {
 	} {
 		t.Run(tc.stop, func(t *testing.T) {
 			t.Parallel()
-			up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, tc.fixture)})
-			var got llmtest.Collected
-			if err := newProvider(t, up).Stream(context.Background(), request(false), got.Emit); err != nil {
-				t.Fatal(err)
-			}
-			if s := stops(got); len(s) != 1 || s[0] != tc.stop {
-				t.Errorf("stop events %q, want [%q]", s, tc.stop)
-			}
-			if got.Text != tc.text {
-				t.Errorf("text %q", got.Text)
-			}
-			if llm.Cut(tc.stop) != (tc.stop != "end_turn") {
-				t.Errorf("Cut(%q) = %v", tc.stop, llm.Cut(tc.stop))
-			}
+			got := llmtest.StreamFixture(t, tc.fixture, request(false), provider(t))
+			llmtest.CheckStop(t, got, tc.stop, "end_turn", tc.text)
 		})
 	}
 }

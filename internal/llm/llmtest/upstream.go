@@ -191,3 +191,55 @@ func (c *Collected) Emit(ev llm.Event) error {
 	}
 	return nil
 }
+
+// Stops returns the stop reasons the stream reported, in order.
+func (c *Collected) Stops() []string {
+	var out []string
+	for _, ev := range c.Events {
+		if ev.Kind == llm.KindStop {
+			out = append(out, ev.Stop)
+		}
+	}
+	return out
+}
+
+// Count returns how many events of kind the stream emitted.
+func (c *Collected) Count(kind llm.Kind) int {
+	n := 0
+	for _, ev := range c.Events {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// StreamFixture is the preamble of most provider edge tests: it serves
+// the recorded stream fixture from a new fake upstream, streams req through
+// the provider that newProvider makes for that upstream, and returns what
+// the stream emitted. A stream error fails the test.
+func StreamFixture(t testing.TB, fixture string, req llm.Request, newProvider func(*Upstream) llm.Provider) Collected {
+	t.Helper()
+	up := New(t, Reply{Body: Fixture(t, fixture)})
+	var got Collected
+	if err := newProvider(up).Stream(t.Context(), req, got.Emit); err != nil {
+		t.Fatalf("stream %s: %v", fixture, err)
+	}
+	return got
+}
+
+// CheckStop checks a stream that ended normally: exactly one stop event
+// with reason stop, the text text, and llm.Cut true for every reason but
+// the provider's natural end.
+func CheckStop(t testing.TB, got Collected, stop, natural, text string) {
+	t.Helper()
+	if s := got.Stops(); len(s) != 1 || s[0] != stop {
+		t.Errorf("stop events %q, want [%q]", s, stop)
+	}
+	if got.Text != text {
+		t.Errorf("text %q, want %q", got.Text, text)
+	}
+	if llm.Cut(stop) != (stop != natural) {
+		t.Errorf("Cut(%q) = %v", stop, llm.Cut(stop))
+	}
+}

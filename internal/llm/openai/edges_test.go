@@ -11,14 +11,9 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-func stopsOf(c llmtest.Collected) []string {
-	var out []string
-	for _, ev := range c.Events {
-		if ev.Kind == llm.KindStop {
-			out = append(out, ev.Stop)
-		}
-	}
-	return out
+// provider makes the provider under test, with opts, for a fake upstream.
+func provider(t *testing.T, opts Options) func(*llmtest.Upstream) llm.Provider {
+	return func(up *llmtest.Upstream) llm.Provider { return newProvider(t, opts, up) }
 }
 
 func TestFinishReasonIsReported(t *testing.T) {
@@ -30,19 +25,10 @@ func TestFinishReasonIsReported(t *testing.T) {
 	} {
 		t.Run(tc.stop, func(t *testing.T) {
 			t.Parallel()
-			up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, tc.fixture)})
-			var got llmtest.Collected
-			if err := newProvider(t, OpenAI("sk-test-0123456789"), up).Stream(context.Background(), request(), got.Emit); err != nil {
-				t.Fatal(err)
-			}
-			if s := stopsOf(got); len(s) != 1 || s[0] != tc.stop {
-				t.Errorf("stop events %q, want [%q]", s, tc.stop)
-			}
-			if got.Text != tc.text || len(got.Usage) != 1 {
-				t.Errorf("text %q usage %v", got.Text, got.Usage)
-			}
-			if llm.Cut(tc.stop) != (tc.stop != "stop") {
-				t.Errorf("Cut(%q) = %v", tc.stop, llm.Cut(tc.stop))
+			got := llmtest.StreamFixture(t, tc.fixture, request(), provider(t, OpenAI("sk-test-0123456789")))
+			llmtest.CheckStop(t, got, tc.stop, "stop", tc.text)
+			if len(got.Usage) != 1 {
+				t.Errorf("usage %v, want one report", got.Usage)
 			}
 		})
 	}
@@ -50,26 +36,16 @@ func TestFinishReasonIsReported(t *testing.T) {
 
 func TestOpenRouterReasoningDetailsOnly(t *testing.T) {
 	t.Parallel()
-	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "openrouter_reasoning_details.sse")})
-	var got llmtest.Collected
 	req := request()
 	req.Reasoning = true
-	if err := newProvider(t, OpenRouter("sk-or-v1-test0123456789"), up).Stream(context.Background(), req, got.Emit); err != nil {
-		t.Fatal(err)
-	}
+	got := llmtest.StreamFixture(t, "openrouter_reasoning_details.sse", req, provider(t, OpenRouter("sk-or-v1-test0123456789")))
 	if got.Reasoning != "The user wants a password reset. Nothing harmful." {
 		t.Errorf("reasoning %q", got.Reasoning)
 	}
 	if got.Text != "Routine account help.\n\nDECISION: ALLOW" {
 		t.Errorf("text %q", got.Text)
 	}
-	thinking := 0
-	for _, ev := range got.Events {
-		if ev.Kind == llm.KindReasoning {
-			thinking++
-		}
-	}
-	if thinking != 2 {
+	if thinking := got.Count(llm.KindReasoning); thinking != 2 {
 		t.Errorf("%d reasoning events, want one per readable detail", thinking)
 	}
 }
@@ -77,11 +53,7 @@ func TestOpenRouterReasoningDetailsOnly(t *testing.T) {
 func TestOpenRouterReasoningIsNotDoubled(t *testing.T) {
 	t.Parallel()
 	// This stream sends each piece under both reasoning and reasoning_details.
-	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "openrouter_reasoning.sse")})
-	var got llmtest.Collected
-	if err := newProvider(t, OpenRouter("sk-or-v1-test0123456789"), up).Stream(context.Background(), request(), got.Emit); err != nil {
-		t.Fatal(err)
-	}
+	got := llmtest.StreamFixture(t, "openrouter_reasoning.sse", request(), provider(t, OpenRouter("sk-or-v1-test0123456789")))
 	if got.Reasoning != "The user asks how to reset a password. Sensitive but fine." {
 		t.Errorf("reasoning %q", got.Reasoning)
 	}
@@ -89,12 +61,7 @@ func TestOpenRouterReasoningIsNotDoubled(t *testing.T) {
 
 func TestLoneCloseThinkTag(t *testing.T) {
 	t.Parallel()
-	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "vllm_lone_think.sse")})
-	var got llmtest.Collected
-	opts := Ollama()
-	if err := newProvider(t, opts, up).Stream(context.Background(), request(), got.Emit); err != nil {
-		t.Fatal(err)
-	}
+	got := llmtest.StreamFixture(t, "vllm_lone_think.sse", request(), provider(t, Ollama()))
 	if got.Reasoning != "Okay, the user asks how to bake bread.\nThat is harmless.\n" {
 		t.Errorf("reasoning %q", got.Reasoning)
 	}
@@ -107,11 +74,7 @@ func TestImplicitThinkWithoutCloseIsText(t *testing.T) {
 	t.Parallel()
 	// A model that never thinks, on a server where thinking is implicit:
 	// its answer arrives late but whole, as text.
-	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "openai_plain.sse")})
-	var got llmtest.Collected
-	if err := newProvider(t, Ollama(), up).Stream(context.Background(), request(), got.Emit); err != nil {
-		t.Fatal(err)
-	}
+	got := llmtest.StreamFixture(t, "openai_plain.sse", request(), provider(t, Ollama()))
 	if got.Reasoning != "" || got.Text != "The capital of France is Paris." {
 		t.Errorf("reasoning %q text %q", got.Reasoning, got.Text)
 	}
@@ -120,11 +83,7 @@ func TestImplicitThinkWithoutCloseIsText(t *testing.T) {
 func TestImplicitThinkReleasedByAReasoningField(t *testing.T) {
 	t.Parallel()
 	// DeepSeek separates reasoning itself; its content is never held back.
-	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "deepseek_reasoning_content.sse")})
-	var got llmtest.Collected
-	if err := newProvider(t, Ollama(), up).Stream(context.Background(), request(), got.Emit); err != nil {
-		t.Fatal(err)
-	}
+	got := llmtest.StreamFixture(t, "deepseek_reasoning_content.sse", request(), provider(t, Ollama()))
 	if got.Reasoning == "" || got.Text == "" {
 		t.Errorf("reasoning %q text %q", got.Reasoning, got.Text)
 	}
