@@ -17,12 +17,14 @@ import (
 const (
 	AttributionMessage = "message"
 	AttributionEval    = "eval"
+	// AttributionRow explains one row of an eval ("Why?" on the row).
+	AttributionRow = "row"
 )
 
 // Attribution is one "Why?" or "Attribute" job.
 type Attribution struct {
 	ID        string `json:"id"`
-	Kind      string `json:"kind" enum:"message,eval" doc:"message: one stored superego decision; eval: every non-ALLOW row of an eval run."`
+	Kind      string `json:"kind" enum:"message,eval,row" doc:"message: one stored superego decision; eval: every CAUTION and BLOCK row of an eval run; row: one row of an eval run."`
 	MessageID string `json:"message_id,omitempty"`
 	EvalRunID string `json:"eval_run_id,omitempty"`
 	Alone     bool   `json:"alone" doc:"Each section is also run alone (sections × 2 + 1 calls per verdict)."`
@@ -179,7 +181,7 @@ type PlanModel struct {
 
 // AttributionPlan is what an attribution will do, shown before it runs.
 type AttributionPlan struct {
-	Kind  string `json:"kind" enum:"message,eval"`
+	Kind  string `json:"kind" enum:"message,eval,row"`
 	Alone bool   `json:"alone"`
 	Items int    `json:"items" doc:"Verdicts to explain."`
 	// Skipped counts eval rows left out: ERROR rows (no verdict to
@@ -217,4 +219,11 @@ func (p *AttributionPlan) Price(price func(m string, u model.Usage) (model.Cost,
 	if len(p.Models) > 0 {
 		p.Cost = total
 	}
+}
+
+// RowRef names one row of an eval run.
+type RowRef struct {
+	CaseID string `json:"case_id" minLength:"1" maxLength:"200"`
+	Target int    `json:"target" minimum:"0" maximum:"7"`
+	Repeat int    `json:"repeat" minimum:"0" maximum:"9"`
 }

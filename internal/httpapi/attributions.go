@@ -49,7 +49,7 @@ var (
 		OperationID: "get-attribution", Method: http.MethodGet, Path: "/api/attributions/{id}",
 		Summary: "Get an attribution", Tags: tagsAttributions, Errors: errsRead,
 		Description: "Its state, its items (each verdict and, once its calls are done, what each section does to it), " +
-			"the calls of a message's attribution with their thinking, and for an eval the summary.",
+			"the calls of a message's or one row's attribution with their thinking, and for an eval the summary.",
 	}
 	opGetAttributionItem = huma.Operation{
 		OperationID: "get-attribution-item", Method: http.MethodGet, Path: "/api/attributions/{id}/items/{item}",
@@ -76,8 +76,8 @@ func (a *API) registerAttributions() {
 type Attributor interface {
 	PlanMessage(ctx context.Context, messageID string, alone bool) (evals.AttributionPlan, evals.AttributionItem, error)
 	StartMessage(ctx context.Context, messageID string, alone bool) (evals.Attribution, error)
-	PlanEval(ctx context.Context, evalRunID string, alone bool) (evals.AttributionPlan, []evals.AttributionItem, error)
-	StartEval(ctx context.Context, evalRunID string, alone bool) (evals.Attribution, error)
+	PlanEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.AttributionPlan, []evals.AttributionItem, error)
+	StartEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.Attribution, error)
 	CancelAttribution(ctx context.Context, id string) (evals.Attribution, error)
 }
 
@@ -108,6 +108,15 @@ type (
 			Attribution *evals.Attribution `json:"attribution,omitempty"`
 		}
 	}
+	attributeEvalRequest struct {
+		IDParam
+		Body struct {
+			Alone  bool `json:"alone,omitempty" doc:"Also run each section on its own."`
+			DryRun bool `json:"dry_run,omitempty" doc:"Only say what it would do and cost."`
+			// Row limits the attribution to one row ("Why?" on an eval row).
+			Row *evals.RowRef `json:"row,omitempty" doc:"Explain only this row (whatever its verdict, except ERROR) instead of every CAUTION and BLOCK row."`
+		}
+	}
 	attributionListRequest struct {
 		MessageID string `query:"message_id" maxLength:"64" doc:"Only this message's attributions."`
 		EvalRunID string `query:"eval_run_id" maxLength:"64" doc:"Only this eval run's attributions."`
@@ -120,7 +129,8 @@ type (
 	attributionView struct {
 		Attribution evals.Attribution       `json:"attribution"`
 		Items       []evals.AttributionItem `json:"items"`
-		// Calls are a message attribution's calls (an eval's are read per item).
+		// Calls are the calls of a message's or a row's attribution (an
+		// eval's are read per item).
 		Calls   []evals.AttributionCall   `json:"calls"`
 		Summary *evals.AttributionSummary `json:"summary,omitempty" doc:"An eval attribution's heatmap and faithfulness rate, over its finished rows."`
 	}
@@ -143,7 +153,11 @@ func attributionOut(x evals.Attribution) evals.Attribution {
 func (a *API) attributeFail(ctx context.Context, t target, err error) error {
 	var fe *evals.FieldError
 	if errors.As(err, &fe) {
-		return huma.Error422UnprocessableEntity("the "+t.kind+" cannot be explained", &huma.ErrorDetail{Location: "path." + fe.Field, Message: fe.Message})
+		loc := "path." + fe.Field
+		if fe.Field != "id" {
+			loc = "body.row." + fe.Field
+		}
+		return huma.Error422UnprocessableEntity("the "+t.kind+" cannot be explained", &huma.ErrorDetail{Location: loc, Message: fe.Message})
 	}
 	if t.kind == kindEvalRun && errors.Is(err, store.ErrConflict) {
 		return huma.Error409Conflict("the eval run has not finished; attribute it once it has")
@@ -185,14 +199,17 @@ func (a *API) whyMessage(ctx context.Context, in *attributeRequest) (*attributeO
 		func() (evals.Attribution, error) { return at.StartMessage(ctx, in.ID, in.Body.Alone) })
 }
 
-func (a *API) attributeEval(ctx context.Context, in *attributeRequest) (*attributeOutput, error) {
+func (a *API) attributeEval(ctx context.Context, in *attributeEvalRequest) (*attributeOutput, error) {
 	at := a.deps.Attributions
-	return a.attribute(ctx, in, target{kind: kindEvalRun, op: "attribute", id: in.ID},
+	b := in.Body
+	req := &attributeRequest{IDParam: in.IDParam}
+	req.Body.Alone, req.Body.DryRun = b.Alone, b.DryRun
+	return a.attribute(ctx, req, target{kind: kindEvalRun, op: "attribute", id: in.ID},
 		func() (evals.AttributionPlan, error) {
-			p, _, err := at.PlanEval(ctx, in.ID, in.Body.Alone)
+			p, _, err := at.PlanEval(ctx, in.ID, b.Alone, b.Row)
 			return p, err
 		},
-		func() (evals.Attribution, error) { return at.StartEval(ctx, in.ID, in.Body.Alone) })
+		func() (evals.Attribution, error) { return at.StartEval(ctx, in.ID, b.Alone, b.Row) })
 }
 
 func (a *API) attributionStore() (AttributionStore, error) {
@@ -234,7 +251,7 @@ func (a *API) getAttribution(ctx context.Context, in *struct{ IDParam }) (*struc
 	if v.Items, err = s.AttributionItems(ctx, x.ID, 0, -1); err != nil {
 		return nil, a.fail(ctx, t, err)
 	}
-	if x.Kind == evals.AttributionMessage {
+	if x.Kind != evals.AttributionEval {
 		if v.Calls, err = s.AttributionCalls(ctx, x.ID, 0, -1); err != nil {
 			return nil, a.fail(ctx, t, err)
 		}

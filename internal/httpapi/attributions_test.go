@@ -315,6 +315,25 @@ func TestAttributeEvalOverREST(t *testing.T) {
 		t.Fatalf("list %+v", list.Body)
 	}
 
+	// One row ("Why?" on an eval row), whatever its verdict.
+	s.do(t, "POST", "/api/eval-runs/"+run.ID+"/attribute", map[string]any{"dry_run": true, "row": map[string]any{"case_id": "c3", "target": 0, "repeat": 0}}).decode(t, &dry)
+	if dry.Plan.Items != 1 || dry.Plan.Calls != 5 {
+		t.Fatalf("one-row plan %+v", dry.Plan)
+	}
+	for _, bad := range []struct {
+		row   map[string]any
+		field string
+	}{
+		{map[string]any{"case_id": "zz", "target": 0, "repeat": 0}, "body.row.case_id"},
+		{map[string]any{"case_id": "c1", "target": 9, "repeat": 0}, "body.row.target"},
+		{map[string]any{"case_id": "", "target": 0, "repeat": 0}, "body.row.case_id"},
+	} {
+		pr := s.do(t, "POST", "/api/eval-runs/"+run.ID+"/attribute", map[string]any{"dry_run": true, "row": bad.row}).problem(t, 422)
+		if len(pr.Errors) == 0 || pr.Errors[0].Location != bad.field {
+			t.Errorf("row %v: %+v, want the error at %s", bad.row, pr, bad.field)
+		}
+	}
+
 	// An eval not finished yet (queued here, never worked) cannot be
 	// attributed.
 	queued, err := s.st.Evals.CreateRun(ctx, evals.EvalRun{ID: "queued-eval", SuiteID: "small", SuiteVersion: 1,

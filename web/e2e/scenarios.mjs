@@ -1,6 +1,7 @@
 // The end-to-end scenarios: the seven of the web UI issue (1–7) and four more (8–11).
 // Each gets a fresh browser context and the shared server; `state` carries ids between them.
 
+import { attributionScenarios } from './attribution.mjs'
 import { evalScenarios } from './evals.mjs'
 import { evalGapScenarios } from './evals-gaps.mjs'
 import { paramScenarios } from './params.mjs'
@@ -492,6 +493,7 @@ export const scenarios = [
     },
   },
   ...evalScenarios,
+  ...attributionScenarios,
   ...evalGapScenarios,
   ...paramScenarios,
 ]

@@ -68,9 +68,10 @@ func (r *Runner) StartMessage(ctx context.Context, messageID string, alone bool)
 }
 
 // PlanEval is the plan for explaining every CAUTION and BLOCK row of a
-// finished eval run, with the items it would store. Errors:
-// store.ErrNotFound, ErrNotFinished, *evals.FieldError (too many rows).
-func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool) (evals.AttributionPlan, []evals.AttributionItem, error) {
+// finished eval run — or only the row row, whatever its verdict, when row
+// is set — with the items it would store. Errors: store.ErrNotFound,
+// ErrNotFinished, *evals.FieldError (too many rows, no such row).
+func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.AttributionPlan, []evals.AttributionItem, error) {
 	run, err := r.db.GetRun(ctx, evalRunID)
 	if err != nil {
 		return evals.AttributionPlan{}, nil, err
@@ -87,6 +88,9 @@ func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool) (ev
 		return evals.AttributionPlan{}, nil, err
 	}
 	p := evals.AttributionPlan{Kind: evals.AttributionEval, Alone: alone}
+	if row != nil {
+		p.Kind = evals.AttributionRow
+	}
 	var items []evals.AttributionItem
 	models := map[string]*evals.PlanModel{}
 	var order []string
@@ -96,7 +100,11 @@ func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool) (ev
 			return p, nil, err
 		}
 		for _, x := range page {
-			if x.Decision != model.DecisionCaution && x.Decision != model.DecisionBlock {
+			if row != nil {
+				if x.CaseID != row.CaseID || x.Target != row.Target || x.Repeat != row.Repeat || x.Decision == model.DecisionError {
+					continue
+				}
+			} else if x.Decision != model.DecisionCaution && x.Decision != model.DecisionBlock {
 				continue
 			}
 			text := texts[x.Target]
@@ -126,13 +134,16 @@ func (r *Runner) PlanEval(ctx context.Context, evalRunID string, alone bool) (ev
 				Input: x.Input, FlowConfigID: req.FlowConfigID, ConstitutionID: text.ID, ConstitutionVersion: text.Version,
 				DraftHash: run.Targets[x.Target].DraftHash, Calls: calls})
 		}
-		if x := countErrors(page); x > 0 {
+		if x := countErrors(page); x > 0 && row == nil {
 			p.Skipped += x
 		}
 		if next == "" {
 			break
 		}
 		cursor = next
+	}
+	if row != nil && len(items) == 0 && p.Skipped == 0 {
+		return p, nil, &evals.FieldError{Field: "case_id", Message: fmt.Sprintf("the eval has no row %s (target %d, repeat %d) with a verdict", row.CaseID, row.Target, row.Repeat)}
 	}
 	if len(items) > evals.MaxAttributionItems {
 		return p, nil, &evals.FieldError{Field: "id", Message: fmt.Sprintf("the eval has %d rows to explain, more than %d", len(items), evals.MaxAttributionItems)}
@@ -155,16 +166,21 @@ func countErrors(rows []evals.EvalResult) int {
 	return n
 }
 
-// StartEval stores and queues the attribution of a finished eval run.
-func (r *Runner) StartEval(ctx context.Context, evalRunID string, alone bool) (evals.Attribution, error) {
-	_, items, err := r.PlanEval(ctx, evalRunID, alone)
+// StartEval stores and queues the attribution of a finished eval run (of
+// its row row only, when set).
+func (r *Runner) StartEval(ctx context.Context, evalRunID string, alone bool, row *evals.RowRef) (evals.Attribution, error) {
+	_, items, err := r.PlanEval(ctx, evalRunID, alone, row)
 	if err != nil {
 		return evals.Attribution{}, err
 	}
 	if len(items) == 0 {
-		return evals.Attribution{}, &evals.FieldError{Field: "id", Message: "the eval has no CAUTION or BLOCK row to explain"}
+		return evals.Attribution{}, &evals.FieldError{Field: "id", Message: "the eval has no row to explain (CAUTION or BLOCK, with a sectioned constitution)"}
 	}
-	return r.startAttribution(ctx, evals.Attribution{ID: model.NewID(), Kind: evals.AttributionEval, EvalRunID: evalRunID, Alone: alone}, items)
+	kind := evals.AttributionEval
+	if row != nil {
+		kind = evals.AttributionRow
+	}
+	return r.startAttribution(ctx, evals.Attribution{ID: model.NewID(), Kind: kind, EvalRunID: evalRunID, Alone: alone}, items)
 }
 
 func (r *Runner) startAttribution(ctx context.Context, a evals.Attribution, items []evals.AttributionItem) (evals.Attribution, error) {

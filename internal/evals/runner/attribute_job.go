@@ -52,7 +52,7 @@ func (r *Runner) RunAttribution(ctx context.Context, id string, n int) error {
 			return r.failAttribution(ctx, a, fmt.Errorf("item %d: %w", it.Item, err))
 		}
 		req.Done = doneVariants(stored, it.Item)
-		req.Background = a.Kind == evals.AttributionEval
+		req.Background = a.Kind != evals.AttributionMessage
 		if err := r.explain(ctx, a, it, req); err != nil {
 			if errors.Is(context.Cause(ctx), ErrCancelled) {
 				return nil

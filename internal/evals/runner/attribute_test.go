@@ -281,7 +281,7 @@ func TestAttributeEvalHeatmapAndFaithfulness(t *testing.T) {
 		t.Fatalf("eval %+v", run)
 	}
 
-	plan, items, err := h.r.PlanEval(ctx, run.ID, false)
+	plan, items, err := h.r.PlanEval(ctx, run.ID, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestAttributeEvalHeatmapAndFaithfulness(t *testing.T) {
 	}
 	ch, unsubscribe := h.bus.Subscribe(1 << 12)
 	defer unsubscribe()
-	a, err := h.r.StartEval(ctx, run.ID, false)
+	a, err := h.r.StartEval(ctx, run.ID, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestAttributeEvalHeatmapAndFaithfulness(t *testing.T) {
 	}
 
 	// A running eval cannot be attributed; an unknown one is not found.
-	if _, _, err := h.r.PlanEval(ctx, "nope", false); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := h.r.PlanEval(ctx, "nope", false, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown eval: %v", err)
 	}
 }

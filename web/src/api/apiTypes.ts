@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Get an attribution
-         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's attribution with their thinking, and for an eval the summary.
+         * @description Its state, its items (each verdict and, once its calls are done, what each section does to it), the calls of a message's or one row's attribution with their thinking, and for an eval the summary.
          */
         get: operations["get-attribution"];
         put?: never;
@@ -972,6 +972,14 @@ export interface components {
              */
             type: "assistant_token";
         };
+        AttributeEvalRequestBody: {
+            /** @description Also run each section on its own. */
+            alone?: boolean;
+            /** @description Only say what it would do and cost. */
+            dry_run?: boolean;
+            /** @description Explain only this row (whatever its verdict, except ERROR) instead of every CAUTION and BLOCK row. */
+            row?: components["schemas"]["RowRef"];
+        };
         AttributeOutputBody: {
             attribution?: components["schemas"]["Attribution"];
             plan: components["schemas"]["AttributionPlan"];
@@ -1005,10 +1013,10 @@ export interface components {
             /** Format: int64 */
             items_done: number;
             /**
-             * @description message: one stored superego decision; eval: every non-ALLOW row of an eval run.
+             * @description message: one stored superego decision; eval: every CAUTION and BLOCK row of an eval run; row: one row of an eval run.
              * @enum {string}
              */
-            kind: "message" | "eval";
+            kind: "message" | "eval" | "row";
             message_id?: string;
             /** @enum {string} */
             status: "queued" | "running" | "completed" | "cancelled" | "failed";
@@ -1138,7 +1146,7 @@ export interface components {
              */
             items: number;
             /** @enum {string} */
-            kind: "message" | "eval";
+            kind: "message" | "eval" | "row";
             models: components["schemas"]["PlanModel"][] | null;
             sections?: components["schemas"]["AttributionSection"][] | null;
             /** Format: int64 */
@@ -2234,6 +2242,13 @@ export interface components {
              * @description Its version after the change (0 when it has none).
              */
             version: number;
+        };
+        RowRef: {
+            case_id: string;
+            /** Format: int64 */
+            repeat: number;
+            /** Format: int64 */
+            target: number;
         };
         Run: {
             comparison_id?: string;
@@ -4160,10 +4175,15 @@ export interface operations {
                 /**
                  * @example {
                  *       "alone": true,
-                 *       "dry_run": false
+                 *       "dry_run": false,
+                 *       "row": {
+                 *         "case_id": "bomb-1",
+                 *         "repeat": 1,
+                 *         "target": 1
+                 *       }
                  *     }
                  */
-                "application/json": components["schemas"]["AttributeRequestBody"];
+                "application/json": components["schemas"]["AttributeEvalRequestBody"];
             };
         };
         responses: {

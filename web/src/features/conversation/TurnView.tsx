@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { Message } from '../../api/wsTypes'
 import { DecisionBadge } from './DecisionBadge'
 import { FlagVerdict } from './FlagVerdict'
+import { WhyButton } from '../../shared/attribution/WhyDialog'
 import { Markdown } from '../../shared/Markdown'
 import { WordDiff } from '../../shared/WordDiff'
 import { formatCost, sumCosts } from '../../shared/cost'
@@ -110,7 +111,12 @@ export function TurnView({ turn, constitutionName, onRerun, onStop, compact, dec
               </pre>
             </details>
           )}
-          {!running && <FlagVerdict turn={turn} />}
+          {!running && (
+            <div className="superego-actions">
+              {s.message?.id && s.decision && s.decision !== 'ERROR' && <WhyButton subject={{ kind: 'message', messageId: s.message.id }} />}
+              <FlagVerdict turn={turn} />
+            </div>
+          )}
         </section>
       )}
 

@@ -12,6 +12,7 @@ import type { EvalResult, EvalTarget } from '../../api/evalTypes'
 import { targetLabel } from '../../shared/evals/reading'
 import { paramsText } from '../../shared/params'
 import { ErrorNote } from '../../shared/ui'
+import { WhyButton } from '../../shared/attribution/WhyDialog'
 import { openUnderTarget } from './openTarget'
 import { RerunCase } from './RerunCase'
 
@@ -68,7 +69,10 @@ export function ResultPanel({ row, target, onClose }: { row: EvalResult; target:
       <h4>Reason</h4>
       <p data-testid="panel-reason">{row.reason || '—'}</p>
       <h4>Cited section</h4>
-      <p data-testid="panel-section">{row.cited_section || 'none'}</p>
+      <p data-testid="panel-section">
+        {row.cited_section || 'none'}{' '}
+        {row.decision !== 'ERROR' && <WhyButton subject={{ kind: 'row', evalRunId: row.eval_run_id, row: { case_id: row.case_id, target: row.target, repeat: row.repeat } }} />}
+      </p>
       <details open>
         <summary>Thinking</summary>
         <pre className="thinking-text" tabIndex={0} data-testid="panel-thinking">

@@ -12,6 +12,7 @@ import { useEvalStream } from '../../api/useEvalStream'
 import { FlipList } from '../../shared/evals/FlipList'
 import { duration, markdownSummary, targetLabel, timeLeftMs } from '../../shared/evals/reading'
 import { ErrorNote } from '../../shared/ui'
+import { AttributePanel } from './AttributePanel'
 import { MetricCards } from './MetricCards'
 import { ResultPanel } from './ResultPanel'
 import { ResultsTable } from './ResultsTable'
@@ -112,6 +113,7 @@ export function RunView({ id }: { id: string }) {
           ))}
         </div>
       )}
+      {run && !running && <AttributePanel runId={id} />}
       {run && <ComparePanel runId={id} suiteId={run.suite_id} names={names} done={!running} onComparison={setComparison} />}
       {run && <ResultsSection rows={stream.rows} names={names} run={run} />}
     </div>
