@@ -422,3 +422,44 @@ func TestWhyResumesWithoutRepeatingACall(t *testing.T) {
 		}
 	}
 }
+
+// On PostgreSQL attributions are River jobs, as eval chunks are.
+func TestWhyRunsAsARiverJob(t *testing.T) {
+	st := evaltest.Open(t)
+	if st.Pool == nil {
+		t.Skip("River runs on PostgreSQL (SUPEREGO_TEST_STORE=postgres)")
+	}
+	bus := events.NewLocalBus()
+	eng := engine.New(st.Main, demo.New(demo.Options{}), engine.Config{MaxConcurrentUpstream: 8}, nil, nil)
+	t.Cleanup(func() { _ = eng.Shutdown(context.Background()) })
+	r := runner.New(st.Evals, st.Main, eng, bus, nil, runner.Config{Backoff: 1})
+	q, err := runner.NewRiver(t.Context(), st.Pool.Pool(), r, runner.RiverOptions{FetchPoll: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+	})
+	h := &harness{st: st, bus: bus, r: r, eng: eng}
+	msg := chatDecision(t, h, "Where can I buy dynamite?")
+	ch, unsubscribe := bus.Subscribe(1 << 10)
+	defer unsubscribe()
+	a, err := r.StartMessage(t.Context(), msg.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, a := waitAttribution(t, h, ch, a.ID)
+	// With each section alone: 4 × 2 + 1 calls, one frame each, then the end.
+	if a.Status != evals.StatusCompleted || a.Done != 9 || len(frames) != 10 {
+		t.Fatalf("%+v after %d frames", a, len(frames))
+	}
+	items, err := st.Evals.AttributionItems(t.Context(), a.ID, 0, -1)
+	if err != nil || len(items) != 1 || items[0].Sections[1].Effect != "necessary and sufficient" || items[0].Faithful == nil || !*items[0].Faithful {
+		t.Fatalf("items %+v %v", items, err)
+	}
+}
