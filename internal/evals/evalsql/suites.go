@@ -159,20 +159,14 @@ func (d *DB) DeleteSuite(ctx context.Context, id string, ifVersion int) error {
 		if cur.Builtin {
 			return fmt.Errorf("eval suite %q is built in and cannot be deleted: %w", id, store.ErrConflict)
 		}
-		var runs []string
-		rows, err := tx.QueryContext(ctx, d.q(`SELECT id FROM eval_runs WHERE suite_id = ? ORDER BY id LIMIT 5`), id)
+		runs, err := sqlstore.QueryAll(ctx, tx, func(r rowScanner) (string, error) {
+			var run string
+			err := r.Scan(&run)
+			return "eval-run:" + run, err
+		}, d.q(`SELECT id FROM eval_runs WHERE suite_id = ? ORDER BY id LIMIT 5`), id)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var r string
-			if err := rows.Scan(&r); err != nil {
-				_ = rows.Close()
-				return err
-			}
-			runs = append(runs, "eval-run:"+r)
-		}
-		_ = rows.Close()
 		if len(runs) > 0 {
 			return &store.InUseError{Resource: "eval suite", ID: id, RefBy: runs}
 		}
