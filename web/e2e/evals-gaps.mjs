@@ -110,8 +110,29 @@ export const evalGapScenarios = [
       assert(rerun && rerun.total === 1 && JSON.stringify(rerun.case_ids) === '["c1"]' && rerun.targets[0].constitution_id === 'e2e-forks', `the rerun is a one-case eval (${JSON.stringify(rerun)})`)
       await axeCheck(page, 'the result panel with a rerun')
       await shot('rerun')
+      // Under a version: v2 drops the fork rule; its v1 still blocks.
+      await api('/api/constitutions/e2e-forks', {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', 'If-Match': '"1"' },
+        body: JSON.stringify({ name: 'E2E forks', description: 'no forks', content: '# Cutlery\n\nAnything goes.\n' }),
+      })
+      const rerunWith = async (version) => {
+        await page.selectOption(tid('rerun-constitution'), '')
+        await page.selectOption(tid('rerun-constitution'), 'e2e-forks')
+        await until(async () => (await page.locator(`${tid('rerun-version')} option[value="${version}"]`).count()) === 1, `version ${version} is offered`)
+        await page.selectOption(tid('rerun-version'), String(version))
+        const before = (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.length
+        await page.click(tid('rerun-go'))
+        await until(async () => (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.length === before + 1, 'the rerun starts')
+        await page.locator(`${tid('rerun-result')}[data-status="completed"] ${tid('rerun-decision')}`).waitFor({ timeout: T })
+        return (await page.locator(tid('rerun-decision')).innerText()).trim()
+      }
+      assert((await rerunWith(2)) === 'ALLOW', 'version 2 lets the case pass')
+      assert((await rerunWith(1)) === 'BLOCK', 'version 1 still blocks it')
+      const pinned = (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.find((r) => r.targets[0].constitution_version === 1 && r.id !== rerun.id)
+      assert(pinned, 'a rerun pinned to version 1 is stored')
       await page.click(tid('rerun-link'))
-      await page.waitForURL(new RegExp(`/evals/runs/${rerun.id}`))
+      await page.waitForURL(new RegExp(`/evals/runs/${pinned.id}`))
     },
   },
   {

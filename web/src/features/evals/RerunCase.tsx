@@ -1,7 +1,7 @@
 // "Rerun with…": screens one row's case again under another flow config
-// and, optionally, another constitution, as an eval of that one case (so
-// it is stored, listed with the other evals and comparable), and shows the
-// new verdict here once it is in.
+// and, optionally, another constitution at any of its versions, as an eval
+// of that one case (so it is stored, listed with the other evals and
+// comparable), and shows the new verdict here once it is in.
 
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -22,6 +22,12 @@ export function RerunCase({ row }: { row: EvalResult }) {
   const source = useQuery(evalQueries.run(api, row.eval_run_id))
   const [config, setConfig] = useState('')
   const [constitution, setConstitution] = useState('')
+  const [version, setVersion] = useState(0)
+  const versions = useQuery({
+    queryKey: ['constitutions', constitution, 'versions'],
+    queryFn: () => api.constitutions.versions(constitution),
+    enabled: !!constitution,
+  })
   const [runId, setRunId] = useState<string | undefined>()
   const start = useMutation({
     mutationFn: () =>
@@ -30,7 +36,7 @@ export function RerunCase({ row }: { row: EvalResult }) {
         case_ids: [row.case_id],
         repeats: 1,
         mode: source.data!.mode === 'full' ? 'full' : 'superego',
-        targets: [{ flow_config_id: config, ...(constitution ? { constitution_id: constitution } : {}) }],
+        targets: [{ flow_config_id: config, ...(constitution ? { constitution_id: constitution, constitution_version: version } : {}) }],
       }),
     onSuccess: (r) => setRunId(r.id),
   })
@@ -54,7 +60,14 @@ export function RerunCase({ row }: { row: EvalResult }) {
         </label>
         <label className="rerun-with">
           <span className="visually-hidden">Constitution to rerun with</span>
-          <select value={constitution} onChange={(e) => setConstitution(e.target.value)} data-testid="rerun-constitution">
+          <select
+            value={constitution}
+            onChange={(e) => {
+              setConstitution(e.target.value)
+              setVersion(0)
+            }}
+            data-testid="rerun-constitution"
+          >
             <option value="">its own constitution</option>
             {constitutions.data?.map((c) => (
               <option key={c.id} value={c.id}>
@@ -63,6 +76,19 @@ export function RerunCase({ row }: { row: EvalResult }) {
             ))}
           </select>
         </label>
+        {constitution && (
+          <label className="rerun-with">
+            <span className="visually-hidden">Version to rerun with</span>
+            <select value={version} onChange={(e) => setVersion(Number(e.target.value))} data-testid="rerun-version">
+              <option value={0}>current version</option>
+              {versions.data?.map((v) => (
+                <option key={v.version} value={v.version}>
+                  version {v.version}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <button className="button" onClick={() => start.mutate()} disabled={!config || !source.data || start.isPending || (!!runId && !done)} data-testid="rerun-go">
           Rerun
         </button>
