@@ -10,6 +10,7 @@ import (
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/evals/evaltest"
+	"github.com/superego-lab/superego/internal/evals/runner"
 	"github.com/superego-lab/superego/internal/events"
 	"github.com/superego-lab/superego/internal/llm/demo"
 	"github.com/superego-lab/superego/internal/llm/llmtest"
@@ -341,3 +342,124 @@ func TestAttributeEvalHeatmapAndFaithfulness(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 5e-5 && b-a < 5e-5 }
+
+// A process that dies mid-attribution leaves its calls stored; the next
+// one resumes the job and makes only the calls missing, so the verdict
+// still costs sections + 1 calls in all.
+func TestWhyResumesWithoutRepeatingACall(t *testing.T) {
+	verdict := llmtest.Reply{Body: sse("It mentions blasting.\nSECTION: Two\nDECISION: BLOCK: explosives")}
+	hang := llmtest.Reply{Body: []byte(`data: {"id":"c","object":"chat.completion.chunk","created":1732526400,"model":"gpt-4.1-mini","choices":[{"index":0,"delta":{"content":"Let me"},"finish_reason":null}]}` + "\n\n"), Hang: true}
+	// The chat's verdict, two ablation calls, then one that never ends.
+	first := llmtest.New(t, verdict, verdict, verdict, hang)
+	prov, err := openai.New(openai.Options{BaseURL: first.URL + "/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := evaltest.Open(t)
+	bus := events.NewLocalBus()
+	eng := engine.New(st.Main, prov, engine.Config{MaxConcurrentUpstream: 8}, nil, nil)
+	t.Cleanup(func() { _ = eng.Shutdown(context.Background()) })
+	r := runner.New(st.Evals, st.Main, eng, bus, nil, runner.Config{Backoff: 1})
+	q := runner.NewLocal(r)
+	qctx, die := context.WithCancel(context.Background())
+	q.Start(qctx)
+	h := &harness{st: st, bus: bus, r: r, eng: eng}
+	msg := chatDecision(t, h, "Where can I buy dynamite?")
+	a, err := r.StartMessage(t.Context(), msg.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for first.Calls() < 4 {
+		select {
+		case <-t.Context().Done():
+			t.Fatal("the third ablation call never started")
+		case <-tick.C:
+		}
+	}
+	// The process dies: its workers stop with the call in flight.
+	die()
+	q.Wait()
+	stored, err := st.Evals.GetAttribution(t.Context(), a.ID)
+	if err != nil || stored.Done != 2 || evals.Finished(stored.Status) {
+		t.Fatalf("after the crash: %+v %v", stored, err)
+	}
+
+	// The next process, on the same database.
+	second := llmtest.New(t, verdict)
+	prov2, err := openai.New(openai.Options{BaseURL: second.URL + "/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng2 := engine.New(st.Main, prov2, engine.Config{MaxConcurrentUpstream: 8}, nil, nil)
+	t.Cleanup(func() { _ = eng2.Shutdown(context.Background()) })
+	bus2 := events.NewLocalBus()
+	r2 := runner.New(st.Evals, st.Main, eng2, bus2, nil, runner.Config{Backoff: 1})
+	q2 := runner.NewLocal(r2)
+	ctx2, stop2 := context.WithCancel(context.Background())
+	t.Cleanup(func() { stop2(); q2.Wait() })
+	ch, unsubscribe := bus2.Subscribe(64)
+	defer unsubscribe()
+	q2.Start(ctx2)
+	if n, err := r2.Resume(t.Context()); err != nil || n != 1 {
+		t.Fatalf("resume: %d, %v", n, err)
+	}
+	frames, done := waitAttribution(t, &harness{st: st}, ch, a.ID)
+	if done.Status != evals.StatusCompleted || done.Done != 5 || len(frames) != 4 {
+		t.Fatalf("resumed: %+v after %d frames", done, len(frames))
+	}
+	if second.Calls() != 3 {
+		t.Fatalf("the resumed job made %d calls, want the 3 not stored", second.Calls())
+	}
+	calls, err := st.Evals.AttributionCalls(t.Context(), a.ID, 0, -1)
+	if err != nil || len(calls) != 5 {
+		t.Fatalf("%d calls stored, %v", len(calls), err)
+	}
+	for i, c := range calls {
+		if c.Index != i {
+			t.Fatalf("call %d stored as %d", i, c.Index)
+		}
+	}
+}
+
+// On PostgreSQL attributions are River jobs, as eval chunks are.
+func TestWhyRunsAsARiverJob(t *testing.T) {
+	st := evaltest.Open(t)
+	if st.Pool == nil {
+		t.Skip("River runs on PostgreSQL (SUPEREGO_TEST_STORE=postgres)")
+	}
+	bus := events.NewLocalBus()
+	eng := engine.New(st.Main, demo.New(demo.Options{}), engine.Config{MaxConcurrentUpstream: 8}, nil, nil)
+	t.Cleanup(func() { _ = eng.Shutdown(context.Background()) })
+	r := runner.New(st.Evals, st.Main, eng, bus, nil, runner.Config{Backoff: 1})
+	q, err := runner.NewRiver(t.Context(), st.Pool.Pool(), r, runner.RiverOptions{FetchPoll: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(ctx)
+	})
+	h := &harness{st: st, bus: bus, r: r, eng: eng}
+	msg := chatDecision(t, h, "Where can I buy dynamite?")
+	ch, unsubscribe := bus.Subscribe(1 << 10)
+	defer unsubscribe()
+	a, err := r.StartMessage(t.Context(), msg.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, a := waitAttribution(t, h, ch, a.ID)
+	// With each section alone: 4 × 2 + 1 calls, one frame each, then the end.
+	if a.Status != evals.StatusCompleted || a.Done != 9 || len(frames) != 10 {
+		t.Fatalf("%+v after %d frames", a, len(frames))
+	}
+	items, err := st.Evals.AttributionItems(t.Context(), a.ID, 0, -1)
+	if err != nil || len(items) != 1 || items[0].Sections[1].Effect != "necessary and sufficient" || items[0].Faithful == nil || !*items[0].Faithful {
+		t.Fatalf("items %+v %v", items, err)
+	}
+}
