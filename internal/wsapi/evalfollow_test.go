@@ -235,6 +235,22 @@ func TestUnfollowEvalStopsTheRows(t *testing.T) {
 	// It can follow again, from where it left off.
 	c.send(map[string]any{"type": "follow_eval", "eval_run_id": "ev2", "after_seq": 1})
 	readRows(t, c, "ev2", 1, 3)
+
+	// The accepted answering an unfollow has no runs, and matches the
+	// document's Event union like every frame.
+	raw := e.dial()
+	raw.send(map[string]any{"type": "subscribe", "resources": []string{}})
+	raw.send(map[string]any{"type": "unfollow_eval", "request_id": "u2", "eval_run_id": "ev2"})
+	ctx, cancel := context.WithTimeout(t.Context(), readTimeout)
+	defer cancel()
+	_, b, err := raw.c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSchema(t, b)
+	if !strings.Contains(string(b), `"run_ids":[]`) || !strings.Contains(string(b), `"request_id":"u2"`) {
+		t.Fatalf("unfollow answered with %s", b)
+	}
 }
 
 // TestFollowEvalBadFrames: each wrong follow_eval gets an error frame

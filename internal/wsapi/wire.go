@@ -69,6 +69,16 @@ type resourceFrame struct {
 	Total  int    `json:"total,omitempty"`
 }
 
+// acceptedFrame always carries run_ids: an unfollow_eval is answered with
+// none ([]), which events.Event would leave out.
+type acceptedFrame struct {
+	Type         string    `json:"type"`
+	TS           time.Time `json:"ts"`
+	RequestID    string    `json:"request_id"`
+	RunIDs       []string  `json:"run_ids"`
+	ComparisonID string    `json:"comparison_id,omitempty"`
+}
+
 // evalProgressFrame says how far a followed eval run is; done and total
 // are present even when 0.
 type evalProgressFrame struct {
@@ -99,6 +109,12 @@ func wireEvent(ev events.Event) any {
 			f.Timings = *ev.Timings
 		}
 		return f
+	case events.TypeAccepted:
+		ids := ev.RunIDs
+		if ids == nil {
+			ids = []string{}
+		}
+		return acceptedFrame{Type: ev.Type, TS: ev.TS, RequestID: ev.RequestID, RunIDs: ids, ComparisonID: ev.ComparisonID}
 	case events.TypeEvalProgress:
 		return evalProgressFrame{Type: ev.Type, TS: ev.TS, RequestID: ev.RequestID, EvalRunID: ev.EvalRunID,
 			Status: ev.Status, Done: ev.Done, Total: ev.Total}
