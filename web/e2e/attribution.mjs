@@ -55,7 +55,7 @@ async function whyResult(page) {
 export const attributionScenarios = [
   {
     n: 40,
-    name: 'why: "Why?" on a chat verdict says the calls and cost first, then marks only section Two necessary and the demo\'s citation faithful',
+    name: 'why: "Why?" on a chat verdict says the calls and cost first, then marks only section Two necessary and the demo\'s citation faithful; Stop ends a second one',
     async run(ctx) {
       const { page, shot, base } = ctx
       const { config } = await fourFlow(base, 'chat')
@@ -90,11 +90,29 @@ export const attributionScenarios = [
       assert((await dialog.locator(`${tid('why-call')} pre`).nth(2).innerText()).trim().length > 0, 'its thinking is shown')
       await axeCheck(page, 'the Why dialog with its result')
       await shot('result')
+      // Stop: a second attribution, with each section alone (9 calls at the
+      // demo's pace), stopped after its first call, makes no more.
+      await dialog.locator('button[aria-label="Close"]').click()
+      await dialog.waitFor({ state: 'detached' })
+      await turn.locator(tid('why-button')).click()
+      await dialog.locator(tid('why-alone')).check()
+      await until(async () => (await dialog.locator(tid('why-plan')).getAttribute('data-calls')) === '9', 'the plan with each section alone')
+      await dialog.locator(tid('why-run')).click()
+      await until(async () => /^[1-9] of 9 calls/.test(await dialog.locator(tid('why-progress')).innerText()), 'a first call is made')
+      await dialog.locator(tid('why-stop')).click()
+      await until(async () => (await dialog.locator(`${tid('why-progress')}[data-status="cancelled"]`).count()) === 1, 'the attribution is stopped')
+      const stoppedAt = (await dialog.locator(tid('why-progress')).innerText()).match(/^(\d+) of 9/)?.[1]
+      assert(Number(stoppedAt) < 9, `stopped before the ninth call (${stoppedAt})`)
       // The server holds the same result.
       const msgs = await json(base, `/api/flow-instances/${inst.id}/messages`)
       const verdict = msgs.items.find((m) => m.role === 'superego')
       const list = await json(base, `/api/attributions?message_id=${verdict.id}`)
-      assert(list.items.length === 1 && list.items[0].status === 'completed' && list.items[0].done === 5, `one completed attribution of 5 calls (${JSON.stringify(list.items)})`)
+      const [stopped, full] = list.items
+      assert(list.items.length === 2 && full.status === 'completed' && full.done === 5, `a completed attribution of 5 calls (${JSON.stringify(list.items)})`)
+      assert(stopped.status === 'cancelled' && stopped.done < 9 && stopped.alone, `the stopped one made fewer than 9 calls (${JSON.stringify(stopped)})`)
+      // No call is made after the stop.
+      const again = (await json(base, `/api/attributions/${stopped.id}`)).attribution
+      assert(again.done === stopped.done, `no call after the stop (${again.done} vs ${stopped.done})`)
     },
   },
   {
