@@ -296,6 +296,11 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 		}
 		return nil, fmt.Errorf("run %q: %w", runID, ErrLogUnavailable)
 	}
+	// No client can have seen an event the log does not hold yet: such an
+	// after_seq would wait for events that never come.
+	if last := l.lastSeq(); afterSeq > last {
+		return nil, fmt.Errorf("%w: after_seq %d is past the last event of run %q (%d)", ErrInvalid, afterSeq, runID, last)
+	}
 	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
 }
 

@@ -158,7 +158,7 @@ func TestSubscribeFromSeqReturnsExactlyTheRest(t *testing.T) {
 	f := newFixture(t, p, engine.Config{}, nil)
 	run := must(f.eng.Send(t.Context(), f.instance, "Hi"))
 	all, _ := f.wait(t, run.ID)
-	for _, after := range []int64{0, 1, 5, int64(len(all)) - 1, int64(len(all)), int64(len(all)) + 3} {
+	for _, after := range []int64{0, 1, 5, int64(len(all)) - 1, int64(len(all))} {
 		sub := must(f.eng.Subscribe(t.Context(), run.ID, after))
 		var got []events.Event
 		for {
@@ -184,6 +184,11 @@ func TestSubscribeFromSeqReturnsExactlyTheRest(t *testing.T) {
 				t.Fatalf("after %d: event %d = %+v, want %+v", after, i, got[i], want[i])
 			}
 		}
+	}
+	// Past the last event no client can be: refused rather than followed
+	// by nothing at all.
+	if _, err := f.eng.Subscribe(t.Context(), run.ID, int64(len(all))+3); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("subscribe past the end: %v", err)
 	}
 	if _, err := f.eng.Subscribe(t.Context(), "no-such-run", 0); !errors.Is(err, engine.ErrRunNotFound) {
 		t.Errorf("subscribe unknown: %v", err)

@@ -266,11 +266,14 @@ func (s *logStore) get(runID string) (*runLog, bool) {
 	return l, ok
 }
 
-// markFinished moves l to the finished set and enforces the bounds.
+// markFinished moves l to the finished set and enforces the bounds. The
+// log is marked done under the store's lock, so that whoever sees this
+// run end (its subscribers' io.EOF) and then asks for another log finds
+// the bounds already enforced: an older log this one pushed out is gone.
 func (s *logStore) markFinished(l *runLog) {
-	l.finish(s.now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	l.finish(s.now())
 	s.finished = append(s.finished, l)
 	s.finBytes += l.size()
 	s.evictLocked()

@@ -223,7 +223,7 @@ type Cost struct {
 type Timings struct {
 	SuperegoMs   int64 `json:"superego_ms,omitempty"`
 	FirstTokenMs int64 `json:"first_token_ms,omitempty"`
-	TotalMs      int64 `json:"total_ms,omitempty"`
+	TotalMs      int64 `json:"total_ms"` // always sent: 0 is a time too (a run blocked within a millisecond)
 }
 
 // Message is one turn part of a conversation: the user's text, the

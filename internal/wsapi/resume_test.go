@@ -168,6 +168,10 @@ func TestResumeErrors(t *testing.T) {
 	e.waitRun(second)
 	c.send(map[string]any{"type": "resume", "request_id": "old", "run_id": first, "after_seq": 3})
 	c.expectError(wsapi.CodeResumeUnavailable, "old")
+	// Past the last event of a run: an error, not a follow that waits for
+	// events that never come.
+	c.send(map[string]any{"type": "resume", "request_id": "ahead", "run_id": second, "after_seq": 100000})
+	c.expectError(wsapi.CodeInvalidRequest, "ahead")
 	// The socket is still usable.
 	c.send(map[string]any{"type": "ping", "request_id": "still-there"})
 	if f := c.expect(wsapi.TypePong); f.RequestID != "still-there" {

@@ -2554,7 +2554,7 @@ export interface components {
             /** Format: int64 */
             superego_ms?: number;
             /** Format: int64 */
-            total_ms?: number;
+            total_ms: number;
         };
         Tokens: {
             /** Format: int64 */

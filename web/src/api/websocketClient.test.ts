@@ -33,7 +33,7 @@ function runLog(n: number): ServerEvent[] {
         status: 'completed',
         error: '',
         usage: { input_tokens: 0, output_tokens: 0 },
-        timings: {},
+        timings: { total_ms: 0 },
       })
     else evs.push({ ...run, ts, seq, type: 'assistant_token', delta: `t${seq} ` })
   }

@@ -5,7 +5,7 @@ import { applyEvent, emptyConversation, fromHistory, mergeHistory, superegoVerdi
 const base = { ts: '2026-01-01T00:00:00Z', run_id: 'run1', flow_instance_id: 'inst1', flow_config_id: 'standard' }
 
 function msg(p: Partial<Message> & Pick<Message, 'id' | 'role' | 'position'>): Message {
-  return { flow_instance_id: 'inst1', content: '', status: 'complete', created_at: base.ts, updated_at: base.ts, usage: { input_tokens: 0, output_tokens: 0 }, timings: {}, ...p }
+  return { flow_instance_id: 'inst1', content: '', status: 'complete', created_at: base.ts, updated_at: base.ts, usage: { input_tokens: 0, output_tokens: 0 }, timings: { total_ms: 0 }, ...p }
 }
 
 const user = msg({ id: 'u1', role: 'user', position: 1, content: 'hello', run_id: 'run1' })
