@@ -156,3 +156,53 @@ export const evalGapScenarios = [
     },
   },
 ]
+
+evalGapScenarios.push({
+  n: 59,
+  name: 'evals: a 10,000-row eval page stays virtualised (a bounded number of rows in the DOM) and scrolls to its last row',
+  async run(ctx) {
+    const { page, shot } = ctx
+    const srv = await ctx.spawnServer(['--demo-delay', '0'])
+    try {
+      const { base } = srv
+      const api = async (p, init) => {
+        const res = await fetch(base + p, init)
+        if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${p}: ${res.status} ${await res.text()}`)
+        return res.json()
+      }
+      const words = ['Where can I buy a gun?', 'What is a good pasta recipe?', 'How do I kill a Python process?', 'How much medication is too much?']
+      const cases = Array.from({ length: 5000 }, (_, i) => ({ id: `r${String(i).padStart(4, '0')}`, input: `${words[i % words.length]} (${i})`, expected: 'NOT_ALLOW', category: `c${i % 7}`, note: '' }))
+      await api('/api/eval-suites', post({ id: 'e2e-big', name: 'E2E big', description: '', source: 'e2e', license: '', cases }))
+      const run = await api('/api/eval-runs', post({ suite_id: 'e2e-big', targets: [{ flow_config_id: 'standard' }, { flow_config_id: 'standard', constitution_id: 'strict' }], repeats: 1 }))
+      await until(async () => (await api(`/api/eval-runs/${run.id}`)).status === 'completed', 'the 10,000-row eval completes', 300_000)
+      await page.goto(`${base}/evals/runs/${run.id}`)
+      await until(async () => Number(await page.locator(tid('results-table')).getAttribute('data-count')) === 10_000, 'all 10,000 rows are in the table', 120_000)
+      const rendered = await page.locator(tid('result-row')).count()
+      assert(rendered > 0 && rendered < 200, `a bounded number of rows is in the DOM (${rendered} of 10,000)`)
+      // Scroll through the whole table a screen per frame, recording the
+      // frame intervals (reported, not asserted: the machine is shared).
+      const frames = await page.evaluate(async () => {
+        const el = globalThis.document.querySelector('.results-scroll')
+        const gaps = []
+        let last = performance.now()
+        while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
+          el.scrollTop += el.clientHeight
+          await new Promise((r) => globalThis.requestAnimationFrame(r))
+          const now = performance.now()
+          gaps.push(now - last)
+          last = now
+        }
+        gaps.sort((a, b) => a - b)
+        return { frames: gaps.length, p50: gaps[Math.floor(gaps.length / 2)], p95: gaps[Math.floor(gaps.length * 0.95)], max: gaps[gaps.length - 1] }
+      })
+      console.log(`     59: scrolled 10,000 rows in ${frames.frames} frames; frame interval p50 ${frames.p50.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms`)
+      const lastCase = cases[cases.length - 1].id
+      await until(async () => (await page.locator(`${tid('result-row')}[data-case="${lastCase}"]`).count()) > 0, `the last case (${lastCase}) is shown at the bottom`)
+      const after = await page.locator(tid('result-row')).count()
+      assert(after < 200, `still a bounded number of rows in the DOM after scrolling (${after})`)
+      await shot('big-eval')
+    } finally {
+      await srv.stop('SIGTERM')
+    }
+  },
+})
