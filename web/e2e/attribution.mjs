@@ -143,6 +143,10 @@ export const attributionScenarios = [
         // Two non-ALLOW rows of a 4-section constitution: 2 × 5 calls.
         assert((await plan.getAttribute('data-calls')) === '10', `10 calls planned (${await plan.getAttribute('data-calls')})`)
         assert(/10 superego calls for 2 verdicts · about \$/.test(await plan.innerText()), `the plan says calls, verdicts and cost (${await plan.innerText()})`)
+        await panel.locator(tid('attribute-alone')).check()
+        await until(async () => (await plan.getAttribute('data-calls')) === '18', 'with each section alone, 2 × (4 × 2 + 1) calls')
+        await panel.locator(tid('attribute-alone')).uncheck()
+        await until(async () => (await plan.getAttribute('data-calls')) === '10', 'back to 10 calls')
         await panel.locator(tid('attribute-run')).click()
         await until(async () => (await panel.locator(`${tid('attribute-progress')}[data-status="completed"]`).count()) === 1, 'the attribution completes', 60_000)
         await panel.locator(tid('attribute-result')).waitFor({ timeout: T })

@@ -21,14 +21,15 @@ export function AttributePanel({ runId }: { runId: string }) {
   const list = useQuery(attributionQueries.ofEval(api, runId))
   const latest = list.data?.items?.find((a) => a.kind === 'eval')
   const [planning, setPlanning] = useState(false)
+  const [alone, setAlone] = useState(false)
   const plan = useQuery({
-    queryKey: ['attribution-plan', 'eval', runId],
-    queryFn: () => attributionsApi.attribute(api, { kind: 'eval', evalRunId: runId }, false, true),
+    queryKey: ['attribution-plan', 'eval', runId, alone],
+    queryFn: () => attributionsApi.attribute(api, { kind: 'eval', evalRunId: runId }, alone, true),
     enabled: planning,
     retry: false,
   })
   const start = useMutation({
-    mutationFn: () => attributionsApi.attribute(api, { kind: 'eval', evalRunId: runId }, false, false),
+    mutationFn: () => attributionsApi.attribute(api, { kind: 'eval', evalRunId: runId }, alone, false),
     onSuccess: () => {
       setPlanning(false)
       void qc.invalidateQueries({ queryKey: attributionKeys.ofEval(runId) })
@@ -68,6 +69,9 @@ export function AttributePanel({ runId }: { runId: string }) {
               {plan.data.plan.skipped ? ` · ${plan.data.plan.skipped} rows skipped (ERROR, or no sections)` : ''}
             </p>
           )}
+          <label className="why-alone small">
+            <input type="checkbox" checked={alone} onChange={(e) => setAlone(e.target.checked)} data-testid="attribute-alone" /> Also run each section alone (sections × 2 + 1 calls a verdict)
+          </label>
           <ErrorNote error={start.error} />
           <button className="button" onClick={() => setPlanning(false)}>
             Cancel
