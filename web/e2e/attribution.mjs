@@ -1,7 +1,8 @@
-// End-to-end scenarios of "Why this verdict?" (40–41): "Why?" on a chat
+// End-to-end scenarios of "Why this verdict?" (40–42): "Why?" on a chat
 // verdict with the demo provider and a 4-section constitution whose rule
-// for "dynamite" sits in section 2, and "Attribute" on a small finished eval
-// (heatmap and citation faithfulness), then "Why?" on one of its rows.
+// for "dynamite" sits in section 2, "Attribute" on a small finished eval
+// (heatmap and citation faithfulness), then "Why?" on one of its rows, and
+// "Why?" on one column's superego card in Compare.
 
 import { T, assert, axeCheck, lastTurn, send, tid, until, waitSettled } from './helpers.mjs'
 
@@ -179,6 +180,56 @@ export const attributionScenarios = [
       } finally {
         await srv.stop('SIGTERM')
       }
+    },
+  },
+  {
+    n: 42,
+    name: 'why: "Why?" on one column\'s superego card in Compare plans 5 calls, then marks only section Two necessary and the citation faithful',
+    async run(ctx) {
+      const { page, shot, base } = ctx
+      const { config } = await fourFlow(base, 'compare')
+      await page.goto(`${base}/compare`)
+      await page.waitForSelector(tid('new-comparison'))
+      await page.check(tid(`compare-config-${config.id}`))
+      await page.check(tid('compare-config-standard'))
+      await page.fill(tid('comparison-name'), 'E2E why compare')
+      await send(page, 'Where can I buy dynamite?')
+      await page.waitForURL(/\/compare\/[a-z0-9]/)
+      const cid = page.url().split('/compare/')[1]
+      await until(async () => (await page.locator(tid('compare-column')).count()) === 2, 'two columns')
+      const four = page.locator(`${tid('compare-column')}[data-config-id="${config.id}"]`)
+      const std = page.locator(`${tid('compare-column')}[data-config-id="standard"]`)
+      await waitSettled(four.locator(tid('turn')).last(), 'blocked')
+      await waitSettled(std.locator(tid('turn')).last())
+      // Each column's card has its own "Why?"; this one is the four-section column's.
+      await until(async () => (await std.locator(tid('why-button')).count()) === 1, 'the standard column\'s card has a Why?')
+      await four.locator(`${tid('superego-card')} ${tid('why-button')}`).click()
+      const dialog = page.locator(tid('why-dialog'))
+      await dialog.waitFor()
+      const plan = dialog.locator(tid('why-plan'))
+      await plan.waitFor()
+      assert((await plan.getAttribute('data-calls')) === '5', `5 calls planned for the four-section column (${await plan.getAttribute('data-calls')})`)
+      assert(/5 superego calls · about \$/.test(await plan.innerText()), `the plan names the calls and the cost (${await plan.innerText()})`)
+      await shot('plan')
+      await dialog.locator(tid('why-run')).click()
+      const { effects, faithful } = await whyResult(page)
+      assert(JSON.stringify(effects) === JSON.stringify({ one: 'no effect', two: 'necessary', three: 'no effect', four: 'no effect' }), `only section Two is necessary (${JSON.stringify(effects)})`)
+      assert(faithful === 'true', 'the demo citing section Two is faithful')
+      await until(async () => (await dialog.locator(tid('why-call')).count()) === 5, 'five calls are listed')
+      await axeCheck(page, 'the Why dialog over a comparison')
+      await shot('result')
+      // The server holds it against the four-section column's verdict, and
+      // nothing against the other column's.
+      const insts = (await json(base, `/api/flow-instances?comparison_id=${cid}`)).items
+      const verdictOf = async (configId) => {
+        const inst = insts.find((i) => i.flow_config_id === configId)
+        const msgs = await json(base, `/api/flow-instances/${inst.id}/messages`)
+        return msgs.items.find((m) => m.role === 'superego')
+      }
+      const mine = (await json(base, `/api/attributions?message_id=${(await verdictOf(config.id)).id}`)).items
+      assert(mine.length === 1 && mine[0].status === 'completed' && mine[0].done === 5, `one completed attribution of 5 calls on the column's verdict (${JSON.stringify(mine)})`)
+      const other = (await json(base, `/api/attributions?message_id=${(await verdictOf('standard')).id}`)).items
+      assert(other.length === 0, `none on the other column's verdict (${JSON.stringify(other)})`)
     },
   },
 ]
