@@ -136,9 +136,12 @@ func runExit(status, errText string, truncated bool) error {
 }
 
 // printRun renders a run's events until it finishes. Ctrl-C cancels the run.
+// The summary ends with the generation parameters each call recorded as
+// sent, when it sent any, so a run can be reproduced from its output.
 func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *engine.Engine, runID string) error {
 	section := ""
 	var status, errText string
+	var superegoParams, assistantParams string
 	truncated := false
 	enter := func(s string) {
 		if section != s {
@@ -172,17 +175,29 @@ func printRun(ctx context.Context, sub *engine.Subscription, w io.Writer, eng *e
 			case events.TypeSuperegoDecision:
 				enter("decision")
 				_, _ = fmt.Fprintf(w, "%s %s", e.Decision, e.Reason)
+				if e.Message != nil {
+					superegoParams = model.EncodeParams(e.Message.Params)
+				}
 			case events.TypeAssistantToken:
 				enter("assistant")
 				_, _ = io.WriteString(w, e.Delta)
 			case events.TypeAssistantMessage:
 				truncated = e.Message != nil && e.Message.Status == model.MessageTruncated
+				if e.Message != nil {
+					assistantParams = model.EncodeParams(e.Message.Params)
+				}
 			case events.TypeRunFinished:
 				status, errText = e.Status, e.Error
 				enter("run")
 				_, _ = fmt.Fprintf(w, "%s", e.Status)
 				if e.Error != "" {
 					_, _ = fmt.Fprintf(w, ": %s", e.Error)
+				}
+				if superegoParams != "" {
+					_, _ = fmt.Fprintf(w, "\nsuperego params %s", superegoParams)
+				}
+				if assistantParams != "" {
+					_, _ = fmt.Fprintf(w, "\nassistant params %s", assistantParams)
 				}
 			}
 		}

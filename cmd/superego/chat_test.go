@@ -2,10 +2,15 @@ package main
 
 import (
 	"flag"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/superego-lab/superego/internal/model"
+	"github.com/superego-lab/superego/internal/seed"
 )
 
 // Flags after the message are flags: the message is "hello" and the data
@@ -84,4 +89,48 @@ func TestLockDataDirRefusesASecondHolder(t *testing.T) {
 	}
 	r1()
 	r2()
+}
+
+// The run summary shows the parameters each call recorded as sent: those
+// of the flow config given, and none for a config that sets none.
+func TestChatPrintsTheParamsSent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := t.Context()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(ctx, config{DataDir: dir}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Apply(ctx, st, log); err != nil {
+		t.Fatal(err)
+	}
+	temp, seedVal, topP := 0.2, int64(7), 0.5
+	fc, err := st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "Tuned", ConstitutionID: seed.ConstitutionDefault,
+		SyspromptID: seed.SyspromptDefault, SuperegoEnabled: true, OnSuperegoError: model.OnErrorBlock,
+		SuperegoParams:  model.ModelParams{Temperature: &temp, Seed: &seedVal},
+		AssistantParams: model.ModelParams{TopP: &topP, ReasoningEffort: "low"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut strings.Builder
+	if code := run(ctx, []string{"chat", "--config", fc.ID, "--data-dir", dir, "--demo-delay", "0s", "hello"}, &out, &errOut, envOf(nil)); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	_, summary, _ := strings.Cut(out.String(), "── run ──")
+	for _, want := range []string{`superego params {"temperature":0.2,"seed":7}`, `assistant params {"top_p":0.5,"reasoning_effort":"low"}`} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %s:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"chat", "--config", "standard", "--data-dir", dir, "--demo-delay", "0s", "hello"}, &out, &errOut, envOf(nil)); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "params") {
+		t.Errorf("parameters printed for a config without any:\n%s", out.String())
+	}
 }
