@@ -44,8 +44,19 @@ func paramsServer(t *testing.T) *testServer {
 			`{"id":"openai/gpt-4.1-mini","supported_parameters":["temperature","seed"]}]}`))
 	}))
 	t.Cleanup(openrouterModels.Close)
+	// OpenAI's listing says nothing of reasoning.
+	openaiModels := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"o4-mini"},{"id":"gpt-4.1-mini"}]}`))
+	}))
+	t.Cleanup(openaiModels.Close)
 	cat, err := providers.Setup(llm.Config{Provider: "demo", AnthropicKey: "sk-ant-test-0123456789", OpenRouterKey: "sk-or-test-0123456789",
-		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": anthropicModels.URL, "openrouter": openrouterModels.URL + "/v1"}}, nil)
+		OpenAIKey: "sk-test-0123456789",
+		BaseURLs: map[string]string{"ollama": "http://127.0.0.1:9/v1", "anthropic": anthropicModels.URL, "openrouter": openrouterModels.URL + "/v1",
+			"openai": openaiModels.URL + "/v1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +156,12 @@ func TestFlowConfigParams(t *testing.T) {
 		{name: "thinking budget on Ollama", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
 			field: "body.superego_params.thinking_budget",
 			body:  cfg(map[string]any{"superego_model": "ollama:qwen3", "superego_params": map[string]any{"thinking_budget": 2000}})},
+		{name: "effort on an OpenRouter model listed without reasoning", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.superego_params.reasoning_effort",
+			body:  cfg(map[string]any{"superego_model": "openrouter:openai/gpt-4.1-mini", "superego_params": map[string]any{"reasoning_effort": "low"}})},
+		{name: "effort on the demo assistant, which cannot reason", method: "PUT", path: "/api/flow-configs/{id}", status: 422,
+			field: "body.assistant_params.reasoning_effort",
+			body:  cfg(map[string]any{"assistant_params": map[string]any{"reasoning_effort": "high"}})},
 		{name: "unchanged after the refusals", method: "GET", path: "/api/flow-configs/{id}", status: 200, check: func(t *testing.T, r resp) {
 			var c model.FlowConfig
 			r.decode(t, &c)
@@ -155,6 +172,16 @@ func TestFlowConfigParams(t *testing.T) {
 		{name: "budget on an OpenRouter model listed with reasoning", method: "POST", path: "/api/flow-configs", status: 201,
 			body: cfg(map[string]any{"name": "Routed", "assistant_model": "openrouter:anthropic/claude-sonnet-4.5",
 				"assistant_params": map[string]any{"thinking_budget": 2000, "temperature": 1.5}})},
+		{name: "effort on an OpenRouter model listed with reasoning", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{"name": "Routed effort", "superego_model": "openrouter:anthropic/claude-sonnet-4.5",
+				"superego_params": map[string]any{"reasoning_effort": "high"}})},
+		// OpenAI's listing does not say which models reason, and its
+		// o-series take an effort without streaming any reasoning.
+		{name: "effort on an OpenAI model the listing does not describe", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{"name": "OpenAI effort", "assistant_model": "openai:o4-mini",
+				"assistant_params": map[string]any{"reasoning_effort": "medium"}})},
+		{name: "effort on the demo superego, which reasons", method: "POST", path: "/api/flow-configs", status: 201,
+			body: cfg(map[string]any{"name": "Demo effort", "superego_params": map[string]any{"reasoning_effort": "minimal"}})},
 		{name: "create refused too", method: "POST", path: "/api/flow-configs", status: 422, field: "body.assistant_params.thinking_budget",
 			body: cfg(map[string]any{"name": "Refused", "assistant_params": map[string]any{"thinking_budget": 2000}})},
 		{name: "replace without parameters clears them", method: "PUT", path: "/api/flow-configs/{id}", status: 200, body: cfg(nil),

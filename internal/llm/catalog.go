@@ -35,6 +35,12 @@ type Backend struct {
 	// CanReason reports whether a model of this provider can stream its
 	// reasoning, for models its endpoint does not describe.
 	CanReason func(model string) bool
+	// ListsReasoning is true when List says of each model whether it takes
+	// reasoning (OpenRouter's supported_parameters). Only then, or on the
+	// demo, is a reasoning_effort refused on a model without the flag:
+	// elsewhere the flag is a guess from the name, and a model may take an
+	// effort without streaming its reasoning (OpenAI's o-series).
+	ListsReasoning bool
 }
 
 // Catalog is every provider the server knows, the default one first.

@@ -110,19 +110,26 @@ func checkRanges(p model.ModelParams) error {
 // CheckParams reports what of p the model reference ref cannot take for a
 // call of purpose, as far as the catalog knows before any call: the
 // provider's rules (see the package function CheckParams) and, for a
-// thinking budget, whether the model can reason at all — the reasoning
-// flag GET /api/models gives it (the provider's listing, cached as there,
-// else the provider's own guess). A listing that cannot be had leaves only
-// a model the provider itself says can reason; anything else is left to
-// the call. An empty ref means the default model for purpose. A provider
-// that is not configured is checked by its rules only; its runs fail with
-// ErrNotConfigured anyway.
+// thinking budget or a reasoning effort, whether the model can reason at
+// all — the reasoning flag GET /api/models gives it (the provider's
+// listing, cached as there, else the provider's own guess). A listing that
+// cannot be had leaves only a model the provider itself says can reason;
+// anything else is left to the call. A reasoning effort is checked only
+// where the flag is known rather than guessed (see
+// Backend.ListsReasoning). An empty ref means the default model for
+// purpose. A provider that is not configured is checked by its rules
+// only; its runs fail with ErrNotConfigured anyway.
 func (c *Catalog) CheckParams(ctx context.Context, ref string, purpose Purpose, p model.ModelParams) error {
 	name, m := SplitModel(ref, c.Name)
 	if err := CheckParams(name, purpose == PurposeSuperego, p); err != nil {
 		return err
 	}
-	if p.ThinkingBudget == nil {
+	field := "thinking_budget"
+	switch {
+	case p.ThinkingBudget != nil:
+	case p.ReasoningEffort != "":
+		field = "reasoning_effort"
+	default:
 		return nil
 	}
 	b := c.Backend(name)
@@ -130,6 +137,9 @@ func (c *Catalog) CheckParams(ctx context.Context, ref string, purpose Purpose, 
 		b = &Backend{Name: c.Name, Demo: c.Demo, SuperegoModel: c.SuperegoModel, AssistantModel: c.AssistantModel}
 	}
 	if b == nil || (b.Provider == nil && len(c.Backends) > 0) {
+		return nil
+	}
+	if field == "reasoning_effort" && !b.Demo && !b.ListsReasoning {
 		return nil
 	}
 	if m == "" || b.Demo {
@@ -155,7 +165,7 @@ func (c *Catalog) CheckParams(ctx context.Context, ref string, purpose Purpose, 
 		}
 	}
 	if !reasons && known {
-		return &ParamError{"thinking_budget", fmt.Sprintf("%s cannot reason (see the reasoning flag of GET /api/models)", JoinModel(name, m))}
+		return &ParamError{field, fmt.Sprintf("%s cannot reason (see the reasoning flag of GET /api/models)", JoinModel(name, m))}
 	}
 	return nil
 }

@@ -167,6 +167,7 @@ func newBackend(name string, cfg llm.Config, baseURL string, hc *http.Client, lo
 		b.BaseURL = opts.BaseURL
 		b.SuperegoModel, b.AssistantModel = OpenRouterSuperegoModel, OpenRouterAssistantModel
 		b.List = openAIModels(opts.BaseURL, cfg.OpenRouterKey, hc)
+		b.ListsReasoning = true
 		b.CanReason = thinksInText
 
 	case llm.ProviderOllama:
