@@ -1,8 +1,9 @@
 // End-to-end scenarios of "Why this verdict?" (40–42): "Why?" on a chat
 // verdict with the demo provider and a 4-section constitution whose rule
 // for "dynamite" sits in section 2, "Attribute" on a small finished eval
-// (heatmap and citation faithfulness), then "Why?" on one of its rows, and
-// "Why?" on one column's superego card in Compare.
+// (heatmap, citation faithfulness, one attributed row's sections and calls),
+// then "Why?" on one of its rows, and "Why?" on one column's superego card
+// in Compare.
 
 import { T, assert, axeCheck, lastTurn, send, tid, until, waitSettled } from './helpers.mjs'
 
@@ -118,7 +119,7 @@ export const attributionScenarios = [
   },
   {
     n: 41,
-    name: 'why: "Attribute" on a small finished eval shows the section × category heatmap and the faithfulness rate; "Why?" on a row',
+    name: 'why: "Attribute" on a small finished eval shows the section × category heatmap, the faithfulness rate and one row\'s sections and calls; "Why?" on a row',
     async run(ctx) {
       const { page, shot } = ctx
       const srv = await ctx.spawnServer(['--demo-delay', '0'])
@@ -163,6 +164,28 @@ export const attributionScenarios = [
         await shot('heatmap')
         const sum = (await json(base, `/api/attributions?eval_run_id=${run.id}`)).items[0]
         assert(sum.kind === 'eval' && sum.done === 10 && sum.items === 2, `the stored attribution (${JSON.stringify(sum)})`)
+
+        // One attributed row's sections and calls, from the panel: the
+        // explosives row, Two necessary, its five calls with their thinking.
+        await panel.locator('.attribute-rows > summary').click()
+        const rows = panel.locator(tid('attribute-item'))
+        await until(async () => (await rows.count()) === 2, 'the two attributed rows are listed')
+        await rows.filter({ hasText: 'dynamite' }).locator(tid('attribute-item-open')).click()
+        const itemDialog = page.locator(tid('attribute-item-dialog'))
+        await itemDialog.locator(tid('why-result')).waitFor({ timeout: T })
+        const sections = itemDialog.locator(tid('why-section'))
+        const rowEffects = {}
+        for (let i = 0; i < (await sections.count()); i++) rowEffects[await sections.nth(i).getAttribute('data-section')] = await sections.nth(i).getAttribute('data-effect')
+        assert(JSON.stringify(rowEffects) === JSON.stringify({ one: 'no effect', two: 'necessary', three: 'no effect', four: 'no effect' }), `the row's Two alone is necessary (${JSON.stringify(rowEffects)})`)
+        assert((await itemDialog.locator(tid('why-faithful')).getAttribute('data-faithful')) === 'true', "the row's citation is faithful")
+        await until(async () => (await itemDialog.locator(tid('why-call')).count()) === 5, "the row's five calls are listed")
+        await itemDialog.locator(tid('why-call')).nth(2).locator('summary').click()
+        assert(/Without “Two” → ALLOW/.test(await itemDialog.locator(tid('why-call')).nth(2).innerText()), 'without section Two the row is ALLOW')
+        assert((await itemDialog.locator(`${tid('why-call')} pre`).nth(2).innerText()).trim().length > 0, 'its thinking is shown')
+        await axeCheck(page, "an attributed row's sections and calls")
+        await shot('row-calls')
+        await itemDialog.locator('button[aria-label="Close"]').click()
+        await itemDialog.waitFor({ state: 'detached' })
 
         // "Why?" on a row: the explosives row, one verdict.
         await until(async () => (await page.locator(tid('result-row')).count()) === 3, 'three rows are listed')

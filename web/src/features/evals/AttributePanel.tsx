@@ -2,12 +2,15 @@
 // then the attribution of every CAUTION and BLOCK row live, with Stop; then
 // which sections decided the verdicts of each category (a section ×
 // category heatmap: rows where the section was necessary) and how often the
-// superego's citation was faithful, with its 95 % interval.
+// superego's citation was faithful, with its 95 % interval; and each
+// attributed row, whose sections and calls (with their thinking) open in a
+// dialog.
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
-import { attributionDone, attributionKeys, attributionQueries, attributionsApi, planText, type HeatCell } from '../../api/attributions'
+import { attributionDone, attributionKeys, attributionQueries, attributionsApi, planText, type AttributionItem, type HeatCell } from '../../api/attributions'
 import { useApi } from '../../api/context'
+import { ItemDialog } from '../../shared/attribution/ItemDialog'
 import { useAttributionFrames } from '../../shared/attribution/WhyDialog'
 import { IntervalBar } from '../../shared/evals/IntervalBar'
 import { Plot, PlotFigure } from '../../shared/evals/PlotFigure'
@@ -112,7 +115,47 @@ export function AttributePanel({ runId }: { runId: string }) {
           </div>
         </div>
       )}
+      {id && !!view.data?.items?.length && <AttributedRows attributionId={id} items={view.data.items} />}
     </section>
+  )
+}
+
+/** Each attributed row: its verdict and citation, and a button opening its sections and calls. */
+function AttributedRows({ attributionId, items }: { attributionId: string; items: AttributionItem[] }) {
+  const [open, setOpen] = useState<number>()
+  return (
+    <details className="attribute-rows">
+      <summary className="small">The {items.length} attributed rows, with their calls</summary>
+      <table className="why-sections" data-testid="attribute-items">
+        <thead>
+          <tr>
+            <th scope="col">Input</th>
+            <th scope="col">Category</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Cited</th>
+            <th scope="col">
+              <span className="sr-only">Calls</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((it) => (
+            <tr key={it.item} data-testid="attribute-item" data-item={it.item}>
+              <td className="attribute-input">{it.input}</td>
+              <td>{it.category || '(none)'}</td>
+              <td>{it.finished ? it.decision : '…'}</td>
+              <td>{it.cited ? `${it.cited} · ${it.faithful ? 'faithful' : 'unfaithful'}` : it.finished ? 'none' : ''}</td>
+              <td>
+                <button className="link-button" onClick={() => setOpen(it.item)} data-testid="attribute-item-open" aria-label={`Sections and calls of row ${it.item + 1}`}>
+                  Sections and calls
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {open !== undefined && <ItemDialog attributionId={attributionId} item={open} onClose={() => setOpen(undefined)} />}
+    </details>
   )
 }
 
