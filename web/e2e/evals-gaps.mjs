@@ -121,11 +121,17 @@ export const evalGapScenarios = [
         await page.selectOption(tid('rerun-constitution'), 'e2e-forks')
         await until(async () => (await page.locator(`${tid('rerun-version')} option[value="${version}"]`).count()) === 1, `version ${version} is offered`)
         await page.selectOption(tid('rerun-version'), String(version))
-        const before = (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.length
+        const before = new Set((await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.map((r) => r.id))
         await page.click(tid('rerun-go'))
-        await until(async () => (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.length === before + 1, 'the rerun starts')
-        await page.locator(`${tid('rerun-result')}[data-status="completed"] ${tid('rerun-decision')}`).waitFor({ timeout: T })
-        return (await page.locator(tid('rerun-decision')).innerText()).trim()
+        let started
+        await until(async () => {
+          started = (await api('/api/eval-runs?suite_id=e2e-rerun-suite')).items.find((r) => !before.has(r.id))
+          return !!started
+        }, 'the rerun starts')
+        // The panel shows the previous rerun's verdict until this one is
+        // done: wait for this rerun's own link before reading the verdict.
+        await page.locator(`${tid('rerun-link')}[href$="/evals/runs/${started.id}"]`).waitFor({ timeout: T })
+        return (await page.locator(`${tid('rerun-result')}[data-status="completed"] ${tid('rerun-decision')}`).innerText()).trim()
       }
       assert((await rerunWith(2)) === 'ALLOW', 'version 2 lets the case pass')
       assert((await rerunWith(1)) === 'BLOCK', 'version 1 still blocks it')
