@@ -93,25 +93,7 @@ func (d *DB) ListAttributions(ctx context.Context, messageID, evalRunID string, 
 // SetAttributionStatus moves an attribution to status if it is in one of
 // from, and reports whether it did. A terminal status sets finished_at.
 func (d *DB) SetAttributionStatus(ctx context.Context, id, status, errText string, from ...string) (bool, error) {
-	var finished any
-	if evals.Finished(status) {
-		finished = micros(d.now())
-	}
-	query := `UPDATE attributions SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN (`
-	args := []any{status, errText, finished, id}
-	for i, f := range from {
-		if i > 0 {
-			query += ", "
-		}
-		query += "?"
-		args = append(args, f)
-	}
-	res, err := d.w.ExecContext(ctx, d.q(query+`)`), args...)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return d.setStatus(ctx, "attributions", id, status, errText, from)
 }
 
 // UnfinishedAttributions lists the attributions still queued or running,

@@ -90,11 +90,18 @@ func (d *DB) ListRuns(ctx context.Context, suiteID string, p store.Page) ([]eval
 // SetStatus moves an eval run to status if it is in one of from; it reports
 // whether it did. A terminal status sets finished_at.
 func (d *DB) SetStatus(ctx context.Context, id, status, errText string, from ...string) (bool, error) {
-	query := `UPDATE eval_runs SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN (`
+	return d.setStatus(ctx, "eval_runs", id, status, errText, from)
+}
+
+// setStatus is SetStatus for table (eval_runs or attributions, which share
+// status, error and finished_at): a conditional update, so that of two
+// processes ending the same job exactly one wins.
+func (d *DB) setStatus(ctx context.Context, table, id, status, errText string, from []string) (bool, error) {
 	var finished any
 	if evals.Finished(status) {
 		finished = micros(d.now())
 	}
+	query := `UPDATE ` + table + ` SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status IN (`
 	args := []any{status, errText, finished, id}
 	for i, f := range from {
 		if i > 0 {
