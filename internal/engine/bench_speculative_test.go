@@ -48,6 +48,35 @@ func (p latencyUpstream) Stream(ctx context.Context, req llm.Request, emit func(
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: 1, OutputTokens: p.answerTokens}})
 }
 
+// benchTurns runs one turn per b.Loop iteration on up, each in a new
+// instance of a config with spec, and returns the mean time from Send to the
+// first assistant token and to the run's end.
+func benchTurns(b *testing.B, up llm.Provider, spec model.FlowSpec) (first, whole time.Duration) {
+	b.Helper()
+	eng, st := benchEngine(b, up)
+	ctx := context.Background()
+	spec.ConstitutionID, spec.SyspromptID = seed.ConstitutionDefault, seed.SyspromptDefault
+	cfg, err := st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		inst := instanceOn(b, st, cfg.ID)
+		b.StartTimer()
+		t0 := time.Now()
+		run, err := eng.Send(ctx, inst, benchMessage)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, firstToken := drain(b, eng, run.ID)
+		first += firstToken.Sub(t0)
+		whole += time.Since(t0)
+	}
+	n := time.Duration(b.N)
+	return first / n, whole / n
+}
+
 // BenchmarkSpeculativeFirstToken: time to first token, sequential
 // (after_verdict) against speculative start, on a fake upstream whose
 // superego takes 800 ms and whose assistant's first token takes 300 ms.
@@ -58,29 +87,8 @@ func BenchmarkSpeculativeFirstToken(b *testing.B) {
 	up := latencyUpstream{superego: 800 * time.Millisecond, firstToken: 300 * time.Millisecond, answerTokens: 20}
 	for _, start := range []string{model.AssistantAfterVerdict, model.AssistantSpeculative} {
 		b.Run(start, func(b *testing.B) {
-			eng, st := benchEngine(b, up)
-			ctx := context.Background()
-			cfg, err := st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
-				Name: "bench " + start, ConstitutionID: seed.ConstitutionDefault, SyspromptID: seed.SyspromptDefault,
-				SuperegoEnabled: true, AssistantStart: start,
-			}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var total time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				inst := instanceOn(b, st, cfg.ID)
-				b.StartTimer()
-				t0 := time.Now()
-				run, err := eng.Send(ctx, inst, benchMessage)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, first := drain(b, eng, run.ID)
-				total += first.Sub(t0)
-			}
-			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-first-token")
+			first, _ := benchTurns(b, up, model.FlowSpec{Name: "bench " + start, SuperegoEnabled: true, AssistantStart: start})
+			b.ReportMetric(float64(first.Milliseconds()), "ms-to-first-token")
 			b.ReportMetric(float64(up.superego.Milliseconds()), "superego-only-ms")
 		})
 	}
@@ -96,29 +104,8 @@ func BenchmarkStreamingScreen(b *testing.B) {
 	per := map[string]float64{}
 	for _, screen := range []string{model.ScreenOutputOff, model.ScreenOutputStreaming} {
 		b.Run(screen, func(b *testing.B) {
-			eng, st := benchEngine(b, up)
-			ctx := context.Background()
-			cfg, err := st.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{
-				Name: "bench " + screen, ConstitutionID: seed.ConstitutionDefault, SyspromptID: seed.SyspromptDefault,
-				ScreenOutput: screen, ScreenChunk: chunk,
-			}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var total time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				inst := instanceOn(b, st, cfg.ID)
-				b.StartTimer()
-				t0 := time.Now()
-				run, err := eng.Send(ctx, inst, benchMessage)
-				if err != nil {
-					b.Fatal(err)
-				}
-				drain(b, eng, run.ID)
-				total += time.Since(t0)
-			}
-			per[screen] = float64(total.Microseconds()) / 1000 / float64(b.N)
+			_, whole := benchTurns(b, up, model.FlowSpec{Name: "bench " + screen, ScreenOutput: screen, ScreenChunk: chunk})
+			per[screen] = float64(whole.Microseconds()) / 1000
 			b.ReportMetric(per[screen], "ms/answer")
 			if off, ok := per[model.ScreenOutputOff]; ok && screen == model.ScreenOutputStreaming {
 				b.ReportMetric((per[screen]-off)/float64(up.answerTokens/chunk), "extra-ms-per-chunk")

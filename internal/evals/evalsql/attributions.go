@@ -9,6 +9,7 @@ import (
 	"github.com/superego-lab/superego/internal/evals"
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
+	"github.com/superego-lab/superego/internal/store/sqlstore"
 )
 
 // done and items_done are counted from the calls and items stored, so
@@ -72,22 +73,9 @@ func (d *DB) GetAttribution(ctx context.Context, id string) (evals.Attribution, 
 // ListAttributions lists the newest attributions (at most limit) of one
 // message or one eval run.
 func (d *DB) ListAttributions(ctx context.Context, messageID, evalRunID string, limit int) ([]evals.Attribution, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+attributionCols+` FROM attributions a
-		WHERE (? = '' OR a.message_id = ?) AND (? = '' OR a.eval_run_id = ?) ORDER BY a.created_at DESC, a.id DESC LIMIT ?`),
+	return sqlstore.QueryAll(ctx, d.reader(), scanAttribution, `SELECT `+attributionCols+` FROM attributions a
+		WHERE (? = '' OR a.message_id = ?) AND (? = '' OR a.eval_run_id = ?) ORDER BY a.created_at DESC, a.id DESC LIMIT ?`,
 		messageID, messageID, evalRunID, evalRunID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.Attribution
-	for rows.Next() {
-		a, err := scanAttribution(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // SetAttributionStatus moves an attribution to status if it is in one of
@@ -99,21 +87,8 @@ func (d *DB) SetAttributionStatus(ctx context.Context, id, status, errText strin
 // UnfinishedAttributions lists the attributions still queued or running,
 // oldest first: after a restart they are continued.
 func (d *DB) UnfinishedAttributions(ctx context.Context) ([]evals.Attribution, error) {
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT `+attributionCols+` FROM attributions a WHERE a.status IN (?, ?) ORDER BY a.created_at, a.id`),
+	return sqlstore.QueryAll(ctx, d.reader(), scanAttribution, `SELECT `+attributionCols+` FROM attributions a WHERE a.status IN (?, ?) ORDER BY a.created_at, a.id`,
 		evals.StatusQueued, evals.StatusRunning)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.Attribution
-	for rows.Next() {
-		a, err := scanAttribution(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // AttributionItems lists the items of an attribution from item from
@@ -122,35 +97,27 @@ func (d *DB) AttributionItems(ctx context.Context, id string, from, to int) ([]e
 	if to < 0 {
 		to = 1 << 30
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT item, ref, target, rep, category, input, flow_config_id, constitution_id,
+	return sqlstore.QueryAll(ctx, d.reader(), scanItem, `SELECT item, ref, target, rep, category, input, flow_config_id, constitution_id,
 		constitution_version, draft_hash, calls, finished, decision, cited, cited_id, faithful, sections
-		FROM attribution_items WHERE attribution_id = ? AND item >= ? AND item < ? ORDER BY item`), id, from, to)
-	if err != nil {
-		return nil, err
+		FROM attribution_items WHERE attribution_id = ? AND item >= ? AND item < ? ORDER BY item`, id, from, to)
+}
+
+func scanItem(r rowScanner) (evals.AttributionItem, error) {
+	var it evals.AttributionItem
+	var finished int
+	var faithful sql.NullInt64
+	var sections string
+	if err := r.Scan(&it.Item, &it.Ref, &it.Target, &it.Repeat, &it.Category, &it.Input, &it.FlowConfigID,
+		&it.ConstitutionID, &it.ConstitutionVersion, &it.DraftHash, &it.Calls, &finished, &it.Decision, &it.Cited,
+		&it.CitedID, &faithful, &sections); err != nil {
+		return it, err
 	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.AttributionItem
-	for rows.Next() {
-		var it evals.AttributionItem
-		var finished int
-		var faithful sql.NullInt64
-		var sections string
-		if err := rows.Scan(&it.Item, &it.Ref, &it.Target, &it.Repeat, &it.Category, &it.Input, &it.FlowConfigID,
-			&it.ConstitutionID, &it.ConstitutionVersion, &it.DraftHash, &it.Calls, &finished, &it.Decision, &it.Cited,
-			&it.CitedID, &faithful, &sections); err != nil {
-			return nil, err
-		}
-		it.Finished = finished == 1
-		if faithful.Valid {
-			f := faithful.Int64 == 1
-			it.Faithful = &f
-		}
-		if err := json.Unmarshal([]byte(sections), &it.Sections); err != nil {
-			return nil, err
-		}
-		out = append(out, it)
+	it.Finished = finished == 1
+	if faithful.Valid {
+		f := faithful.Int64 == 1
+		it.Faithful = &f
 	}
-	return out, rows.Err()
+	return it, json.Unmarshal([]byte(sections), &it.Sections)
 }
 
 // FinishItem stores an item's explanation and marks it finished.
@@ -189,23 +156,16 @@ func (d *DB) AttributionCalls(ctx context.Context, id string, from, to int) ([]e
 	if to < 0 {
 		to = 1 << 30
 	}
-	rows, err := d.r.QueryContext(ctx, d.q(`SELECT item, idx, kind, section_id, decision, reason, cited, thinking, visible, model,
+	return sqlstore.QueryAll(ctx, d.reader(), scanCall, `SELECT item, idx, kind, section_id, decision, reason, cited, thinking, visible, model,
 		input_tokens, output_tokens, latency_ms, error FROM attribution_calls
-		WHERE attribution_id = ? AND item >= ? AND item < ? ORDER BY item, idx`), id, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	var out []evals.AttributionCall
-	for rows.Next() {
-		var c evals.AttributionCall
-		var dec string
-		if err := rows.Scan(&c.Item, &c.Index, &c.Kind, &c.SectionID, &dec, &c.Reason, &c.Cited, &c.Thinking, &c.Visible,
-			&c.Model, &c.Usage.InputTokens, &c.Usage.OutputTokens, &c.LatencyMs, &c.Error); err != nil {
-			return nil, err
-		}
-		c.Decision = model.Decision(dec)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		WHERE attribution_id = ? AND item >= ? AND item < ? ORDER BY item, idx`, id, from, to)
+}
+
+func scanCall(r rowScanner) (evals.AttributionCall, error) {
+	var c evals.AttributionCall
+	var dec string
+	err := r.Scan(&c.Item, &c.Index, &c.Kind, &c.SectionID, &dec, &c.Reason, &c.Cited, &c.Thinking, &c.Visible,
+		&c.Model, &c.Usage.InputTokens, &c.Usage.OutputTokens, &c.LatencyMs, &c.Error)
+	c.Decision = model.Decision(dec)
+	return c, err
 }
