@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store/sqlite"
@@ -63,7 +64,7 @@ func (b *bench) history(ctx context.Context) error {
 	for i := 1; i < len(users); i++ {
 		users[i].instance = long[i]
 	}
-	samples := make([][]float64, len(users))
+	samples := make([][]time.Duration, len(users))
 	for i := range 42 {
 		for k, u := range users {
 			r := u.run(ctx, "What is the capital of France?", false)
@@ -71,19 +72,19 @@ func (b *bench) history(ctx context.Context) error {
 				return r.err
 			}
 			if i >= 2 { // after a warm-up
-				samples[k] = append(samples[k], float64(r.firstToken))
+				samples[k] = append(samples[k], r.firstToken)
 			}
 		}
 	}
 	fmt.Printf("first token after %v earlier turns, %d samples each (load average %s)\n", earlierTurns, len(samples[0]), loadAverage())
-	p := make([]float64, len(samples))
+	p := make([]time.Duration, len(samples))
 	for k := range samples {
-		p[k] = median(samples[k])
-		fmt.Printf("  p50 after %d: %.2f ms\n", earlierTurns[k], p[k]/1e6)
+		p[k] = pct(samples[k], 50)
+		fmt.Printf("  p50 after %d: %s\n", earlierTurns[k], ms(p[k]))
 	}
 	last := len(p) - 1
-	fmt.Printf("  difference %d vs 0 turns: %.2f ms; %d vs %d turns (conversation length alone): %.2f ms\n",
-		earlierTurns[last], (p[last]-p[0])/1e6, earlierTurns[last], earlierTurns[1], (p[last]-p[1])/1e6)
+	fmt.Printf("  difference %d vs 0 turns: %s; %d vs %d turns (conversation length alone): %s\n",
+		earlierTurns[last], ms(p[last]-p[0]), earlierTurns[last], earlierTurns[1], ms(p[last]-p[1]))
 	return nil
 }
 
@@ -106,18 +107,4 @@ func appendTurns(ctx context.Context, path, instance string, n int) error {
 		}
 	}
 	return nil
-}
-
-func median(v []float64) float64 {
-	d := make([]float64, len(v))
-	copy(d, v)
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] < d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
-	}
-	if len(d) == 0 {
-		return 0
-	}
-	return d[len(d)/2]
 }
