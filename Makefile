@@ -9,7 +9,7 @@ GOLANGCI := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 # Our packages: ./... minus Go files that npm packages ship under web/node_modules.
 PKGS      = $(shell $(GO) list ./... | grep -v /node_modules/)
 # Suites that run once per store (see internal/store/teststore).
-STORE_SUITES := ./internal/httpapi/ ./internal/wsapi/ ./internal/engine/
+STORE_SUITES := ./internal/httpapi/ ./internal/wsapi/ ./internal/engine/ ./internal/evals/evalsql/ ./internal/evals/runner/
 
 .PHONY: all build run test test-go test-web e2e lint bench openapi check-openapi web-deps lint-deps web-build clean
 
@@ -47,7 +47,7 @@ test-go:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 	@if [ -n "$$SUPEREGO_TEST_DATABASE_URL" ]; then \
-	  echo "== the REST, WebSocket and engine suites again, on PostgreSQL"; \
+	  echo "== the REST, WebSocket, engine and evaluation suites again, on PostgreSQL"; \
 	  SUPEREGO_TEST_STORE=postgres $(GO) test -race -count=1 $(STORE_SUITES); \
 	else \
 	  echo "NOTE: SUPEREGO_TEST_DATABASE_URL is not set: the PostgreSQL suites were NOT run (CI runs them)."; \
