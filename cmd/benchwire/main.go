@@ -34,7 +34,7 @@ import (
 
 func main() {
 	var (
-		bin, only, serve, listen, frames string
+		bin, only, serve, listen, frames, profiles string
 		firstChunk                       time.Duration
 	)
 	flag.StringVar(&bin, "superego", "bin/superego", "the superego binary to benchmark")
@@ -42,6 +42,7 @@ func main() {
 	flag.StringVar(&serve, "serve", "", "internal: serve a baseline (bare-ws, bare-rest, upstream) instead")
 	flag.StringVar(&listen, "listen", "127.0.0.1:0", "internal: address for -serve")
 	flag.StringVar(&frames, "frames", "", "internal: file of frames the bare WebSocket server replays, or the body bare-rest writes")
+	flag.StringVar(&profiles, "cpuprofile", "", "a directory each superego server writes its CPU profile to")
 	flag.DurationVar(&firstChunk, "first-chunk", 20*time.Millisecond, "the fake upstream's delay before its first chunk")
 	flag.Parse()
 	ctx := context.Background()
@@ -52,7 +53,7 @@ func main() {
 		}
 		return
 	}
-	b := &bench{bin: bin, firstChunk: firstChunk}
+	b := &bench{bin: bin, firstChunk: firstChunk, profiles: profiles}
 	defer b.cleanup()
 	for _, name := range strings.Split(only, ",") {
 		var err error

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,7 +21,11 @@ import (
 type bench struct {
 	bin        string
 	firstChunk time.Duration
-	procs      []*proc
+	// profiles, when set, is a directory each server under test writes
+	// its CPU profile to (SUPEREGO_CPU_PROFILE), one file per server.
+	profiles string
+	started  int
+	procs    []*proc
 }
 
 // proc is a child process serving on url.
@@ -78,6 +83,12 @@ func (b *bench) serveSuperego(ctx context.Context, dataDir string, args ...strin
 	p := &proc{cmd: exec.CommandContext(ctx, b.bin, args...), url: "http://" + addr}
 	// The fake upstream's key; servers on the demo provider say so.
 	p.cmd.Env = append(os.Environ(), "OPENAI_API_KEY=benchwire")
+	if b.profiles != "" {
+		b.started++
+		file := filepath.Join(b.profiles, fmt.Sprintf("superego-%d.pprof", b.started))
+		p.cmd.Env = append(p.cmd.Env, "SUPEREGO_CPU_PROFILE="+file)
+		fmt.Printf("  (CPU profile of this server: %s)\n", file)
+	}
 	if err := b.start(p, nil); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -248,6 +250,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return err
 	}
 	defer unlock()
+	if file := getenv("SUPEREGO_CPU_PROFILE"); file != "" {
+		stop, err := startCPUProfile(file)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	a, err := newApp(ctx, c, log, reg)
 	if err != nil {
 		return err
@@ -319,6 +328,24 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		log.Warn("engine shutdown", "err", err)
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile of the whole process to file until
+// stop is called: SUPEREGO_CPU_PROFILE, for benchwire -cpuprofile and for
+// finding where a server under load spends its time.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("SUPEREGO_CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("SUPEREGO_CPU_PROFILE: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // describeDB names the database for the start-up log without credentials.
