@@ -35,7 +35,7 @@ import (
 func main() {
 	var (
 		bin, only, serve, listen, frames, profiles string
-		firstChunk                       time.Duration
+		firstChunk                                 time.Duration
 	)
 	flag.StringVar(&bin, "superego", "bin/superego", "the superego binary to benchmark")
 	flag.StringVar(&only, "only", "relay,ttft,history,rest", "benchmarks to run, comma-separated")
