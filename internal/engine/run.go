@@ -84,6 +84,9 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	e.own.claim(ctx, rec.ID)
 	r := &run{e: e, rec: rec, inst: inst, flow: flow, userMsg: user, log: newRunLog(rec.ID), start: e.now()}
 	r.log.gated = e.gateLogs
+	// Merged deltas stay in this process: a replica's durable log holds
+	// every delta as it came.
+	_, r.log.merge = e.own.(localRuns)
 	// Registered before the caller learns the id, so a Cancel can never
 	// miss a run that has not been started yet.
 	r.ctx, r.cancel = context.WithCancelCause(e.base)
