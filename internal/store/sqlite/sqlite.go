@@ -43,12 +43,16 @@ var _ store.Store = (*Store)(nil)
 // dialect is SQLite's: ? placeholders, times as fixed-width text, no row
 // locks (a write transaction holds the database from BEGIN IMMEDIATE),
 // statements prepared once and kept (SQLite would parse each query on every
-// call), and the single writer committing many callers' writes together.
+// call), the single writer committing many callers' writes together, and
+// rows read by id kept in memory.
 var dialect = sqlstore.Dialect{
 	Name:        "sqlite",
 	Time:        func(t time.Time) any { return t.Format(sqlstore.TimeLayout) },
 	Prepare:     true,
 	GroupCommit: true,
+	// This process alone writes the file (it holds the data directory's
+	// lock), so rows read by id can be kept in memory exactly.
+	Cache: true,
 	// The driver's error text is stable ("UNIQUE constraint failed: ..."),
 	// and matching it avoids depending on the driver's internal types.
 	IsUniqueViolation: func(err error) bool {

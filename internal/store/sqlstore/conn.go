@@ -18,6 +18,9 @@ type db struct {
 	// transaction holds other callers' writes, which an interrupted
 	// statement would roll back with it.
 	detached bool
+	// marks, in a write of a store with a row cache, records the cached
+	// tables the write changes (see cache.go).
+	marks *writeMarks
 }
 
 func (s *Store) reader() db { return db{s: s, pool: s.r} }
@@ -109,6 +112,9 @@ func (q db) context(ctx context.Context) context.Context {
 // ExecContext runs a statement.
 func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = q.context(ctx)
+	if q.marks != nil {
+		q.marks.note(query)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -118,6 +124,9 @@ func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Res
 // QueryContext runs a query returning rows.
 func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = q.context(ctx)
+	if q.marks != nil {
+		q.marks.note(query)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -127,6 +136,9 @@ func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.R
 // QueryRowContext runs a query returning at most one row.
 func (q db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = q.context(ctx)
+	if q.marks != nil {
+		q.marks.note(query)
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -151,6 +163,11 @@ func (q db) nullTime(t *time.Time) any {
 // the row locks each write takes (the Dialect's Lock*), so writers never
 // need a retry loop.
 func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
+	if s.cache != nil {
+		m := &writeMarks{cs: s.cache}
+		defer m.done()
+		fn = m.wrap(fn)
+	}
 	if s.group != nil {
 		return s.group.do(ctx, fn)
 	}
@@ -171,6 +188,11 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 // write runs a single-statement write: in the group's transaction with
 // group commit, directly on the writer otherwise.
 func (s *Store) write(ctx context.Context, fn func(w db) error) error {
+	if s.cache != nil {
+		m := &writeMarks{cs: s.cache}
+		defer m.done()
+		fn = m.wrap(fn)
+	}
 	if s.group != nil {
 		return s.group.do(ctx, fn)
 	}

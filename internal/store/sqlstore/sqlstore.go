@@ -46,6 +46,9 @@ type Dialect struct {
 	// GroupCommit: writes go through one connection, which commits the
 	// writes of many callers together (SQLite's single writer).
 	GroupCommit bool
+	// Cache: rows of the cached tables are kept in memory by id (see
+	// cache.go). Only for a database this process alone writes (SQLite).
+	Cache bool
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors;
 	// IsInvalidText (optional) reports a parameter the database cannot
 	// hold as text (PostgreSQL: NUL characters, invalid UTF-8), so a
@@ -63,6 +66,7 @@ type Store struct {
 	stmts sync.Map // stmtKey → *sql.Stmt, with Prepare
 	later sync.Map // stmtKey → true: to prepare once the writer is free
 	group *group   // with GroupCommit
+	cache *caches  // with Cache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,6 +77,9 @@ func New(w, r *sql.DB, d Dialect) *Store {
 	s := &Store{w: w, r: r, d: d}
 	if d.GroupCommit {
 		s.group = newGroup(s)
+	}
+	if d.Cache {
+		s.cache = newCaches()
 	}
 	return s
 }

@@ -18,7 +18,21 @@ type table[T any] struct {
 
 // get reads the row with id; a missing one is store.ErrNotFound. lock is
 // appended to the SELECT (a Dialect lock inside a transaction, or "").
+// Outside a transaction, a table with a row cache (cache.go) answers from
+// it when it can.
 func (t table[T]) get(ctx context.Context, q db, id string, lock ...string) (T, error) {
+	var c *rowCache
+	if q.tx == nil && len(lock) == 0 && q.s.cache != nil {
+		c = q.s.cache.byName[t.name]
+	}
+	var g uint64
+	if c != nil {
+		var kept any
+		var ok bool
+		if kept, g, ok = c.lookup(id); ok {
+			return kept.(T), nil
+		}
+	}
 	query := `SELECT ` + t.cols + ` FROM ` + t.name + ` WHERE id = ?`
 	for _, l := range lock {
 		query += " " + l
@@ -26,6 +40,9 @@ func (t table[T]) get(ctx context.Context, q db, id string, lock ...string) (T, 
 	v, err := t.scan(q.QueryRowContext(ctx, query, id))
 	if err != nil {
 		return v, q.s.notFound(err, t.resource, id)
+	}
+	if c != nil {
+		c.keep(id, g, v)
 	}
 	return v, nil
 }
