@@ -302,7 +302,7 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 	if last := l.lastSeq(); afterSeq > last {
 		return nil, fmt.Errorf("%w: after_seq %d is past the last event of run %q (%d)", ErrInvalid, afterSeq, runID, last)
 	}
-	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
+	return &Subscription{log: l, pos: l.startAfter(afterSeq), closed: make(chan struct{})}, nil
 }
 
 // Drain refuses new runs (ErrClosed) and waits, bounded by ctx, for the

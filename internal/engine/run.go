@@ -105,6 +105,9 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 		Status:         model.RunRunning,
 	}
 	r.log.gated = e.gateLogs
+	// Merged deltas stay in this process: a replica's durable log holds
+	// every delta as it came.
+	_, r.log.merge = e.own.(localRuns)
 	base, cancel := context.WithCancelCause(e.base)
 	timeout := e.cfg.RunTimeout
 	r.ctx, r.stop = context.WithTimeoutCause(base, timeout, fmt.Errorf("run timed out after %s", timeout))
