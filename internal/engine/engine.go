@@ -12,7 +12,8 @@
 //
 // Timings: a run's superego_ms is the superego step (including any wait
 // for an upstream slot), first_token_ms runs from the moment the run was
-// stored to the first assistant token — what the user waits — and
+// taken (before it is stored) to the first assistant token — what the
+// user waits — and
 // total_ms to its end. A message's timings cover its own upstream call.
 package engine
 
@@ -227,7 +228,7 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	if err != nil {
 		return model.Run{}, err
 	}
-	r, err := e.newRun(ctx, inst, content, nil)
+	r, err := e.newRun(ctx, inst, content, nil, true)
 	if err != nil {
 		return model.Run{}, err
 	}
@@ -301,7 +302,7 @@ func (e *Engine) Subscribe(ctx context.Context, runID string, afterSeq int64) (*
 	if last := l.lastSeq(); afterSeq > last {
 		return nil, fmt.Errorf("%w: after_seq %d is past the last event of run %q (%d)", ErrInvalid, afterSeq, runID, last)
 	}
-	return &Subscription{log: l, cursor: afterSeq, closed: make(chan struct{})}, nil
+	return &Subscription{log: l, pos: l.startAfter(afterSeq), closed: make(chan struct{})}, nil
 }
 
 // Drain refuses new runs (ErrClosed) and waits, bounded by ctx, for the
@@ -405,4 +406,31 @@ func (e *Engine) lockInstance(ctx context.Context, id string) (func(), error) {
 		release()
 		return nil, context.Cause(ctx)
 	}
+}
+
+// tryLockInstance takes the instance's lock if no run holds it or waits
+// for it.
+func (e *Engine) tryLockInstance(id string) (func(), bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.insts[id]
+	if l == nil {
+		l = &instanceLock{ch: make(chan struct{}, 1)}
+		e.insts[id] = l
+	}
+	select {
+	case l.ch <- struct{}{}:
+	default:
+		return nil, false // held, so refs > 0 keeps l in insts
+	}
+	l.refs++
+	return func() {
+		<-l.ch
+		e.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(e.insts, id)
+		}
+		e.mu.Unlock()
+	}, true
 }

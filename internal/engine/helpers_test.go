@@ -203,14 +203,28 @@ func (f *fixture) wait(t *testing.T, runID string) ([]events.Event, model.Run) {
 	return all, run
 }
 
-// checkSeq asserts seqs run after+1, after+2, ... with no gap, and that
+// checkSeq asserts seqs run after+1, after+2, ... with no gap but on a
+// delta, which carries the seq of the last delta merged into it, and that
 // each event names its run.
 func checkSeq(t *testing.T, evs []events.Event, after int64) {
 	t.Helper()
+	checkSeqs(t, evs, after, true)
+}
+
+// checkSeqExact is checkSeq for a log that never merges (a replica's).
+func checkSeqExact(t *testing.T, evs []events.Event, after int64) {
+	t.Helper()
+	checkSeqs(t, evs, after, false)
+}
+
+func checkSeqs(t *testing.T, evs []events.Event, after int64, merged bool) {
+	t.Helper()
+	prev := after
 	for i, e := range evs {
-		if e.Seq != after+int64(i)+1 {
-			t.Fatalf("event %d (%s) has seq %d, want %d", i, e.Type, e.Seq, after+int64(i)+1)
+		if e.Seq != prev+1 && (!merged || !e.IsDelta() || e.Seq < prev+1) {
+			t.Fatalf("event %d (%s) has seq %d after %d", i, e.Type, e.Seq, prev)
 		}
+		prev = e.Seq
 		if e.RunID == "" || e.FlowInstanceID == "" || e.FlowConfigID == "" || e.TS.IsZero() {
 			t.Fatalf("event %d (%s) lacks ids or ts: %+v", i, e.Type, e)
 		}

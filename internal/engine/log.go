@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"io"
+	"sort"
 	"sync"
 	"time"
 	"unsafe"
@@ -27,15 +28,40 @@ var (
 	logOverhead = int64(unsafe.Sizeof(runLog{})) + 96 + 64 + 3*32
 )
 
+// maxMergedDelta caps the text one log event gathers by merging deltas.
+const maxMergedDelta = 4 << 10
+
 // runLog is the append-only, in-memory event log of one run. Only the run's
 // own goroutine appends; any number of subscribers read at their own pace,
 // so a slow reader can never hold the run up.
+//
+// A delta appended while no reader has taken the log's last event yet,
+// when that event is a delta of the same type, is merged into it (up to
+// maxMergedDelta bytes of text) instead of becoming an event of its own:
+// a provider that yields faster than the readers read costs one event per
+// burst rather than one per token. Every delta still takes a seq of its
+// own, and a merged event carries the seq of the last delta merged into
+// it, exactly as the WebSocket's merged frames do: seq may jump forward on
+// a delta, and resuming after any seq a reader was given stays exact,
+// because the events it was given never change again.
 type runLog struct {
 	runID string
+	// merge allows merging deltas (set before the first append). A gated
+	// log never merges: its readers' limit, durable, is a seq, which is
+	// then also a count of events.
+	merge bool
 
 	mu    sync.Mutex
 	evs   []events.Event
-	bytes int64 // held through the events' pointers (eventSize), not the slice
+	seq   int64 // the seq of the last appended event or delta
+	taken int   // evs[:taken] were handed to a reader and never change again
+	// tail gathers the text of the last event while deltas merge into it
+	// (open); its Delta is set from tail when the event is sealed, before
+	// any reader takes it. A buffer so that merging stays linear; reused
+	// by the next merge.
+	tail     []byte
+	tailOpen bool
+	bytes    int64 // held through the events' pointers (eventSize), not the slice
 	// gated: readers get only the events stored durably (up to durable),
 	// until the log is done. Replicas gate their logs, so no client is
 	// shown text that dies with this process: what a client saw is then
@@ -53,17 +79,61 @@ func newRunLog(runID string) *runLog {
 	return &runLog{runID: runID, changed: make(chan struct{})}
 }
 
-// append gives e the next seq, adds it and wakes waiting readers.
+// append gives e the next seq, adds it (or merges it into the last event,
+// see runLog) and wakes waiting readers.
 func (l *runLog) append(e events.Event) events.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e.Seq = int64(len(l.evs)) + 1
+	l.seq++
+	e.Seq = l.seq
+	if l.mergeLocked(e) {
+		// No reader waits: one that waited would have taken the last event.
+		return e
+	}
+	l.sealLocked()
 	l.evs = append(l.evs, e)
 	l.bytes += eventSize(e)
 	if !l.gated {
 		l.wakeLocked()
 	}
 	return e
+}
+
+// mergeLocked merges the delta e into the last event when no reader has
+// taken that yet and it is a delta of the same type with room left.
+func (l *runLog) mergeLocked(e events.Event) bool {
+	n := len(l.evs)
+	if !l.merge || l.gated || n == 0 || n <= l.taken || !e.IsDelta() {
+		return false
+	}
+	last := &l.evs[n-1]
+	size := len(last.Delta)
+	if l.tailOpen {
+		size = len(l.tail)
+	}
+	if last.Type != e.Type || size+len(e.Delta) > maxMergedDelta {
+		return false
+	}
+	if !l.tailOpen {
+		l.tail = append(l.tail[:0], last.Delta...)
+		l.tailOpen = true
+	}
+	l.tail = append(l.tail, e.Delta...)
+	last.Seq, last.TS = e.Seq, e.TS
+	return true
+}
+
+// sealLocked gives the last event the text merged into it, so that it can
+// be read or kept.
+func (l *runLog) sealLocked() {
+	if !l.tailOpen {
+		return
+	}
+	last := &l.evs[len(l.evs)-1]
+	l.bytes += allocSize(len(l.tail)) - allocSize(len(last.Delta))
+	last.Delta = string(l.tail)
+	l.tail = l.tail[:0]
+	l.tailOpen = false
 }
 
 // wakeLocked wakes waiting readers. Waking them only when one waits saves
@@ -88,12 +158,17 @@ func (l *runLog) markDurable(seq int64) {
 }
 
 // readableLocked is how many events readers may have now.
-func (l *runLog) readableLocked() int64 {
-	n := int64(len(l.evs))
+func (l *runLog) readableLocked() int {
+	n := len(l.evs)
 	if l.gated && !l.done {
-		n = min(n, l.durable)
+		n = min(n, int(l.durable)) // a gated log's seq is its events' count
 	}
 	return n
+}
+
+// positionLocked is the number of events with a seq up to seq.
+func (l *runLog) positionLocked(seq int64) int {
+	return sort.Search(len(l.evs), func(i int) bool { return l.evs[i].Seq > seq })
 }
 
 // finish marks the log complete: readers that have everything get io.EOF.
@@ -101,6 +176,8 @@ func (l *runLog) readableLocked() int64 {
 // spare, which a finished log would otherwise keep for its retention.
 func (l *runLog) finish(at time.Time) {
 	l.mu.Lock()
+	l.sealLocked()
+	l.tail = nil
 	if cap(l.evs) > len(l.evs) {
 		l.evs = append(make([]events.Event, 0, len(l.evs)), l.evs...)
 	}
@@ -111,11 +188,25 @@ func (l *runLog) finish(at time.Time) {
 	l.mu.Unlock()
 }
 
+// startAfter returns where a reader starting after seq starts: the number
+// of events with a seq up to seq, which are then fixed, so that no later
+// delta merges into an event the reader skips.
+func (l *runLog) startAfter(seq int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pos := l.positionLocked(seq)
+	if pos > l.taken {
+		l.sealLocked()
+		l.taken = pos
+	}
+	return pos
+}
+
 // lastSeq returns the seq of the last appended event (0 if none).
 func (l *runLog) lastSeq() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return int64(len(l.evs))
+	return l.seq
 }
 
 // size returns the bytes the log holds (see eventSlot).
@@ -176,7 +267,7 @@ func allocSize(n int) int64 {
 // use by one goroutine.
 type Subscription struct {
 	log    *runLog
-	cursor int64 // seq of the last delivered event
+	pos    int // events of log delivered
 	closed chan struct{}
 	once   sync.Once
 
@@ -187,8 +278,8 @@ type Subscription struct {
 	remoteCancel context.CancelFunc
 }
 
-// Next blocks until at least one event after the cursor exists and returns
-// all that are available, in seq order, advancing the cursor. It returns
+// Next blocks until at least one event after those delivered exists and
+// returns all that are available, in seq order. It returns
 // ctx.Err() when ctx is done, and io.EOF once the run has finished and every
 // event was delivered (or after Close).
 func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
@@ -198,10 +289,12 @@ func (s *Subscription) Next(ctx context.Context) ([]events.Event, error) {
 	for {
 		l := s.log
 		l.mu.Lock()
-		if n := l.readableLocked(); n > s.cursor {
-			out := make([]events.Event, n-s.cursor)
-			copy(out, l.evs[s.cursor:])
-			s.cursor = n
+		if n := l.readableLocked(); n > s.pos {
+			l.sealLocked()
+			out := make([]events.Event, n-s.pos)
+			copy(out, l.evs[s.pos:n])
+			s.pos = n
+			l.taken = max(l.taken, n)
 			l.mu.Unlock()
 			return out, nil
 		}

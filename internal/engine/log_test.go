@@ -104,3 +104,137 @@ func TestSubscriberKeepsReadingAnEvictedLog(t *testing.T) {
 		t.Fatalf("next at end = %v", err)
 	}
 }
+
+func delta(typ, text string) events.Event { return events.Event{Type: typ, Delta: text} }
+
+// heldBytes is what l's events hold by eventSize, to compare with its count.
+func heldBytes(l *runLog) int64 {
+	var n int64
+	for _, e := range l.evs {
+		n += eventSize(e)
+	}
+	return n
+}
+
+func TestDeltasNoReaderTookMergeIntoOneEvent(t *testing.T) {
+	t.Parallel()
+	l := newRunLog("m")
+	l.merge = true
+	l.append(events.Event{Type: events.TypeSuperegoStarted})
+	for _, d := range []string{"a", "b", "c"} {
+		l.append(delta(events.TypeSuperegoThinking, d))
+	}
+	l.append(delta(events.TypeSuperegoToken, "x"))
+	l.append(delta(events.TypeSuperegoToken, "y"))
+	l.append(events.Event{Type: events.TypeSuperegoDecision})
+	l.append(delta(events.TypeAssistantToken, "z"))
+	sub := &Subscription{log: l, closed: make(chan struct{})}
+	got, err := sub.Next(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		typ, delta string
+		seq        int64
+	}{
+		{events.TypeSuperegoStarted, "", 1}, {events.TypeSuperegoThinking, "abc", 4},
+		{events.TypeSuperegoToken, "xy", 6}, {events.TypeSuperegoDecision, "", 7}, {events.TypeAssistantToken, "z", 8},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if got[i].Type != w.typ || got[i].Delta != w.delta || got[i].Seq != w.seq {
+			t.Errorf("event %d = %s %q seq %d, want %s %q seq %d", i, got[i].Type, got[i].Delta, got[i].Seq, w.typ, w.delta, w.seq)
+		}
+	}
+	// What the reader took never changes: the next delta is an event of
+	// its own, and the deltas after it merge into that one.
+	l.append(delta(events.TypeAssistantToken, "1"))
+	l.append(delta(events.TypeAssistantToken, "2"))
+	if got[4].Delta != "z" || l.evs[4].Delta != "z" || l.evs[4].Seq != 8 {
+		t.Errorf("a delta merged into an event a reader had taken: %+v", l.evs[4])
+	}
+	more, err := sub.Next(t.Context())
+	if err != nil || len(more) != 1 || more[0].Delta != "12" || more[0].Seq != 10 {
+		t.Fatalf("next = %+v, %v; want one delta \"12\" seq 10", more, err)
+	}
+	if l.lastSeq() != 10 {
+		t.Errorf("last seq = %d, want 10", l.lastSeq())
+	}
+	l.finish(time.Now())
+	if b := heldBytes(l); l.bytes != b {
+		t.Errorf("log counts %d bytes, its events hold %d", l.bytes, b)
+	}
+}
+
+func TestResumingAfterAMergedDeltaIsExact(t *testing.T) {
+	t.Parallel()
+	l := newRunLog("r")
+	l.merge = true
+	for _, d := range []string{"a", "b", "c", "d"} {
+		l.append(delta(events.TypeAssistantToken, d))
+	}
+	first := &Subscription{log: l, pos: l.startAfter(0), closed: make(chan struct{})}
+	evs, _ := first.Next(t.Context())
+	if len(evs) != 1 || evs[0].Delta != "abcd" || evs[0].Seq != 4 {
+		t.Fatalf("first read = %+v", evs)
+	}
+	l.append(delta(events.TypeAssistantToken, "e"))
+	l.append(delta(events.TypeAssistantToken, "f"))
+	// A resume after the seq of the last delta it was given gets the rest
+	// exactly; one after the last seq of all gets only what comes later,
+	// never text merged into an event it skipped.
+	rest := &Subscription{log: l, pos: l.startAfter(4), closed: make(chan struct{})}
+	tail := &Subscription{log: l, pos: l.startAfter(l.lastSeq()), closed: make(chan struct{})}
+	l.append(delta(events.TypeAssistantToken, "g"))
+	l.finish(time.Now())
+	var text strings.Builder
+	for _, s := range []*Subscription{rest, tail} {
+		text.Reset()
+		for {
+			evs, err := s.Next(t.Context())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				text.WriteString(e.Delta)
+			}
+		}
+		want := map[*Subscription]string{rest: "efg", tail: "g"}[s]
+		if text.String() != want {
+			t.Errorf("resumed text = %q, want %q", text.String(), want)
+		}
+	}
+}
+
+func TestMergingStopsAtItsCapAndWhereNotAllowed(t *testing.T) {
+	t.Parallel()
+	piece := strings.Repeat("x", 1000)
+	l := newRunLog("cap")
+	l.merge = true
+	for range 9 {
+		l.append(delta(events.TypeAssistantToken, piece))
+	}
+	l.finish(time.Now())
+	if len(l.evs) != 3 || len(l.evs[0].Delta) != 4000 || len(l.evs[2].Delta) != 1000 || l.evs[2].Seq != 9 {
+		t.Errorf("9 deltas of 1000 bytes made %d events", len(l.evs))
+	}
+	if b := heldBytes(l); l.bytes != b {
+		t.Errorf("log counts %d bytes, its events hold %d", l.bytes, b)
+	}
+	for _, name := range []string{"no merge", "gated"} {
+		l := newRunLog(name)
+		l.merge = name == "gated"
+		l.gated = name == "gated"
+		for range 3 {
+			l.append(delta(events.TypeAssistantToken, "x"))
+		}
+		if len(l.evs) != 3 {
+			t.Errorf("%s: 3 deltas made %d events", name, len(l.evs))
+		}
+	}
+}

@@ -227,7 +227,7 @@ func TestResumeOnAnotherReplica(t *testing.T) {
 	}
 	defer local.Close()
 	runnerLog := readUntil(t, ctx, local, never)
-	checkSeq(t, runnerLog, 0)
+	checkSeqExact(t, runnerLog, 0)
 	sameEvents(t, "live follow on b", all, runnerLog)
 	sameEvents(t, "resume on b", readUntil(t, ctx, resumed, never), runnerLog[mid:])
 
@@ -277,7 +277,7 @@ func TestDeadReplicasRunIsInterrupted(t *testing.T) {
 	_ = a.st.Close()
 
 	seen = append(seen, readUntil(t, ctx, sub, never)...)
-	checkSeq(t, seen, 0)
+	checkSeqExact(t, seen, 0)
 	last := seen[len(seen)-1]
 	if last.Type != events.TypeRunFinished || last.Status != model.RunInterrupted {
 		t.Fatalf("log on b ends with %s %s, want run_finished interrupted", last.Type, last.Status)
@@ -355,7 +355,7 @@ func TestCancelOnAnotherReplica(t *testing.T) {
 		t.Fatalf("cancel on b: %v", err)
 	}
 	evs := readUntil(t, ctx, sub, never)
-	checkSeq(t, evs, 0)
+	checkSeqExact(t, evs, 0)
 	if last := evs[len(evs)-1]; last.Type != events.TypeRunFinished || last.Status != model.RunCancelled {
 		t.Fatalf("log ends with %s %s, want run_finished cancelled", last.Type, last.Status)
 	}
@@ -405,7 +405,7 @@ func TestRunTakenOverIsNotOverwritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := readUntil(t, ctx, local, never)
-	checkSeq(t, evs, 0)
+	checkSeqExact(t, evs, 0)
 	if last := evs[len(evs)-1]; last.Type != events.TypeRunFinished || last.Status != model.RunInterrupted {
 		t.Fatalf("a's log ends with %s %s, want run_finished interrupted", last.Type, last.Status)
 	}

@@ -3,6 +3,7 @@ package wsapi_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -119,9 +120,14 @@ func TestRunsOverHTTP(t *testing.T) {
 		evs[i] = s.data
 	}
 	checkRun(t, evs, 0)
-	for i, ev := range evs { // the stream never merges: every seq is there
-		if ev.Seq != int64(i+1) {
-			t.Fatalf("SSE event %d has seq %d", i, ev.Seq)
+	// The stream never merges: it carries the run's log event for event.
+	logged := drainSub(t, must(e.eng.Subscribe(t.Context(), runID, 0)))
+	if len(logged) != len(evs) {
+		t.Fatalf("SSE sent %d events, the run's log holds %d", len(evs), len(logged))
+	}
+	for i := range evs {
+		if evs[i].Seq != logged[i].Seq || evs[i].Delta != logged[i].Delta {
+			t.Fatalf("SSE event %d = seq %d %q, the log's = seq %d %q", i, evs[i].Seq, evs[i].Delta, logged[i].Seq, logged[i].Delta)
 		}
 	}
 	if evs[len(evs)-1].Type != events.TypeRunFinished || text(evs, events.TypeAssistantToken) != strings.Join(words(30), "") {
@@ -129,13 +135,13 @@ func TestRunsOverHTTP(t *testing.T) {
 	}
 
 	// Last-Event-ID wins over after_seq; after_seq alone works too.
-	resumed := readSSE(t, get(t, e.srv.URL+"/api/runs/"+runID+"/events?after_seq=1", http.Header{"Last-Event-ID": {"5"}}).Body)
-	if len(resumed) != len(evs)-5 || resumed[0].data.Seq != 6 {
-		t.Fatalf("Last-Event-ID 5: %d events from seq %d", len(resumed), resumed[0].data.Seq)
+	resumed := readSSE(t, get(t, e.srv.URL+"/api/runs/"+runID+"/events?after_seq="+seqOf(evs[0]), http.Header{"Last-Event-ID": {seqOf(evs[4])}}).Body)
+	if len(resumed) != len(evs)-5 || resumed[0].data.Seq != evs[5].Seq {
+		t.Fatalf("Last-Event-ID %d: %d events from seq %d", evs[4].Seq, len(resumed), resumed[0].data.Seq)
 	}
-	resumed = readSSE(t, get(t, e.srv.URL+"/api/runs/"+runID+"/events?after_seq=3", nil).Body)
-	if len(resumed) != len(evs)-3 || resumed[0].data.Seq != 4 {
-		t.Fatalf("after_seq 3: %d events from seq %d", len(resumed), resumed[0].data.Seq)
+	resumed = readSSE(t, get(t, e.srv.URL+"/api/runs/"+runID+"/events?after_seq="+seqOf(evs[2]), nil).Body)
+	if len(resumed) != len(evs)-3 || resumed[0].data.Seq != evs[3].Seq {
+		t.Fatalf("after_seq %d: %d events from seq %d", evs[2].Seq, len(resumed), resumed[0].data.Seq)
 	}
 
 	// Reconnecting after the end: 204, so an EventSource stops for good
@@ -206,5 +212,24 @@ func TestRunsSpecWithoutEngine(t *testing.T) {
 	ev := paths["/api/runs/{id}/events"].Get
 	if ev.Responses["200"].Content["text/event-stream"] == nil {
 		t.Fatal("event stream not described as text/event-stream")
+	}
+}
+
+func seqOf(ev events.Event) string { return strconv.FormatInt(ev.Seq, 10) }
+
+// drainSub reads a subscription to its end.
+func drainSub(t *testing.T, sub *engine.Subscription) []events.Event {
+	t.Helper()
+	defer sub.Close()
+	var all []events.Event
+	for {
+		evs, err := sub.Next(t.Context())
+		if errors.Is(err, io.EOF) {
+			return all
+		}
+		if err != nil {
+			t.Fatalf("next: %v", err)
+		}
+		all = append(all, evs...)
 	}
 }
