@@ -58,7 +58,7 @@ func compress(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		cw := &compressWriter{ResponseWriter: w, coding: coding}
+		cw := &compressWriter{ResponseWriter: w, coding: coding, held: getBuffer()}
 		defer cw.close()
 		next.ServeHTTP(cw, r)
 	})
@@ -108,8 +108,8 @@ type compressWriter struct {
 	status   int
 	decided  bool // headers sent, plain or compressed
 	eligible bool
-	held     bytes.Buffer
-	enc      encoder // nil while plain
+	held     *bytes.Buffer // nil once closed
+	enc      encoder       // nil while plain
 	hijacked bool
 }
 
@@ -192,6 +192,10 @@ func (w *compressWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *compressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *compressWriter) close() {
+	defer func() {
+		putBuffer(w.held)
+		w.held = nil
+	}()
 	switch {
 	case w.hijacked || w.status == 0:
 	case !w.decided:
