@@ -83,6 +83,11 @@ type Config struct {
 	// other model a flow config names count as "other", so user-edited
 	// names cannot grow the metrics without bound.
 	MetricModels []string
+	// HistoryCache is how many conversations' newest messages are kept in
+	// memory for the next run's history (see historyCache); 0 means the
+	// default, negative none. It is off with Replicas: other processes
+	// write the same conversations.
+	HistoryCache int
 	// Bus, when set, hears a resource_changed for every flow instance the
 	// engine creates (comparison columns, forks) or adds messages to (run
 	// started, run finished), as REST writes announce theirs, so every open
@@ -116,6 +121,7 @@ func DefaultConfig() Config {
 		LogRetention:          10 * time.Minute,
 		MaxLogs:               1000,
 		MaxLogBytes:           64 << 20,
+		HistoryCache:          256,
 	}
 }
 
@@ -138,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxLogBytes <= 0 {
 		c.MaxLogBytes = d.MaxLogBytes
+	}
+	if c.HistoryCache == 0 {
+		c.HistoryCache = d.HistoryCache
 	}
 	c.Replicas = c.Replicas.withDefaults()
 	return c
@@ -162,6 +171,8 @@ type Engine struct {
 	active  map[string]context.CancelCauseFunc // live runs by id
 	insts   map[string]*instanceLock
 	wg      sync.WaitGroup
+
+	hist *historyCache // nil when off
 
 	own ownership // what running beside other replicas adds (localRuns when alone)
 	// gateLogs: run logs send only stored events (Replicas.OnStored).
@@ -198,6 +209,8 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
 	if cfg.Replicas != nil {
 		e.own = newReplicated(e, cfg.Replicas)
+	} else if cfg.HistoryCache > 0 {
+		e.hist = newHistoryCache(cfg.HistoryCache)
 	}
 	return e
 }

@@ -206,11 +206,11 @@ func (r *run) abandon(cause error, status, errText string) {
 	r.cancel(cause)
 	if es := r.early; es != nil {
 		r.usage = r.usage.Add(es.call.discard())
-		es.unlock()
-		r.early = nil
 		if r.streaming != "" {
 			r.failStreaming(errText, messageStatus(status))
 		}
+		es.unlock() // after the message's end is stored: see historyCache
+		r.early = nil
 	}
 	r.stop()
 	r.finish(status, errText)
