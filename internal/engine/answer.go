@@ -54,42 +54,70 @@ type answerCall struct {
 // set, its message is stored first (status streaming) and its text goes
 // out as it comes; with hold, nothing leaves until release.
 func (r *run) startAnswer(ctx context.Context, turns []turn, caution string, hold bool) (*answerCall, error) {
-	e := r.e
-	a := &answerCall{r: r, req: r.assistantRequest(turns, caution), done: make(chan struct{}), held: hold}
-	a.ctx, a.cancel = context.WithCancelCause(ctx)
+	a := r.newAnswer(ctx, turns, caution, hold)
 	if !hold {
 		if err := a.store(ctx); err != nil {
 			a.cancel(err)
 			return nil, err
 		}
 	}
-	a.start = e.now()
-	go func() {
-		defer close(a.done)
-		a.res, a.err = e.stream(a.ctx, a.req, a.add)
-	}()
+	a.goUpstream()
 	return a, nil
 }
 
-// store appends the assistant's message (status streaming) and makes it
-// the run's streaming message.
-func (a *answerCall) store(ctx context.Context) error {
+// newAnswer prepares an assistant call under ctx without starting it.
+func (r *run) newAnswer(ctx context.Context, turns []turn, caution string, hold bool) *answerCall {
+	a := &answerCall{r: r, req: r.assistantRequest(turns, caution), done: make(chan struct{}), held: hold}
+	a.ctx, a.cancel = context.WithCancelCause(ctx)
+	return a
+}
+
+// goUpstream makes the call in the background.
+func (a *answerCall) goUpstream() {
+	a.start = a.r.e.now()
+	go func() {
+		defer close(a.done)
+		a.res, a.err = a.r.e.stream(a.ctx, a.req, a.add)
+	}()
+}
+
+// message is the assistant's message as it is stored when the call
+// starts (status streaming).
+func (a *answerCall) message() model.Message {
 	r := a.r
-	msg, err := r.e.st.AppendMessage(ctx, model.Message{
+	return model.Message{
 		FlowInstanceID: r.inst.ID,
 		RunID:          r.rec.ID,
 		Role:           model.RoleAssistant,
 		SyspromptID:    r.flow.sysprompt.ID,
 		Model:          modelLabel(a.req.Model, r.e.prov.Name()),
 		Status:         model.MessageStreaming,
-	})
+	}
+}
+
+// store appends the assistant's message (status streaming) and makes it
+// the run's streaming message.
+func (a *answerCall) store(ctx context.Context) error {
+	msg, err := a.r.e.st.AppendMessage(ctx, a.message())
 	if err != nil {
 		return err
 	}
-	a.msg = msg
-	a.pw = r.newPartialWriter(&a.msg)
-	r.streaming = msg.ID
+	a.adopt(msg)
 	return nil
+}
+
+// adopt makes msg, as stored, the call's message and the run's streaming
+// one; release then stores it no more.
+func (a *answerCall) adopt(msg model.Message) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.adoptLocked(msg)
+}
+
+func (a *answerCall) adoptLocked(msg model.Message) {
+	a.msg = msg
+	a.pw = a.r.newPartialWriter(&a.msg)
+	a.r.streaming = msg.ID
 }
 
 // add takes one event of the upstream call.
@@ -121,13 +149,22 @@ func (a *answerCall) release(ctx context.Context) error {
 	if !a.held {
 		return nil
 	}
-	if err := a.store(ctx); err != nil {
-		a.storeErr = err
-		a.cancel(err)
-		return err
+	if a.msg.ID == "" {
+		msg, err := a.r.e.st.AppendMessage(ctx, a.message())
+		if err != nil {
+			a.storeErr = err
+			a.cancel(err)
+			return err
+		}
+		a.adoptLocked(msg)
 	}
 	a.held = false
 	a.sendLocked(false)
+	if a.sent > 0 {
+		// What was held went out at once: store it now rather than with
+		// the next delta, which may be long in coming.
+		a.pw.flush(a.text.String()[:a.sent], a.thinking.String())
+	}
 	return nil
 }
 

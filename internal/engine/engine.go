@@ -12,7 +12,8 @@
 //
 // Timings: a run's superego_ms is the superego step (including any wait
 // for an upstream slot), first_token_ms runs from the moment the run was
-// stored to the first assistant token — what the user waits — and
+// taken (before it is stored) to the first assistant token — what the
+// user waits — and
 // total_ms to its end. A message's timings cover its own upstream call.
 package engine
 
@@ -82,6 +83,11 @@ type Config struct {
 	// other model a flow config names count as "other", so user-edited
 	// names cannot grow the metrics without bound.
 	MetricModels []string
+	// HistoryCache is how many conversations' newest messages are kept in
+	// memory for the next run's history (see historyCache); 0 means the
+	// default, negative none. It is off with Replicas: other processes
+	// write the same conversations.
+	HistoryCache int
 	// Bus, when set, hears a resource_changed for every flow instance the
 	// engine creates (comparison columns, forks) or adds messages to (run
 	// started, run finished), as REST writes announce theirs, so every open
@@ -115,6 +121,7 @@ func DefaultConfig() Config {
 		LogRetention:          10 * time.Minute,
 		MaxLogs:               1000,
 		MaxLogBytes:           64 << 20,
+		HistoryCache:          256,
 	}
 }
 
@@ -137,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxLogBytes <= 0 {
 		c.MaxLogBytes = d.MaxLogBytes
+	}
+	if c.HistoryCache == 0 {
+		c.HistoryCache = d.HistoryCache
 	}
 	c.Replicas = c.Replicas.withDefaults()
 	return c
@@ -161,6 +171,8 @@ type Engine struct {
 	active  map[string]context.CancelCauseFunc // live runs by id
 	insts   map[string]*instanceLock
 	wg      sync.WaitGroup
+
+	hist *historyCache // nil when off
 
 	own ownership // what running beside other replicas adds (localRuns when alone)
 	// gateLogs: run logs send only stored events (Replicas.OnStored).
@@ -197,6 +209,8 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
 	if cfg.Replicas != nil {
 		e.own = newReplicated(e, cfg.Replicas)
+	} else if cfg.HistoryCache > 0 {
+		e.hist = newHistoryCache(cfg.HistoryCache)
 	}
 	return e
 }
@@ -227,7 +241,7 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	if err != nil {
 		return model.Run{}, err
 	}
-	r, err := e.newRun(ctx, inst, content, nil)
+	r, err := e.newRun(ctx, inst, content, nil, true)
 	if err != nil {
 		return model.Run{}, err
 	}
@@ -405,4 +419,31 @@ func (e *Engine) lockInstance(ctx context.Context, id string) (func(), error) {
 		release()
 		return nil, context.Cause(ctx)
 	}
+}
+
+// tryLockInstance takes the instance's lock if no run holds it or waits
+// for it.
+func (e *Engine) tryLockInstance(id string) (func(), bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.insts[id]
+	if l == nil {
+		l = &instanceLock{ch: make(chan struct{}, 1)}
+		e.insts[id] = l
+	}
+	select {
+	case l.ch <- struct{}{}:
+	default:
+		return nil, false // held, so refs > 0 keeps l in insts
+	}
+	l.refs++
+	return func() {
+		<-l.ch
+		e.mu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(e.insts, id)
+		}
+		e.mu.Unlock()
+	}, true
 }

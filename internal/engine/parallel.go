@@ -55,7 +55,7 @@ func (e *Engine) RunParallel(ctx context.Context, configIDs []string, content, c
 			return "", nil, fmt.Errorf("create flow instance for config %q: %w", c.ID, err)
 		}
 		e.announce(ctx, events.ActionCreated, inst)
-		r, err := e.newRun(ctx, inst, content, nil)
+		r, err := e.newRun(ctx, inst, content, nil, false)
 		if err != nil {
 			abandon(runs, err)
 			return "", nil, err
@@ -99,7 +99,7 @@ func (e *Engine) ContinueComparison(ctx context.Context, comparisonID, content s
 	}
 	runs := make([]*run, 0, len(insts))
 	for _, inst := range insts {
-		r, err := e.newRun(ctx, inst, content, nil)
+		r, err := e.newRun(ctx, inst, content, nil, false)
 		if err != nil {
 			abandon(runs, err)
 			return nil, err
@@ -122,7 +122,6 @@ func startAll(runs []*run) []model.Run {
 // group could not be set up completely.
 func abandon(runs []*run, cause error) {
 	for _, r := range runs {
-		r.cancel(cause)
-		r.finish(model.RunFailed, "parallel run could not start: "+cause.Error())
+		r.abandon(cause, model.RunFailed, "parallel run could not start: "+cause.Error())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestPartialTextIsStoredWhileStreaming(t *testing.T) {
 		deltas[i] += " "
 	}
 	prov := &stalled{deltas: deltas, ready: make(chan struct{})}
-	cs := &countingStore{Store: st}
+	cs := &countingStore{Store: st, wrote: make(chan struct{})}
 	e := New(cs, prov, Config{}, nil, nil)
 	c := &clock{t: time.Unix(0, 0)}
 	e.now = func() time.Time { c.add(50 * time.Millisecond); return c.now() }
@@ -70,6 +71,10 @@ func TestPartialTextIsStoredWhileStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-prov.ready
+	// The call starts before the run is stored and what it streams before
+	// then is held: the first partial write may come only when the run
+	// releases it. The upstream is still streaming (stalled) either way.
+	<-cs.wrote
 	msgs, _, err := st.ListMessages(ctx, inst.ID, store.Page{})
 	if err != nil {
 		t.Fatal(err)
@@ -92,9 +97,15 @@ func TestPartialTextIsStoredWhileStreaming(t *testing.T) {
 type countingStore struct {
 	store.Store
 	updates atomic.Int64
+	wrote   chan struct{} // closed after the first update is stored
+	once    sync.Once
 }
 
 func (s *countingStore) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
 	s.updates.Add(1)
-	return s.Store.UpdateMessage(ctx, m)
+	out, err := s.Store.UpdateMessage(ctx, m)
+	if err == nil {
+		s.once.Do(func() { close(s.wrote) })
+	}
+	return out, err
 }

@@ -135,18 +135,35 @@ type turn struct {
 const historyPage = 64
 
 // loadTurns reads the instance's conversation before the run's message.
-// This is where a run reads its history from the store: from the newest
-// end, a page at a time, until the turns read hold more text than the
-// history budget (see readTurns), so its cost does not grow with the
-// conversation.
+// This is where a run reads its history: from the newest end, a page at a
+// time, until the turns read hold more text than the history budget (see
+// readTurns), so its cost does not grow with the conversation; and, with
+// the history cache, from memory but for what was added since the
+// conversation's previous run.
 func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
-	return readTurns(func(before int) ([]model.Message, error) {
-		msgs, err := r.e.st.RecentMessages(ctx, r.inst.ID, before, historyPage)
-		if err != nil {
-			return nil, fmt.Errorf("read the conversation of %q: %w", r.inst.ID, err)
-		}
-		return msgs, nil
-	}, historyPage, r.e.cfg.HistoryBudgetChars, r.userMsg.ID, r.rec.ID)
+	e := r.e
+	budget := e.cfg.HistoryBudgetChars
+	if e.hist == nil {
+		return readTurns(func(before int) ([]model.Message, error) {
+			msgs, err := e.st.RecentMessages(ctx, r.inst.ID, before, historyPage)
+			if err != nil {
+				return nil, fmt.Errorf("read the conversation of %q: %w", r.inst.ID, err)
+			}
+			return msgs, nil
+		}, historyPage, budget, r.userMsg.ID, r.rec.ID)
+	}
+	h, err := e.hist.reader(ctx, e.st, r.inst)
+	if err != nil {
+		e.hist.drop(r.inst.ID)
+		return nil, err
+	}
+	turns, err := readTurns(h.read, historyPage, budget, r.userMsg.ID, r.rec.ID)
+	if err != nil {
+		e.hist.drop(r.inst.ID)
+		return nil, err
+	}
+	e.hist.put(h)
+	return turns, nil
 }
 
 // readTurns builds the turns trimTurns needs from pages of messages read
@@ -159,26 +176,42 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 // run still streaming) are left out until their turn is read.
 func readTurns(read func(before int) ([]model.Message, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
 	var newest []model.Message
-	before := 0
+	before, text := 0, 0
 	for {
 		msgs, err := read(before)
 		if err != nil {
 			return nil, err
 		}
 		newest = append(newest, msgs...)
-		oldestFirst := make([]model.Message, 0, len(newest))
-		for i := len(newest) - 1; i >= 0; i-- {
-			oldestFirst = append(oldestFirst, newest[i])
-		}
 		if len(msgs) < page {
-			return buildTurns(oldestFirst, currentUserID, currentRunID), nil
+			return buildTurns(oldestFirst(newest), currentUserID, currentRunID), nil
 		}
 		before = msgs[len(msgs)-1].Position
-		turns := buildTurns(withTheirTurn(oldestFirst), currentUserID, currentRunID)
+		// The turns hold no more text than the user and assistant
+		// messages read: until that passes the budget, no need to build
+		// them to know they do not either.
+		for _, m := range msgs {
+			if m.Role == model.RoleUser || m.Role == model.RoleAssistant {
+				text += utf8.RuneCountInString(m.Content)
+			}
+		}
+		if text <= budget {
+			continue
+		}
+		turns := buildTurns(withTheirTurn(oldestFirst(newest)), currentUserID, currentRunID)
 		if overBudget(turns, budget) {
 			return turns, nil
 		}
 	}
+}
+
+// oldestFirst returns newest reversed.
+func oldestFirst(newest []model.Message) []model.Message {
+	out := make([]model.Message, 0, len(newest))
+	for i := len(newest) - 1; i >= 0; i-- {
+		out = append(out, newest[i])
+	}
+	return out
 }
 
 // withTheirTurn drops the messages of runs whose user message is not among

@@ -57,7 +57,7 @@ func (e *Engine) Rerun(ctx context.Context, messageID string, o model.Overrides)
 	if copied.Role != model.RoleUser || copied.Content != msg.Content {
 		return model.Run{}, fmt.Errorf("fork %q does not end with the copied user message", fork.ID)
 	}
-	r, err := e.newRun(ctx, fork, "", &copied)
+	r, err := e.newRun(ctx, fork, "", &copied, false)
 	if err != nil {
 		return model.Run{}, err
 	}

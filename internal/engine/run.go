@@ -28,8 +28,14 @@ type run struct {
 	userMsg model.Message
 	log     *runLog
 	start   time.Time
-	ctx     context.Context // the run's own, owned by the engine
+	ctx     context.Context // the run's own, owned by the engine, with its timeout
 	cancel  context.CancelCauseFunc
+	stop    context.CancelFunc // releases ctx's timer
+
+	// early is the assistant call started beside the run's first writes
+	// (see newRun), with the instance's lock and the history it was built
+	// from; nil when the run starts the usual way.
+	early *earlyStart
 
 	usage     model.Usage
 	timings   model.Timings
@@ -38,10 +44,30 @@ type run struct {
 	finished  bool
 }
 
+// earlyStart is what a run started early holds until its goroutine takes
+// over: the instance lock, the turns read under it and the held call.
+type earlyStart struct {
+	unlock func()
+	turns  []turn
+	call   *answerCall
+}
+
 // newRun resolves the instance's flow, stores the user message (unless
-// existing is given: a fork already holds it) and the run, and opens the
-// run's log with run_started. Nothing runs yet.
-func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content string, existing *model.Message) (*run, error) {
+// existing is given: a fork already holds it) and the run in one
+// transaction, and opens the run's log with run_started. Nothing runs yet.
+//
+// With early set, a run whose first upstream call is the assistant's (no
+// superego, no streaming output screen) and whose instance has no run
+// under way starts that call before its writes:
+// the history is read and the request sent while the user message, the
+// run and the assistant's message are stored, in one transaction, so the
+// upstream's latency hides the writes. The call is held (answerCall):
+// nothing of the run — no event, no notice, not its id — reaches anyone
+// until the transaction has committed, so a crash before it leaves nothing
+// any client saw, and one after it a stored run that a restart marks
+// interrupted. If the writes fail, the call is cancelled and the error
+// returned, as when they fail before a call.
+func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content string, existing *model.Message, early bool) (*run, error) {
 	// Admission: a store whose writer is saturated refuses new runs
 	// (store.ErrBusy) before their writes could queue past a deadline;
 	// the writes of runs under way go on.
@@ -55,49 +81,99 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 		return nil, err
 	}
 	runID := model.NewID()
-	var user model.Message
+	var msgs []model.Message
+	user := model.Message{
+		ID:             model.NewID(),
+		FlowInstanceID: inst.ID,
+		RunID:          runID,
+		Role:           model.RoleUser,
+		Content:        content,
+		Status:         model.MessageComplete,
+	}
 	if existing != nil {
 		user = *existing
 	} else {
-		user, err = e.st.AppendMessage(ctx, model.Message{
-			FlowInstanceID: inst.ID,
-			RunID:          runID,
-			Role:           model.RoleUser,
-			Content:        content,
-			Status:         model.MessageComplete,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store user message: %w", err)
-		}
+		msgs = append(msgs, user)
 	}
-	rec, err := e.st.CreateRun(ctx, model.Run{
+	r := &run{e: e, inst: inst, flow: flow, userMsg: user, log: newRunLog(runID), start: e.now()}
+	r.rec = model.Run{
 		ID:             runID,
 		FlowInstanceID: inst.ID,
 		FlowConfigID:   inst.FlowConfigID,
 		UserMessageID:  user.ID,
 		ComparisonID:   inst.ComparisonID,
 		Status:         model.RunRunning,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store run: %w", err)
 	}
-	e.own.claim(ctx, rec.ID)
-	r := &run{e: e, rec: rec, inst: inst, flow: flow, userMsg: user, log: newRunLog(rec.ID), start: e.now()}
 	r.log.gated = e.gateLogs
 	// Merged deltas stay in this process: a replica's durable log holds
 	// every delta as it came.
 	_, r.log.merge = e.own.(localRuns)
+	base, cancel := context.WithCancelCause(e.base)
+	timeout := e.cfg.RunTimeout
+	r.ctx, r.stop = context.WithTimeoutCause(base, timeout, fmt.Errorf("run timed out after %s", timeout))
+	r.cancel = cancel
+	// Streaming output screening screens the text chunk by chunk as it
+	// arrives, which text held until the commit would not be.
+	if early && !flow.superego && flow.screenOutput != model.ScreenOutputStreaming {
+		if unlock, ok := e.tryLockInstance(inst.ID); ok {
+			es, err := r.startEarly(ctx, unlock)
+			if err != nil {
+				r.cancel(err)
+				r.stop()
+				return nil, err
+			}
+			r.early = es
+			msgs = append(msgs, es.call.message())
+		}
+	}
+	rec, stored, err := e.st.StartRun(ctx, r.rec, msgs)
+	if err != nil {
+		r.dropEarly(err)
+		return nil, fmt.Errorf("store run: %w", err)
+	}
+	r.rec = rec
+	if existing == nil {
+		r.userMsg = stored[0]
+	}
+	if r.early != nil {
+		r.early.call.adopt(stored[len(stored)-1])
+	}
+	e.own.claim(ctx, rec.ID)
 	// Registered before the caller learns the id, so a Cancel can never
 	// miss a run that has not been started yet.
-	r.ctx, r.cancel = context.WithCancelCause(e.base)
 	e.mu.Lock()
 	e.active[rec.ID] = r.cancel
 	e.mu.Unlock()
 	e.logs.add(r.log)
-	um := user
+	um := r.userMsg
 	r.emit(events.Event{Type: events.TypeRunStarted, UserMessage: &um})
 	e.announceRun(ctx, events.ActionUpdated, inst, rec.ID)
 	return r, nil
+}
+
+// startEarly reads the history under the instance lock and starts the
+// assistant's call, held.
+func (r *run) startEarly(ctx context.Context, unlock func()) (*earlyStart, error) {
+	turns, err := r.loadTurns(ctx)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	a := r.newAnswer(r.ctx, turns, "", true)
+	a.goUpstream()
+	return &earlyStart{unlock: unlock, turns: turns, call: a}, nil
+}
+
+// dropEarly ends what newRun set up for a run whose writes failed: the
+// early call is cancelled (its cost counted as wasted) and the lock freed.
+func (r *run) dropEarly(cause error) {
+	r.cancel(cause)
+	if es := r.early; es != nil {
+		r.usage = r.usage.Add(es.call.discard())
+		es.unlock()
+		r.early = nil
+	}
+	r.stop()
 }
 
 // startRun runs r in the background and returns the run as stored at its
@@ -110,31 +186,44 @@ func (r *run) startRun() model.Run {
 		// Shutdown may already be waiting; finish here rather than start a
 		// goroutine it would not wait for.
 		e.mu.Unlock()
-		r.cancel(errShuttingDown)
-		r.finish(model.RunCancelled, errShuttingDown.Error())
+		r.abandon(errShuttingDown, model.RunCancelled, errShuttingDown.Error())
 		return rec
 	}
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go func() {
 		defer e.wg.Done()
+		defer r.stop()
 		defer r.cancel(nil)
 		r.execute(r.ctx)
 	}()
 	return rec
 }
 
+// abandon ends a stored run that will not be started: an early call is
+// cancelled and its stored message ends with the run.
+func (r *run) abandon(cause error, status, errText string) {
+	r.cancel(cause)
+	if es := r.early; es != nil {
+		r.usage = r.usage.Add(es.call.discard())
+		if r.streaming != "" {
+			r.failStreaming(errText, messageStatus(status))
+		}
+		es.unlock() // after the message's end is stored: see historyCache
+		r.early = nil
+	}
+	r.stop()
+	r.finish(status, errText)
+}
+
 // execute carries the run from its start to its stored end.
 func (r *run) execute(ctx context.Context) {
-	timeout := r.e.cfg.RunTimeout
-	ctx, stop := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("run timed out after %s", timeout))
-	defer stop()
 	defer func() {
 		// A provider bug must not take the server down or leave the run
 		// hanging in "running".
 		if p := recover(); p != nil {
 			r.e.log.Error("run panicked", "run_id", r.rec.ID, "panic", p)
-			r.failStreaming("internal error")
+			r.failStreaming("internal error", model.MessageFailed)
 			r.finish(model.RunFailed, "internal error")
 		}
 	}()
@@ -145,22 +234,32 @@ func (r *run) execute(ctx context.Context) {
 // steps waits for the instance's previous run, reads the conversation,
 // runs the superego and then the assistant — at once, when the flow
 // starts the assistant speculatively, its output held until the verdict —
-// and returns the final status and error text.
+// and returns the final status and error text. A run started early has
+// done the first two already and has its assistant call under way.
 func (r *run) steps(ctx context.Context) (string, string) {
-	unlock, err := r.e.lockInstance(ctx, r.inst.ID)
-	if err != nil {
-		return endStatus(ctx, err)
-	}
-	defer unlock()
-	turns, err := r.loadTurns(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
+	var (
+		turns  []turn
+		spec   *answerCall
+		unlock func()
+		err    error
+	)
+	if es := r.early; es != nil {
+		r.early = nil
+		unlock, turns, spec = es.unlock, es.turns, es.call
+		defer unlock()
+	} else {
+		if unlock, err = r.e.lockInstance(ctx, r.inst.ID); err != nil {
 			return endStatus(ctx, err)
 		}
-		return model.RunFailed, "load conversation: " + err.Error()
+		defer unlock()
+		if turns, err = r.loadTurns(ctx); err != nil {
+			if ctx.Err() != nil {
+				return endStatus(ctx, err)
+			}
+			return model.RunFailed, "load conversation: " + err.Error()
+		}
 	}
-	var spec *answerCall
-	if r.flow.speculative {
+	if spec == nil && r.flow.speculative {
 		if spec, err = r.startAnswer(ctx, turns, "", true); err != nil {
 			return endStatus(ctx, err)
 		}
@@ -400,9 +499,9 @@ func (r *run) stamp(ev events.Event) events.Event {
 	return ev
 }
 
-// failStreaming marks the message the run was streaming as failed,
-// keeping the partial text already stored.
-func (r *run) failStreaming(why string) {
+// failStreaming ends the message the run was streaming with status
+// (failed, or cancelled), keeping the partial text already stored.
+func (r *run) failStreaming(why, status string) {
 	if r.streaming == "" {
 		return
 	}
@@ -411,7 +510,7 @@ func (r *run) failStreaming(why string) {
 	st := r.e.st
 	m, err := st.GetMessage(ctx, r.streaming)
 	if err == nil {
-		m.Status, m.Error = model.MessageFailed, why
+		m.Status, m.Error = status, why
 		_, err = st.UpdateMessage(ctx, m)
 	}
 	if err != nil {

@@ -148,6 +148,17 @@ func (p *partialWriter) update(text, thinking string) {
 		return
 	}
 	p.last = now
+	p.write(text, thinking)
+}
+
+// flush stores text and thinking now.
+func (p *partialWriter) flush(text, thinking string) {
+	p.last = p.r.e.now()
+	p.write(text, thinking)
+}
+
+func (p *partialWriter) write(text, thinking string) {
+	e := p.r.e
 	m := *p.msg
 	m.Content, m.Thinking = text, thinking
 	ctx, cancel := storeCtx()

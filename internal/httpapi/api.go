@@ -166,6 +166,8 @@ func (a *API) humaConfig() huma.Config {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "Required on every /api route except /api/health when the server has an API token."},
 	}
 	c.Transformers = []huma.Transformer{a.sanitizeError}
+	jsonF := jsonFormat()
+	c.Formats = map[string]huma.Format{"application/json": jsonF, "json": jsonF}
 	// A mistyped query parameter (?limt=5) is a 422 naming it, not a
 	// silently ignored filter.
 	c.RejectUnknownQueryParameters = true

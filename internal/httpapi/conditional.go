@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // conditionalGET gives every successful GET under /api a validator and
@@ -22,10 +23,29 @@ func conditionalGET(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		bw := &bufferedWriter{ResponseWriter: w}
+		bw := &bufferedWriter{ResponseWriter: w, body: getBuffer()}
 		next.ServeHTTP(bw, r)
 		bw.finish(r)
+		putBuffer(bw.body)
 	})
+}
+
+// buffers hold answers while middleware decides on them (conditionalGET,
+// compress); reused, a request's buffer is not grown anew from empty.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer: a buffer grown beyond this by a large answer is left
+// to the garbage collector rather than kept.
+const maxPooledBuffer = 64 << 10
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 // bufferedWriter holds a 200 answer's body until the handler is done, so
@@ -35,7 +55,7 @@ type bufferedWriter struct {
 	http.ResponseWriter
 	status  int  // 0 until WriteHeader or the first Write
 	through bool // not buffering: writes go straight to the client
-	body    bytes.Buffer
+	body    *bytes.Buffer
 }
 
 func (w *bufferedWriter) WriteHeader(code int) {
@@ -106,9 +126,14 @@ func (w *bufferedWriter) finish(r *http.Request) {
 		return
 	}
 	w.ResponseWriter.WriteHeader(w.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.ResponseWriter.Write(w.body.Bytes())
+	if r.Method == http.MethodHead {
+		return
 	}
+	if cw, ok := w.ResponseWriter.(*compressWriter); ok {
+		_, _ = cw.writeWhole(w.body.Bytes())
+		return
+	}
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
 }
 
 // noneMatch reports whether an If-None-Match header matches tag, by weak

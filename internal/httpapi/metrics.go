@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	dbErrors *prometheus.CounterVec
+	children sync.Map // routeStatus → *routeMetrics
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -70,7 +72,30 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
+// routeStatus names one child of the request metrics.
+type routeStatus struct {
+	route  string
+	status int
+}
+
+// routeMetrics are the children of one route and status, looked up once:
+// finding them by label values hashes the labels on every request.
+type routeMetrics struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	key := routeStatus{route, status}
+	rm, ok := m.children.Load(key)
+	if !ok {
+		// Routes are mux patterns and statuses few, so this map stays small.
+		rm, _ = m.children.LoadOrStore(key, &routeMetrics{
+			requests: m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	c := rm.(*routeMetrics)
+	c.requests.Inc()
+	c.latency.Observe(d.Seconds())
 }

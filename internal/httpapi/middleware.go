@@ -108,6 +108,11 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Header values every response carries, shared rather than allocated per
+// request: a header map's values are replaced or appended to (which copies
+// a full slice), never changed in place.
+var nosniff = []string{"nosniff"}
+
 // observe assigns the request id, measures the request and writes its log
 // line, with id, method, path and status: "request failed" at info or above
 // for a failure, "request" at debug for a success.
@@ -119,9 +124,10 @@ func (a *API) observe(next http.Handler) http.Handler {
 			id = model.NewID()
 		}
 		ri := &reqInfo{id: id}
-		w.Header().Set("X-Request-Id", id)
+		h := w.Header()
+		h["X-Request-Id"] = []string{id}
 		// JSON and problem bodies must never be sniffed into something else.
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h["X-Content-Type-Options"] = nosniff
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
 
@@ -133,6 +139,10 @@ func (a *API) observe(next http.Handler) http.Handler {
 		}
 		elapsed := time.Since(start)
 		a.metrics.observe(a.routeOf(r), status, elapsed)
+		failed := status >= 400 || ri.err != nil
+		if !failed && !a.log.Enabled(r.Context(), slog.LevelDebug) {
+			return
+		}
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
@@ -140,7 +150,7 @@ func (a *API) observe(next http.Handler) http.Handler {
 			slog.Int("status", status),
 			slog.Duration("duration", elapsed),
 		}
-		if status < 400 && ri.err == nil {
+		if !failed {
 			// Successes are an access log for --log-level debug only, so
 			// that at info a log line means something went wrong.
 			a.log.LogAttrs(r.Context(), slog.LevelDebug, "request", attrs...)

@@ -321,3 +321,44 @@ func TestStreamingPassThrough(t *testing.T) {
 		t.Errorf("hijack probe: %s", r)
 	}
 }
+
+// TestSharedHeaderValuesStayPerResponse: the middleware gives every
+// response the same header value slices; a handler adding to one of those
+// headers changes its own response only. And the buffers answers are held
+// in are reused: a long answer leaves nothing in the next, shorter one.
+func TestSharedHeaderValuesStayPerResponse(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	long := strings.Repeat("x", 5000)
+	s.api.Handle("GET /api/header-probe", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Add("X-Frame-Options", "SAMEORIGIN")
+		h.Add("X-Content-Type-Options", "other")
+		h.Set("Content-Type", "application/json")
+		if r.URL.Query().Get("long") != "" {
+			_, _ = w.Write([]byte(`"` + long + `"`))
+			return
+		}
+		_, _ = w.Write([]byte(`"short"`))
+	}))
+	for _, q := range []string{"?long=1", "", "?long=1", ""} {
+		r := s.do(t, "GET", "/api/header-probe"+q, nil)
+		if got := r.header.Values("X-Frame-Options"); len(got) != 2 || got[0] != "DENY" || got[1] != "SAMEORIGIN" {
+			t.Errorf("X-Frame-Options of the probe%s: %q", q, got)
+		}
+		want := `"short"`
+		if q != "" {
+			want = `"` + long + `"`
+		}
+		if string(r.body) != want {
+			t.Errorf("body of the probe%s: %d bytes, want %d", q, len(r.body), len(want))
+		}
+		c := s.do(t, "GET", "/api/constitutions/default", nil)
+		if got := c.header.Values("X-Frame-Options"); len(got) != 1 || got[0] != "DENY" {
+			t.Errorf("X-Frame-Options after the probe: %q", got)
+		}
+		if got := c.header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+			t.Errorf("X-Content-Type-Options after the probe: %q", got)
+		}
+	}
+}

@@ -19,18 +19,26 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// The security headers' values, shared by every response (see nosniff).
+var (
+	cspValue   = []string{contentSecurityPolicy}
+	frameDeny  = []string{"DENY"}
+	noReferrer = []string{"no-referrer"}
+	sameOrigin = []string{"same-origin"}
+)
+
 // secureHeaders sets the security headers of every response. Handlers may
 // replace the CSP (the API reference page needs its inline stylesheet) but
 // keep frame-ancestors 'none'.
 func secureHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h["Content-Security-Policy"] = cspValue
 		// For browsers that predate frame-ancestors.
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Frame-Options"] = frameDeny
 		// Ids in URLs (conversations, runs) stay on this server.
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h["Referrer-Policy"] = noReferrer
+		h["Cross-Origin-Opener-Policy"] = sameOrigin
 		next.ServeHTTP(w, r)
 	})
 }

@@ -237,6 +237,11 @@ type Messages interface {
 // Runs are the records of runs.
 type Runs interface {
 	CreateRun(ctx context.Context, r model.Run) (model.Run, error)
+	// StartRun creates r (as CreateRun) and appends msgs to its instance's
+	// conversation, in order (as AppendMessage), in one transaction: a run
+	// is never stored without the messages it starts with, nor they
+	// without it. It returns both as stored.
+	StartRun(ctx context.Context, r model.Run, msgs []model.Message) (model.Run, []model.Message, error)
 	GetRun(ctx context.Context, id string) (model.Run, error)
 	UpdateRun(ctx context.Context, r model.Run) (model.Run, error)
 	// EndRun stores a run's end like UpdateRun, but only while the run is

@@ -98,46 +98,75 @@ func (s *Store) GetMessage(ctx context.Context, id string) (model.Message, error
 // reference it), so concurrent appends to one conversation take turns and
 // each gets the next position.
 func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Message, error) {
-	if m.ID == "" {
-		m.ID = model.NewID()
-	}
-	if m.Status == "" {
-		m.Status = model.MessageComplete
-	}
-	t := now()
-	m.CreatedAt, m.UpdatedAt = t, t
+	msgs := []model.Message{m}
+	prepareMessages(msgs)
 	err := s.tx(ctx, func(tx db) error {
-		if m.FlowInstanceID == "" {
+		if msgs[0].FlowInstanceID == "" {
 			return &store.RefError{Field: "flow_instance_id"}
 		}
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, m.FlowInstanceID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
-			return &store.RefError{Field: "flow_instance_id", ID: m.FlowInstanceID}
-		}
-		if err != nil {
-			return s.errorf("append message: %w", err)
-		}
-		err = tx.QueryRowContext(ctx,
-			`SELECT coalesce(max(position), 0) + 1 FROM messages WHERE flow_instance_id = ?`, m.FlowInstanceID).Scan(&m.Position)
-		if err != nil {
-			return s.errorf("append message: %w", err)
-		}
-		if err := insertMessage(ctx, tx, m); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx,
-			`UPDATE flow_instances SET message_count = message_count + 1, last_message_at = ? WHERE id = ?`,
-			tx.time(t), m.FlowInstanceID)
-		if err != nil {
-			return s.errorf("append message: %w", err)
-		}
-		return nil
+		return appendMessages(ctx, tx, msgs[0].FlowInstanceID, msgs)
 	})
 	if err != nil {
 		return model.Message{}, err
 	}
-	return m, nil
+	return msgs[0], nil
+}
+
+// prepareMessages fills what AppendMessage fills before its transaction:
+// ids, the default status and the times.
+func prepareMessages(msgs []model.Message) {
+	t := now()
+	for i := range msgs {
+		if msgs[i].ID == "" {
+			msgs[i].ID = model.NewID()
+		}
+		if msgs[i].Status == "" {
+			msgs[i].Status = model.MessageComplete
+		}
+		msgs[i].CreatedAt, msgs[i].UpdatedAt = t, t
+	}
+}
+
+// appendMessages appends msgs, in order, at the end of the conversation of
+// instanceID inside tx, setting their positions. The instance row is
+// locked first (LockUpdate, which still lets others reference it), so
+// concurrent appends to one conversation take turns and each gets the
+// next position. A missing instance is a *store.RefError.
+func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.Message) error {
+	s := tx.s
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, instanceID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
+		return &store.RefError{Field: "flow_instance_id", ID: instanceID}
+	}
+	if err != nil {
+		return s.errorf("append message: %w", err)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	var last int
+	err = tx.QueryRowContext(ctx,
+		`SELECT coalesce(max(position), 0) FROM messages WHERE flow_instance_id = ?`, instanceID).Scan(&last)
+	if err != nil {
+		return s.errorf("append message: %w", err)
+	}
+	for i := range msgs {
+		if msgs[i].FlowInstanceID != instanceID {
+			return &store.RefError{Field: "flow_instance_id", ID: msgs[i].FlowInstanceID}
+		}
+		msgs[i].Position = last + 1 + i
+		if err := insertMessage(ctx, tx, msgs[i]); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx,
+		`UPDATE flow_instances SET message_count = message_count + ?, last_message_at = ? WHERE id = ?`,
+		len(msgs), tx.time(msgs[len(msgs)-1].CreatedAt), instanceID)
+	if err != nil {
+		return s.errorf("append message: %w", err)
+	}
+	return nil
 }
 
 // UpdateMessage rewrites a message's mutable fields; its place in the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/superego-lab/superego/internal/model"
 	"github.com/superego-lab/superego/internal/store"
@@ -28,6 +29,46 @@ func ScanRun(sc Scanner) (model.Run, error) {
 // CreateRun records a new run of an existing instance. ID (when empty) and
 // CreatedAt are filled; Status defaults to running.
 func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
+	prepareRun(&r)
+	err := s.tx(ctx, func(tx db) error {
+		if r.FlowInstanceID == "" {
+			return &store.RefError{Field: "flow_instance_id"}
+		}
+		if err := checkRef(ctx, tx, "flow_instances", "flow_instance_id", r.FlowInstanceID); err != nil {
+			return err
+		}
+		return insertRun(ctx, tx, r)
+	})
+	if err != nil {
+		return model.Run{}, err
+	}
+	return r, nil
+}
+
+// StartRun records a new run and appends msgs to its instance's
+// conversation, in order, in one transaction: both are stored or neither.
+// The run is filled as by CreateRun, the messages as by AppendMessage.
+func (s *Store) StartRun(ctx context.Context, r model.Run, msgs []model.Message) (model.Run, []model.Message, error) {
+	prepareRun(&r)
+	msgs = slices.Clone(msgs)
+	prepareMessages(msgs)
+	err := s.tx(ctx, func(tx db) error {
+		if r.FlowInstanceID == "" {
+			return &store.RefError{Field: "flow_instance_id"}
+		}
+		if err := appendMessages(ctx, tx, r.FlowInstanceID, msgs); err != nil {
+			return err
+		}
+		return insertRun(ctx, tx, r)
+	})
+	if err != nil {
+		return model.Run{}, nil, err
+	}
+	return r, msgs, nil
+}
+
+// prepareRun fills what CreateRun fills before its transaction.
+func prepareRun(r *model.Run) {
 	if r.ID == "" {
 		r.ID = model.NewID()
 	}
@@ -36,24 +77,15 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 	}
 	r.CreatedAt = now()
 	r.FinishedAt = roundTime(r.FinishedAt)
-	err := s.tx(ctx, func(tx db) error {
-		if r.FlowInstanceID == "" {
-			return &store.RefError{Field: "flow_instance_id"}
-		}
-		if err := checkRef(ctx, tx, "flow_instances", "flow_instance_id", r.FlowInstanceID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
-			r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
-			r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt), r.Usage.WastedTokens)
-		return s.created(err, "run", r.ID)
-	})
-	if err != nil {
-		return model.Run{}, err
-	}
-	return r, nil
+}
+
+func insertRun(ctx context.Context, tx db, r model.Run) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO runs (`+RunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.FlowInstanceID, r.FlowConfigID, r.UserMessageID, r.ComparisonID, r.Status, string(r.Decision),
+		r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Timings.SuperegoMs, r.Timings.FirstTokenMs,
+		r.Timings.TotalMs, r.LastSeq, tx.time(r.CreatedAt), tx.nullTime(r.FinishedAt), r.Usage.WastedTokens)
+	return tx.s.created(err, "run", r.ID)
 }
 
 // GetRun returns one run.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -65,6 +66,61 @@ func testRuns(t *testing.T, f Factory) {
 		wantErr(t, "get missing run", err, store.ErrNotFound)
 		_, err = s.UpdateRun(ctx, model.Run{ID: "nope", Status: model.RunFailed})
 		wantErr(t, "update missing run", err, store.ErrNotFound)
+	})
+
+	t.Run("StartRun", func(t *testing.T) {
+		s := open(t, f)
+		ctx := t.Context()
+		mustBasics(t, s)
+		inst := mustInstance(t, s, model.FlowInstance{FlowConfigID: "cfg", Name: "chat"})
+		mustAppend(t, s, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "earlier"})
+		user := model.Message{ID: model.NewID(), FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "q"}
+		answer := model.Message{FlowInstanceID: inst.ID, Role: model.RoleAssistant, Status: model.MessageStreaming}
+		in := model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg", UserMessageID: user.ID}
+		r, msgs, err := s.StartRun(ctx, in, []model.Message{user, answer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !model.ValidID(r.ID) || r.Status != model.RunRunning || len(msgs) != 2 {
+			t.Fatalf("started run %+v with %d messages", r, len(msgs))
+		}
+		if msgs[0].ID != user.ID || msgs[0].Position != 2 || msgs[0].Status != model.MessageComplete ||
+			!model.ValidID(msgs[1].ID) || msgs[1].Position != 3 || msgs[1].Status != model.MessageStreaming {
+			t.Errorf("messages as started: %+v", msgs)
+		}
+		got, err := s.GetRun(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameJSON(t, "run read back", r, got)
+		all, _, err := s.ListMessages(ctx, inst.ID, store.Page{})
+		if err != nil || len(all) != 3 {
+			t.Fatalf("conversation after StartRun: %d messages, %v", len(all), err)
+		}
+		sameJSON(t, "messages read back", msgs, all[1:])
+		if after, err := s.GetFlowInstance(ctx, inst.ID); err != nil || after.MessageCount != 3 || after.Version != inst.Version {
+			t.Errorf("instance after StartRun: %+v, %v", after, err)
+		}
+
+		// Both or neither: a run that cannot be stored takes its messages
+		// with it, and a message that cannot be stored its run.
+		_, _, err = s.StartRun(ctx, model.Run{ID: r.ID, FlowInstanceID: inst.ID},
+			[]model.Message{{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "lost"}})
+		wantErr(t, "duplicate run", err, store.ErrConflict)
+		_, _, err = s.StartRun(ctx, model.Run{ID: "run-dup-msg", FlowInstanceID: inst.ID},
+			[]model.Message{{ID: user.ID, FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "again"}})
+		wantErr(t, "duplicate message", err, store.ErrConflict)
+		if _, err := s.GetRun(ctx, "run-dup-msg"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("run of a failed start: %v, want not found", err)
+		}
+		if all, _, _ := s.ListMessages(ctx, inst.ID, store.Page{}); len(all) != 3 {
+			t.Errorf("%d messages after failed starts, want 3", len(all))
+		}
+		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: "nope"}, nil)
+		wantRefErr(t, "run of missing instance", err, "flow_instance_id")
+		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: inst.ID},
+			[]model.Message{{FlowInstanceID: "elsewhere", Role: model.RoleUser, Content: "q"}})
+		wantRefErr(t, "message of another instance", err, "flow_instance_id")
 	})
 
 	t.Run("InterruptRunning", func(t *testing.T) {

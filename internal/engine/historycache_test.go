@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/superego-lab/superego/internal/model"
+)
+
+// memMessages is a conversation store for the history cache: RecentMessages
+// over msgs, counting the messages it returns.
+type memMessages struct {
+	msgs []model.Message
+	rows int
+}
+
+func (m *memMessages) RecentMessages(_ context.Context, _ string, before, limit int) ([]model.Message, error) {
+	reads := 0
+	out, _ := pages(m.msgs, limit, &reads)(before)
+	m.rows += len(out)
+	return out, nil
+}
+
+// TestHistoryCacheReadsWhatTheStoreHolds: as a conversation grows run by
+// run (and its instance is deleted and created again under the same id),
+// the history read through the cache gives the prompts exactly what a read
+// of the store gives, and after the first run it reads from the store
+// only what was added since.
+func TestHistoryCacheReadsWhatTheStoreHolds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	full := conversation(rng, 400)
+	for _, budget := range []int{0, 300, 2000, 24000} {
+		c := newHistoryCache(4)
+		st := &memMessages{}
+		inst := model.FlowInstance{Meta: model.Meta{ID: "chat", CreatedAt: time.Unix(1, 0)}}
+		offset := 0 // positions start again in a new conversation
+		at := func(k int) model.Message {
+			m := full[k]
+			m.Position -= offset
+			return m
+		}
+		for i := range full {
+			if full[i].Role != model.RoleUser {
+				continue
+			}
+			if i >= len(full)/2 && offset == 0 {
+				// Deleted and created again under the same id: another
+				// conversation, numbered from 1 again.
+				inst.CreatedAt = time.Unix(2, 0)
+				st.msgs = nil
+				offset = full[i].Position - 1
+			}
+			m := at(i)
+			// The run's user message is stored (not yet its answer):
+			// what a run that waited for the previous one sees.
+			st.msgs = append(st.msgs, m)
+			want := views(buildTurns(st.msgs, m.ID, m.RunID), budget)
+			st.rows = 0
+			h, err := c.reader(t.Context(), st, inst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			turns, err := readTurns(h.read, historyPage, budget, m.ID, m.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.put(h)
+			if got := views(turns, budget); !reflect.DeepEqual(got, want) {
+				t.Fatalf("budget %d, message %d:\n got  %v\n want %v", budget, i, got, want)
+			}
+			// Then the rest of the run (and any late answer) is stored.
+			for k := i + 1; k < len(full) && full[k].Role != model.RoleUser; k++ {
+				st.msgs = append(st.msgs, at(k))
+			}
+			if i > 0 && m.Position > 1 && st.rows > freshPage {
+				t.Fatalf("budget %d, message %d: %d messages read from the store, want at most %d", budget, i, st.rows, freshPage)
+			}
+		}
+	}
+}
