@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"hash/maphash"
 	"io"
 	"mime"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/andybalholm/brotli"
 )
@@ -152,16 +154,120 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 func (w *compressWriter) sendHeader(compressed bool) {
 	w.decided = true
 	if compressed {
-		h := w.Header()
-		h.Set("Content-Encoding", w.coding)
-		h.Del("Content-Length")
-		if tag := h.Get("ETag"); strings.HasSuffix(tag, `"`) {
-			h.Set("ETag", strings.TrimSuffix(tag, `"`)+`-`+w.coding+`"`)
-		}
+		w.compressedHeader()
 		w.enc = encoders[w.coding].Get().(encoder)
 		w.enc.Reset(w.ResponseWriter)
 	}
 	w.ResponseWriter.WriteHeader(w.status)
+}
+
+func (w *compressWriter) compressedHeader() {
+	h := w.Header()
+	h.Set("Content-Encoding", w.coding)
+	h.Del("Content-Length")
+	if tag := h.Get("ETag"); strings.HasSuffix(tag, `"`) {
+		h.Set("ETag", strings.TrimSuffix(tag, `"`)+`-`+w.coding+`"`)
+	}
+}
+
+// writeWhole writes b as the whole answer (conditionalGET hands over the
+// answers it buffered this way). The compressed bytes of an answer are
+// kept by content (compressedBodies), so an answer sent before — the same
+// object read again — is not compressed again. They are the very bytes
+// compressing b through Write and close would give.
+func (w *compressWriter) writeWhole(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.decided || w.held.Len() > 0 || len(b) < minCompressSize || len(b) > maxKeptCompressed {
+		return w.Write(b)
+	}
+	out, ok := compressedBodies.get(w.coding, b)
+	if !ok {
+		var buf bytes.Buffer
+		enc := encoders[w.coding].Get().(encoder)
+		enc.Reset(&buf)
+		_, err := enc.Write(b)
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+		enc.Reset(nil)
+		encoders[w.coding].Put(enc)
+		if err != nil {
+			return 0, err
+		}
+		out = buf.Bytes()
+		compressedBodies.put(w.coding, b, out)
+	}
+	w.decided = true
+	w.compressedHeader()
+	w.ResponseWriter.WriteHeader(w.status)
+	if _, err := w.ResponseWriter.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// compressedBodies are the compressed forms of recent whole answers, by
+// coding and content.
+var compressedBodies = newCompressedCache()
+
+// Bounds of compressedBodies: larger answers are compressed each time;
+// once the kept bytes (answers and their compressed forms) exceed
+// maxKeptCompressedTotal, they are dropped together.
+const (
+	maxKeptCompressed      = 64 << 10
+	maxKeptCompressedTotal = 8 << 20
+)
+
+// compressedCache maps an answer's bytes to their compressed form. It is
+// keyed by a hash of the content and checks the content itself, so an
+// answer is never given another's compressed bytes, and a changed answer
+// is simply another entry: nothing needs invalidating.
+type compressedCache struct {
+	seed  maphash.Seed
+	m     atomic.Pointer[sync.Map] // compressedKey → compressedEntry
+	bytes atomic.Int64
+}
+
+type compressedKey struct {
+	coding string
+	sum    uint64
+}
+
+type compressedEntry struct{ plain, out []byte }
+
+func newCompressedCache() *compressedCache {
+	c := &compressedCache{seed: maphash.MakeSeed()}
+	c.m.Store(new(sync.Map))
+	return c
+}
+
+func (c *compressedCache) get(coding string, plain []byte) ([]byte, bool) {
+	v, ok := c.m.Load().Load(compressedKey{coding, maphash.Bytes(c.seed, plain)})
+	if !ok {
+		return nil, false
+	}
+	e := v.(compressedEntry)
+	if !bytes.Equal(e.plain, plain) {
+		return nil, false // another answer with the same hash
+	}
+	return e.out, true
+}
+
+// put keeps out as the compressed form of plain (copied: the caller's
+// buffer is reused).
+func (c *compressedCache) put(coding string, plain, out []byte) {
+	size := int64(len(plain) + len(out))
+	if c.bytes.Add(size) > maxKeptCompressedTotal {
+		c.m.Store(new(sync.Map))
+		c.bytes.Store(0)
+		return
+	}
+	e := compressedEntry{plain: bytes.Clone(plain), out: out}
+	if _, loaded := c.m.Load().LoadOrStore(compressedKey{coding, maphash.Bytes(c.seed, plain)}, e); loaded {
+		c.bytes.Add(-size)
+	}
 }
 
 // Flush sends what is held (plain when under the threshold) and flushes.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"strings"
@@ -147,5 +148,80 @@ func TestBrotliCompression(t *testing.T) {
 	}
 	if r := s.do(t, http.MethodPut, "/api/constitutions/c01", map[string]any{"name": "Rules", "content": "new"}, "If-Match", one.header.Get("ETag")); r.status != http.StatusOK {
 		t.Fatalf("If-Match with the br ETag: %s", r)
+	}
+}
+
+// TestCompressedAnswersKept: an answer's compressed form is kept by
+// content, so the same object read again is not compressed again; the
+// bytes sent are those compressing it anew gives, in both codings, and a
+// changed object gets its own.
+func TestCompressedAnswersKept(t *testing.T) {
+	t.Parallel()
+	s := seeded(t)
+	id := "kept-compressed"
+	s.do(t, http.MethodPost, "/api/constitutions", map[string]any{"id": id, "name": "Rules", "content": strings.Repeat("Be kind to everyone. ", 120)})
+	fresh := func(coding string, plain []byte) []byte {
+		var buf bytes.Buffer
+		var enc io.WriteCloser
+		if coding == "br" {
+			enc = brotli.NewWriterLevel(&buf, brotliLevel)
+		} else {
+			enc, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		}
+		_, _ = enc.Write(plain)
+		_ = enc.Close()
+		return buf.Bytes()
+	}
+	for _, content := range []string{"", strings.Repeat("Be patient with everyone. ", 100)} {
+		if content != "" {
+			s.do(t, http.MethodPut, "/api/constitutions/"+id, map[string]any{"name": "Rules", "content": content})
+		}
+		plain := s.do(t, http.MethodGet, "/api/constitutions/"+id, nil)
+		for _, coding := range []string{"gzip", "br"} {
+			for i := range 2 {
+				r := s.do(t, http.MethodGet, "/api/constitutions/"+id, nil, "Accept-Encoding", coding)
+				if r.header.Get("Content-Encoding") != coding {
+					t.Fatalf("%s read %d: Content-Encoding %q", coding, i, r.header.Get("Content-Encoding"))
+				}
+				if want := fresh(coding, plain.body); !bytes.Equal(r.body, want) {
+					t.Errorf("%s read %d: %d bytes differ from compressing the plain answer anew (%d bytes)", coding, i, len(r.body), len(want))
+				}
+				if want := strings.TrimSuffix(plain.header.Get("ETag"), `"`) + "-" + coding + `"`; r.header.Get("ETag") != want {
+					t.Errorf("%s read %d: ETag %q, want %q", coding, i, r.header.Get("ETag"), want)
+				}
+			}
+			if _, ok := compressedBodies.get(coding, plain.body); !ok {
+				t.Errorf("%s: the compressed answer was not kept", coding)
+			}
+		}
+	}
+}
+
+// TestCompressedCacheChecksContent: an entry is found by its content
+// alone; another content under the same key is not given its bytes, and
+// the cache drops everything once over its budget.
+func TestCompressedCacheChecksContent(t *testing.T) {
+	t.Parallel()
+	c := newCompressedCache()
+	a, b := []byte(strings.Repeat("a", 2000)), []byte(strings.Repeat("b", 2000))
+	c.put("gzip", a, []byte("A"))
+	if out, ok := c.get("gzip", a); !ok || string(out) != "A" {
+		t.Fatalf("get a: %q %v", out, ok)
+	}
+	if _, ok := c.get("br", a); ok {
+		t.Error("another coding found a's entry")
+	}
+	// b stored under a's key, as a hash collision would.
+	c.m.Load().Store(compressedKey{"gzip", maphash.Bytes(c.seed, b)}, compressedEntry{plain: a, out: []byte("A")})
+	if _, ok := c.get("gzip", b); ok {
+		t.Error("content b was given a's compressed bytes")
+	}
+	big := make([]byte, maxKeptCompressed)
+	for i := range 2 * maxKeptCompressedTotal / maxKeptCompressed {
+		big[0] = byte(i)
+		c.put("gzip", big, big)
+		if n := c.bytes.Load(); n > maxKeptCompressedTotal {
+			t.Fatalf("%d bytes kept", n)
+		}
 	}
 }

@@ -126,9 +126,14 @@ func (w *bufferedWriter) finish(r *http.Request) {
 		return
 	}
 	w.ResponseWriter.WriteHeader(w.status)
-	if r.Method != http.MethodHead {
-		_, _ = w.ResponseWriter.Write(w.body.Bytes())
+	if r.Method == http.MethodHead {
+		return
 	}
+	if cw, ok := w.ResponseWriter.(*compressWriter); ok {
+		_, _ = cw.writeWhole(w.body.Bytes())
+		return
+	}
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
 }
 
 // noneMatch reports whether an If-None-Match header matches tag, by weak
