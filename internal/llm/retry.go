@@ -187,13 +187,20 @@ func (r *retrying) attempt(ctx context.Context, req Request, emit func(Event) er
 // with its own length, so a slow but alive upstream is not cut; the run's
 // own timeout still bounds the whole call.
 type watchdog struct {
-	mu      sync.Mutex
-	first   time.Duration
-	idle    time.Duration
-	cancel  context.CancelCauseFunc
-	timer   *time.Timer
-	started bool // the first text or reasoning arrived
-	paused  bool
+	mu     sync.Mutex
+	first  time.Duration
+	idle   time.Duration
+	cancel context.CancelCauseFunc
+	// One timer serves the whole attempt. Every event moves deadline;
+	// the timer is re-armed only when the deadline comes before it fires
+	// (at), and when it fires early it re-arms itself for what is left:
+	// a token costs a clock read, not a timer.
+	timer    *time.Timer
+	at       time.Time // when the timer fires; zero when it is not armed
+	deadline time.Time // when silence ends the attempt; zero: no clock runs (paused, stopped, no limit)
+	cause    error
+	started  bool // the first text or reasoning arrived
+	paused   bool
 }
 
 func newWatchdog(first, idle time.Duration, cancel context.CancelCauseFunc) *watchdog {
@@ -208,13 +215,43 @@ func (w *watchdog) arm() {
 	if w.started {
 		d, cause = w.idle, ErrStallTimeout
 	}
-	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
+	if d <= 0 {
+		w.deadline = time.Time{}
+		return
 	}
-	if d > 0 {
-		w.timer = time.AfterFunc(d, func() { w.cancel(cause) })
+	w.deadline, w.cause = time.Now().Add(d), cause
+	if w.at.IsZero() || w.deadline.Before(w.at) {
+		w.schedule(d)
 	}
+}
+
+// schedule arms the timer to fire in d; mu held.
+func (w *watchdog) schedule(d time.Duration) {
+	w.at = time.Now().Add(d)
+	if w.timer == nil {
+		w.timer = time.AfterFunc(d, w.fire)
+	} else {
+		w.timer.Reset(d)
+	}
+}
+
+// fire ends the attempt when its deadline has passed, or re-arms the
+// timer for the time left when events moved the deadline on.
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	w.at = time.Time{}
+	if w.deadline.IsZero() {
+		w.mu.Unlock()
+		return
+	}
+	if left := time.Until(w.deadline); left > 0 {
+		w.schedule(left)
+		w.mu.Unlock()
+		return
+	}
+	cause := w.cause
+	w.mu.Unlock()
+	w.cancel(cause)
 }
 
 // beat notes bytes on the wire.
@@ -230,9 +267,7 @@ func (w *watchdog) pause() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.paused = true
-	if w.timer != nil {
-		w.timer.Stop()
-	}
+	w.deadline = time.Time{}
 }
 
 // resume restarts the clock after emit; content ends the first-token phase.
@@ -248,8 +283,10 @@ func (w *watchdog) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.paused = true
+	w.deadline = time.Time{}
 	if w.timer != nil {
 		w.timer.Stop()
+		w.at = time.Time{}
 	}
 }
 

@@ -172,6 +172,15 @@ func TestTimeouts(t *testing.T) {
 	if !errors.Is(err, ErrStallTimeout) {
 		t.Fatalf("err %v, want ErrStallTimeout", err)
 	}
+
+	// The idle clock is shorter than the first-token one it follows: the
+	// silence after the first token ends the attempt after the idle
+	// timeout, not when the first-token clock would have run out.
+	s = &scripted{steps: []step{{emit: []string{"a"}, block: true}}}
+	_, err = collect(context.Background(), WithRetry(s, RetryOptions{FirstTokenTimeout: time.Hour, IdleTimeout: 5 * time.Millisecond}))
+	if !errors.Is(err, ErrStallTimeout) {
+		t.Fatalf("err %v, want ErrStallTimeout", err)
+	}
 }
 
 func TestIdleClockPausedWhileConsumerWorks(t *testing.T) {

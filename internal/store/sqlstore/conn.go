@@ -21,6 +21,9 @@ type db struct {
 	// marks, in a write of a store with a row cache, records the cached
 	// tables the write changes (see cache.go).
 	marks *writeMarks
+	// txStmts, in the group's transaction, keeps each kept statement as
+	// bound to the transaction, so the writes of a batch bind it once.
+	txStmts map[*sql.Stmt]*sql.Stmt
 }
 
 func (s *Store) reader() db { return db{s: s, pool: s.r} }
@@ -56,10 +59,19 @@ func (q db) stmt(ctx context.Context, query string) *sql.Stmt {
 			_ = st.Close()
 		}
 	}
-	if q.tx != nil {
-		return q.tx.StmtContext(ctx, v.(*sql.Stmt))
+	st := v.(*sql.Stmt)
+	if q.tx == nil {
+		return st
 	}
-	return v.(*sql.Stmt)
+	if q.txStmts == nil {
+		return q.tx.StmtContext(ctx, st)
+	}
+	bound, ok := q.txStmts[st]
+	if !ok {
+		bound = q.tx.StmtContext(ctx, st)
+		q.txStmts[st] = bound
+	}
+	return bound
 }
 
 // prepareLater prepares the queries first seen inside transactions.
@@ -169,7 +181,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 		fn = m.wrap(fn)
 	}
 	if s.group != nil {
-		return s.group.do(ctx, fn)
+		return s.group.do(ctx, fn, false)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -185,8 +197,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 	return nil
 }
 
-// write runs a single-statement write: in the group's transaction with
-// group commit, directly on the writer otherwise.
+// write runs a single-statement write (fn changes the database with one
+// statement at most; it may read besides): in the group's transaction
+// with group commit, where it needs no savepoint, directly on the writer
+// otherwise.
 func (s *Store) write(ctx context.Context, fn func(w db) error) error {
 	if s.cache != nil {
 		m := &writeMarks{cs: s.cache}
@@ -194,7 +208,7 @@ func (s *Store) write(ctx context.Context, fn func(w db) error) error {
 		fn = m.wrap(fn)
 	}
 	if s.group != nil {
-		return s.group.do(ctx, fn)
+		return s.group.do(ctx, fn, true)
 	}
 	return fn(s.writer())
 }

@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +16,10 @@ import (
 // group commits the writes of many callers together (SQLite's group
 // commit). One goroutine owns the writer's connection: it takes every
 // write waiting, runs each in a savepoint of one transaction (so one
-// failing write rolls back alone) and commits once for all. A commit costs
+// failing write rolls back alone) and commits once for all. A write of a
+// single statement needs no savepoint: SQLite undoes a failing statement
+// by itself and the transaction goes on, unless the failure ended the
+// transaction, which the writer then finds out (alive). A commit costs
 // about as much for one write as for hundreds, so under load the writer's
 // throughput grows with the number of concurrent runs instead of each
 // write queueing for its own transaction.
@@ -50,11 +55,12 @@ const (
 // writeOp is one caller's write. state moves from opQueued to opTaken when
 // the writer starts it, or to opAbandoned when its caller gave up first.
 type writeOp struct {
-	ctx   context.Context
-	fn    func(db) error
-	at    time.Time
-	state atomic.Int32
-	err   chan error
+	ctx    context.Context
+	fn     func(db) error
+	single bool // fn runs one statement
+	at     time.Time
+	state  atomic.Int32
+	err    chan error
 }
 
 const (
@@ -76,8 +82,9 @@ func newGroup(s *Store) *group {
 // caller whose ctx ends while its write still waits gets ctx's error and
 // the write is dropped; once the writer has started it, its outcome is
 // returned, so a caller never reads "failed" for a write that was stored.
-func (g *group) do(ctx context.Context, fn func(db) error) error {
-	op := &writeOp{ctx: ctx, fn: fn, at: time.Now(), err: make(chan error, 1)}
+// single says fn runs exactly one statement (Store.write).
+func (g *group) do(ctx context.Context, fn func(db) error, single bool) error {
+	op := &writeOp{ctx: ctx, fn: fn, single: single, at: time.Now(), err: make(chan error, 1)}
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
@@ -188,7 +195,7 @@ func (g *group) commit(batch []*writeOp) {
 		}
 		return
 	}
-	tx := db{s: g.s, pool: g.s.w, tx: sqlTx, detached: true}
+	tx := db{s: g.s, pool: g.s.w, tx: sqlTx, detached: true, txStmts: map[*sql.Stmt]*sql.Stmt{}}
 	var ran []*writeOp
 	results := map[*writeOp]error{}
 	for i, op := range batch {
@@ -198,6 +205,16 @@ func (g *group) commit(batch []*writeOp) {
 		}
 		if err := op.ctx.Err(); err != nil {
 			g.answer(op, err)
+			continue
+		}
+		if op.single {
+			ran = append(ran, op)
+			err := op.fn(tx)
+			if err != nil && !alive(ctx, sqlTx) {
+				g.abort(sqlTx, ran, batch[i+1:], err)
+				return
+			}
+			results[op] = err
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
@@ -227,6 +244,17 @@ func (g *group) commit(batch []*writeOp) {
 		}
 		g.answer(op, err)
 	}
+}
+
+// alive reports whether the group's transaction is still open after a
+// statement failed. Most failures (a constraint, no row) undo only their
+// statement, but some (a full disk, an I/O error) may roll the whole
+// transaction back, and the writes after it would then each commit on
+// their own. BEGIN inside a transaction fails; once the transaction is
+// gone it starts a new one, which abort's rollback ends.
+func alive(ctx context.Context, tx *sql.Tx) bool {
+	_, err := tx.ExecContext(ctx, `BEGIN`)
+	return err != nil && strings.Contains(err.Error(), "within a transaction")
 }
 
 // abort rolls the transaction back: the writes already run in it fail with

@@ -68,9 +68,11 @@ func hold(t *testing.T, s *Store) (release func(), done <-chan error) {
 	return func() { close(free) }, out
 }
 
-// waitQueued waits until n writes are handed in and not yet answered.
+// waitQueued waits until n writes are handed in and not yet answered, the
+// one held by the writer (hold) and n-1 in its queue: a write is counted
+// just before it enters the queue.
 func waitQueued(s *Store, n int64) {
-	for s.group.queued.Load() < n {
+	for s.group.queued.Load() < n || int64(len(s.group.ops)) < n-1 {
 		runtime.Gosched()
 	}
 }
@@ -132,7 +134,14 @@ func TestGroupCommitsTogether(t *testing.T) {
 func TestGroupFailureRollsBackAlone(t *testing.T) {
 	s := openGrouped(t)
 	inst := newInstance(t, s)
+	msg, err := s.AppendMessage(t.Context(), model.Message{FlowInstanceID: inst.ID, Role: model.RoleAssistant, Status: model.MessageStreaming})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.CreateConstitution(t.Context(), model.Constitution{Meta: model.Meta{ID: "dup"}, Name: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSysprompt(t.Context(), model.Sysprompt{Meta: model.Meta{ID: "dup"}, Name: "d"}); err != nil {
 		t.Fatal(err)
 	}
 	release, held := hold(t, s)
@@ -140,7 +149,7 @@ func TestGroupFailureRollsBackAlone(t *testing.T) {
 		name string
 		err  error
 	}
-	results := make(chan result, 5)
+	results := make(chan result, 8)
 	run := func(name string, f func() error) { go func() { results <- result{name, f()} }() }
 	ctx := t.Context()
 	run("append", func() error {
@@ -167,25 +176,40 @@ func TestGroupFailureRollsBackAlone(t *testing.T) {
 		_, err := s.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "p"}, Name: "P"})
 		return err
 	})
-	waitQueued(s, 6)
+	// Writes of one statement run without a savepoint: a failing one is
+	// undone by SQLite alone and the transaction goes on.
+	run("duplicate sysprompt", func() error {
+		_, err := s.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "dup"}, Name: "again"})
+		return err
+	})
+	run("missing message", func() error {
+		_, err := s.UpdateMessage(ctx, model.Message{ID: "nope", Content: "x"})
+		return err
+	})
+	run("update", func() error {
+		_, err := s.UpdateMessage(ctx, model.Message{ID: msg.ID, Content: "updated", Status: model.MessageComplete})
+		return err
+	})
+	waitQueued(s, 9)
 	before := s.group.batches.Load()
 	release()
 	if err := <-held; err != nil {
 		t.Errorf("the held write: %v", err)
 	}
 	got := map[string]error{}
-	for range 5 {
+	for range 8 {
 		r := <-results
 		got[r.name] = r.err
 	}
 	if s.group.batches.Load()-before != 1 {
-		t.Errorf("the five writes took %d transactions, want 1", s.group.batches.Load()-before)
+		t.Errorf("the eight writes took %d transactions, want 1", s.group.batches.Load()-before)
 	}
-	if got["append"] != nil || got["sysprompt"] != nil {
+	if got["append"] != nil || got["sysprompt"] != nil || got["update"] != nil {
 		t.Fatalf("good writes failed: %v", got)
 	}
 	if !errors.Is(got["bad ref"], store.ErrInvalidReference) || !errors.Is(got["duplicate"], store.ErrConflict) ||
-		got["half done"] == nil || !strings.Contains(got["half done"].Error(), "changed my mind") {
+		got["half done"] == nil || !strings.Contains(got["half done"].Error(), "changed my mind") ||
+		!errors.Is(got["duplicate sysprompt"], store.ErrConflict) || !errors.Is(got["missing message"], store.ErrNotFound) {
 		t.Fatalf("failures not reported as such: %v", got)
 	}
 	var v string
@@ -195,11 +219,66 @@ func TestGroupFailureRollsBackAlone(t *testing.T) {
 	if c, err := s.GetConstitution(ctx, "dup"); err != nil || c.Name != "d" {
 		t.Errorf("constitution after the refused duplicate: %+v, %v", c, err)
 	}
-	if i, err := s.GetFlowInstance(ctx, inst.ID); err != nil || i.MessageCount != 1 {
+	if i, err := s.GetFlowInstance(ctx, inst.ID); err != nil || i.MessageCount != 2 {
 		t.Errorf("instance after one good append: %+v, %v", i, err)
 	}
 	if _, err := s.GetSysprompt(ctx, "p"); err != nil {
 		t.Errorf("sysprompt: %v", err)
+	}
+	if p, err := s.GetSysprompt(ctx, "dup"); err != nil || p.Name != "d" {
+		t.Errorf("sysprompt after the refused duplicate: %+v, %v", p, err)
+	}
+	if m, err := s.GetMessage(ctx, msg.ID); err != nil || m.Content != "updated" {
+		t.Errorf("message after its update: %+v, %v", m, err)
+	}
+}
+
+// TestGroupWriteThatEndsTheTransaction: a write of one statement whose
+// failure ended the group's transaction (as a full disk or an I/O error
+// may) fails with the writes run before it in that transaction, which are
+// not stored; the writes after it are made in a transaction of their own
+// and reported stored only because they are.
+func TestGroupWriteThatEndsTheTransaction(t *testing.T) {
+	s := openGrouped(t)
+	release, held := hold(t, s)
+	ctx := t.Context()
+	before := make(chan error, 1)
+	go func() {
+		_, err := s.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "before"}, Name: "B"})
+		before <- err
+	}()
+	waitQueued(s, 2)
+	fatal := make(chan error, 1)
+	go func() {
+		fatal <- s.write(ctx, func(w db) error {
+			if _, err := w.tx.ExecContext(ctx, `ROLLBACK`); err != nil {
+				return err
+			}
+			return errors.New("the statement failed and took the transaction with it")
+		})
+	}()
+	waitQueued(s, 3)
+	after := make(chan error, 1)
+	go func() {
+		_, err := s.CreateSysprompt(ctx, model.Sysprompt{Meta: model.Meta{ID: "after"}, Name: "A"})
+		after <- err
+	}()
+	waitQueued(s, 4)
+	release()
+	if err := <-held; err != nil {
+		t.Errorf("the held write: %v", err)
+	}
+	if err := <-fatal; err == nil {
+		t.Error("the failing write reported success")
+	}
+	errBefore, errAfter := <-before, <-after
+	_, getBefore := s.GetSysprompt(ctx, "before")
+	_, getAfter := s.GetSysprompt(ctx, "after")
+	if errBefore == nil || !errors.Is(getBefore, store.ErrNotFound) {
+		t.Errorf("the write before it: %v, then stored: %v; want failed and not stored", errBefore, getBefore)
+	}
+	if errAfter != nil || getAfter != nil {
+		t.Errorf("the write after it: %v, then read: %v; want stored", errAfter, getAfter)
 	}
 }
 
