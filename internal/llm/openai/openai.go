@@ -162,7 +162,12 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
 		return err
 	}
-	stream := p.client.Chat.Completions.NewStreaming(ctx, body, watch)
+	opts := []option.RequestOption{watch}
+	if b, ok := encodeWire(body); ok {
+		opts = append(opts, option.WithRequestBody("application/json", b))
+		body = sdk.ChatCompletionNewParams{} // not encoded: the body above replaces it
+	}
+	stream := p.client.Chat.Completions.NewStreaming(ctx, body, opts...)
 	defer func() { _ = stream.Close() }()
 
 	var (
@@ -257,7 +262,8 @@ func (p *Provider) kind() string {
 // it puts on the wire: each one the flow config sets, nothing else, so the
 // server's defaults apply to the rest. A reasoning effort goes top-level
 // as reasoning_effort, except on OpenRouter, whose reasoning object takes
-// it (or a thinking budget as reasoning.max_tokens).
+// it (or a thinking budget as reasoning.max_tokens). encodeWire writes
+// what it sets: a field set here must be written there too.
 func (p *Provider) params(req llm.Request) (sdk.ChatCompletionNewParams, model.ModelParams) {
 	var msgs []sdk.ChatCompletionMessageParamUnion
 	if req.System != "" {
