@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,11 +72,15 @@ func compress(next http.Handler) http.Handler {
 // "" for none. A coding not named takes the q of "*" when there is one
 // (RFC 9110, 12.5.3); q=0 refuses it.
 func negotiateEncoding(h string) string {
-	q := map[string]float64{}
-	for _, part := range strings.Split(h, ",") {
+	// The q of br, gzip and "*" as sent (the last one named wins), read
+	// without allocating: this runs on every request.
+	var q [3]float64
+	var named [3]bool
+	for part := range strings.SplitSeq(h, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding == "" {
+		i := slices.Index(codings[:], coding)
+		if i < 0 {
 			continue
 		}
 		weight := 1.0
@@ -86,13 +91,13 @@ func negotiateEncoding(h string) string {
 			}
 			weight = v
 		}
-		q[coding] = weight
+		q[i], named[i] = weight, true
 	}
 	best, bestQ := "", 0.0
-	for _, coding := range []string{"br", "gzip"} {
-		w, ok := q[coding]
+	for i, coding := range codings[:2] {
+		w, ok := q[i], named[i]
 		if !ok {
-			w, ok = q["*"]
+			w, ok = q[2], named[2]
 		}
 		if ok && w > bestQ {
 			best, bestQ = coding, w
@@ -100,6 +105,10 @@ func negotiateEncoding(h string) string {
 	}
 	return best
 }
+
+// codings are what negotiateEncoding reads: the two it offers, in order
+// of preference on a tie, then the wildcard.
+var codings = [3]string{"br", "gzip", "*"}
 
 // compressWriter decides on the first bytes: it holds up to
 // minCompressSize of a compressible answer, then either compresses from

@@ -95,6 +95,8 @@ func TestNegotiateEncoding(t *testing.T) {
 		"br;q=nonsense, gzip;q=0.1": "gzip", // a malformed q is as if not sent
 		"deflate, zstd":             "",
 		"br;q=1.5":                  "",
+		"gzip;q=0.5, gzip;q=0":      "", // the last one named wins
+		"br, br;q=0, gzip;q=0.1":    "gzip",
 	} {
 		if got := negotiateEncoding(h); got != want {
 			t.Errorf("Accept-Encoding %q: %q, want %q", h, got, want)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/superego-lab/superego/internal/model"
@@ -360,5 +361,36 @@ func TestSharedHeaderValuesStayPerResponse(t *testing.T) {
 		if got := c.header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
 			t.Errorf("X-Content-Type-Options after the probe: %q", got)
 		}
+	}
+}
+
+// TestNewRequestID: request ids are lowercase ULIDs, valid slugs like
+// model.NewID's, and distinct even when made in the same millisecond from
+// several goroutines.
+func TestNewRequestID(t *testing.T) {
+	t.Parallel()
+	const goroutines, each = 4, 2000
+	ids := make(chan string, goroutines*each)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				ids <- newRequestID()
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if len(id) != 26 || strings.ToLower(id) != id || !model.ValidID(id) || !saneRequestID(id) {
+			t.Fatalf("request id %q is not a lowercase ULID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request id %q made twice", id)
+		}
+		seen[id] = true
 	}
 }
