@@ -215,7 +215,7 @@ func (a *answerCall) sendLocked(atEnd bool) {
 	if a.sent == 0 {
 		r.timings.FirstTokenMs = r.e.now().Sub(r.start).Milliseconds()
 	}
-	r.emit(events.Event{Type: events.TypeAssistantToken, Delta: a.text.String()[a.sent:limit]})
+	r.emitDelta(events.TypeAssistantToken, a.text.String()[a.sent:limit])
 	a.sent = limit
 }
 

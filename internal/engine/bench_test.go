@@ -59,13 +59,15 @@ func benchEngine(b *testing.B, prov llm.Provider) (*engine.Engine, *sqlite.Store
 }
 
 // drain reads a run to its end and returns how many streamed deltas it had
-// and when the first assistant token arrived.
+// (a merged delta counts all of them, from its seq) and when the first
+// assistant token arrived.
 func drain(b *testing.B, eng *engine.Engine, runID string) (deltas int, firstToken time.Time) {
 	sub, err := eng.Subscribe(context.Background(), runID, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer sub.Close()
+	var prev int64
 	for {
 		evs, err := sub.Next(context.Background())
 		if errors.Is(err, io.EOF) {
@@ -76,8 +78,9 @@ func drain(b *testing.B, eng *engine.Engine, runID string) (deltas int, firstTok
 		}
 		for _, e := range evs {
 			if e.IsDelta() {
-				deltas++
+				deltas += int(e.Seq - prev)
 			}
+			prev = e.Seq
 			if e.Type == events.TypeAssistantToken && firstToken.IsZero() {
 				firstToken = time.Now()
 			}

@@ -88,6 +88,7 @@ func (l *runLog) append(e events.Event) events.Event {
 	e.Seq = l.seq
 	if l.mergeLocked(e) {
 		// No reader waits: one that waited would have taken the last event.
+		l.evs[len(l.evs)-1].Seq = e.Seq
 		return e
 	}
 	l.sealLocked()
@@ -102,8 +103,33 @@ func (l *runLog) append(e events.Event) events.Event {
 // mergeLocked merges the delta e into the last event when no reader has
 // taken that yet and it is a delta of the same type with room left.
 func (l *runLog) mergeLocked(e events.Event) bool {
+	if !e.IsDelta() {
+		return false
+	}
+	return l.mergeDeltaLocked(e.Type, e.Delta, e.TS)
+}
+
+// mergeDelta gives a delta of type typ the next seq and merges it into the
+// last event, as append would, and reports whether it could; if not,
+// nothing changed and the caller appends it as an event. The run's deltas
+// take this way so that a merged one costs no events.Event.
+func (l *runLog) mergeDelta(typ, delta string, at time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.mergeDeltaLocked(typ, delta, at) {
+		return false
+	}
+	l.seq++
+	l.evs[len(l.evs)-1].Seq = l.seq
+	return true
+}
+
+// mergeDeltaLocked appends delta to the last event, which takes at as its
+// time, when merging is allowed and the last event is an untaken delta of
+// type typ with room left. append sets the merged event's seq.
+func (l *runLog) mergeDeltaLocked(typ, delta string, at time.Time) bool {
 	n := len(l.evs)
-	if !l.merge || l.gated || n == 0 || n <= l.taken || !e.IsDelta() {
+	if !l.merge || l.gated || n == 0 || n <= l.taken {
 		return false
 	}
 	last := &l.evs[n-1]
@@ -111,15 +137,15 @@ func (l *runLog) mergeLocked(e events.Event) bool {
 	if l.tailOpen {
 		size = len(l.tail)
 	}
-	if last.Type != e.Type || size+len(e.Delta) > maxMergedDelta {
+	if last.Type != typ || size+len(delta) > maxMergedDelta {
 		return false
 	}
 	if !l.tailOpen {
 		l.tail = append(l.tail[:0], last.Delta...)
 		l.tailOpen = true
 	}
-	l.tail = append(l.tail, e.Delta...)
-	last.Seq, last.TS = e.Seq, e.TS
+	l.tail = append(l.tail, delta...)
+	last.TS = at
 	return true
 }
 

@@ -238,3 +238,51 @@ func TestMergingStopsAtItsCapAndWhereNotAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeDeltaIsAppendWithoutAnEvent: deltas that take the run's fast
+// way (mergeDelta, else append) leave the log exactly as append alone
+// does, with readers taking events at the same points.
+func TestMergeDeltaIsAppendWithoutAnEvent(t *testing.T) {
+	t.Parallel()
+	steps := []events.Event{
+		{Type: events.TypeSuperegoStarted}, delta(events.TypeSuperegoThinking, "a"), delta(events.TypeSuperegoThinking, "b"),
+		{Type: "read"}, delta(events.TypeSuperegoThinking, "c"), delta(events.TypeSuperegoThinking, "d"),
+		delta(events.TypeSuperegoToken, "e"), {Type: events.TypeSuperegoDecision}, delta(events.TypeAssistantToken, strings.Repeat("f", 4000)),
+		delta(events.TypeAssistantToken, strings.Repeat("g", 200)), delta(events.TypeAssistantToken, "h"), {Type: "read"},
+		delta(events.TypeAssistantToken, "i"),
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	build := func(fast bool) (*runLog, []events.Event) {
+		l := newRunLog("x")
+		l.merge = true
+		sub := &Subscription{log: l, closed: make(chan struct{})}
+		for i, e := range steps {
+			e.TS = at.Add(time.Duration(i))
+			switch {
+			case e.Type == "read":
+				if _, err := sub.Next(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			case fast && e.IsDelta() && l.mergeDelta(e.Type, e.Delta, e.TS):
+			default:
+				l.append(e)
+			}
+		}
+		l.finish(at)
+		return l, l.evs
+	}
+	slow, want := build(false)
+	fast, got := build(true)
+	if len(got) != len(want) || slow.lastSeq() != fast.lastSeq() || slow.bytes != fast.bytes {
+		t.Fatalf("fast way: %d events, last seq %d, %d bytes; append: %d, %d, %d",
+			len(got), fast.lastSeq(), fast.bytes, len(want), slow.lastSeq(), slow.bytes)
+	}
+	for i := range got {
+		if got[i].Type != want[i].Type || got[i].Delta != want[i].Delta || got[i].Seq != want[i].Seq || !got[i].TS.Equal(want[i].TS) {
+			t.Errorf("event %d: fast way %s %q seq %d, append %s %q seq %d", i, got[i].Type, got[i].Delta, got[i].Seq, want[i].Type, want[i].Delta, want[i].Seq)
+		}
+	}
+	if len(got) != 8 {
+		t.Errorf("%d events, want 8 (merged where no reader took the last one, up to the cap)", len(got))
+	}
+}

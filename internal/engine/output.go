@@ -51,7 +51,7 @@ func (v outputVerdict) blocks() bool {
 func (r *run) screenOutput(ctx context.Context, text string, thinking bool) outputVerdict {
 	v := r.judgeOutput(ctx, text, r.e.callUpstream, func(delta string) {
 		if thinking {
-			r.emit(events.Event{Type: events.TypeOutputThinking, Delta: delta})
+			r.emitDelta(events.TypeOutputThinking, delta)
 		}
 	})
 	r.e.m.decision(v.decision, r.flow.constitution.ID)

@@ -361,10 +361,10 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 			return
 		case ev.Kind == llm.KindReasoning:
 			thinking.WriteString(ev.Delta)
-			r.emit(events.Event{Type: events.TypeSuperegoThinking, Delta: ev.Delta})
+			r.emitDelta(events.TypeSuperegoThinking, ev.Delta)
 		case ev.Kind == llm.KindText:
 			text.WriteString(ev.Delta)
-			r.emit(events.Event{Type: events.TypeSuperegoToken, Delta: ev.Delta})
+			r.emitDelta(events.TypeSuperegoToken, ev.Delta)
 		default:
 			return
 		}
@@ -488,6 +488,17 @@ func (r *run) emit(ev events.Event) events.Event {
 	ev = r.log.append(r.stamp(ev))
 	r.e.own.record(ev)
 	return ev
+}
+
+// emitDelta emits a streamed text delta of type typ: merged into the
+// log's last event when it can be (see runLog), without building an event,
+// or else as an event of its own. Merged deltas stay in this process's
+// log, which only a run without replicas merges.
+func (r *run) emitDelta(typ, delta string) {
+	if r.log.mergeDelta(typ, delta, r.e.now().UTC()) {
+		return
+	}
+	r.emit(events.Event{Type: typ, Delta: delta})
 }
 
 // stamp sets the run's identity and the time on ev.

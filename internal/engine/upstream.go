@@ -76,8 +76,14 @@ func (e *Engine) callUpstream(ctx context.Context, req llm.Request, on func(llm.
 			}
 		}
 		on(ev)
-		// A provider that ignores cancellation is stopped here.
-		return context.Cause(ctx)
+		// A provider that ignores cancellation is stopped here. (Done is
+		// read without a lock; Cause would take the context's per token.)
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		default:
+			return nil
+		}
 	})
 	c.total = e.now().Sub(t0)
 	e.m.upstream(e.prov.Name(), modelLabel(req.Model, e.prov.Name()), c.firstToken, c.gotToken, c.total, c.usage)
