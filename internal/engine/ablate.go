@@ -367,7 +367,7 @@ func (e *Engine) PrepareAblation(ctx context.Context, messageID string, alone bo
 		if before == 0 {
 			before = user.Position
 		}
-		return e.st.RecentMessages(ctx, msg.FlowInstanceID, before, historyPage)
+		return e.st.RecentHistory(ctx, msg.FlowInstanceID, before, historyPage)
 	}, historyPage, e.cfg.HistoryBudgetChars, user.ID, run.ID)
 	if err != nil {
 		return AblationRequest{}, AblationPlan{}, err

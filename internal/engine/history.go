@@ -73,9 +73,10 @@ func newHistoryCache(size int) *historyCache {
 	return &historyCache{lru: c}
 }
 
-// recentReader is the store's read of a conversation from its newest end.
+// recentReader is the store's read of a conversation's history from its
+// newest end.
 type recentReader interface {
-	RecentMessages(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error)
+	RecentHistory(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error)
 }
 
 // historyReader serves readTurns' pages from what the cache keeps of one
@@ -133,14 +134,14 @@ func (c *historyCache) reader(ctx context.Context, st recentReader, inst model.F
 }
 
 func (h *historyReader) recent(before, limit int) ([]model.Message, error) {
-	msgs, err := h.st.RecentMessages(h.ctx, h.inst.ID, before, limit)
+	msgs, err := h.st.RecentHistory(h.ctx, h.inst.ID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the conversation of %q: %w", h.inst.ID, err)
 	}
 	return msgs, nil
 }
 
-// read answers as RecentMessages(instance, before, historyPage) would.
+// read answers as RecentHistory(instance, before, historyPage) would.
 func (h *historyReader) read(before int) ([]model.Message, error) {
 	i := 0
 	if before > 0 {

@@ -10,14 +10,14 @@ import (
 	"github.com/superego-lab/superego/internal/model"
 )
 
-// memMessages is a conversation store for the history cache: RecentMessages
+// memMessages is a conversation store for the history cache: RecentHistory
 // over msgs, counting the messages it returns.
 type memMessages struct {
 	msgs []model.Message
 	rows int
 }
 
-func (m *memMessages) RecentMessages(_ context.Context, _ string, before, limit int) ([]model.Message, error) {
+func (m *memMessages) RecentHistory(_ context.Context, _ string, before, limit int) ([]model.Message, error) {
 	reads := 0
 	out, _ := pages(m.msgs, limit, &reads)(before)
 	m.rows += len(out)

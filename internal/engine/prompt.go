@@ -145,7 +145,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 	budget := e.cfg.HistoryBudgetChars
 	if e.hist == nil {
 		return readTurns(func(before int) ([]model.Message, error) {
-			msgs, err := e.st.RecentMessages(ctx, r.inst.ID, before, historyPage)
+			msgs, err := e.st.RecentHistory(ctx, r.inst.ID, before, historyPage)
 			if err != nil {
 				return nil, fmt.Errorf("read the conversation of %q: %w", r.inst.ID, err)
 			}

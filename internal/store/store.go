@@ -225,6 +225,10 @@ type Messages interface {
 	// newest first. Its cost depends on limit, not on the conversation's
 	// length. An unknown instance has no messages.
 	RecentMessages(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error)
+	// RecentHistory is RecentMessages with only the fields a history is
+	// made of set: ID, FlowInstanceID, RunID, Position, Role, Content,
+	// Decision and Status; the others are zero.
+	RecentHistory(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error)
 	// AppendMessage assigns ID (when empty), Position, CreatedAt and
 	// UpdatedAt, and bumps the instance's message_count and
 	// last_message_at.

@@ -91,3 +91,36 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistoryPage reads one page of a conversation's history (64
+// messages, as a run reads it) on SQLite with every column
+// (RecentMessages) and with the history's columns only (RecentHistory).
+func BenchmarkHistoryPage(b *testing.B) {
+	s := openSQLite(b, true, true)
+	inst := newInstance(b, s)
+	for i := range 128 {
+		m := model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: fmt.Sprintf("question %d: what happened next in the story?", i)}
+		if i%2 == 1 {
+			m.Role, m.Model, m.Thinking = model.RoleAssistant, "gpt-4.1-mini", "the keeper, the lamp, the sea"
+			m.Content = fmt.Sprintf("Answer %d: the keeper climbed the stairs again and lit the lamp as the sea rose.", i)
+		}
+		if _, err := s.AppendMessage(b.Context(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		read func() ([]model.Message, error)
+	}{
+		{"all-columns", func() ([]model.Message, error) { return s.RecentMessages(b.Context(), inst.ID, 0, 64) }},
+		{"history-columns", func() ([]model.Message, error) { return s.RecentHistory(b.Context(), inst.ID, 0, 64) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if msgs, err := c.read(); err != nil || len(msgs) != 64 {
+					b.Fatal(len(msgs), err)
+				}
+			}
+		})
+	}
+}

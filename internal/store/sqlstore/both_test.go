@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -102,6 +103,55 @@ func TestRecentMessages(t *testing.T) {
 			}
 		}
 		if msgs, err := s.RecentMessages(ctx, "nope", 0, 10); err != nil || len(msgs) != 0 {
+			t.Errorf("unknown instance: %d messages, %v", len(msgs), err)
+		}
+	})
+}
+
+// TestRecentHistory: the history read is the conversation read newest
+// first, with the history's fields only.
+func TestRecentHistory(t *testing.T) {
+	eachStore(t, func(t *testing.T, s store.Store) {
+		ctx := t.Context()
+		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range []model.Message{
+			{Role: model.RoleUser, Content: "one", RunID: "r1"},
+			{Role: model.RoleSuperego, Content: "thinking done", Thinking: "hmm", Decision: model.DecisionBlock, Reason: "no", RunID: "r1", Model: "m"},
+			{Role: model.RoleUser, Content: "two", RunID: "r2"},
+			{Role: model.RoleAssistant, Content: "cut", Status: model.MessageTruncated, RunID: "r2", Error: "length"},
+			{Role: model.RoleUser, Content: "three"},
+		} {
+			m.FlowInstanceID = inst.ID
+			if _, err := s.AppendMessage(ctx, m); err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+		for _, c := range []struct{ before, limit int }{{0, 2}, {0, 10}, {4, 10}, {2, 1}, {1, 10}} {
+			full, err := s.RecentMessages(ctx, inst.ID, c.before, c.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.RecentHistory(ctx, inst.ID, c.before, c.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []model.Message // nil when none, as got
+			for _, m := range full {
+				want = append(want, model.Message{ID: m.ID, FlowInstanceID: m.FlowInstanceID, RunID: m.RunID, Position: m.Position,
+					Role: m.Role, Content: m.Content, Decision: m.Decision, Status: m.Status})
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("RecentHistory(before %d, limit %d) = %+v\nwant %+v", c.before, c.limit, got, want)
+			}
+		}
+		if msgs, err := s.RecentHistory(ctx, "nope", 0, 10); err != nil || len(msgs) != 0 {
 			t.Errorf("unknown instance: %d messages, %v", len(msgs), err)
 		}
 	})

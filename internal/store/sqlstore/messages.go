@@ -84,6 +84,32 @@ func (s *Store) RecentMessages(ctx context.Context, instanceID string, before, l
 	return out, nil
 }
 
+// historyCols are the columns RecentHistory reads.
+const historyCols = `id, run_id, position, role, content, decision, status`
+
+// RecentHistory is RecentMessages reading only the fields a conversation's
+// history is made of: a history read scans a full budget of messages, and
+// their other columns (times, parameters, reasoning) cost more to scan than
+// these.
+func (s *Store) RecentHistory(ctx context.Context, instanceID string, before, limit int) ([]model.Message, error) {
+	if before <= 0 {
+		before = math.MaxInt32
+	}
+	out, err := queryAll(ctx, s.reader(), func(sc Scanner) (model.Message, error) {
+		m := model.Message{FlowInstanceID: instanceID}
+		err := sc.Scan(&m.ID, &m.RunID, &m.Position, &m.Role, &m.Content, &m.Decision, &m.Status)
+		return m, err
+	}, `SELECT `+historyCols+` FROM messages WHERE flow_instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?`,
+		instanceID, before, max(limit, 1))
+	if s.invalidText(err) {
+		return nil, nil // no instance has such an id
+	}
+	if err != nil {
+		return nil, s.errorf("recent history: %w", err)
+	}
+	return out, nil
+}
+
 // GetMessage returns one message.
 func (s *Store) GetMessage(ctx context.Context, id string) (model.Message, error) {
 	return getMessage(ctx, s.reader(), id)
