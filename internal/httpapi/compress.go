@@ -46,6 +46,8 @@ var encoders = map[string]*sync.Pool{
 	}},
 }
 
+var varyAcceptEncoding = []string{"Accept-Encoding"}
+
 // compress compresses text answers (JSON, problem+json, HTML, JavaScript,
 // CSS, SVG) of at least minCompressSize bytes for clients that accept
 // brotli or gzip. An answer already encoded (the UI's precompressed
@@ -55,7 +57,11 @@ var encoders = map[string]*sync.Pool{
 // works for If-Match.
 func compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Accept-Encoding")
+		if h := w.Header(); h["Vary"] == nil {
+			h["Vary"] = varyAcceptEncoding // shared, see nosniff
+		} else {
+			h.Add("Vary", "Accept-Encoding")
+		}
 		coding := negotiateEncoding(r.Header.Get("Accept-Encoding"))
 		if coding == "" || r.Header.Get("Upgrade") != "" || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
@@ -327,6 +333,9 @@ func (w *compressWriter) close() {
 // compressible reports text media types worth compressing; streams are not
 // (each event must reach the client when it is written).
 func compressible(ct string) bool {
+	if ct == "application/json" {
+		return true // what nearly every answer is; parsing allocates
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false

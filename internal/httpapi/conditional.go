@@ -165,6 +165,12 @@ func opaqueTag(t string) string {
 }
 
 func isEventStream(ct string) bool {
+	// Parsing allocates; only a value that starts like the type is parsed.
+	const es = "text/event-stream"
+	t := strings.TrimLeft(ct, " \t")
+	if len(t) < len(es) || !strings.EqualFold(t[:len(es)], es) {
+		return false
+	}
 	mt, _, _ := mime.ParseMediaType(ct)
-	return mt == "text/event-stream"
+	return mt == es
 }

@@ -75,3 +75,35 @@ func TestListsAnswerIfNoneMatch(t *testing.T) {
 		t.Fatalf("404 with If-None-Match *: %d", nm.status)
 	}
 }
+
+// TestMediaTypeChecks: the quick paths of isEventStream and compressible
+// answer as parsing the media type does.
+func TestMediaTypeChecks(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string]bool{
+		"text/event-stream":                 true,
+		" Text/Event-Stream; charset=utf-8": true,
+		"text/event-stream;":                true,
+		"text/event-streamx":                false,
+		"text/event-stre":                   false,
+		"application/json":                  false,
+		"":                                  false,
+	} {
+		if got := isEventStream(ct); got != want {
+			t.Errorf("isEventStream(%q) = %v", ct, got)
+		}
+	}
+	for ct, want := range map[string]bool{
+		"application/json":                true,
+		"application/json; charset=utf-8": true,
+		"Application/JSON":                true,
+		"application/problem+json":        true,
+		"text/event-stream":               false,
+		"image/png":                       false,
+		"":                                false,
+	} {
+		if got := compressible(ct); got != want {
+			t.Errorf("compressible(%q) = %v", ct, got)
+		}
+	}
+}

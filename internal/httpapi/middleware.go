@@ -139,12 +139,16 @@ func (a *API) observe(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		ri := &reqInfo{id: id}
+		// One allocation for both: what observe keeps of a request.
+		o := &struct {
+			info reqInfo
+			sw   statusWriter
+		}{info: reqInfo{id: id}, sw: statusWriter{ResponseWriter: w}}
+		ri, sw := &o.info, &o.sw
 		h := w.Header()
 		h["X-Request-Id"] = []string{id}
 		// JSON and problem bodies must never be sniffed into something else.
 		h["X-Content-Type-Options"] = nosniff
-		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
 
 		next.ServeHTTP(sw, r)
