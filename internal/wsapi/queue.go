@@ -17,8 +17,10 @@ var errQueueClosed = errors.New("send queue closed")
 type item struct {
 	ev    events.Event
 	other any
-	// delta accumulates the text of merged deltas; a []byte so that merging
-	// thousands of tokens stays linear.
+	// delta accumulates the text of a delta once another merges into it
+	// (ev.Delta is then empty); a []byte so that merging thousands of
+	// tokens stays linear. A delta nothing merged into keeps its text in
+	// ev.Delta, and is encoded without a copy.
 	delta []byte
 	// noticeKey is "resource/id" for a resource notice, which later notices
 	// of the same resource replace while it is pending.
@@ -40,10 +42,13 @@ func (it *item) payload() any {
 	if it.other != nil {
 		return it.other
 	}
-	if it.ev.IsDelta() {
+	if it.delta != nil {
 		ev := it.ev
 		ev.Delta = string(it.delta)
 		return ev
+	}
+	if it.ev.IsDelta() {
+		return it.ev
 	}
 	return wireEvent(it.ev)
 }
@@ -125,10 +130,6 @@ func (q *sendQueue) offerNotice(ev events.Event) bool {
 }
 
 func (q *sendQueue) push(ctx context.Context, it *item, wait bool) error {
-	if it.ev.IsDelta() {
-		it.delta = []byte(it.ev.Delta)
-		it.ev.Delta = ""
-	}
 	for {
 		q.mu.Lock()
 		if q.closed {
@@ -191,10 +192,14 @@ func (q *sendQueue) mergeLocked(it *item) bool {
 		return false
 	}
 	last := q.lastByRun[it.ev.RunID]
-	if last == nil || last.ev.Type != it.ev.Type || len(last.delta)+len(it.delta) > q.mergeMax {
+	if last == nil || last.ev.Type != it.ev.Type || len(last.ev.Delta)+len(last.delta)+len(it.ev.Delta) > q.mergeMax {
 		return false
 	}
-	last.delta = append(last.delta, it.delta...)
+	if last.delta == nil {
+		last.delta = append(make([]byte, 0, 2*(len(last.ev.Delta)+len(it.ev.Delta))), last.ev.Delta...)
+		last.ev.Delta = ""
+	}
+	last.delta = append(last.delta, it.ev.Delta...)
 	last.ev.Seq = it.ev.Seq
 	last.ev.TS = it.ev.TS
 	q.m.merged.Inc()
