@@ -184,7 +184,7 @@ func readTurns(read func(before int) ([]model.Message, error), page, budget int,
 		}
 		newest = append(newest, msgs...)
 		if len(msgs) < page {
-			return buildTurns(oldestFirst(newest), currentUserID, currentRunID), nil
+			return groupTurns(len(newest), oldestFirst(newest, false), currentUserID, currentRunID), nil
 		}
 		before = msgs[len(msgs)-1].Position
 		// The turns hold no more text than the user and assistant
@@ -198,38 +198,33 @@ func readTurns(read func(before int) ([]model.Message, error), page, budget int,
 		if text <= budget {
 			continue
 		}
-		turns := buildTurns(withTheirTurn(oldestFirst(newest)), currentUserID, currentRunID)
+		turns := groupTurns(len(newest), oldestFirst(newest, true), currentUserID, currentRunID)
 		if overBudget(turns, budget) {
 			return turns, nil
 		}
 	}
 }
 
-// oldestFirst returns newest reversed.
-func oldestFirst(newest []model.Message) []model.Message {
-	out := make([]model.Message, 0, len(newest))
-	for i := len(newest) - 1; i >= 0; i-- {
-		out = append(out, newest[i])
-	}
-	return out
-}
-
-// withTheirTurn drops the messages of runs whose user message is not among
-// msgs.
-func withTheirTurn(msgs []model.Message) []model.Message {
-	users := map[string]bool{}
-	for _, m := range msgs {
-		if m.Role == model.RoleUser && m.RunID != "" {
-			users[m.RunID] = true
+// oldestFirst walks newest (read newest first) from its oldest message:
+// its i-th message, or nil for one left out. With theirTurnOnly it leaves
+// out the messages of runs whose user message is not in newest.
+func oldestFirst(newest []model.Message, theirTurnOnly bool) func(i int) *model.Message {
+	var users map[string]bool
+	if theirTurnOnly {
+		users = map[string]bool{}
+		for _, m := range newest {
+			if m.Role == model.RoleUser && m.RunID != "" {
+				users[m.RunID] = true
+			}
 		}
 	}
-	out := msgs[:0:0]
-	for _, m := range msgs {
-		if m.Role == model.RoleUser || m.RunID == "" || users[m.RunID] {
-			out = append(out, m)
+	return func(i int) *model.Message {
+		m := &newest[len(newest)-1-i]
+		if users != nil && m.Role != model.RoleUser && m.RunID != "" && !users[m.RunID] {
+			return nil
 		}
+		return m
 	}
-	return out
 }
 
 // overBudget reports whether trimTurns would drop a turn of turns, both
@@ -261,14 +256,24 @@ func (e *Engine) lastMessage(ctx context.Context, instanceID string) (model.Mess
 // buildTurns groups messages into turns by run id, falling back to order
 // for messages without one. The current run's messages are left out.
 func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn {
+	return groupTurns(len(msgs), func(i int) *model.Message { return &msgs[i] }, currentUserID, currentRunID)
+}
+
+// groupTurns is buildTurns over n messages given oldest first by at (nil:
+// none at i). A turn's assistant message points into what at gives.
+func groupTurns(n int, at func(i int) *model.Message, currentUserID, currentRunID string) []turn {
 	var turns []turn
 	byRun := map[string]int{}
-	for _, m := range msgs {
+	for k := range n {
+		m := at(k)
+		if m == nil {
+			continue
+		}
 		if m.ID == currentUserID || (m.RunID != "" && m.RunID == currentRunID) {
 			continue
 		}
 		if m.Role == model.RoleUser {
-			turns = append(turns, turn{user: m})
+			turns = append(turns, turn{user: *m})
 			if m.RunID != "" {
 				byRun[m.RunID] = len(turns) - 1
 			}
@@ -292,8 +297,7 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 		case model.RoleAssistant:
 			// A cut answer is still what the user was shown.
 			if (m.Status == model.MessageComplete || m.Status == model.MessageTruncated) && m.Content != "" {
-				mm := m
-				turns[i].assistant = &mm
+				turns[i].assistant = m
 			}
 		}
 	}

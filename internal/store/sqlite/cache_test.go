@@ -41,6 +41,20 @@ func TestRowsByIDKeptInMemory(t *testing.T) {
 	if _, err := behind.ExecContext(ctx, `UPDATE constitutions SET name = 'behind'`); err != nil {
 		t.Fatal(err)
 	}
+	// Writes of other tables (a conversation growing) leave them kept,
+	// even one whose statements read the constitutions table.
+	fc, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "f", ConstitutionID: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: fc.ID, Name: "i",
+		Overrides: &model.Overrides{ConstitutionID: ptr("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "hello"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range []string{"a", "b"} {
 		if got, err := s.GetConstitution(ctx, id); err != nil || got.Name != "kept" {
 			t.Errorf("constitution %s: name %q, %v; want the kept row", id, got.Name, err)
@@ -58,3 +72,5 @@ func TestRowsByIDKeptInMemory(t *testing.T) {
 		t.Errorf("constitution a after its update: name %q, %v", got.Name, err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
