@@ -62,16 +62,24 @@ func benchEngine(b *testing.B, prov llm.Provider) (*engine.Engine, *sqlite.Store
 // (a merged delta counts all of them, from its seq) and when the first
 // assistant token arrived.
 func drain(b *testing.B, eng *engine.Engine, runID string) (deltas int, firstToken time.Time) {
+	deltas, firstToken, _ = drainThen(b, eng, runID, nil)
+	return deltas, firstToken
+}
+
+// drainThen is drain that calls onFirst, if set, when the first assistant
+// token arrives, and also returns the answer's text.
+func drainThen(b *testing.B, eng *engine.Engine, runID string, onFirst func()) (deltas int, firstToken time.Time, answer string) {
 	sub, err := eng.Subscribe(context.Background(), runID, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer sub.Close()
 	var prev int64
+	var text strings.Builder
 	for {
 		evs, err := sub.Next(context.Background())
 		if errors.Is(err, io.EOF) {
-			return deltas, firstToken
+			return deltas, firstToken, text.String()
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -81,8 +89,14 @@ func drain(b *testing.B, eng *engine.Engine, runID string) (deltas int, firstTok
 				deltas += int(e.Seq - prev)
 			}
 			prev = e.Seq
+			if e.Type == events.TypeAssistantToken {
+				text.WriteString(e.Delta)
+			}
 			if e.Type == events.TypeAssistantToken && firstToken.IsZero() {
 				firstToken = time.Now()
+				if onFirst != nil {
+					onFirst()
+				}
 			}
 		}
 	}
@@ -195,14 +209,28 @@ func BenchmarkFirstTokenUpstreamOnly(b *testing.B) {
 
 // tokens is a provider that answers with n deltas of one short word each:
 // the cheapest possible upstream, so what remains is the engine's cost.
-type tokens struct{ n int }
+// With gate set, it waits after the first delta until gate receives, so
+// that the rest streams live: a run without superego starts its call
+// beside its first writes and sends what arrived before their commit as
+// one delta (early start), which would leave no per-token work to measure.
+type tokens struct {
+	n    int
+	gate chan struct{}
+}
 
 func (p tokens) Name() string { return "tokens" }
 
 func (p tokens) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
-	for range p.n {
+	for i := range p.n {
 		if err := emit(llm.Event{Kind: llm.KindText, Delta: "tok "}); err != nil {
 			return err
+		}
+		if i == 0 && p.gate != nil {
+			select {
+			case <-p.gate:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
 		}
 	}
 	return emit(llm.Event{Kind: llm.KindUsage, Usage: model.Usage{InputTokens: 1, OutputTokens: p.n}})
@@ -211,11 +239,15 @@ func (p tokens) Stream(ctx context.Context, req llm.Request, emit func(llm.Event
 // BenchmarkAnswerTokens streams answers of several lengths through the
 // engine (no superego) and through the bare provider. The difference in
 // time per answer between two lengths, divided by the difference in
-// tokens, is the engine's marginal cost per token.
+// tokens, is the engine's marginal cost per token. The provider holds
+// back all but the first delta until the subscriber has seen it, so every
+// other delta takes the live path (one event each, counted by seq).
 func BenchmarkAnswerTokens(b *testing.B) {
 	for _, n := range []int{100, 5000} {
 		b.Run(fmt.Sprintf("engine/tokens=%d", n), func(b *testing.B) {
-			eng, st := benchEngine(b, tokens{n: n})
+			gate := make(chan struct{}, 1)
+			eng, st := benchEngine(b, tokens{n: n, gate: gate})
+			release := func() { gate <- struct{}{} }
 			for b.Loop() {
 				b.StopTimer()
 				inst := noSuperegoInstance(b, st)
@@ -224,7 +256,7 @@ func BenchmarkAnswerTokens(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got, _ := drain(b, eng, run.ID); got != n {
+				if got, _, _ := drainThen(b, eng, run.ID, release); got != n {
 					b.Fatalf("%d deltas, want %d", got, n)
 				}
 			}
