@@ -140,7 +140,10 @@ func (p *Provider) Name() string { return p.name }
 
 // Stream implements llm.Provider.
 func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) error {
-	var done atomic.Bool
+	var (
+		done atomic.Bool
+		raw  *http.Response // the streaming response, read by the loop below
+	)
 	watch := option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 		resp, err := next(r)
 		if err == nil {
@@ -152,6 +155,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		if err == nil && resp != nil && resp.StatusCode < 300 && resp.Body != nil {
 			// Any bytes, keep-alive comments included, are a sign of life.
 			resp.Body = llm.BeatingBody(&doneWatcher{rc: resp.Body, done: &done}, llm.Heartbeat(ctx))
+			raw = resp
 		}
 		return resp, err
 	})
@@ -167,6 +171,9 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		opts = append(opts, option.WithRequestBody("application/json", b))
 		body = sdk.ChatCompletionNewParams{} // not encoded: the body above replaces it
 	}
+	// The SDK makes the request and checks its answer; the events are read
+	// from the response here, each decoded by decodeChunk, not by the
+	// SDK's stream. Closing the stream closes the response.
 	stream := p.client.Chat.Completions.NewStreaming(ctx, body, opts...)
 	defer func() { _ = stream.Close() }()
 
@@ -198,10 +205,26 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 		return err
 	}
-	for stream.Next() {
-		chunk := stream.Current()
-		if chunk.JSON.Usage.Valid() && (chunk.Usage.PromptTokens > 0 || chunk.Usage.CompletionTokens > 0) {
-			usage = model.Usage{InputTokens: int(chunk.Usage.PromptTokens), OutputTokens: int(chunk.Usage.CompletionTokens)}
+	err := stream.Err()
+	var dec ssestream.Decoder
+	if err == nil && raw != nil {
+		dec = ssestream.NewDecoder(raw)
+	}
+	for err == nil && dec != nil && dec.Next() {
+		ev := dec.Event()
+		if isDone(ev.Data) {
+			break
+		}
+		chunk, ok, cerr := decodeChunk(ev)
+		if cerr != nil {
+			err = cerr
+			break
+		}
+		if !ok {
+			continue
+		}
+		if u := chunk.Usage; u != nil && (u.PromptTokens > 0 || u.CompletionTokens > 0) {
+			usage = model.Usage{InputTokens: int(u.PromptTokens), OutputTokens: int(u.CompletionTokens)}
 			hasUsage = true
 		}
 		for _, ch := range chunk.Choices {
@@ -226,7 +249,10 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 			}
 		}
 	}
-	if err := stream.Err(); err != nil {
+	if err == nil && dec != nil {
+		err = dec.Err()
+	}
+	if err != nil {
 		return failed(p.mapError(ctx, err))
 	}
 	if err := ctx.Err(); err != nil {
@@ -336,19 +362,14 @@ func (p *Provider) params(req llm.Request) (sdk.ChatCompletionNewParams, model.M
 // servers send the same text under both names; OpenRouter's structured
 // "reasoning_details" are read only when neither string is there, since it
 // usually repeats "reasoning" in them.
-func deltaReasoning(d sdk.ChatCompletionChunkChoiceDelta) string {
-	for _, key := range []string{"reasoning", "reasoning_content"} {
-		f, ok := d.JSON.ExtraFields[key]
-		if !ok {
-			continue
-		}
+func deltaReasoning(d delta) string {
+	for _, f := range []json.RawMessage{d.Reasoning, d.ReasoningContent} {
 		var s string
-		if json.Unmarshal([]byte(f.Raw()), &s) == nil && s != "" {
+		if f != nil && json.Unmarshal(f, &s) == nil && s != "" {
 			return s
 		}
 	}
-	f, ok := d.JSON.ExtraFields["reasoning_details"]
-	if !ok {
+	if d.ReasoningDetails == nil {
 		return ""
 	}
 	var details []struct {
@@ -356,7 +377,7 @@ func deltaReasoning(d sdk.ChatCompletionChunkChoiceDelta) string {
 		Text    string `json:"text"`
 		Summary string `json:"summary"`
 	}
-	if json.Unmarshal([]byte(f.Raw()), &details) != nil {
+	if json.Unmarshal(d.ReasoningDetails, &details) != nil {
 		return ""
 	}
 	var b strings.Builder
