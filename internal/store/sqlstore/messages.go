@@ -157,11 +157,20 @@ func prepareMessages(msgs []model.Message) {
 // instanceID inside tx, setting their positions. The instance row is
 // locked first (LockUpdate, which still lets others reference it), so
 // concurrent appends to one conversation take turns and each gets the
-// next position. A missing instance is a *store.RefError.
+// next position. A missing instance is a *store.RefError. With messages
+// to append, the UPDATE of the instance's count both locks its row and
+// finds it, one statement fewer than a locking SELECT before it.
 func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.Message) error {
 	s := tx.s
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, instanceID).Scan(&one)
+	var err error
+	if len(msgs) == 0 {
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, instanceID).Scan(&one)
+	} else {
+		err = tx.QueryRowContext(ctx,
+			`UPDATE flow_instances SET message_count = message_count + ?, last_message_at = ? WHERE id = ? RETURNING 1`,
+			len(msgs), tx.time(msgs[len(msgs)-1].CreatedAt), instanceID).Scan(&one)
+	}
 	if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
 		return &store.RefError{Field: "flow_instance_id", ID: instanceID}
 	}
@@ -185,12 +194,6 @@ func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.
 		if err := insertMessage(ctx, tx, msgs[i]); err != nil {
 			return err
 		}
-	}
-	_, err = tx.ExecContext(ctx,
-		`UPDATE flow_instances SET message_count = message_count + ?, last_message_at = ? WHERE id = ?`,
-		len(msgs), tx.time(msgs[len(msgs)-1].CreatedAt), instanceID)
-	if err != nil {
-		return s.errorf("append message: %w", err)
 	}
 	return nil
 }
