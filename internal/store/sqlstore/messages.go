@@ -195,20 +195,33 @@ func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.
 	return nil
 }
 
+// messageRefCols are the columns of a message UpdateMessage does not
+// write: the statement returns only these, the rest is what it wrote.
+const messageRefCols = `flow_instance_id, run_id, position, role, constitution_id, constitution_version,
+	sysprompt_id, created_at`
+
 // UpdateMessage rewrites a message's mutable fields; its place in the
-// conversation, role and references stay as they were.
+// conversation, role and references stay as they were. The message
+// returned is the one a read gives: the columns it did not write come back
+// from the row, the others are the values written (not read back, which
+// would copy the text once more on every partial and final save).
 func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
 	var out model.Message
+	if m.Params != nil && m.Params.IsZero() {
+		m.Params = nil // stored as "", read back as none
+	}
 	err := s.write(ctx, func(w db) error {
-		var err error
-		out, err = scanMessage(w.QueryRowContext(ctx,
+		out = m
+		out.UpdatedAt = now()
+		return w.QueryRowContext(ctx,
 			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
 			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-			 status = ?, error = ?, updated_at = ?, section = ?, params = ? WHERE id = ? RETURNING `+messageCols,
+			 status = ?, error = ?, updated_at = ?, section = ?, params = ? WHERE id = ? RETURNING `+messageRefCols,
 			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
 			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-			w.time(now()), m.Section, model.EncodeParams(m.Params), m.ID))
-		return err
+			w.time(out.UpdatedAt), m.Section, model.EncodeParams(m.Params), m.ID,
+		).Scan(&out.FlowInstanceID, &out.RunID, &out.Position, &out.Role, &out.ConstitutionID,
+			&out.ConstitutionVersion, &out.SyspromptID, at{&out.CreatedAt})
 	})
 	if err != nil {
 		return model.Message{}, s.notFound(err, "message", m.ID)

@@ -115,6 +115,10 @@ func (s *Store) EndRun(ctx context.Context, r model.Run) (model.Run, error) {
 	return out, err
 }
 
+// runRefCols are the columns of a run updateRun does not write: the
+// statement returns only these, the rest is what it wrote.
+const runRefCols = `flow_instance_id, flow_config_id, user_message_id, comparison_id, created_at`
+
 // updateRun writes r's progress, only while it is running when
 // onlyRunning; ended reports a run found already ended instead (returned
 // as stored).
@@ -126,13 +130,15 @@ func (s *Store) updateRun(ctx context.Context, r model.Run, onlyRunning bool) (o
 		cond = ` AND status = ?`
 		args = append(args, model.RunRunning)
 	}
+	r.FinishedAt = roundTime(r.FinishedAt)
 	err = s.write(ctx, func(w db) error {
-		args[10] = w.nullTime(roundTime(r.FinishedAt))
-		var err error
-		out, err = ScanRun(w.QueryRowContext(ctx,
+		args[10] = w.nullTime(r.FinishedAt)
+		out, ended = r, false
+		err := w.QueryRowContext(ctx,
 			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
 			 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
-			 WHERE id = ?`+cond+` RETURNING `+RunCols, args...))
+			 WHERE id = ?`+cond+` RETURNING `+runRefCols, args...,
+		).Scan(&out.FlowInstanceID, &out.FlowConfigID, &out.UserMessageID, &out.ComparisonID, at{&out.CreatedAt})
 		if onlyRunning && errors.Is(err, sql.ErrNoRows) {
 			out, err = ScanRun(w.QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, r.ID))
 			ended = err == nil

@@ -100,6 +100,18 @@ func testMessages(t *testing.T, f Factory) {
 			}
 		}
 		sameJSON(t, "listed updated message", up, list[2])
+		// What an update returns is what a read gives, also for values
+		// stored in a normal form: parameters without a value are none.
+		bare := up
+		bare.Params = &model.ModelParams{}
+		if up, err = s.UpdateMessage(ctx, bare); err != nil {
+			t.Fatal(err)
+		}
+		if up.Params != nil {
+			t.Errorf("update with empty parameters returned %+v, want none", up.Params)
+		}
+		got, _ = s.GetMessage(ctx, up.ID)
+		sameJSON(t, "read after update with empty parameters", up, got)
 
 		_, err = s.UpdateMessage(ctx, model.Message{ID: "nope", Status: model.MessageComplete})
 		wantErr(t, "update missing message", err, store.ErrNotFound)
