@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -213,6 +214,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	for err == nil && dec != nil && dec.Next() {
 		ev := dec.Event()
 		if isDone(ev.Data) {
+			drain(raw.Body)
 			break
 		}
 		chunk, ok, cerr := decodeChunk(ev)
@@ -447,4 +449,21 @@ func (p *Provider) streamedError(data []byte) error {
 		ue.Status = code
 	}
 	return ue
+}
+
+// drainLimit and drainTimeout bound what drain reads after the terminator.
+const (
+	drainLimit   = 4 << 10
+	drainTimeout = time.Second
+)
+
+// drain reads the response body to its end after the stream's terminator,
+// which its server sends right after it: a body closed before its end
+// closes the connection with it, and the next call would dial (and
+// handshake TLS) again. A server that keeps the body open is cut after
+// drainTimeout or drainLimit bytes.
+func drain(body io.ReadCloser) {
+	t := time.AfterFunc(drainTimeout, func() { _ = body.Close() })
+	defer t.Stop()
+	_, _ = io.CopyN(io.Discard, body, drainLimit)
 }
