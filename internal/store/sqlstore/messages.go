@@ -180,22 +180,37 @@ func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.
 	if len(msgs) == 0 {
 		return nil
 	}
-	var last int
-	err = tx.QueryRowContext(ctx,
-		`SELECT coalesce(max(position), 0) FROM messages WHERE flow_instance_id = ?`, instanceID).Scan(&last)
-	if err != nil {
-		return s.errorf("append message: %w", err)
-	}
 	for i := range msgs {
 		if msgs[i].FlowInstanceID != instanceID {
 			return &store.RefError{Field: "flow_instance_id", ID: msgs[i].FlowInstanceID}
 		}
-		msgs[i].Position = last + 1 + i
+	}
+	// The first message takes the position after the conversation's last
+	// in its INSERT; the others follow it.
+	if err := appendFirst(ctx, tx, &msgs[0]); err != nil {
+		return err
+	}
+	for i := 1; i < len(msgs); i++ {
+		msgs[i].Position = msgs[0].Position + i
 		if err := insertMessage(ctx, tx, msgs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// appendFirst inserts m as insertMessage does, at the position after the
+// last of its conversation, found by the INSERT itself, and sets it.
+func appendFirst(ctx context.Context, tx db, m *model.Message) error {
+	err := tx.QueryRowContext(ctx,
+		`INSERT INTO messages (`+messageCols+`) VALUES (?, ?, ?,
+		 (SELECT coalesce(max(position), 0) + 1 FROM messages WHERE flow_instance_id = ?),
+		 ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position`,
+		m.ID, m.FlowInstanceID, m.RunID, m.FlowInstanceID, m.Role, m.Content, string(m.Decision), m.Reason, m.Thinking,
+		m.ConstitutionID, m.ConstitutionVersion, m.SyspromptID, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+		tx.time(m.CreatedAt), tx.time(m.UpdatedAt), m.Section, model.EncodeParams(m.Params)).Scan(&m.Position)
+	return tx.s.created(err, "message", m.ID)
 }
 
 // messageRefCols are the columns of a message UpdateMessage does not
