@@ -114,7 +114,13 @@ func (q db) conn() conn {
 	return q.pool
 }
 
-func (q db) context(ctx context.Context) context.Context {
+// before prepares a statement's run: the context it runs under (detached
+// from cancellation where the db is), and, in a write of a store with a
+// row cache, the mark of the cached tables query changes (cache.go).
+func (q db) before(ctx context.Context, query string) context.Context {
+	if q.marks != nil {
+		q.marks.note(query)
+	}
 	if q.detached {
 		return context.WithoutCancel(ctx)
 	}
@@ -123,10 +129,7 @@ func (q db) context(ctx context.Context) context.Context {
 
 // ExecContext runs a statement.
 func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx = q.context(ctx)
-	if q.marks != nil {
-		q.marks.note(query)
-	}
+	ctx = q.before(ctx, query)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -135,10 +138,7 @@ func (q db) ExecContext(ctx context.Context, query string, args ...any) (sql.Res
 
 // QueryContext runs a query returning rows.
 func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx = q.context(ctx)
-	if q.marks != nil {
-		q.marks.note(query)
-	}
+	ctx = q.before(ctx, query)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -147,10 +147,7 @@ func (q db) QueryContext(ctx context.Context, query string, args ...any) (*sql.R
 
 // QueryRowContext runs a query returning at most one row.
 func (q db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = q.context(ctx)
-	if q.marks != nil {
-		q.marks.note(query)
-	}
+	ctx = q.before(ctx, query)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
