@@ -17,7 +17,7 @@ bench -bench BenchmarkConstitutions -benchtime 1000x ./internal/httpapi/
 bench -bench BenchmarkListCompression -benchtime 50x ./internal/httpapi/
 echo "# evals: load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 bench -bench 'BenchmarkEvalVerdicts|BenchmarkEvalResultsPageWalk' -benchtime 3x ./internal/httpapi/
-bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|AnswerTokens' -benchtime 300x ./internal/engine/
+bench -bench 'RunDemo|FirstTokenEngine|FirstTokenUpstream|FirstTokenHistory|HistoryCached|AnswerTokens' -benchtime 300x ./internal/engine/
 bench -bench 'SpeculativeFirstToken|StreamingScreen' -benchtime 3x ./internal/engine/
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 bench -bench EventLogHeap -benchtime 1x ./internal/engine/

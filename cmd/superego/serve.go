@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -257,6 +258,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		}
 		defer stop()
 	}
+	if file := getenv("SUPEREGO_TRACE"); file != "" {
+		stop, err := startTrace(file)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	a, err := newApp(ctx, c, log, reg)
 	if err != nil {
 		return err
@@ -344,6 +352,25 @@ func startCPUProfile(file string) (stop func(), err error) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// startTrace writes a runtime execution trace of the whole process to file
+// until stop is called: SUPEREGO_TRACE, for finding where a request waits
+// (goroutine handoffs, wakeups, syscalls, GC), which a CPU profile does not
+// show.
+func startTrace(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("SUPEREGO_TRACE: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("SUPEREGO_TRACE: %w", err)
+	}
+	return func() {
+		trace.Stop()
 		_ = f.Close()
 	}, nil
 }

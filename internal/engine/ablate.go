@@ -233,10 +233,10 @@ func earlierTurns(msgs []llm.Message) []turn {
 	for _, m := range msgs {
 		switch m.Role {
 		case model.RoleUser:
-			out = append(out, turn{user: model.Message{Role: model.RoleUser, Content: m.Content}})
+			out = append(out, turn{user: histMessage{role: model.RoleUser, content: m.Content}})
 		case model.RoleAssistant:
 			if n := len(out); n > 0 {
-				out[n-1].assistant = &model.Message{Role: model.RoleAssistant, Content: m.Content}
+				out[n-1].assistant = &histMessage{role: model.RoleAssistant, content: m.Content}
 			}
 		}
 	}
@@ -363,20 +363,21 @@ func (e *Engine) PrepareAblation(ctx context.Context, messageID string, alone bo
 		return AblationRequest{}, AblationPlan{}, fmt.Errorf("the user message of run %q: %w", run.ID, err)
 	}
 	// The conversation before the user's message, as the run saw it.
-	turns, err := readTurns(func(before int) ([]model.Message, error) {
+	turns, err := readTurns(func(before int) ([]histMessage, error) {
 		if before == 0 {
 			before = user.Position
 		}
-		return e.st.RecentHistory(ctx, msg.FlowInstanceID, before, historyPage)
+		msgs, err := e.st.RecentHistory(ctx, msg.FlowInstanceID, before, historyPage)
+		return histOfAll(msgs), err
 	}, historyPage, e.cfg.HistoryBudgetChars, user.ID, run.ID)
 	if err != nil {
 		return AblationRequest{}, AblationPlan{}, err
 	}
 	var earlier []llm.Message
 	for _, t := range turns {
-		earlier = append(earlier, llm.Message{Role: model.RoleUser, Content: t.user.Content})
+		earlier = append(earlier, llm.Message{Role: model.RoleUser, Content: t.user.content})
 		if t.assistant != nil && !t.blocked {
-			earlier = append(earlier, llm.Message{Role: model.RoleAssistant, Content: t.assistant.Content})
+			earlier = append(earlier, llm.Message{Role: model.RoleAssistant, Content: t.assistant.content})
 		}
 	}
 	req := AblationRequest{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -36,25 +37,41 @@ type historyCache struct {
 // positioned at or after the oldest kept, newest first.
 type historyEntry struct {
 	created  time.Time // the instance's created_at
-	msgs     []keptMessage
+	msgs     []histMessage
 	complete bool // msgs reach the conversation's first message
 }
 
-// keptMessage holds the fields of a message that the history is made of
-// (see buildTurns).
-type keptMessage struct {
+// histMessage holds the fields of a message that the history is made of
+// (see groupTurns): a fifth of a model.Message, so that a full budget of
+// history (some 340 messages) is read, kept and grouped into turns without
+// copying whole stored messages around.
+type histMessage struct {
 	id, runID, role, status, content string
 	decision                         model.Decision
 	position                         int
+	runes                            int // of content, counted once; 0 when not counted
 }
 
-func keep(m model.Message) keptMessage {
-	return keptMessage{id: m.ID, runID: m.RunID, role: m.Role, status: m.Status, content: m.Content, decision: m.Decision, position: m.Position}
+func histOf(m model.Message) histMessage {
+	return histMessage{id: m.ID, runID: m.RunID, role: m.Role, status: m.Status, content: m.Content, decision: m.Decision,
+		position: m.Position, runes: utf8.RuneCountInString(m.Content)}
 }
 
-func (k keptMessage) message(instanceID string) model.Message {
-	return model.Message{ID: k.id, FlowInstanceID: instanceID, RunID: k.runID, Role: k.role, Status: k.status,
-		Content: k.content, Decision: k.decision, Position: k.position}
+// size is the message's length against the history budget, in runes.
+func (m *histMessage) size() int {
+	if m.runes == 0 {
+		return utf8.RuneCountInString(m.content)
+	}
+	return m.runes
+}
+
+// histOfAll is histOf of each message of a page.
+func histOfAll(msgs []model.Message) []histMessage {
+	out := make([]histMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = histOf(m)
+	}
+	return out
 }
 
 // freshPage is how many messages the first look for new ones reads: more
@@ -88,7 +105,7 @@ type historyReader struct {
 	inst model.FlowInstance
 	// have is every message positioned at or after the oldest in it,
 	// newest first; complete when it reaches the first.
-	have     []keptMessage
+	have     []histMessage
 	complete bool
 	oldest   int // position of the oldest message served; 0 before any
 }
@@ -105,7 +122,7 @@ func (c *historyCache) reader(ctx context.Context, st recentReader, inst model.F
 	if len(ent.msgs) > 0 {
 		last = ent.msgs[0].position
 	}
-	var fresh []keptMessage
+	var fresh []histMessage
 	before, limit := 0, freshPage
 	for {
 		page, err := h.recent(before, limit)
@@ -118,7 +135,7 @@ func (c *historyCache) reader(ctx context.Context, st recentReader, inst model.F
 				h.complete = ent.complete
 				return h, nil
 			}
-			fresh = append(fresh, keep(m))
+			fresh = append(fresh, histOf(m))
 		}
 		if len(page) < limit {
 			// The whole conversation is newer than what was kept.
@@ -141,18 +158,16 @@ func (h *historyReader) recent(before, limit int) ([]model.Message, error) {
 	return msgs, nil
 }
 
-// read answers as RecentHistory(instance, before, historyPage) would.
-func (h *historyReader) read(before int) ([]model.Message, error) {
+// read answers as RecentHistory(instance, before, historyPage) would. A
+// page served from what is kept is a part of it, not a copy: callers only
+// read it.
+func (h *historyReader) read(before int) ([]histMessage, error) {
 	i := 0
 	if before > 0 {
 		i = sort.Search(len(h.have), func(k int) bool { return h.have[k].position < before })
 	}
 	if avail := h.have[i:]; len(avail) >= historyPage || h.complete {
-		avail = avail[:min(len(avail), historyPage)]
-		page := make([]model.Message, len(avail))
-		for k, m := range avail {
-			page[k] = m.message(h.inst.ID)
-		}
+		page := avail[:min(len(avail), historyPage):min(len(avail), historyPage)]
 		h.served(page)
 		return page, nil
 	}
@@ -165,19 +180,20 @@ func (h *historyReader) read(before int) ([]model.Message, error) {
 	// kept extend it without a gap.
 	for _, m := range page {
 		if n := len(h.have); n == 0 || m.Position < h.have[n-1].position {
-			h.have = append(h.have, keep(m))
+			h.have = append(h.have, histOf(m))
 		}
 	}
 	if len(page) < historyPage {
 		h.complete = true
 	}
-	h.served(page)
-	return page, nil
+	out := histOfAll(page)
+	h.served(out)
+	return out, nil
 }
 
-func (h *historyReader) served(page []model.Message) {
+func (h *historyReader) served(page []histMessage) {
 	if n := len(page); n > 0 {
-		h.oldest = page[n-1].Position
+		h.oldest = page[n-1].position
 	}
 }
 

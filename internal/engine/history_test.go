@@ -52,8 +52,8 @@ func conversation(rng *rand.Rand, n int) []model.Message {
 
 // pages serves msgs newest first as the store's RecentMessages does,
 // counting the reads.
-func pages(msgs []model.Message, page int, reads *int) func(before int) ([]model.Message, error) {
-	return func(before int) ([]model.Message, error) {
+func pages(msgs []model.Message, page int, reads *int) func(before int) ([]histMessage, error) {
+	return func(before int) ([]histMessage, error) {
 		*reads++
 		var out []model.Message
 		for i := len(msgs) - 1; i >= 0 && len(out) < page; i-- {
@@ -61,7 +61,7 @@ func pages(msgs []model.Message, page int, reads *int) func(before int) ([]model
 				out = append(out, msgs[i])
 			}
 		}
-		return out, nil
+		return histOfAll(out), nil
 	}
 }
 
@@ -77,9 +77,9 @@ func views(turns []turn, budget int) [2][]string {
 	}
 	for i, ts := range [][]turn{trimTurns(turns, budget), trimTurns(answered, budget)} {
 		for _, t := range ts {
-			id := t.user.ID
+			id := t.user.id
 			if t.assistant != nil {
-				id += "+" + t.assistant.ID
+				id += "+" + t.assistant.id
 			}
 			if t.blocked {
 				id += "!"

@@ -18,8 +18,12 @@ type memMessages struct {
 }
 
 func (m *memMessages) RecentHistory(_ context.Context, _ string, before, limit int) ([]model.Message, error) {
-	reads := 0
-	out, _ := pages(m.msgs, limit, &reads)(before)
+	var out []model.Message
+	for i := len(m.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		if before == 0 || m.msgs[i].Position < before {
+			out = append(out, m.msgs[i])
+		}
+	}
 	m.rows += len(out)
 	return out, nil
 }

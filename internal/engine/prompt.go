@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
@@ -125,8 +124,8 @@ func (e *Engine) resolveFlow(ctx context.Context, inst model.FlowInstance) (flow
 // turn is one earlier exchange: a user message, whether the superego
 // blocked it, and the assistant's complete answer if there is one.
 type turn struct {
-	user      model.Message
-	assistant *model.Message
+	user      histMessage
+	assistant *histMessage
 	blocked   bool
 	errored   bool // superego ERROR; counts as blocked unless answered
 }
@@ -144,12 +143,12 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 	e := r.e
 	budget := e.cfg.HistoryBudgetChars
 	if e.hist == nil {
-		return readTurns(func(before int) ([]model.Message, error) {
+		return readTurns(func(before int) ([]histMessage, error) {
 			msgs, err := e.st.RecentHistory(ctx, r.inst.ID, before, historyPage)
 			if err != nil {
 				return nil, fmt.Errorf("read the conversation of %q: %w", r.inst.ID, err)
 			}
-			return msgs, nil
+			return histOfAll(msgs), nil
 		}, historyPage, budget, r.userMsg.ID, r.rec.ID)
 	}
 	h, err := e.hist.reader(ctx, e.st, r.inst)
@@ -174,25 +173,27 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 // A turn whose user message has been read is complete, as its other
 // messages come after it; answers of older runs stored later (an earlier
 // run still streaming) are left out until their turn is read.
-func readTurns(read func(before int) ([]model.Message, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
-	var newest []model.Message
+func readTurns(read func(before int) ([]histMessage, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
+	var newest []*histMessage // into the pages read, which are not copied
 	before, text := 0, 0
 	for {
 		msgs, err := read(before)
 		if err != nil {
 			return nil, err
 		}
-		newest = append(newest, msgs...)
+		for i := range msgs {
+			newest = append(newest, &msgs[i])
+		}
 		if len(msgs) < page {
 			return groupTurns(len(newest), oldestFirst(newest, false), currentUserID, currentRunID), nil
 		}
-		before = msgs[len(msgs)-1].Position
+		before = msgs[len(msgs)-1].position
 		// The turns hold no more text than the user and assistant
 		// messages read: until that passes the budget, no need to build
 		// them to know they do not either.
 		for _, m := range msgs {
-			if m.Role == model.RoleUser || m.Role == model.RoleAssistant {
-				text += utf8.RuneCountInString(m.Content)
+			if m.role == model.RoleUser || m.role == model.RoleAssistant {
+				text += m.size()
 			}
 		}
 		if text <= budget {
@@ -208,19 +209,19 @@ func readTurns(read func(before int) ([]model.Message, error), page, budget int,
 // oldestFirst walks newest (read newest first) from its oldest message:
 // its i-th message, or nil for one left out. With theirTurnOnly it leaves
 // out the messages of runs whose user message is not in newest.
-func oldestFirst(newest []model.Message, theirTurnOnly bool) func(i int) *model.Message {
+func oldestFirst(newest []*histMessage, theirTurnOnly bool) func(i int) *histMessage {
 	var users map[string]bool
 	if theirTurnOnly {
 		users = map[string]bool{}
 		for _, m := range newest {
-			if m.Role == model.RoleUser && m.RunID != "" {
-				users[m.RunID] = true
+			if m.role == model.RoleUser && m.runID != "" {
+				users[m.runID] = true
 			}
 		}
 	}
-	return func(i int) *model.Message {
-		m := &newest[len(newest)-1-i]
-		if users != nil && m.Role != model.RoleUser && m.RunID != "" && !users[m.RunID] {
+	return func(i int) *histMessage {
+		m := newest[len(newest)-1-i]
+		if users != nil && m.role != model.RoleUser && m.runID != "" && !users[m.runID] {
 			return nil
 		}
 		return m
@@ -256,39 +257,40 @@ func (e *Engine) lastMessage(ctx context.Context, instanceID string) (model.Mess
 // buildTurns groups messages into turns by run id, falling back to order
 // for messages without one. The current run's messages are left out.
 func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn {
-	return groupTurns(len(msgs), func(i int) *model.Message { return &msgs[i] }, currentUserID, currentRunID)
+	hm := histOfAll(msgs)
+	return groupTurns(len(hm), func(i int) *histMessage { return &hm[i] }, currentUserID, currentRunID)
 }
 
 // groupTurns is buildTurns over n messages given oldest first by at (nil:
 // none at i). A turn's assistant message points into what at gives.
-func groupTurns(n int, at func(i int) *model.Message, currentUserID, currentRunID string) []turn {
-	var turns []turn
-	byRun := map[string]int{}
+func groupTurns(n int, at func(i int) *histMessage, currentUserID, currentRunID string) []turn {
+	turns := make([]turn, 0, n/2)
+	byRun := make(map[string]int, n/2)
 	for k := range n {
 		m := at(k)
 		if m == nil {
 			continue
 		}
-		if m.ID == currentUserID || (m.RunID != "" && m.RunID == currentRunID) {
+		if m.id == currentUserID || (m.runID != "" && m.runID == currentRunID) {
 			continue
 		}
-		if m.Role == model.RoleUser {
+		if m.role == model.RoleUser {
 			turns = append(turns, turn{user: *m})
-			if m.RunID != "" {
-				byRun[m.RunID] = len(turns) - 1
+			if m.runID != "" {
+				byRun[m.runID] = len(turns) - 1
 			}
 			continue
 		}
-		i, ok := byRun[m.RunID]
-		if !ok || m.RunID == "" {
+		i, ok := byRun[m.runID]
+		if !ok || m.runID == "" {
 			i = len(turns) - 1
 		}
 		if i < 0 {
 			continue
 		}
-		switch m.Role {
+		switch m.role {
 		case model.RoleSuperego:
-			switch m.Decision {
+			switch m.decision {
 			case model.DecisionBlock:
 				turns[i].blocked = true
 			case model.DecisionError:
@@ -296,7 +298,7 @@ func groupTurns(n int, at func(i int) *model.Message, currentUserID, currentRunI
 			}
 		case model.RoleAssistant:
 			// A cut answer is still what the user was shown.
-			if (m.Status == model.MessageComplete || m.Status == model.MessageTruncated) && m.Content != "" {
+			if (m.status == model.MessageComplete || m.status == model.MessageTruncated) && m.content != "" {
 				turns[i].assistant = m
 			}
 		}
@@ -311,9 +313,9 @@ func groupTurns(n int, at func(i int) *model.Message, currentUserID, currentRunI
 
 // turnSize is what a turn counts against the history budget, in runes.
 func turnSize(t turn) int {
-	n := utf8.RuneCountInString(t.user.Content)
+	n := t.user.size()
 	if t.assistant != nil {
-		n += utf8.RuneCountInString(t.assistant.Content)
+		n += t.assistant.size()
 	}
 	return n
 }
@@ -346,12 +348,12 @@ func (r *run) superegoRequest(turns []turn) llm.Request {
 		b.WriteString("(The message to judge is the first of the conversation.)\n")
 	}
 	for _, t := range kept {
-		b.WriteString("User: " + t.user.Content + "\n\n")
+		b.WriteString("User: " + t.user.content + "\n\n")
 		switch {
 		case t.blocked:
 			b.WriteString("(Blocked by the superego; the assistant did not answer.)\n\n")
 		case t.assistant != nil:
-			b.WriteString("Assistant: " + t.assistant.Content + "\n\n")
+			b.WriteString("Assistant: " + t.assistant.content + "\n\n")
 		}
 	}
 	return llm.Request{
@@ -384,9 +386,9 @@ func (r *run) assistantRequest(turns []turn, caution string) llm.Request {
 	}
 	var msgs []llm.Message
 	for _, t := range trimTurns(answered, r.e.cfg.HistoryBudgetChars) {
-		msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: t.user.Content})
+		msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: t.user.content})
 		if t.assistant != nil {
-			msgs = append(msgs, llm.Message{Role: model.RoleAssistant, Content: t.assistant.Content})
+			msgs = append(msgs, llm.Message{Role: model.RoleAssistant, Content: t.assistant.content})
 		}
 	}
 	msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: r.userMsg.Content})

@@ -248,10 +248,10 @@ func screenTurns(earlier []llm.Message) []turn {
 	for _, m := range earlier {
 		switch m.Role {
 		case model.RoleUser:
-			turns = append(turns, turn{user: model.Message{Role: model.RoleUser, Content: m.Content}})
+			turns = append(turns, turn{user: histMessage{role: model.RoleUser, content: m.Content}})
 		case model.RoleAssistant:
 			if n := len(turns); n > 0 && turns[n-1].assistant == nil {
-				turns[n-1].assistant = &model.Message{Role: model.RoleAssistant, Content: m.Content, Status: model.MessageComplete}
+				turns[n-1].assistant = &histMessage{role: model.RoleAssistant, content: m.Content, status: model.MessageComplete}
 			}
 		}
 	}
