@@ -1,6 +1,7 @@
 package wsapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,9 @@ type session struct {
 	closeOnce sync.Once
 	pinging   atomic.Bool
 	pingTimer *time.Timer
+
+	writing atomic.Bool // a frame is being written
+	watch   *time.Timer // the write watch (writeFrame), owned by the writer
 }
 
 // follow is one run the socket relays. Replaced (by a resume of the same run)
@@ -77,6 +81,7 @@ func (s *session) serve() {
 	s.pingTimer.Reset(s.h.cfg.PingInterval)
 	s.readLoop()
 	s.cancel()
+	s.abortWrite()
 	s.q.close()
 	s.work.Wait()
 	s.writers.Wait()
@@ -232,8 +237,8 @@ func (s *session) logReadEnd(err error) {
 	}
 }
 
-// writeLoop writes queued frames, each with a timeout, until the queue is
-// empty or closed.
+// writeLoop writes queued frames, each within DrainTimeout, until the
+// queue is empty or closed.
 func (s *session) writeLoop() {
 	for {
 		it, ok := s.q.next()
@@ -245,14 +250,7 @@ func (s *session) writeLoop() {
 			s.h.log.Error("encoding websocket frame", "err", err, "type", it.frameType())
 			continue
 		}
-		// A frame that cannot be written within DrainTimeout means the
-		// client has stopped draining; coder/websocket then drops the
-		// connection (the peer is not reading, so no close frame could
-		// reach it anyway).
-		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.DrainTimeout)
-		err = s.conn.Write(ctx, websocket.MessageText, data)
-		timedOut := ctx.Err() == context.DeadlineExceeded
-		cancel()
+		timedOut, err := s.writeFrame(data)
 		if err != nil {
 			if timedOut {
 				s.h.m.slowCloses.Inc()
@@ -264,6 +262,49 @@ func (s *session) writeLoop() {
 			return
 		}
 		s.h.m.frameOut(it.frameType())
+	}
+}
+
+// errWriteTimedOut is a frame's write cut short by the write watch.
+var errWriteTimedOut = errors.New("websocket write timed out")
+
+// writeFrame writes one frame. A frame that cannot be written within
+// DrainTimeout means the client has stopped draining: the write watch then
+// drops the connection (the peer is not reading, so no close frame could
+// reach it anyway), which ends the write. One timer, re-armed per frame,
+// does what a context with a deadline per frame did, without the context
+// and the callback coder/websocket registers on it for every write; the
+// write itself gets a context that never ends, and the session's end stops
+// a write in flight through abortWrite.
+func (s *session) writeFrame(data []byte) (timedOut bool, err error) {
+	s.writing.Store(true)
+	defer s.writing.Store(false)
+	if err := s.ctx.Err(); err != nil {
+		return false, err
+	}
+	if s.watch == nil {
+		// Made on the first write, not per socket: idle sockets carry no
+		// timer. Only the one writer of the moment touches it.
+		s.watch = time.AfterFunc(s.h.cfg.DrainTimeout, func() { _ = s.conn.CloseNow() })
+	} else {
+		s.watch.Reset(s.h.cfg.DrainTimeout)
+	}
+	err = s.conn.Write(context.Background(), websocket.MessageText, data)
+	if !s.watch.Stop() {
+		// The watch fired: the connection is dropped, whatever the write
+		// returned.
+		return true, cmp.Or(err, errWriteTimedOut)
+	}
+	return false, err
+}
+
+// abortWrite drops the connection when a frame is being written as the
+// session ends, as cancelling that write's context did: the caller has
+// cancelled s.ctx, so a write not yet begun will not begin (writeFrame
+// checks it after marking itself).
+func (s *session) abortWrite() {
+	if s.writing.Load() {
+		_ = s.conn.CloseNow()
 	}
 }
 

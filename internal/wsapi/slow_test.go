@@ -115,3 +115,30 @@ func TestStalledClientIsClosedAndResumes(t *testing.T) {
 		t.Fatalf("text across the closed and the resumed socket is wrong (%d bytes)", len(got))
 	}
 }
+
+// A frame whose write hangs (the client stopped reading and the kernel's
+// buffers are full) drops the connection after DrainTimeout, though the
+// send queue, far from full, never counts the client as stalled.
+func TestHungWriteDropsTheClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{
+		prov:  &scripted{pieces: words(slowPieces)},
+		gated: true,
+		ws:    wsapi.Config{SendQueue: 10 * slowPieces, DrainTimeout: 100 * time.Millisecond, WriteTimeout: 5 * time.Minute},
+	})
+	c := e.dial()
+	c.send(sendMessage("hang", e.instance, "Talk a lot"))
+	c.expect(events.TypeAccepted)
+	e.gate.close()
+	waitFor(t, "the hung write's drop", func() bool { return e.metric("superego_ws_slow_client_closes_total") >= 1 })
+	var readErr error
+	for readErr == nil {
+		_, readErr = c.tryRead()
+	}
+	if st := websocket.CloseStatus(readErr); st != -1 {
+		t.Fatalf("closed with %v, want a dropped connection (the queue never stalled)", st)
+	}
+	if peak := e.metric("superego_ws_send_queue_peak_frames"); peak >= 10*slowPieces {
+		t.Fatalf("the send queue filled (%v frames): the test did not isolate the write", peak)
+	}
+}

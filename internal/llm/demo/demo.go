@@ -55,6 +55,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -127,7 +129,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		limit = *req.Params.MaxTokens
 	}
 	send := func(kind llm.Kind, s string) error {
-		for _, piece := range Pieces(s) {
+		for piece := range eachPiece(s) {
 			if out == limit {
 				return errCut
 			}
@@ -177,31 +179,56 @@ func (p *Provider) pause(ctx context.Context, timer *time.Timer) error {
 // non-space characters followed by the whitespace after it (leading
 // whitespace joins the first piece). Concatenating the pieces gives s back.
 func Pieces(s string) []string {
-	var out []string
-	start := 0
-	seenWord := false
-	inSpace := false
-	for i, r := range s {
-		space := unicode.IsSpace(r)
-		if !space && inSpace && seenWord {
-			out = append(out, s[start:i])
-			start = i
-		}
-		if !space {
-			seenWord = true
-		}
-		inSpace = space
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
+	return slices.Collect(eachPiece(s))
 }
 
+// eachPiece yields the pieces of s one by one, without building the list
+// Pieces returns: a stream goes through every piece of its answer once.
+func eachPiece(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := 0
+		seenWord := false
+		inSpace := false
+		for i, r := range s {
+			space := unicode.IsSpace(r)
+			if !space && inSpace && seenWord {
+				if !yield(s[start:i]) {
+					return
+				}
+				start = i
+			}
+			if !space {
+				seenWord = true
+			}
+			inSpace = space
+		}
+		if start < len(s) {
+			yield(s[start:])
+		}
+	}
+}
+
+// inputTokens counts the prompt's words as strings.Fields splits them,
+// without building the lists: the prompt holds the whole constitution.
 func inputTokens(req llm.Request) int {
-	n := len(strings.Fields(req.System))
+	n := countFields(req.System)
 	for _, m := range req.Messages {
-		n += len(strings.Fields(m.Content))
+		n += countFields(m.Content)
+	}
+	return n
+}
+
+// countFields is len(strings.Fields(s)).
+func countFields(s string) int {
+	n := 0
+	inWord := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			inWord = false
+		} else if !inWord {
+			inWord = true
+			n++
+		}
 	}
 	return n
 }

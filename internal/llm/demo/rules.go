@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/superego-lab/superego/internal/constitution"
@@ -20,25 +21,27 @@ const (
 // and the "## CONVERSATION" line (or the end), and whether the marker was
 // there at all.
 func extractConstitution(system string) (string, bool) {
-	lines := strings.Split(system, "\n")
-	start := -1
-	for i, l := range lines {
-		if hasMarker(l, constitutionMarker) {
-			start = i + 1
-			break
+	// Walked line by line without splitting: the prompt carries the
+	// conversation after the constitution.
+	off, start := 0, -1
+	for line := range strings.Lines(system) {
+		off += len(line)
+		if start < 0 {
+			if hasMarker(line, constitutionMarker) {
+				start = off
+			}
+			continue
+		}
+		if hasMarker(line, conversationMarker) {
+			// Up to the newline before the marker's line.
+			end := off - len(line) - 1
+			return system[start:max(start, end)], true
 		}
 	}
 	if start < 0 {
 		return "", false
 	}
-	end := len(lines)
-	for i := start; i < len(lines); i++ {
-		if hasMarker(lines[i], conversationMarker) {
-			end = i
-			break
-		}
-	}
-	return strings.Join(lines[start:end], "\n"), true
+	return system[start:], true
 }
 
 func hasMarker(line, marker string) bool {
@@ -139,27 +142,10 @@ func superegoScript(req llm.Request) (thinking, reply string) {
 		return th.String(), rp.String()
 	}
 
-	rules := constitution.DemoRules(text)
+	sc := screeningOf(text)
+	rules, hs := sc.rules, sc.sections
 	m := constitution.Screen(rules, msg)
-	hs := headings(text)
-	switch len(hs) {
-	case 0:
-		th.WriteString("The constitution has no headings, so I read it as a single section.\n")
-	case 1:
-		th.WriteString("The constitution has one section.\n")
-	default:
-		fmt.Fprintf(&th, "The constitution has %d sections; I will go through them one by one.\n", len(hs))
-	}
-	for i, h := range hs {
-		if h.gist != "" {
-			fmt.Fprintf(&th, "Section %d, %q, reads: \"%s\" I hold the user's message up against it.\n", i+1, h.title, h.gist)
-		} else {
-			fmt.Fprintf(&th, "Section %d, %q: I hold the user's message up against it.\n", i+1, h.title)
-		}
-	}
-	if len(rules) == 0 {
-		th.WriteString("None of it gives me a rule I can apply (I follow lines that start with \"Demo:\").\n")
-	}
+	th.WriteString(sc.walk)
 	where, cite := "the constitution", "NONE"
 	if m.Rule.Section.ID != "" {
 		where, cite = fmt.Sprintf("section %q", m.Rule.Section.Heading), m.Rule.Section.Heading
@@ -178,6 +164,68 @@ func superegoScript(req llm.Request) (thinking, reply string) {
 		fmt.Fprintf(&rp, "The message raises none of the concerns in the constitution (%d sections checked).\n\nSECTION: NONE\nDECISION: ALLOW", max(len(hs), 1))
 	}
 	return th.String(), rp.String()
+}
+
+// screening is what the demo superego reads from one constitution's text:
+// its rules, its sections and the walk through them its thinking opens
+// with. All of it depends on the text alone, so it is worked out once per
+// constitution rather than on every call.
+type screening struct {
+	rules    []constitution.Rule
+	sections []section
+	walk     string
+}
+
+// screenings keeps the screening of the constitutions seen lately, at most
+// maxScreenings (forgotten all at once beyond that: a server sees a handful
+// of constitutions, each edit a new text).
+var screenings struct {
+	sync.Mutex
+	byText map[string]*screening
+}
+
+const maxScreenings = 64
+
+func screeningOf(text string) *screening {
+	screenings.Lock()
+	sc, ok := screenings.byText[text]
+	screenings.Unlock()
+	if ok {
+		return sc
+	}
+	sc = newScreening(text)
+	screenings.Lock()
+	if screenings.byText == nil || len(screenings.byText) >= maxScreenings {
+		screenings.byText = make(map[string]*screening)
+	}
+	screenings.byText[text] = sc
+	screenings.Unlock()
+	return sc
+}
+
+func newScreening(text string) *screening {
+	sc := &screening{rules: constitution.DemoRules(text), sections: headings(text)}
+	var th strings.Builder
+	switch hs := sc.sections; len(hs) {
+	case 0:
+		th.WriteString("The constitution has no headings, so I read it as a single section.\n")
+	case 1:
+		th.WriteString("The constitution has one section.\n")
+	default:
+		fmt.Fprintf(&th, "The constitution has %d sections; I will go through them one by one.\n", len(hs))
+	}
+	for i, h := range sc.sections {
+		if h.gist != "" {
+			fmt.Fprintf(&th, "Section %d, %q, reads: \"%s\" I hold the user's message up against it.\n", i+1, h.title, h.gist)
+		} else {
+			fmt.Fprintf(&th, "Section %d, %q: I hold the user's message up against it.\n", i+1, h.title)
+		}
+	}
+	if len(sc.rules) == 0 {
+		th.WriteString("None of it gives me a rule I can apply (I follow lines that start with \"Demo:\").\n")
+	}
+	sc.walk = th.String()
+	return sc
 }
 
 func upperFirst(s string) string {
