@@ -96,6 +96,32 @@ func (p ModelParams) IsZero() bool {
 		p.ReasoningEffort == "" && p.ThinkingBudget == nil
 }
 
+// Clone returns p with parameters of its own, so that a change through
+// one of its pointers does not reach p.
+func (p ModelParams) Clone() ModelParams {
+	p.Temperature = clonePtr(p.Temperature)
+	p.TopP = clonePtr(p.TopP)
+	p.MaxTokens = clonePtr(p.MaxTokens)
+	p.Seed = clonePtr(p.Seed)
+	p.ThinkingBudget = clonePtr(p.ThinkingBudget)
+	return p
+}
+
+// Clone returns s with generation parameters of its own (ModelParams.Clone).
+func (s FlowSpec) Clone() FlowSpec {
+	s.SuperegoParams = s.SuperegoParams.Clone()
+	s.AssistantParams = s.AssistantParams.Clone()
+	return s
+}
+
+func clonePtr[T any](v *T) *T {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
+}
+
 // When the assistant call of a run starts (FlowSpec.AssistantStart).
 const (
 	// AssistantAfterVerdict starts it once the superego has allowed the

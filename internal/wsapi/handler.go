@@ -291,8 +291,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// own and this one returns. The HTTP server's goroutine has been
 	// through the middleware and the handshake, whose stack an idle socket
 	// would otherwise keep for its whole life (16 KiB against the reader's
-	// few). The request's values stay; its end does not end the socket.
-	s := newSession(context.WithoutCancel(r.Context()), h, conn)
+	// few). Nor does the session keep the request's context: nothing in it
+	// reads the request's values, and they hold the request and its
+	// response (the middleware's writer wraps it), with their header maps,
+	// some 3 KiB an idle socket would keep for its whole life.
+	s := newSession(context.Background(), h, conn)
 	if !h.register(s) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return

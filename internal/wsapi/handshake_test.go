@@ -1,11 +1,14 @@
 package wsapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/coder/websocket"
 
@@ -112,4 +115,35 @@ func TestHandshakeRefusesForeignHost(t *testing.T) {
 		t.Fatalf("loopback handshake: %v", err)
 	}
 	_ = c.CloseNow()
+}
+
+// TestIdleSocketKeepsNotItsRequest: once the handshake is done, an open
+// socket does not keep its upgrade request, nor what the middleware put in
+// the request's context (the real middleware's request info wraps the
+// response): an idle socket would otherwise carry them, header maps and
+// all, for its whole life.
+func TestIdleSocketKeepsNotItsRequest(t *testing.T) {
+	t.Parallel()
+	type sentinelKey struct{}
+	var held weak.Pointer[[64]byte]
+	e := newEnv(t, envOpts{handler: func(e *env) http.Handler {
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Store: e.st, Bus: e.bus})
+		api.HandlePublic("GET /api/ws", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			v := new([64]byte)
+			held = weak.Make(v)
+			e.h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sentinelKey{}, v)))
+		}))
+		return api.Handler()
+	}})
+	c := e.dial()
+	c.send(map[string]any{"type": "ping"})
+	c.expect("pong")
+	runtime.GC()
+	runtime.GC()
+	if held.Value() != nil {
+		t.Fatal("an open socket still holds a value of its upgrade request's context")
+	}
+	// The socket still works.
+	c.send(map[string]any{"type": "ping"})
+	c.expect("pong")
 }

@@ -73,4 +73,69 @@ func TestRowsByIDKeptInMemory(t *testing.T) {
 	}
 }
 
+// TestKeptRowsAreCopies: a caller that changes what a cached read gave it
+// (a flow config's or template's generation parameters are pointers)
+// changes neither the kept row nor what the next read gives.
+func TestKeptRowsAreCopies(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "superego.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	spec := model.FlowSpec{Name: "f", SuperegoParams: model.ModelParams{Temperature: ptr(0.2), MaxTokens: ptr(100)},
+		AssistantParams: model.ModelParams{TopP: ptr(0.9), Seed: ptr(int64(7)), ThinkingBudget: ptr(1024)}}
+	fc, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := s.CreateFlowTemplate(ctx, model.FlowTemplate{Name: "t", Config: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scribble := func(p *model.ModelParams) {
+		for _, f := range []**float64{&p.Temperature, &p.TopP} {
+			if *f != nil {
+				**f = -1
+			}
+		}
+		for _, n := range []**int{&p.MaxTokens, &p.ThinkingBudget} {
+			if *n != nil {
+				**n = -1
+			}
+		}
+		if p.Seed != nil {
+			*p.Seed = -1
+		}
+	}
+	// The first read fills the cache, the next ones are served from it;
+	// each is scribbled on before the next.
+	for i := range 3 {
+		gotFC, err := s.GetFlowConfig(ctx, fc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotTpl, err := s.GetFlowTemplate(ctx, tpl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := gotFC.SuperegoParams; *p.Temperature != 0.2 || *p.MaxTokens != 100 {
+			t.Fatalf("read %d: flow config superego params %v %v", i, *p.Temperature, *p.MaxTokens)
+		}
+		if p := gotFC.AssistantParams; *p.TopP != 0.9 || *p.Seed != 7 || *p.ThinkingBudget != 1024 {
+			t.Fatalf("read %d: flow config assistant params %v %v %v", i, *p.TopP, *p.Seed, *p.ThinkingBudget)
+		}
+		if p := gotTpl.Config.SuperegoParams; *p.Temperature != 0.2 || *p.MaxTokens != 100 {
+			t.Fatalf("read %d: template superego params %v %v", i, *p.Temperature, *p.MaxTokens)
+		}
+		if p := gotTpl.Config.AssistantParams; *p.TopP != 0.9 || *p.Seed != 7 || *p.ThinkingBudget != 1024 {
+			t.Fatalf("read %d: template assistant params %v %v %v", i, *p.TopP, *p.Seed, *p.ThinkingBudget)
+		}
+		for _, p := range []*model.ModelParams{&gotFC.SuperegoParams, &gotFC.AssistantParams, &gotTpl.Config.SuperegoParams, &gotTpl.Config.AssistantParams} {
+			scribble(p)
+		}
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

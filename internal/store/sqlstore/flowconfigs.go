@@ -21,6 +21,10 @@ var flowConfigs = table[model.FlowConfig]{
 			&c.Version, at{&c.CreatedAt}, at{&c.UpdatedAt})
 		return c, err
 	},
+	clone: func(c model.FlowConfig) model.FlowConfig {
+		c.FlowSpec = c.FlowSpec.Clone()
+		return c
+	},
 }
 
 // checkSpecRefs checks the constitution and sysprompt a flow spec names;

@@ -25,6 +25,10 @@ var flowTemplates = table[model.FlowTemplate]{
 			paramsIn{&t.Config.SuperegoParams}, paramsIn{&t.Config.AssistantParams}, &t.Version, at{&t.CreatedAt}, at{&t.UpdatedAt})
 		return t, err
 	},
+	clone: func(t model.FlowTemplate) model.FlowTemplate {
+		t.Config = t.Config.Clone()
+		return t
+	},
 }
 
 // templateFields are a template's writable columns, in the order of

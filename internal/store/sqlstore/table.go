@@ -14,6 +14,10 @@ import (
 type table[T any] struct {
 	name, resource, cols string
 	scan                 func(Scanner) (T, error)
+	// clone, for a type with pointers, copies what they point at: a row
+	// served from the row cache is a copy of the kept one, so that a
+	// caller changing what it was given cannot change the cache.
+	clone func(T) T
 }
 
 // get reads the row with id; a missing one is store.ErrNotFound. lock is
@@ -30,6 +34,9 @@ func (t table[T]) get(ctx context.Context, q db, id string, lock ...string) (T, 
 		var kept any
 		var ok bool
 		if kept, g, ok = c.lookup(id); ok {
+			if t.clone != nil {
+				return t.clone(kept.(T)), nil
+			}
 			return kept.(T), nil
 		}
 	}
@@ -42,7 +49,11 @@ func (t table[T]) get(ctx context.Context, q db, id string, lock ...string) (T, 
 		return v, q.s.notFound(err, t.resource, id)
 	}
 	if c != nil {
-		c.keep(id, g, v)
+		kept := v
+		if t.clone != nil {
+			kept = t.clone(v)
+		}
+		c.keep(id, g, kept)
 	}
 	return v, nil
 }
