@@ -50,6 +50,7 @@ var dialect = sqlstore.Dialect{
 	Time:        func(t time.Time) any { return t.Format(sqlstore.TimeLayout) },
 	Prepare:     true,
 	GroupCommit: true,
+	SearchQueue: true,
 	// This process alone writes the file (it holds the data directory's
 	// lock), so rows read by id can be kept in memory exactly.
 	Cache: true,

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type db struct {
 	// txStmts, in the group's transaction, keeps each kept statement as
 	// bound to the transaction, so the writes of a batch bind it once.
 	txStmts map[*sql.Stmt]*sql.Stmt
+	// queued, in a write transaction on SQLite, is set once a statement
+	// may have queued messages for search (see indexQueued).
+	queued *bool
 }
 
 func (s *Store) reader() db { return db{s: s, pool: s.r} }
@@ -121,6 +125,9 @@ func (q db) before(ctx context.Context, query string) context.Context {
 	if q.marks != nil {
 		q.marks.note(query)
 	}
+	if q.queued != nil && !*q.queued && strings.Contains(query, "messages") {
+		*q.queued = true
+	}
 	if q.detached {
 		return context.WithoutCancel(ctx)
 	}
@@ -184,7 +191,12 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 	if err != nil {
 		return s.errorf("begin: %w", err)
 	}
-	if err := fn(db{s: s, pool: s.w, tx: tx}); err != nil {
+	q := s.txOn(tx)
+	if err := fn(q); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := s.indexQueued(ctx, q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -199,6 +211,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 // with group commit, where it needs no savepoint, directly on the writer
 // otherwise.
 func (s *Store) write(ctx context.Context, fn func(w db) error) error {
+	if s.group == nil && s.d.SearchQueue {
+		// What the statement queues for search is indexed at its commit.
+		return s.tx(ctx, fn)
+	}
 	if s.cache != nil {
 		m := &writeMarks{cs: s.cache}
 		defer m.done()
@@ -208,4 +224,31 @@ func (s *Store) write(ctx context.Context, fn func(w db) error) error {
 		return s.group.do(ctx, fn, true)
 	}
 	return fn(s.writer())
+}
+
+// txOn is the db of write transaction tx.
+func (s *Store) txOn(tx *sql.Tx) db {
+	q := db{s: s, pool: s.w, tx: tx}
+	if s.d.SearchQueue {
+		q.queued = new(bool)
+	}
+	return q
+}
+
+// indexQueued indexes for search the messages q's statements queued
+// (SQLite: migration 00009) and empties the queue, just before q's
+// transaction commits: FTS5 then writes one segment for all of them.
+func (s *Store) indexQueued(ctx context.Context, q db) error {
+	if q.queued == nil || !*q.queued {
+		return nil
+	}
+	*q.queued = false
+	if _, err := q.ExecContext(ctx, `INSERT INTO messages_fts(rowid, content)
+		SELECT m.rowid, m.content FROM messages_fts_pending p JOIN messages m ON m.rowid = p.id`); err != nil {
+		return s.errorf("index messages: %w", err)
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM messages_fts_pending`); err != nil {
+		return s.errorf("index messages: %w", err)
+	}
+	return nil
 }

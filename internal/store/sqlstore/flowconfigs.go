@@ -22,7 +22,7 @@ var flowConfigs = table[model.FlowConfig]{
 		return c, err
 	},
 	clone: func(c model.FlowConfig) model.FlowConfig {
-		c.FlowSpec = c.FlowSpec.Clone()
+		c.FlowSpec = c.Clone()
 		return c
 	},
 }

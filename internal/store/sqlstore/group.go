@@ -195,7 +195,8 @@ func (g *group) commit(batch []*writeOp) {
 		}
 		return
 	}
-	tx := db{s: g.s, pool: g.s.w, tx: sqlTx, detached: true, txStmts: map[*sql.Stmt]*sql.Stmt{}}
+	tx := g.s.txOn(sqlTx)
+	tx.detached, tx.txStmts = true, map[*sql.Stmt]*sql.Stmt{}
 	var ran []*writeOp
 	results := map[*writeOp]error{}
 	for i, op := range batch {
@@ -235,6 +236,10 @@ func (g *group) commit(batch []*writeOp) {
 			return
 		}
 		results[op] = err
+	}
+	if err := g.s.indexQueued(ctx, tx); err != nil {
+		g.abort(sqlTx, ran, nil, err)
+		return
 	}
 	cerr := sqlTx.Commit()
 	for _, op := range ran {

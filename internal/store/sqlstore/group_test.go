@@ -44,7 +44,7 @@ func openSQLite(t testing.TB, prepare, group bool) *Store {
 	}
 	r := open("&_pragma=query_only(1)", 4)
 	s := New(w, r, Dialect{
-		Name: "sqlite", Time: func(t time.Time) any { return t.Format(TimeLayout) }, Prepare: prepare, GroupCommit: group,
+		Name: "sqlite", Time: func(t time.Time) any { return t.Format(TimeLayout) }, Prepare: prepare, GroupCommit: group, SearchQueue: true,
 		IsUniqueViolation:     func(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE") },
 		IsForeignKeyViolation: func(err error) bool { return err != nil && strings.Contains(err.Error(), "FOREIGN KEY") },
 	})

@@ -46,6 +46,9 @@ type Dialect struct {
 	// GroupCommit: writes go through one connection, which commits the
 	// writes of many callers together (SQLite's single writer).
 	GroupCommit bool
+	// SearchQueue: the schema queues messages for search and the writer
+	// indexes them just before each commit (SQLite, migration 00009).
+	SearchQueue bool
 	// Cache: rows of the cached tables are kept in memory by id (see
 	// cache.go). Only for a database this process alone writes (SQLite).
 	Cache bool
