@@ -23,12 +23,12 @@ type startGate struct {
 	proceed chan error
 }
 
-func (g *startGate) StartRun(ctx context.Context, r model.Run, msgs []model.Message) (model.Run, []model.Message, error) {
+func (g *startGate) StartRun(ctx context.Context, r model.Run, msgs []model.Message, check func(model.FlowInstance) error) (model.Run, []model.Message, error) {
 	g.asked <- r
 	if err := <-g.proceed; err != nil {
 		return model.Run{}, nil, err
 	}
-	return g.Store.StartRun(ctx, r, msgs)
+	return g.Store.StartRun(ctx, r, msgs, check)
 }
 
 // earlyEngine is an engine on a gated store whose assistant says answer

@@ -172,7 +172,8 @@ type Engine struct {
 	insts   map[string]*instanceLock
 	wg      sync.WaitGroup
 
-	hist *historyCache // nil when off
+	hist *historyCache  // nil when off
+	seen *instanceCache // the instances runs were last started on
 
 	own ownership // what running beside other replicas adds (localRuns when alone)
 	// gateLogs: run logs send only stored events (Replicas.OnStored).
@@ -205,6 +206,7 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 		active:   make(map[string]context.CancelCauseFunc),
 		insts:    make(map[string]*instanceLock),
 		own:      localRuns{st: st},
+		seen:     newInstanceCache(),
 	}
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
 	if cfg.Replicas != nil {
@@ -237,11 +239,7 @@ func (e *Engine) Send(ctx context.Context, instanceID, content string) (model.Ru
 	if err := validateContent(content); err != nil {
 		return model.Run{}, err
 	}
-	inst, err := e.st.GetFlowInstance(ctx, instanceID)
-	if err != nil {
-		return model.Run{}, err
-	}
-	r, err := e.newRun(ctx, inst, content, nil, true)
+	r, err := e.send(ctx, instanceID, content)
 	if err != nil {
 		return model.Run{}, err
 	}

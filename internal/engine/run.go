@@ -132,7 +132,14 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 			msgs = append(msgs, es.call.message())
 		}
 	}
-	rec, stored, err := e.st.StartRun(ctx, r.rec, msgs)
+	// Stored only if the instance is still the one the run was started
+	// from (it may come from the instance cache).
+	rec, stored, err := e.st.StartRun(ctx, r.rec, msgs, func(cur model.FlowInstance) error {
+		if !sameInstance(inst, cur) {
+			return &staleInstance{cur: cur}
+		}
+		return nil
+	})
 	if err != nil {
 		r.dropEarly(err)
 		return nil, fmt.Errorf("store run: %w", err)

@@ -256,8 +256,12 @@ type Runs interface {
 	// StartRun creates r (as CreateRun) and appends msgs to its instance's
 	// conversation, in order (as AppendMessage), in one transaction: a run
 	// is never stored without the messages it starts with, nor they
-	// without it. It returns both as stored.
-	StartRun(ctx context.Context, r model.Run, msgs []model.Message) (model.Run, []model.Message, error)
+	// without it. It returns both as stored. check, when not nil, is given
+	// the run's instance as it is inside that transaction, its row locked;
+	// an error from it stores nothing
+	// and is returned as is. A caller that started the run from an
+	// instance it read earlier checks that it is still so.
+	StartRun(ctx context.Context, r model.Run, msgs []model.Message, check func(model.FlowInstance) error) (model.Run, []model.Message, error)
 	GetRun(ctx context.Context, id string) (model.Run, error)
 	UpdateRun(ctx context.Context, r model.Run) (model.Run, error)
 	// EndRun stores a run's end like UpdateRun, but only while the run is

@@ -127,6 +127,8 @@ func New(opts Options) (*Provider, error) {
 		// Always set, even empty, so an OPENAI_API_KEY in the environment
 		// is never sent to some other server.
 		option.WithAPIKey(opts.APIKey),
+		// Likewise the admin key, which a request without a key would send.
+		option.WithAdminAPIKey(""),
 		option.WithMaxRetries(0),
 		option.WithHTTPClient(hc),
 	}
@@ -167,16 +169,26 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
 		return err
 	}
-	opts := []option.RequestOption{watch}
-	if b, ok := encodeWire(body); ok {
-		opts = append(opts, option.WithRequestBody("application/json", b))
-		body = sdk.ChatCompletionNewParams{} // not encoded: the body above replaces it
-	}
 	// The SDK makes the request and checks its answer; the events are read
 	// from the response here, each decoded by decodeChunk, not by the
-	// SDK's stream. Closing the stream closes the response.
-	stream := p.client.Chat.Completions.NewStreaming(ctx, body, opts...)
-	defer func() { _ = stream.Close() }()
+	// SDK's stream.
+	var err error
+	if b, ok := encodeWire(body); ok {
+		// Posted as encoded: NewStreaming would first encode its (empty)
+		// params by reflection and then rewrite the whole body to set
+		// "stream", which it already says, on the path to the first token.
+		var resp *http.Response
+		err = p.client.Post(ctx, "chat/completions", nil, &resp,
+			watch, option.WithRequestBody("application/json", b))
+		if err == nil && resp != nil {
+			defer func() { _ = resp.Body.Close() }()
+		}
+	} else {
+		// Closing the stream closes the response.
+		stream := p.client.Chat.Completions.NewStreaming(ctx, body, watch)
+		defer func() { _ = stream.Close() }()
+		err = stream.Err()
+	}
 
 	var (
 		think    = ThinkSplitter{Implicit: p.opts.ImplicitThink}
@@ -206,7 +218,6 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 		return err
 	}
-	err := stream.Err()
 	var dec ssestream.Decoder
 	if err == nil && raw != nil {
 		dec = ssestream.NewDecoder(raw)

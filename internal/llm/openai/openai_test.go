@@ -197,6 +197,18 @@ func TestKeylessIgnoresEnvironmentKey(t *testing.T) {
 	}
 }
 
+func TestKeylessIgnoresEnvironmentAdminKey(t *testing.T) {
+	t.Setenv("OPENAI_ADMIN_KEY", testKey)
+	up := llmtest.New(t, llmtest.Reply{Body: llmtest.Fixture(t, "openai_plain.sse")})
+	p := newProvider(t, Ollama(), up)
+	if err := p.Stream(context.Background(), request(), (&llmtest.Collected{}).Emit); err != nil {
+		t.Fatal(err)
+	}
+	if auth := up.Request(0).Header.Get("Authorization"); auth != "" {
+		t.Fatalf("the environment's OpenAI admin key leaked to a keyless endpoint: %q", auth)
+	}
+}
+
 func TestBadBaseURL(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"", "localhost:11434", "ftp://x/v1", "http://"} {

@@ -11,8 +11,9 @@ import (
 // through unions, omitzero and extra fields at every level) took about a
 // millisecond for a full history budget (~340 messages, 24 KB), on the
 // path to the first token. The SDK still makes the request, with this body
-// given as is (option.WithRequestBody); TestWireBodyIsTheSDKs checks that
-// it says what the SDK's own encoding says.
+// given as is (option.WithRequestBody, posted to chat/completions without
+// the streaming call's own encoding); TestWireBodyIsTheSDKs checks that it
+// says what the SDK's own encoding says.
 type wireBody struct {
 	Messages            []wireMessage     `json:"messages,omitempty"`
 	Model               string            `json:"model,omitempty"`

@@ -130,7 +130,7 @@ func (s *Store) AppendMessage(ctx context.Context, m model.Message) (model.Messa
 		if msgs[0].FlowInstanceID == "" {
 			return &store.RefError{Field: "flow_instance_id"}
 		}
-		return appendMessages(ctx, tx, msgs[0].FlowInstanceID, msgs)
+		return appendMessages(ctx, tx, msgs[0].FlowInstanceID, msgs, nil)
 	})
 	if err != nil {
 		return model.Message{}, err
@@ -159,23 +159,40 @@ func prepareMessages(msgs []model.Message) {
 // concurrent appends to one conversation take turns and each gets the
 // next position. A missing instance is a *store.RefError. With messages
 // to append, the UPDATE of the instance's count both locks its row and
-// finds it, one statement fewer than a locking SELECT before it.
-func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.Message) error {
+// finds it, one statement fewer than a locking SELECT before it. With
+// check, that statement returns the instance's row, which check is given.
+func appendMessages(ctx context.Context, tx db, instanceID string, msgs []model.Message, check func(model.FlowInstance) error) error {
 	s := tx.s
-	var one int
-	var err error
+	ret := "1"
+	if check != nil {
+		ret = flowInstances.cols
+	}
+	var row *sql.Row
 	if len(msgs) == 0 {
-		err = tx.QueryRowContext(ctx, `SELECT 1 FROM flow_instances WHERE id = ? `+s.d.LockUpdate, instanceID).Scan(&one)
+		row = tx.QueryRowContext(ctx, `SELECT `+ret+` FROM flow_instances WHERE id = ? `+s.d.LockUpdate, instanceID)
 	} else {
-		err = tx.QueryRowContext(ctx,
-			`UPDATE flow_instances SET message_count = message_count + ?, last_message_at = ? WHERE id = ? RETURNING 1`,
-			len(msgs), tx.time(msgs[len(msgs)-1].CreatedAt), instanceID).Scan(&one)
+		row = tx.QueryRowContext(ctx,
+			`UPDATE flow_instances SET message_count = message_count + ?, last_message_at = ? WHERE id = ? RETURNING `+ret,
+			len(msgs), tx.time(msgs[len(msgs)-1].CreatedAt), instanceID)
+	}
+	var inst model.FlowInstance
+	var err error
+	if check != nil {
+		inst, err = scanFlowInstance(row)
+	} else {
+		var one int
+		err = row.Scan(&one)
 	}
 	if errors.Is(err, sql.ErrNoRows) || s.invalidText(err) {
 		return &store.RefError{Field: "flow_instance_id", ID: instanceID}
 	}
 	if err != nil {
 		return s.errorf("append message: %w", err)
+	}
+	if check != nil {
+		if err := check(inst); err != nil {
+			return err
+		}
 	}
 	if len(msgs) == 0 {
 		return nil

@@ -48,7 +48,9 @@ func (s *Store) CreateRun(ctx context.Context, r model.Run) (model.Run, error) {
 // StartRun records a new run and appends msgs to its instance's
 // conversation, in order, in one transaction: both are stored or neither.
 // The run is filled as by CreateRun, the messages as by AppendMessage.
-func (s *Store) StartRun(ctx context.Context, r model.Run, msgs []model.Message) (model.Run, []model.Message, error) {
+// check (optional) sees the instance as the statement that locks it reads
+// it, so it costs no statement of its own.
+func (s *Store) StartRun(ctx context.Context, r model.Run, msgs []model.Message, check func(model.FlowInstance) error) (model.Run, []model.Message, error) {
 	prepareRun(&r)
 	msgs = slices.Clone(msgs)
 	prepareMessages(msgs)
@@ -56,7 +58,7 @@ func (s *Store) StartRun(ctx context.Context, r model.Run, msgs []model.Message)
 		if r.FlowInstanceID == "" {
 			return &store.RefError{Field: "flow_instance_id"}
 		}
-		if err := appendMessages(ctx, tx, r.FlowInstanceID, msgs); err != nil {
+		if err := appendMessages(ctx, tx, r.FlowInstanceID, msgs, check); err != nil {
 			return err
 		}
 		return insertRun(ctx, tx, r)

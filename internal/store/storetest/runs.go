@@ -77,7 +77,7 @@ func testRuns(t *testing.T, f Factory) {
 		user := model.Message{ID: model.NewID(), FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "q"}
 		answer := model.Message{FlowInstanceID: inst.ID, Role: model.RoleAssistant, Status: model.MessageStreaming}
 		in := model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg", UserMessageID: user.ID}
-		r, msgs, err := s.StartRun(ctx, in, []model.Message{user, answer})
+		r, msgs, err := s.StartRun(ctx, in, []model.Message{user, answer}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,10 +105,10 @@ func testRuns(t *testing.T, f Factory) {
 		// Both or neither: a run that cannot be stored takes its messages
 		// with it, and a message that cannot be stored its run.
 		_, _, err = s.StartRun(ctx, model.Run{ID: r.ID, FlowInstanceID: inst.ID},
-			[]model.Message{{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "lost"}})
+			[]model.Message{{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "lost"}}, nil)
 		wantErr(t, "duplicate run", err, store.ErrConflict)
 		_, _, err = s.StartRun(ctx, model.Run{ID: "run-dup-msg", FlowInstanceID: inst.ID},
-			[]model.Message{{ID: user.ID, FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "again"}})
+			[]model.Message{{ID: user.ID, FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "again"}}, nil)
 		wantErr(t, "duplicate message", err, store.ErrConflict)
 		if _, err := s.GetRun(ctx, "run-dup-msg"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("run of a failed start: %v, want not found", err)
@@ -116,11 +116,68 @@ func testRuns(t *testing.T, f Factory) {
 		if all, _, _ := s.ListMessages(ctx, inst.ID, store.Page{}); len(all) != 3 {
 			t.Errorf("%d messages after failed starts, want 3", len(all))
 		}
-		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: "nope"}, nil)
+		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: "nope"}, nil, nil)
 		wantRefErr(t, "run of missing instance", err, "flow_instance_id")
 		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: inst.ID},
-			[]model.Message{{FlowInstanceID: "elsewhere", Role: model.RoleUser, Content: "q"}})
+			[]model.Message{{FlowInstanceID: "elsewhere", Role: model.RoleUser, Content: "q"}}, nil)
 		wantRefErr(t, "message of another instance", err, "flow_instance_id")
+	})
+
+	t.Run("StartRunCheck", func(t *testing.T) {
+		s := open(t, f)
+		ctx := t.Context()
+		mustBasics(t, s)
+		on := true
+		inst := mustInstance(t, s, model.FlowInstance{FlowConfigID: "cfg", Name: "chat",
+			Overrides: &model.Overrides{SuperegoEnabled: &on}})
+		mustAppend(t, s, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "earlier"})
+		// The instance the check sees is the row as stored, read in the
+		// run's transaction: every field the instance was read with.
+		var seen []model.FlowInstance
+		see := func(cur model.FlowInstance) error { seen = append(seen, cur); return nil }
+		for _, msgs := range [][]model.Message{
+			{{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "q"}},
+			nil, // a run on a message already stored (a fork's)
+		} {
+			if _, _, err := s.StartRun(ctx, model.Run{FlowInstanceID: inst.ID, FlowConfigID: "cfg"}, msgs, see); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(seen) != 2 {
+			t.Fatalf("check called %d times, want 2", len(seen))
+		}
+		for i, cur := range seen {
+			if cur.ID != inst.ID || cur.FlowConfigID != inst.FlowConfigID || cur.Version != inst.Version ||
+				!cur.CreatedAt.Equal(inst.CreatedAt) || cur.Overrides == nil || cur.Overrides.SuperegoEnabled == nil ||
+				!*cur.Overrides.SuperegoEnabled || cur.Overrides.ConstitutionID != nil {
+				t.Errorf("check %d saw %+v (overrides %+v), want the instance %+v", i, cur, cur.Overrides, inst)
+			}
+		}
+
+		// A failing check stores neither the run nor its messages, and its
+		// error comes back as it was.
+		stale := errors.New("instance changed")
+		_, _, err := s.StartRun(ctx, model.Run{ID: "run-checked", FlowInstanceID: inst.ID},
+			[]model.Message{{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "lost"}},
+			func(model.FlowInstance) error { return stale })
+		if err != stale { //nolint:errorlint // the very error, not one wrapping it
+			t.Errorf("StartRun with a failing check: %v, want %v", err, stale)
+		}
+		if _, err := s.GetRun(ctx, "run-checked"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("run of a failed check: %v, want not found", err)
+		}
+		if all, _, _ := s.ListMessages(ctx, inst.ID, store.Page{}); len(all) != 2 {
+			t.Errorf("%d messages after a failed check, want 2", len(all))
+		}
+		if after, err := s.GetFlowInstance(ctx, inst.ID); err != nil || after.MessageCount != 2 {
+			t.Errorf("instance after a failed check: %+v, %v", after, err)
+		}
+		// A missing instance is found before any check.
+		_, _, err = s.StartRun(ctx, model.Run{FlowInstanceID: "nope"}, nil, see)
+		wantRefErr(t, "checked run of missing instance", err, "flow_instance_id")
+		if len(seen) != 2 {
+			t.Errorf("check called for a missing instance")
+		}
 	})
 
 	t.Run("InterruptRunning", func(t *testing.T) {
