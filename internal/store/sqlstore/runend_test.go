@@ -32,7 +32,7 @@ func TestEndRunWithMessage(t *testing.T) {
 			run, msgs, err := s.StartRun(ctx, model.Run{FlowInstanceID: inst.ID}, []model.Message{
 				{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: "question"},
 				{FlowInstanceID: inst.ID, Role: model.RoleAssistant, Status: model.MessageStreaming},
-			})
+			}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
