@@ -291,14 +291,34 @@ func (r *run) answer(ctx context.Context, a *answerCall) error {
 		r.emit(events.Event{Type: events.TypeOutputDecision, Decision: a.verdict.decision, Reason: a.verdict.reason,
 			Section: a.verdict.section, Withdrawn: msg.Status == model.MessageWithdrawn})
 	}
+	if r.e.endsWithAnswer() {
+		// Stored with the run's end, in one write; finish then sends it.
+		r.streaming = ""
+		r.final = &finalAnswer{msg: msg, sent: a.sent}
+		return stepErr
+	}
 	msg = r.saveMessage(msg)
+	r.emitAnswer(msg, a.sent)
+	return stepErr
+}
+
+// finalAnswer is an answer's final state waiting to be stored with its
+// run's end (Engine.endsWithAnswer), and how much of its text the client
+// was sent.
+type finalAnswer struct {
+	msg  model.Message
+	sent int
+}
+
+// emitAnswer emits assistant_message for msg, as stored, of which sent
+// bytes of text went out.
+func (r *run) emitAnswer(msg model.Message, sent int) {
 	shown := msg
 	if msg.Status == model.MessageWithdrawn && r.flow.screenOutput == model.ScreenOutputStreaming {
 		// The client gets only what the screen allowed: the frame carries
 		// the text it was sent, and none of the answer's reasoning, which
 		// was never screened. The store keeps all of it, marked withdrawn.
-		shown.Content, shown.Thinking = msg.Content[:a.sent], ""
+		shown.Content, shown.Thinking = msg.Content[:sent], ""
 	}
 	r.emit(events.Event{Type: events.TypeAssistantMessage, Message: &shown})
-	return stepErr
 }

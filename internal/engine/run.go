@@ -42,6 +42,12 @@ type run struct {
 	decision  model.Decision
 	streaming string // id of the message being streamed, if any
 	finished  bool
+
+	// final is the answer stored with the run's end, when it is (see
+	// Engine.endsWithAnswer); unlock then lets go of the instance's lock
+	// once that is stored.
+	final  *finalAnswer
+	unlock func()
 }
 
 // earlyStart is what a run started early holds until its goroutine takes
@@ -250,15 +256,24 @@ func (r *run) steps(ctx context.Context) (string, string) {
 		unlock func()
 		err    error
 	)
-	if es := r.early; es != nil {
+	early := r.early
+	if early != nil {
 		r.early = nil
-		unlock, turns, spec = es.unlock, es.turns, es.call
-		defer unlock()
-	} else {
-		if unlock, err = r.e.lockInstance(ctx, r.inst.ID); err != nil {
-			return endStatus(ctx, err)
+		unlock, turns, spec = early.unlock, early.turns, early.call
+	} else if unlock, err = r.e.lockInstance(ctx, r.inst.ID); err != nil {
+		return endStatus(ctx, err)
+	}
+	defer func() {
+		// An answer stored with the run's end holds the lock until then:
+		// every message's final state is stored before its run lets go
+		// of the instance (see historyCache).
+		if r.final != nil {
+			r.unlock = unlock
+		} else {
+			unlock()
 		}
-		defer unlock()
+	}()
+	if early == nil {
 		if turns, err = r.loadTurns(ctx); err != nil {
 			if ctx.Err() != nil {
 				return endStatus(ctx, err)
@@ -425,12 +440,18 @@ func (r *run) finish(status, errText string) {
 	e := r.e
 	defer func() {
 		// Whatever happens above, readers must see the log end and the
-		// run must leave the live set.
+		// run must leave the live set, and the instance be let go.
 		e.mu.Lock()
 		delete(e.active, r.rec.ID)
 		e.mu.Unlock()
 		e.logs.markFinished(r.log)
+		if r.unlock != nil {
+			r.unlock()
+			r.unlock = nil
+		}
 	}()
+	final := r.final
+	r.final = nil
 	end := e.now()
 	r.timings.TotalMs = end.Sub(r.start).Milliseconds()
 	usage, timings := r.usage, r.timings
@@ -440,6 +461,9 @@ func (r *run) finish(status, errText string) {
 	r.rec.Usage = usage
 	r.rec.Timings = timings
 	r.rec.LastSeq = r.log.lastSeq() + 1 // run_finished below
+	if final != nil {
+		r.rec.LastSeq++ // assistant_message before it
+	}
 	fin := end.UTC()
 	r.rec.FinishedAt = &fin
 	sctx, cancel := storeCtx()
@@ -460,10 +484,24 @@ func (r *run) finish(status, errText string) {
 	last.Seq = r.rec.LastSeq
 	e.own.storeEnd(sctx, last)
 	endedBy := ""
+	var answer model.Message
+	if final != nil {
+		answer = final.msg
+	}
 	err := e.storeEnd(r.rec.ID, "store finished run", func(ctx context.Context) error {
 		// Conditional on the run still running: a sweep that ended it
 		// after this replica's lease lapsed keeps its end.
-		stored, err := e.st.EndRun(ctx, r.rec)
+		var stored model.Run
+		var err error
+		if final != nil {
+			var saved model.Message
+			stored, saved, err = e.st.(store.RunEnder).EndRunWithMessage(ctx, r.rec, final.msg)
+			if err == nil || errors.Is(err, store.ErrConflict) {
+				answer = saved
+			}
+		} else {
+			stored, err = e.st.EndRun(ctx, r.rec)
+		}
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			endedBy, err = stored.Status, nil
@@ -482,11 +520,29 @@ func (r *run) finish(status, errText string) {
 		// rather than an end the database does not hold.
 		last.Status, last.Error = model.RunFailed, "the end of the run could not be stored: "+err.Error()
 	}
+	if final != nil {
+		// Sent once stored (or, as a message saved on its own, once the
+		// store gave up), and before run_finished.
+		r.emitAnswer(answer, final.sent)
+	}
 	// Appended after the status is stored, so a subscriber here that reads
 	// run_finished finds the run ended over REST too.
 	r.log.append(last)
 	e.m.runs.WithLabelValues(status).Inc()
 	e.announceRun(sctx, events.ActionUpdated, r.inst, r.rec.ID)
+}
+
+// endsWithAnswer reports whether a run's answer is stored with the run's
+// end, in one write (store.RunEnder), rather than on its own before it.
+// Only without replicas: with them, the replicas' log must hold
+// assistant_message before run_finished, which is stored before the run's
+// end, and assistant_message may not be sent before its message is stored.
+func (e *Engine) endsWithAnswer() bool {
+	if _, ok := e.own.(localRuns); !ok {
+		return false
+	}
+	_, ok := e.st.(store.RunEnder)
+	return ok
 }
 
 // emit stamps ev with the run's identity and the next seq and appends it

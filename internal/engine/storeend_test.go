@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,5 +103,91 @@ func TestEndOfRunIsNotGivenUp(t *testing.T) {
 		if m.Status != model.MessageComplete {
 			t.Errorf("%s message stored as %s (%q), want complete", m.Role, m.Status, m.Content)
 		}
+	}
+}
+
+// flakyEnder is flaky with the one write that stores an answer with its
+// run's end (store.RunEnder), failing as the run's end does.
+type flakyEnder struct {
+	*flaky
+	ends, saves atomic.Int32 // EndRunWithMessage calls; an answer's final UpdateMessage calls
+}
+
+func (f *flakyEnder) EndRunWithMessage(ctx context.Context, r model.Run, m model.Message) (model.Run, model.Message, error) {
+	f.ends.Add(1)
+	if f.failEnd(r) {
+		return model.Run{}, model.Message{}, errTimedOut
+	}
+	return f.Store.(store.RunEnder).EndRunWithMessage(ctx, r, m)
+}
+
+func (f *flakyEnder) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
+	if m.Role == model.RoleAssistant && m.Status != model.MessageStreaming {
+		f.saves.Add(1)
+	}
+	return f.flaky.UpdateMessage(ctx, m)
+}
+
+// TestAnswerIsStoredWithTheRunsEnd: with a store that can, the answer's
+// final state and the run's end are one write, retried as one until
+// stored; assistant_message, sent once it is stored, carries the stored
+// message and comes just before run_finished.
+func TestAnswerIsStoredWithTheRunsEnd(t *testing.T) {
+	t.Parallel()
+	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "The answer.")}
+	f := newFixture(t, p, engine.Config{}, nil)
+	st := &flakyEnder{flaky: &flaky{Store: f.st, runFails: 2}}
+	eng := engine.New(st, p, engine.Config{}, nil, nil)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Shutdown(ctx)
+	})
+	run, err := eng.Send(t.Context(), f.instance, "A question")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := eng.Subscribe(t.Context(), run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var all []events.Event
+	for len(all) == 0 || all[len(all)-1].Type != events.TypeRunFinished {
+		evs, err := sub.Next(t.Context())
+		if err != nil {
+			t.Fatalf("next: %v", err)
+		}
+		all = append(all, evs...)
+	}
+	checkSeq(t, all, 0)
+	n := len(all)
+	if n < 2 || all[n-2].Type != events.TypeAssistantMessage {
+		t.Fatalf("events end %v, want assistant_message then run_finished", types(all[max(n-3, 0):]))
+	}
+	if all[n-1].Status != model.RunCompleted {
+		t.Fatalf("run finished %s (%s)", all[n-1].Status, all[n-1].Error)
+	}
+	if got := st.ends.Load(); got != 3 {
+		t.Errorf("%d writes of the answer with the run's end, want 3 (two failed)", got)
+	}
+	if got := st.saves.Load(); got != 0 {
+		t.Errorf("the answer's final state was also written on its own %d times", got)
+	}
+	sent := all[n-2].Message
+	stored, err := f.st.GetMessage(t.Context(), sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Status != model.MessageComplete || stored.Content != "The answer." || stored.Content != sent.Content ||
+		!stored.UpdatedAt.Equal(sent.UpdatedAt) || stored.Position != sent.Position {
+		t.Errorf("sent %+v, stored %+v", *sent, stored)
+	}
+	storedRun, err := f.st.GetRun(t.Context(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storedRun.Status != model.RunCompleted || storedRun.LastSeq != all[n-1].Seq {
+		t.Errorf("stored run %s at seq %d, log ends at %d", storedRun.Status, storedRun.LastSeq, all[n-1].Seq)
 	}
 }

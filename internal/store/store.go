@@ -89,6 +89,18 @@ type Admission interface {
 	Busy() error
 }
 
+// RunEnder is implemented by stores that store a run's end and the final
+// state of its last message in one transaction (EndRunWithMessage): one
+// write instead of two at the end of every run.
+type RunEnder interface {
+	// EndRunWithMessage stores m as UpdateMessage does and r's end as
+	// EndRun does, in one write: the message is stored even when the run
+	// was found already ended (ErrConflict, with the run as stored, as
+	// EndRun returns it); when the message cannot be stored, neither is.
+	// Both writes can be repeated, so a caller retries the whole on error.
+	EndRunWithMessage(ctx context.Context, r model.Run, m model.Message) (model.Run, model.Message, error)
+}
+
 // Any is the If-Match value meaning "whatever the current version is".
 const Any = 0
 

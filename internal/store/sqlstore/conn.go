@@ -207,8 +207,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx db) error) error {
 }
 
 // write runs a single-statement write (fn changes the database with one
-// statement at most; it may read besides): in the group's transaction
-// with group commit, where it needs no savepoint, directly on the writer
+// statement at most, or, from writeEach, with statements that each stand
+// on their own; it may read besides): in the group's transaction with
+// group commit, where it needs no savepoint, directly on the writer
 // otherwise.
 func (s *Store) write(ctx context.Context, fn func(w db) error) error {
 	if s.group == nil && s.d.SearchQueue {
@@ -224,6 +225,18 @@ func (s *Store) write(ctx context.Context, fn func(w db) error) error {
 		return s.group.do(ctx, fn, true)
 	}
 	return fn(s.writer())
+}
+
+// writeEach runs a write of statements that each stand on their own: when
+// one fails, those before it may stay stored (the caller retries the
+// whole write, or accepts that). With group commit it then needs no
+// savepoint, as a single statement; otherwise it has a transaction, so
+// the statements cost one commit.
+func (s *Store) writeEach(ctx context.Context, fn func(w db) error) error {
+	if s.group == nil {
+		return s.tx(ctx, fn)
+	}
+	return s.write(ctx, fn)
 }
 
 // txOn is the db of write transaction tx.

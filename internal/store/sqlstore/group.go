@@ -57,7 +57,7 @@ const (
 type writeOp struct {
 	ctx    context.Context
 	fn     func(db) error
-	single bool // fn runs one statement
+	single bool // fn needs no savepoint: one statement, or each on its own (Store.writeEach)
 	at     time.Time
 	state  atomic.Int32
 	err    chan error
@@ -82,7 +82,9 @@ func newGroup(s *Store) *group {
 // caller whose ctx ends while its write still waits gets ctx's error and
 // the write is dropped; once the writer has started it, its outcome is
 // returned, so a caller never reads "failed" for a write that was stored.
-// single says fn runs exactly one statement (Store.write).
+// single says fn needs no savepoint: it runs exactly one statement
+// (Store.write), or statements each of which may stay stored when a later
+// one fails (Store.writeEach).
 func (g *group) do(ctx context.Context, fn func(db) error, single bool) error {
 	op := &writeOp{ctx: ctx, fn: fn, single: single, at: time.Now(), err: make(chan error, 1)}
 	g.mu.RLock()

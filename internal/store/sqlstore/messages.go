@@ -242,24 +242,32 @@ const messageRefCols = `flow_instance_id, run_id, position, role, constitution_i
 // would copy the text once more on every partial and final save).
 func (s *Store) UpdateMessage(ctx context.Context, m model.Message) (model.Message, error) {
 	var out model.Message
-	if m.Params != nil && m.Params.IsZero() {
-		m.Params = nil // stored as "", read back as none
-	}
 	err := s.write(ctx, func(w db) error {
-		out = m
-		out.UpdatedAt = now()
-		return w.QueryRowContext(ctx,
-			`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
-			 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
-			 status = ?, error = ?, updated_at = ?, section = ?, params = ? WHERE id = ? RETURNING `+messageRefCols,
-			m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
-			m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
-			w.time(out.UpdatedAt), m.Section, model.EncodeParams(m.Params), m.ID,
-		).Scan(&out.FlowInstanceID, &out.RunID, &out.Position, &out.Role, &out.ConstitutionID,
-			&out.ConstitutionVersion, &out.SyspromptID, at{&out.CreatedAt})
+		var err error
+		out, err = updateMessage(ctx, w, m)
+		return err
 	})
 	if err != nil {
 		return model.Message{}, s.notFound(err, "message", m.ID)
 	}
 	return out, nil
+}
+
+// updateMessage is UpdateMessage's one statement, on w.
+func updateMessage(ctx context.Context, w db, m model.Message) (model.Message, error) {
+	if m.Params != nil && m.Params.IsZero() {
+		m.Params = nil // stored as "", read back as none
+	}
+	out := m
+	out.UpdatedAt = now()
+	err := w.QueryRowContext(ctx,
+		`UPDATE messages SET content = ?, decision = ?, reason = ?, thinking = ?, model = ?,
+		 input_tokens = ?, output_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?,
+		 status = ?, error = ?, updated_at = ?, section = ?, params = ? WHERE id = ? RETURNING `+messageRefCols,
+		m.Content, string(m.Decision), m.Reason, m.Thinking, m.Model, m.Usage.InputTokens, m.Usage.OutputTokens,
+		m.Timings.SuperegoMs, m.Timings.FirstTokenMs, m.Timings.TotalMs, m.Status, m.Error,
+		w.time(out.UpdatedAt), m.Section, model.EncodeParams(m.Params), m.ID,
+	).Scan(&out.FlowInstanceID, &out.RunID, &out.Position, &out.Role, &out.ConstitutionID,
+		&out.ConstitutionVersion, &out.SyspromptID, at{&out.CreatedAt})
+	return out, err
 }

@@ -125,32 +125,67 @@ const runRefCols = `flow_instance_id, flow_config_id, user_message_id, compariso
 // onlyRunning; ended reports a run found already ended instead (returned
 // as stored).
 func (s *Store) updateRun(ctx context.Context, r model.Run, onlyRunning bool) (out model.Run, ended bool, err error) {
-	cond := ``
-	args := []any{r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
-		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq, nil, r.ID}
-	if onlyRunning {
-		cond = ` AND status = ?`
-		args = append(args, model.RunRunning)
-	}
-	r.FinishedAt = roundTime(r.FinishedAt)
 	err = s.write(ctx, func(w db) error {
-		args[10] = w.nullTime(r.FinishedAt)
-		out, ended = r, false
-		err := w.QueryRowContext(ctx,
-			`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
-			 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
-			 WHERE id = ?`+cond+` RETURNING `+runRefCols, args...,
-		).Scan(&out.FlowInstanceID, &out.FlowConfigID, &out.UserMessageID, &out.ComparisonID, at{&out.CreatedAt})
-		if onlyRunning && errors.Is(err, sql.ErrNoRows) {
-			out, err = ScanRun(w.QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, r.ID))
-			ended = err == nil
-		}
+		out, ended, err = updateRunIn(ctx, w, r, onlyRunning)
 		return err
 	})
 	if err != nil {
 		return model.Run{}, false, s.notFound(err, "run", r.ID)
 	}
 	return out, ended, nil
+}
+
+// updateRunIn is updateRun's write, on w.
+func updateRunIn(ctx context.Context, w db, r model.Run, onlyRunning bool) (out model.Run, ended bool, err error) {
+	cond := ``
+	r.FinishedAt = roundTime(r.FinishedAt)
+	args := []any{r.Status, string(r.Decision), r.Error, r.Usage.InputTokens, r.Usage.OutputTokens, r.Usage.WastedTokens,
+		r.Timings.SuperegoMs, r.Timings.FirstTokenMs, r.Timings.TotalMs, r.LastSeq, w.nullTime(r.FinishedAt), r.ID}
+	if onlyRunning {
+		cond = ` AND status = ?`
+		args = append(args, model.RunRunning)
+	}
+	out = r
+	err = w.QueryRowContext(ctx,
+		`UPDATE runs SET status = ?, decision = ?, error = ?, input_tokens = ?, output_tokens = ?,
+		 wasted_tokens = ?, superego_ms = ?, first_token_ms = ?, total_ms = ?, last_seq = ?, finished_at = ?
+		 WHERE id = ?`+cond+` RETURNING `+runRefCols, args...,
+	).Scan(&out.FlowInstanceID, &out.FlowConfigID, &out.UserMessageID, &out.ComparisonID, at{&out.CreatedAt})
+	if onlyRunning && errors.Is(err, sql.ErrNoRows) {
+		out, err = ScanRun(w.QueryRowContext(ctx, `SELECT `+RunCols+` FROM runs WHERE id = ?`, r.ID))
+		return out, err == nil, err
+	}
+	return out, false, err
+}
+
+// EndRunWithMessage implements store.RunEnder: m's final state and r's
+// end (as EndRun stores it) in one write.
+func (s *Store) EndRunWithMessage(ctx context.Context, r model.Run, m model.Message) (model.Run, model.Message, error) {
+	var (
+		run   model.Run
+		msg   model.Message
+		ended bool
+		which string // the write that failed
+	)
+	err := s.writeEach(ctx, func(tx db) error {
+		var err error
+		which = "message"
+		if msg, err = updateMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		which = "run"
+		run, ended, err = updateRunIn(ctx, tx, r, true)
+		return err
+	})
+	switch {
+	case err != nil && which == "message":
+		return model.Run{}, model.Message{}, s.notFound(err, "message", m.ID)
+	case err != nil:
+		return model.Run{}, model.Message{}, s.notFound(err, "run", r.ID)
+	case ended:
+		return run, msg, fmt.Errorf("run %q already ended (%s): %w", r.ID, run.Status, store.ErrConflict)
+	}
+	return run, msg, nil
 }
 
 // InterruptedError is recorded on runs a restart cut short, unless the run
