@@ -174,6 +174,8 @@ type Engine struct {
 
 	hist *historyCache  // nil when off
 	seen *instanceCache // the instances runs were last started on
+	// localReads: the store reads a local file (see startEarly).
+	localReads bool
 
 	own ownership // what running beside other replicas adds (localRuns when alone)
 	// gateLogs: run logs send only stored events (Replicas.OnStored).
@@ -207,6 +209,9 @@ func New(st store.Runner, provider llm.Provider, cfg Config, log *slog.Logger, r
 		insts:    make(map[string]*instanceLock),
 		own:      localRuns{st: st},
 		seen:     newInstanceCache(),
+	}
+	if l, ok := st.(interface{ LocalReads() bool }); ok {
+		e.localReads = l.LocalReads()
 	}
 	e.logs = newLogStore(cfg.LogRetention, cfg.MaxLogs, cfg.MaxLogBytes, func() time.Time { return e.now() })
 	if cfg.Replicas != nil {

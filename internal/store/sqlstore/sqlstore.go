@@ -97,6 +97,12 @@ func (s *Store) Busy() error {
 	return s.group.busy()
 }
 
+// LocalReads reports whether reads go to a database file on this machine
+// (SQLite), which no network can leave hanging, so that a caller may read
+// without a cancellable context: with one, every statement costs two
+// goroutines (the driver's interrupt watch and database/sql's).
+func (s *Store) LocalReads() bool { return s.d.Name == "sqlite" }
+
 // Ping checks both handles.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
