@@ -296,11 +296,15 @@ func (q *sendQueue) dropRun(runID string) {
 	}
 }
 
-// busy reports whether frames are pending or being written.
+// busy reports whether frames are pending or being written. A closed queue
+// is never busy: nothing more will be written, and a writer that stopped on
+// a failed write left writing set (it does not come back to next), so a
+// shutdown waiting for busy to clear would otherwise wait out its whole
+// timeout for a client that is already gone.
 func (q *sendQueue) busy() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.writing
+	return q.writing && !q.closed
 }
 
 // close discards what is still pending (the client can resume it) and wakes

@@ -70,6 +70,24 @@ func TestQueueMergesPendingDeltasOfOneRunAndType(t *testing.T) {
 	}
 }
 
+// A writer that stops on a failed write never calls next again; once the
+// session closes the queue, the queue must not count as busy, or a server
+// shutting down waits its whole write timeout for a socket already gone.
+func TestClosedQueueIsNotBusy(t *testing.T) {
+	t.Parallel()
+	q := newSendQueue(2, 4, time.Minute, func() {}, func() {}, newMetrics(nil))
+	if err := q.pushEvent(context.Background(), tok("a", 0, events.TypeRunStarted, "")); err != nil {
+		t.Fatal(err)
+	}
+	if !q.busy() {
+		t.Fatal("a queue with a frame and a writer started is not busy")
+	}
+	q.close()
+	if q.busy() {
+		t.Fatal("a closed queue whose writer died on a failed write still counts as busy")
+	}
+}
+
 // A client that keeps taking frames is never stalled, even when the queue
 // never empties (a long replay over a slow link); one that takes nothing
 // after the queue filled is.
