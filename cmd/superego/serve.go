@@ -251,19 +251,25 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		return err
 	}
 	defer unlock()
-	if file := getenv("SUPEREGO_CPU_PROFILE"); file != "" {
-		stop, err := startCPUProfile(file)
-		if err != nil {
-			return err
+	// SUPEREGO_CPU_PROFILE: where a server under load spends its time
+	// (benchwire -cpuprofile). SUPEREGO_TRACE: where a request waits
+	// (goroutine handoffs, wakeups, syscalls, GC), which a CPU profile does
+	// not show.
+	for _, rec := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"SUPEREGO_CPU_PROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"SUPEREGO_TRACE", trace.Start, trace.Stop},
+	} {
+		if file := getenv(rec.env); file != "" {
+			stop, err := record(rec.env, file, rec.start, rec.stop)
+			if err != nil {
+				return err
+			}
+			defer stop()
 		}
-		defer stop()
-	}
-	if file := getenv("SUPEREGO_TRACE"); file != "" {
-		stop, err := startTrace(file)
-		if err != nil {
-			return err
-		}
-		defer stop()
 	}
 	a, err := newApp(ctx, c, log, reg)
 	if err != nil {
@@ -338,39 +344,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	return nil
 }
 
-// startCPUProfile writes a CPU profile of the whole process to file until
-// stop is called: SUPEREGO_CPU_PROFILE, for benchwire -cpuprofile and for
-// finding where a server under load spends its time.
-func startCPUProfile(file string) (stop func(), err error) {
+// record writes what start records of the whole process (a CPU profile,
+// a runtime trace) to file until the returned stop is called; env names
+// the setting in errors.
+func record(env, file string, start func(io.Writer) error, stop func()) (func(), error) {
 	f, err := os.Create(file)
 	if err != nil {
-		return nil, fmt.Errorf("SUPEREGO_CPU_PROFILE: %w", err)
+		return nil, fmt.Errorf("%s: %w", env, err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("SUPEREGO_CPU_PROFILE: %w", err)
+		return nil, fmt.Errorf("%s: %w", env, err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
-	}, nil
-}
-
-// startTrace writes a runtime execution trace of the whole process to file
-// until stop is called: SUPEREGO_TRACE, for finding where a request waits
-// (goroutine handoffs, wakeups, syscalls, GC), which a CPU profile does not
-// show.
-func startTrace(file string) (stop func(), err error) {
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, fmt.Errorf("SUPEREGO_TRACE: %w", err)
-	}
-	if err := trace.Start(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("SUPEREGO_TRACE: %w", err)
-	}
-	return func() {
-		trace.Stop()
+		stop()
 		_ = f.Close()
 	}, nil
 }

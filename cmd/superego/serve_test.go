@@ -68,9 +68,16 @@ var listenRE = regexp.MustCompile(`url=(http://[0-9.:]+)`)
 // waits for its "listening" log line.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
+	return startServerEnv(t, dataDir, nil, extra...)
+}
+
+// startServerEnv is startServer with env added to the process's
+// environment.
+func startServerEnv(t *testing.T, dataDir string, env []string, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--demo-delay", "0"}, extra...)
 	cmd := exec.Command(binPath, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -350,5 +357,38 @@ func TestChatExitCodeOfABadKey(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "invalid x-api-key") || strings.Contains(string(out), "sk-ant-bad") {
 		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// TestServeRecordsProfileAndTrace: SUPEREGO_CPU_PROFILE and SUPEREGO_TRACE
+// make serve write a CPU profile (gzip-compressed protobuf) and a runtime
+// trace of its whole life; a file that cannot be created stops the server
+// at start with the setting named.
+func TestServeRecordsProfileAndTrace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	prof, tr := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "run.trace")
+	s := startServerEnv(t, t.TempDir(), []string{"SUPEREGO_CPU_PROFILE=" + prof, "SUPEREGO_TRACE=" + tr})
+	if code := getJSON(t, s.url+"/api/health", nil); code != 200 {
+		t.Fatalf("health: %d", code)
+	}
+	s.stop(t)
+	for file, head := range map[string]string{prof: "\x1f\x8b", tr: "go 1."} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 64 || !strings.HasPrefix(string(b), head) {
+			t.Errorf("%s: %d bytes starting %q, want more, starting %q", filepath.Base(file), len(b), b[:min(len(b), 8)], head)
+		}
+	}
+
+	for _, env := range []string{"SUPEREGO_CPU_PROFILE", "SUPEREGO_TRACE"} {
+		cmd := exec.Command(binPath, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), env + "=" + filepath.Join(dir, "missing", "file")}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), env+":") {
+			t.Errorf("%s in a missing directory: %v, output:\n%s", env, err, out)
+		}
 	}
 }
