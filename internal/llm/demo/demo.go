@@ -61,6 +61,8 @@ import (
 	"time"
 	"unicode"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/superego-lab/superego/internal/llm"
 	"github.com/superego-lab/superego/internal/model"
 )
@@ -84,11 +86,18 @@ type Options struct {
 // Provider is the offline demo provider.
 type Provider struct {
 	delay time.Duration
+	// screenings keeps the screening of the constitutions read lately
+	// (rules.go), so each is parsed once, not on every call.
+	screenings *lru.Cache[string, *screening]
 }
 
 // New returns a demo provider.
 func New(opts Options) *Provider {
-	return &Provider{delay: max(opts.Delay, 0)}
+	screenings, err := lru.New[string, *screening](maxScreenings)
+	if err != nil {
+		panic(err) // the size is positive
+	}
+	return &Provider{delay: max(opts.Delay, 0), screenings: screenings}
 }
 
 // Name implements llm.Provider.
@@ -109,7 +118,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	}
 	var reasoning, text string
 	if req.Purpose == llm.PurposeSuperego {
-		reasoning, text = superegoScript(req)
+		reasoning, text = p.superegoScript(req)
 	} else {
 		text = assistantScript(req)
 	}

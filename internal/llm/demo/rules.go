@@ -3,7 +3,6 @@ package demo
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/superego-lab/superego/internal/constitution"
@@ -126,7 +125,7 @@ func gist(para string) string {
 
 // superegoScript writes the demo superego's thinking and visible reply for
 // a request.
-func superegoScript(req llm.Request) (thinking, reply string) {
+func (p *Provider) superegoScript(req llm.Request) (thinking, reply string) {
 	text, found := extractConstitution(req.System)
 	msg := lastUserMessage(req.Messages)
 	var th, rp strings.Builder
@@ -142,7 +141,7 @@ func superegoScript(req llm.Request) (thinking, reply string) {
 		return th.String(), rp.String()
 	}
 
-	sc := screeningOf(text)
+	sc := p.screeningOf(text)
 	rules, hs := sc.rules, sc.sections
 	m := constitution.Screen(rules, msg)
 	th.WriteString(sc.walk)
@@ -176,30 +175,18 @@ type screening struct {
 	walk     string
 }
 
-// screenings keeps the screening of the constitutions seen lately, at most
-// maxScreenings (forgotten all at once beyond that: a server sees a handful
-// of constitutions, each edit a new text).
-var screenings struct {
-	sync.Mutex
-	byText map[string]*screening
-}
-
+// maxScreenings bounds the constitutions whose screening a provider keeps
+// (Provider.screenings): a server sees a handful, each edit a new text.
 const maxScreenings = 64
 
-func screeningOf(text string) *screening {
-	screenings.Lock()
-	sc, ok := screenings.byText[text]
-	screenings.Unlock()
-	if ok {
+// screeningOf returns the screening of a constitution's text, worked out
+// on its first call and kept while it is among the latest used.
+func (p *Provider) screeningOf(text string) *screening {
+	if sc, ok := p.screenings.Get(text); ok {
 		return sc
 	}
-	sc = newScreening(text)
-	screenings.Lock()
-	if screenings.byText == nil || len(screenings.byText) >= maxScreenings {
-		screenings.byText = make(map[string]*screening)
-	}
-	screenings.byText[text] = sc
-	screenings.Unlock()
+	sc := newScreening(text)
+	p.screenings.Add(text, sc)
 	return sc
 }
 

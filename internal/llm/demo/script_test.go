@@ -78,20 +78,18 @@ func TestScreeningFollowsTheConstitution(t *testing.T) {
 	}
 }
 
-// Past maxScreenings constitutions the kept ones are forgotten, and every
-// one is still screened by its own rules.
+// Past maxScreenings constitutions the least recently read are forgotten,
+// and every one is still screened by its own rules.
 func TestScreeningsStayBounded(t *testing.T) {
+	p := New(Options{})
 	for i := range 3 * maxScreenings {
 		c := "## Rules\nDemo: block when the message mentions word" + strings.Repeat("x", i) + ".\n"
-		sc := screeningOf(c)
+		sc := p.screeningOf(c)
 		if len(sc.rules) != 1 || sc.rules[0].Terms[0] != "word"+strings.Repeat("x", i) {
 			t.Fatalf("constitution %d: rules %+v", i, sc.rules)
 		}
 	}
-	screenings.Lock()
-	n := len(screenings.byText)
-	screenings.Unlock()
-	if n > maxScreenings {
+	if n := p.screenings.Len(); n > maxScreenings {
 		t.Fatalf("%d screenings kept, at most %d wanted", n, maxScreenings)
 	}
 }
