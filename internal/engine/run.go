@@ -528,8 +528,9 @@ func (r *run) finish(status, errText string) {
 		last.Status, last.Error = model.RunFailed, "the end of the run could not be stored: "+err.Error()
 	}
 	if final != nil {
-		// Sent once stored (or, as a message saved on its own, once the
-		// store gave up), and before run_finished.
+		// Sent once stored — or, like an answer saved on its own
+		// (saveMessage), once the store has given up on it — and before
+		// run_finished.
 		r.emitAnswer(answer, final.sent)
 	}
 	// Appended after the status is stored, so a subscriber here that reads

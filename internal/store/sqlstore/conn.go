@@ -255,7 +255,6 @@ func (s *Store) indexQueued(ctx context.Context, q db) error {
 	if q.queued == nil || !*q.queued {
 		return nil
 	}
-	*q.queued = false
 	if _, err := q.ExecContext(ctx, `INSERT INTO messages_fts(rowid, content)
 		SELECT m.rowid, m.content FROM messages_fts_pending p JOIN messages m ON m.rowid = p.id`); err != nil {
 		return s.errorf("index messages: %w", err)
@@ -263,5 +262,8 @@ func (s *Store) indexQueued(ctx context.Context, q db) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM messages_fts_pending`); err != nil {
 		return s.errorf("index messages: %w", err)
 	}
+	// Cleared after these two statements, which name the messages tables
+	// themselves and so would set it again.
+	*q.queued = false
 	return nil
 }
