@@ -53,9 +53,7 @@ func earlyEngine(t *testing.T, answer string, stall bool) (*fixture, *startGate,
 	bus := events.NewLocalBus()
 	ch, unsubscribe := bus.Subscribe(64)
 	t.Cleanup(unsubscribe)
-	// The fixture's cleanup shuts down whichever engine it holds.
-	f.eng = engine.New(g, p, engine.Config{Bus: bus}, nil, nil)
-	return f, g, f.eng, ch, streamed
+	return f, g, f.onStore(t, g, engine.Config{Bus: bus}), ch, streamed
 }
 
 type sent struct {

@@ -157,6 +157,17 @@ func newFixture(t *testing.T, prov *scripted, cfg engine.Config, reg prometheus.
 	return f
 }
 
+// onStore replaces the fixture's engine with one over st (the fixture's
+// store, wrapped to count or fail its calls) and cfg, answering with the
+// fixture's provider; the fixture's cleanup shuts down whichever engine it
+// holds.
+func (f *fixture) onStore(t *testing.T, st store.Runner, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	_ = f.eng.Shutdown(t.Context())
+	f.eng = engine.New(st, f.prov, cfg, nil, nil)
+	return f.eng
+}
+
 func (f *fixture) newInstance(t *testing.T, configID string) string {
 	t.Helper()
 	return must(f.st.CreateFlowInstance(t.Context(), model.FlowInstance{FlowConfigID: configID, Name: "Test session"})).ID

@@ -30,8 +30,7 @@ func cacheFixture(t *testing.T) (*fixture, *instanceReads) {
 	p := &scripted{superego: say("Fine.", "DECISION: ALLOW"), assistant: say("", "Answer.")}
 	f := newFixture(t, p, engine.Config{}, nil)
 	reads := &instanceReads{Store: f.st}
-	_ = f.eng.Shutdown(t.Context())
-	f.eng = engine.New(reads, p, engine.Config{}, nil, nil)
+	f.onStore(t, reads, engine.Config{})
 	return f, reads
 }
 

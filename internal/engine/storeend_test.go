@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/superego-lab/superego/internal/engine"
 	"github.com/superego-lab/superego/internal/events"
@@ -67,29 +66,13 @@ func TestEndOfRunIsNotGivenUp(t *testing.T) {
 	t.Parallel()
 	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "The answer.")}
 	f := newFixture(t, p, engine.Config{}, nil)
-	eng := engine.New(&flaky{Store: f.st, runFails: 3, msgEnd: 2}, p, engine.Config{}, nil, nil)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = eng.Shutdown(ctx)
-	})
+	eng := f.onStore(t, &flaky{Store: f.st, runFails: 3, msgEnd: 2}, engine.Config{})
 	run, err := eng.Send(t.Context(), f.instance, "A question")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := eng.Subscribe(t.Context(), run.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	var last events.Event
-	for last.Type != events.TypeRunFinished {
-		evs, err := sub.Next(t.Context())
-		if err != nil {
-			t.Fatalf("next: %v", err)
-		}
-		last = evs[len(evs)-1]
-	}
+	evs := untilFinished(t, eng, run.ID)
+	last := evs[len(evs)-1]
 	// run_finished is sent after the end is stored: read right away,
 	// the stored run already agrees with it.
 	stored, err := f.st.GetRun(t.Context(), run.ID)
@@ -104,6 +87,26 @@ func TestEndOfRunIsNotGivenUp(t *testing.T) {
 			t.Errorf("%s message stored as %s (%q), want complete", m.Role, m.Status, m.Content)
 		}
 	}
+}
+
+// untilFinished reads runID's log up to run_finished, and not past it: what
+// the test then reads from the store is read as the client sees the end.
+func untilFinished(t *testing.T, eng *engine.Engine, runID string) []events.Event {
+	t.Helper()
+	sub, err := eng.Subscribe(t.Context(), runID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var all []events.Event
+	for len(all) == 0 || all[len(all)-1].Type != events.TypeRunFinished {
+		evs, err := sub.Next(t.Context())
+		if err != nil {
+			t.Fatalf("next: %v", err)
+		}
+		all = append(all, evs...)
+	}
+	return all
 }
 
 // flakyEnder is flaky with the one write that stores an answer with its
@@ -137,29 +140,12 @@ func TestAnswerIsStoredWithTheRunsEnd(t *testing.T) {
 	p := &scripted{superego: say("", "DECISION: ALLOW"), assistant: say("", "The answer.")}
 	f := newFixture(t, p, engine.Config{}, nil)
 	st := &flakyEnder{flaky: &flaky{Store: f.st, runFails: 2}}
-	eng := engine.New(st, p, engine.Config{}, nil, nil)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = eng.Shutdown(ctx)
-	})
+	eng := f.onStore(t, st, engine.Config{})
 	run, err := eng.Send(t.Context(), f.instance, "A question")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := eng.Subscribe(t.Context(), run.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	var all []events.Event
-	for len(all) == 0 || all[len(all)-1].Type != events.TypeRunFinished {
-		evs, err := sub.Next(t.Context())
-		if err != nil {
-			t.Fatalf("next: %v", err)
-		}
-		all = append(all, evs...)
-	}
+	all := untilFinished(t, eng, run.ID)
 	checkSeq(t, all, 0)
 	n := len(all)
 	if n < 2 || all[n-2].Type != events.TypeAssistantMessage {
