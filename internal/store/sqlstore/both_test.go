@@ -65,14 +65,7 @@ func TestCursorFromAnotherList(t *testing.T) {
 func TestRecentMessages(t *testing.T) {
 	eachStore(t, func(t *testing.T, s store.Store) {
 		ctx := t.Context()
-		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		inst := newConversation(t, s)
 		for _, text := range []string{"one", "two", "three", "four", "five"} {
 			if _, err := s.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser, Content: text}); err != nil {
 				t.Fatal(err)
@@ -113,14 +106,7 @@ func TestRecentMessages(t *testing.T) {
 func TestRecentHistory(t *testing.T) {
 	eachStore(t, func(t *testing.T, s store.Store) {
 		ctx := t.Context()
-		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		inst := newConversation(t, s)
 		for i, m := range []model.Message{
 			{Role: model.RoleUser, Content: "one", RunID: "r1"},
 			{Role: model.RoleSuperego, Content: "thinking done", Thinking: "hmm", Decision: model.DecisionBlock, Reason: "no", RunID: "r1", Model: "m"},
@@ -162,14 +148,7 @@ func TestRecentHistory(t *testing.T) {
 func TestEndRunOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, s store.Store) {
 		ctx := t.Context()
-		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		inst := newConversation(t, s)
 		r, err := s.CreateRun(ctx, model.Run{FlowInstanceID: inst.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -189,4 +168,18 @@ func TestEndRunOnce(t *testing.T) {
 			t.Fatalf("missing run: %v", err)
 		}
 	})
+}
+
+// newConversation creates a flow config and a conversation on it in s.
+func newConversation(t *testing.T, s store.Store) model.FlowInstance {
+	t.Helper()
+	c, err := s.CreateFlowConfig(t.Context(), model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := s.CreateFlowInstance(t.Context(), model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inst
 }

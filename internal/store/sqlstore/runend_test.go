@@ -19,14 +19,7 @@ func TestEndRunWithMessage(t *testing.T) {
 		if !ok {
 			t.Fatal("the store does not end a run with its message")
 		}
-		c, err := s.CreateFlowConfig(ctx, model.FlowConfig{FlowSpec: model.FlowSpec{Name: "c"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := s.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: c.ID, Name: "i"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		inst := newConversation(t, s)
 		start := func() (model.Run, model.Message) {
 			t.Helper()
 			run, msgs, err := s.StartRun(ctx, model.Run{FlowInstanceID: inst.ID}, []model.Message{
