@@ -26,8 +26,10 @@ type bench struct {
 	// profiles, when set, is a directory each server under test writes
 	// its CPU profile to (SUPEREGO_CPU_PROFILE), one file per server.
 	profiles string
-	started  int
-	procs    []*proc
+	// relayRuns are the relay's numbers of concurrent runs.
+	relayRuns []int
+	started   int
+	procs     []*proc
 }
 
 // proc is a child process serving on url.

@@ -12,10 +12,11 @@ import (
 )
 
 // relay measures runs relayed per second with n concurrent users against
-// the bare server replaying one of those runs' frames, at 100 and 1,000.
+// the bare server replaying one of those runs' frames, for each n of
+// b.relayRuns (100 and 1,000 unless told).
 func (b *bench) relay(ctx context.Context) error {
 	raiseFileLimit()
-	for _, n := range []int{100, 1000} {
+	for _, n := range b.relayRuns {
 		fmt.Printf("relay, %d concurrent runs (load average %s)\n", n, loadAverage())
 		srv, err := b.serveSuperego(ctx, "", "--provider", "demo", "--demo-delay", "0", "--max-upstream", strconv.Itoa(n))
 		if err != nil {
