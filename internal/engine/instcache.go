@@ -99,6 +99,10 @@ func (e *Engine) send(ctx context.Context, id, content string) (*run, error) {
 		}
 		var stale *staleInstance
 		switch {
+		case errors.Is(err, errStaleHistory):
+			// The instance is the one stored: the next try reads the
+			// history instead of taking it from the cache.
+			e.hist.drop(id)
 		case errors.As(err, &stale):
 			inst = stale.cur
 		case cached:

@@ -138,8 +138,10 @@ const historyPage = 64
 // time, until the turns read hold more text than the history budget (see
 // readTurns), so its cost does not grow with the conversation; and, with
 // the history cache, from memory but for what was added since the
-// conversation's previous run.
-func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
+// conversation's previous run, or (checked: a run started early, whose
+// start checks the conversation's count) from memory alone when what is
+// kept is whole. With the cache, the run keeps its reader (r.hist).
+func (r *run) loadTurns(ctx context.Context, checked bool) ([]turn, error) {
 	e := r.e
 	budget := e.cfg.HistoryBudgetChars
 	if e.hist == nil {
@@ -151,7 +153,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 			return histOfAll(msgs), nil
 		}, historyPage, budget, r.userMsg.ID, r.rec.ID)
 	}
-	h, err := e.hist.reader(ctx, e.st, r.inst)
+	h, err := e.hist.reader(ctx, e.st, r.inst, checked)
 	if err != nil {
 		e.hist.drop(r.inst.ID)
 		return nil, err
@@ -162,6 +164,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 		return nil, err
 	}
 	e.hist.put(h)
+	r.hist = h
 	return turns, nil
 }
 

@@ -36,6 +36,10 @@ type run struct {
 	// (see newRun), with the instance's lock and the history it was built
 	// from; nil when the run starts the usual way.
 	early *earlyStart
+	// hist is the reader the run's history came from, when the engine
+	// keeps histories: a run started early keeps the conversation's
+	// history whole after its end (historyCache.feed).
+	hist *historyReader
 
 	usage     model.Usage
 	timings   model.Timings
@@ -133,11 +137,19 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 		}
 	}
 	// Stored only if the instance is still the one the run was started
-	// from (it may come from the instance cache).
+	// from (it may come from the instance cache), and its conversation
+	// still the one the history of a run started early came from.
+	count := 0
 	rec, stored, err := e.st.StartRun(ctx, r.rec, msgs, func(cur model.FlowInstance) error {
 		if !sameInstance(inst, cur) {
 			return &staleInstance{cur: cur}
 		}
+		if r.early != nil && r.hist != nil {
+			if err := r.hist.check(cur.MessageCount, len(msgs)); err != nil {
+				return err
+			}
+		}
+		count = cur.MessageCount
 		return nil
 	})
 	if err != nil {
@@ -150,6 +162,9 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	}
 	if r.early != nil {
 		r.early.call.adopt(stored[len(stored)-1])
+		if r.hist != nil {
+			r.hist.started(stored[0].Position, count)
+		}
 	}
 	e.own.claim(ctx, rec.ID)
 	// Registered before the caller learns the id, so a Cancel can never
@@ -174,7 +189,7 @@ func (r *run) startEarly(ctx context.Context, unlock func()) (*earlyStart, error
 		// p50 ~1.13 → ~0.96 ms). A local read is short and cannot hang.
 		ctx = context.WithoutCancel(ctx)
 	}
-	turns, err := r.loadTurns(ctx)
+	turns, err := r.loadTurns(ctx, true)
 	if err != nil {
 		unlock()
 		return nil, err
@@ -281,7 +296,7 @@ func (r *run) steps(ctx context.Context) (string, string) {
 		}
 	}()
 	if early == nil {
-		if turns, err = r.loadTurns(ctx); err != nil {
+		if turns, err = r.loadTurns(ctx, false); err != nil {
 			if ctx.Err() != nil {
 				return endStatus(ctx, err)
 			}
@@ -526,6 +541,10 @@ func (r *run) finish(status, errText string) {
 		// Never stored: the client is told the run failed, and why,
 		// rather than an end the database does not hold.
 		last.Status, last.Error = model.RunFailed, "the end of the run could not be stored: "+err.Error()
+	case final != nil && r.hist != nil && r.hist.whole:
+		// Before the instance is let go (the deferred unlock): the next
+		// run's history needs no read.
+		e.hist.feed(r.hist, answer, r.userMsg)
 	}
 	if final != nil {
 		// Sent once stored — or, like an answer saved on its own
