@@ -177,7 +177,7 @@ func (r *run) loadTurns(ctx context.Context, checked bool) ([]turn, error) {
 // messages come after it; answers of older runs stored later (an earlier
 // run still streaming) are left out until their turn is read.
 func readTurns(read func(before int) ([]histMessage, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
-	var newest []*histMessage // into the pages read, which are not copied
+	newest := make([]*histMessage, 0, page) // into the pages read, which are not copied
 	before, text := 0, 0
 	for {
 		msgs, err := read(before)
@@ -268,7 +268,10 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 // none at i). A turn's assistant message points into what at gives.
 func groupTurns(n int, at func(i int) *histMessage, currentUserID, currentRunID string) []turn {
 	turns := make([]turn, 0, n/2)
-	byRun := make(map[string]int, n/2)
+	// A run's messages come right after its user message but when an
+	// earlier run answered late: byRun, which finds any run's turn, is
+	// built at the first message that does not belong to the last turn.
+	var byRun map[string]int
 	for k := range n {
 		m := at(k)
 		if m == nil {
@@ -279,14 +282,24 @@ func groupTurns(n int, at func(i int) *histMessage, currentUserID, currentRunID 
 		}
 		if m.role == model.RoleUser {
 			turns = append(turns, turn{user: *m})
-			if m.runID != "" {
+			if byRun != nil && m.runID != "" {
 				byRun[m.runID] = len(turns) - 1
 			}
 			continue
 		}
-		i, ok := byRun[m.runID]
-		if !ok || m.runID == "" {
-			i = len(turns) - 1
+		i := len(turns) - 1
+		if m.runID != "" && (i < 0 || turns[i].user.runID != m.runID) {
+			if byRun == nil {
+				byRun = make(map[string]int, n/2)
+				for j := range turns {
+					if id := turns[j].user.runID; id != "" {
+						byRun[id] = j
+					}
+				}
+			}
+			if j, ok := byRun[m.runID]; ok {
+				i = j
+			}
 		}
 		if i < 0 {
 			continue
@@ -381,14 +394,15 @@ func (r *run) assistantRequest(turns []turn, caution string) llm.Request {
 		system = strings.TrimRight(system, "\n") + "\n\n" + CautionHeading + "\n\n" +
 			"A reviewer checked the user's latest message against the rules you work under and allowed it with this caution. Take it into account in your answer:\n\n" + caution
 	}
-	var answered []turn
+	answered := make([]turn, 0, len(turns))
 	for _, t := range turns {
 		if !t.blocked {
 			answered = append(answered, t)
 		}
 	}
-	var msgs []llm.Message
-	for _, t := range trimTurns(answered, r.e.cfg.HistoryBudgetChars) {
+	kept := trimTurns(answered, r.e.cfg.HistoryBudgetChars)
+	msgs := make([]llm.Message, 0, 2*len(kept)+1)
+	for _, t := range kept {
 		msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: t.user.content})
 		if t.assistant != nil {
 			msgs = append(msgs, llm.Message{Role: model.RoleAssistant, Content: t.assistant.content})
