@@ -28,14 +28,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
 
 func main() {
 	var (
-		bin, only, serve, listen, frames, profiles string
-		firstChunk                                 time.Duration
+		bin, only, serve, listen, frames, profiles, relaySizes string
+		firstChunk                                             time.Duration
 	)
 	flag.StringVar(&bin, "superego", "bin/superego", "the superego binary to benchmark")
 	flag.StringVar(&only, "only", "relay,ttft,history,rest", "benchmarks to run, comma-separated")
@@ -43,6 +44,7 @@ func main() {
 	flag.StringVar(&listen, "listen", "127.0.0.1:0", "internal: address for -serve")
 	flag.StringVar(&frames, "frames", "", "internal: file of frames the bare WebSocket server replays, or the body bare-rest writes")
 	flag.StringVar(&profiles, "cpuprofile", "", "a directory each superego server writes its CPU profile to")
+	flag.StringVar(&relaySizes, "relay-runs", "100,1000", "the relay's numbers of concurrent runs, comma-separated")
 	flag.DurationVar(&firstChunk, "first-chunk", 20*time.Millisecond, "the fake upstream's delay before its first chunk")
 	flag.Parse()
 	ctx := context.Background()
@@ -54,6 +56,14 @@ func main() {
 		return
 	}
 	b := &bench{bin: bin, firstChunk: firstChunk, profiles: profiles}
+	for _, f := range strings.Split(relaySizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "benchwire: -relay-runs: %q is not a number of runs\n", f)
+			os.Exit(2)
+		}
+		b.relayRuns = append(b.relayRuns, n)
+	}
 	defer b.cleanup()
 	for _, name := range strings.Split(only, ",") {
 		var err error

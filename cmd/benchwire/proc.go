@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,8 +26,10 @@ type bench struct {
 	// profiles, when set, is a directory each server under test writes
 	// its CPU profile to (SUPEREGO_CPU_PROFILE), one file per server.
 	profiles string
-	started  int
-	procs    []*proc
+	// relayRuns are the relay's numbers of concurrent runs.
+	relayRuns []int
+	started   int
+	procs     []*proc
 }
 
 // proc is a child process serving on url.
@@ -183,4 +187,40 @@ func raiseFileLimit() {
 		lim.Cur = lim.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	}
+}
+
+// clockTick is the unit of the CPU times in /proc/PID/stat (USER_HZ,
+// 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// cpu is the CPU time (user and system) the running process has used so
+// far, read from /proc/PID/stat, to the clock tick.
+func (p *proc) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command's name, in parentheses, may hold spaces: the fields
+	// counted are after its closing parenthesis, utime and stime being the
+	// 14th and 15th of the whole line.
+	rest := b[bytes.LastIndexByte(b, ')')+1:]
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", p.cmd.Process.Pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// cpuLife is the CPU time (user and system) of the whole life of the
+// stopped process, from its rusage; 0 while it runs.
+func (p *proc) cpuLife() time.Duration {
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 }
