@@ -140,18 +140,42 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	// from (it may come from the instance cache), and its conversation
 	// still the one the history of a run started early came from.
 	count := 0
-	rec, stored, err := e.st.StartRun(ctx, r.rec, msgs, func(cur model.FlowInstance) error {
-		if !sameInstance(inst, cur) {
-			return &staleInstance{cur: cur}
-		}
-		if r.early != nil && r.hist != nil {
-			if err := r.hist.check(cur.MessageCount, len(msgs)); err != nil {
-				return err
+	var (
+		rec    model.Run
+		stored []model.Message
+	)
+	write := func() {
+		rec, stored, err = e.st.StartRun(ctx, r.rec, msgs, func(cur model.FlowInstance) error {
+			if !sameInstance(inst, cur) {
+				return &staleInstance{cur: cur}
 			}
-		}
-		count = cur.MessageCount
-		return nil
-	})
+			if r.early != nil && r.hist != nil {
+				if err := r.hist.check(cur.MessageCount, len(msgs)); err != nil {
+					return err
+				}
+			}
+			count = cur.MessageCount
+			return nil
+		})
+	}
+	if r.early != nil {
+		// The writes go to a goroutine started before the call's, which is
+		// then the next to run on this processor: the request goes out
+		// first, and the writes, which the upstream's latency hides, take
+		// another processor or follow it. The other way round the call
+		// waited for this goroutine to block on the commit and then for
+		// the store's writer it woke (in a trace at one run, p50 ~0.1 ms
+		// to ~0.35 ms).
+		written := make(chan struct{})
+		go func() {
+			defer close(written)
+			write()
+		}()
+		r.early.call.goUpstream()
+		<-written
+	} else {
+		write()
+	}
 	if err != nil {
 		r.dropEarly(err)
 		return nil, fmt.Errorf("store run: %w", err)
@@ -195,7 +219,6 @@ func (r *run) startEarly(ctx context.Context, unlock func()) (*earlyStart, error
 		return nil, err
 	}
 	a := r.newAnswer(r.ctx, turns, "", true)
-	a.goUpstream()
 	return &earlyStart{unlock: unlock, turns: turns, call: a}, nil
 }
 
