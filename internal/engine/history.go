@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -29,6 +30,17 @@ import (
 // streaming message failed after the lock: the history leaves a streaming
 // and a failed message out alike.) A conversation deleted and created
 // again under the same id is told apart by its created_at.
+//
+// A run started early (see newRun) goes further: it reads nothing at all
+// when the entry is whole — it ends with the conversation's newest message,
+// as it was when the conversation's message_count was the entry's count.
+// Every message is added with message_count, in one statement of the same
+// transaction (appendMessages), so the run's own start checks, in the
+// transaction that stores it, that the count is still the entry's plus
+// what it adds; if not, nothing is stored and the run starts again from a
+// read (errStaleHistory). Such a run, once its answer's final state is
+// stored, keeps what it read followed by its own messages as stored, whole
+// at the count its start found (feed).
 type historyCache struct {
 	lru *lru.Cache[string, historyEntry]
 }
@@ -39,7 +51,15 @@ type historyEntry struct {
 	created  time.Time // the instance's created_at
 	msgs     []histMessage
 	complete bool // msgs reach the conversation's first message
+	// whole: msgs end with the conversation's newest message as it was at
+	// message_count count (see historyCache).
+	whole bool
+	count int
 }
+
+// errStaleHistory is a run's start finding that its conversation has
+// messages the whole entry it was built from does not hold.
+var errStaleHistory = errors.New("the conversation changed while its run started")
 
 // histMessage holds the fields of a message that the history is made of
 // (see groupTurns): a fifth of a model.Message, so that a full budget of
@@ -108,14 +128,25 @@ type historyReader struct {
 	have     []histMessage
 	complete bool
 	oldest   int // position of the oldest message served; 0 before any
+	// whole: have starts with the conversation's newest message at
+	// message_count count: taken from a whole entry (then unread, and to
+	// be checked by the run's start), or found so by the run's start
+	// (started).
+	whole bool
+	count int
 }
 
 // reader returns a reader for inst's history, joined to what is kept of it
-// with the messages stored since.
-func (c *historyCache) reader(ctx context.Context, st recentReader, inst model.FlowInstance) (*historyReader, error) {
+// with the messages stored since. With checked, the caller's start checks
+// the conversation's count (started), and a whole entry is taken as it is.
+func (c *historyCache) reader(ctx context.Context, st recentReader, inst model.FlowInstance, checked bool) (*historyReader, error) {
 	h := &historyReader{ctx: ctx, st: st, inst: inst}
 	ent, ok := c.lru.Get(inst.ID)
 	if !ok || !ent.created.Equal(inst.CreatedAt) {
+		return h, nil
+	}
+	if checked && ent.whole {
+		h.have, h.complete, h.whole, h.count = ent.msgs, ent.complete, true, ent.count
 		return h, nil
 	}
 	last := 0
@@ -191,6 +222,29 @@ func (h *historyReader) read(before int) ([]histMessage, error) {
 	return out, nil
 }
 
+// check is the run's start's check of the conversation's message_count,
+// as stored with its adds messages added: a reader taken whole from the
+// cache expects its count plus those.
+func (h *historyReader) check(count, adds int) error {
+	if h.whole && count != h.count+adds {
+		return errStaleHistory
+	}
+	return nil
+}
+
+// started records what the run's start stored: its first message's
+// position, and the conversation's message_count with it. The reader is
+// whole from then on if it was (check passed) or if that message came
+// right after the newest read: no message was added in between.
+func (h *historyReader) started(first, count int) {
+	newest := 0
+	if len(h.have) > 0 {
+		newest = h.have[0].position
+	}
+	h.whole = h.whole || first == newest+1
+	h.count = count
+}
+
 func (h *historyReader) served(page []histMessage) {
 	if n := len(page); n > 0 {
 		h.oldest = page[n-1].position
@@ -201,6 +255,12 @@ func (h *historyReader) served(page []histMessage) {
 // for the next run of the conversation: its pages start a few messages
 // later, so its last one may reach that far past the oldest served.
 func (c *historyCache) put(h *historyReader) {
+	msgs, complete := h.kept()
+	c.lru.Add(h.inst.ID, historyEntry{created: h.inst.CreatedAt, msgs: msgs, complete: complete})
+}
+
+// kept is what put keeps of h.
+func (h *historyReader) kept() ([]histMessage, bool) {
 	msgs, complete := h.have, h.complete
 	if h.oldest > 0 {
 		i := sort.Search(len(msgs), func(k int) bool { return msgs[k].position < h.oldest }) + historyPage
@@ -208,7 +268,20 @@ func (c *historyCache) put(h *historyReader) {
 			msgs, complete = msgs[:i:i], false
 		}
 	}
-	c.lru.Add(h.inst.ID, historyEntry{created: h.inst.CreatedAt, msgs: msgs, complete: complete})
+	return msgs, complete
+}
+
+// feed keeps, for a run whose reader is whole (started), what put keeps
+// followed by the run's messages in their final state, as stored, newest
+// first: whole at the count the run's start found.
+func (c *historyCache) feed(h *historyReader, newest ...model.Message) {
+	msgs, complete := h.kept()
+	out := make([]histMessage, len(newest), len(newest)+len(msgs))
+	for i, m := range newest {
+		out[i] = histOf(m)
+	}
+	out = append(out, msgs...)
+	c.lru.Add(h.inst.ID, historyEntry{created: h.inst.CreatedAt, msgs: out, complete: complete, whole: true, count: h.count})
 }
 
 func (c *historyCache) drop(instanceID string) {

@@ -32,7 +32,7 @@ func BenchmarkHistoryCached(b *testing.B) {
 	user := model.Message{ID: "new", RunID: "rnew", Role: model.RoleUser, Content: "What is the capital of France?", Position: len(st.msgs) + 1}
 	st.msgs = append(st.msgs, user)
 	read := func() []turn {
-		h, err := c.reader(b.Context(), st, inst)
+		h, err := c.reader(b.Context(), st, inst, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -63,7 +65,7 @@ func TestHistoryCacheReadsWhatTheStoreHolds(t *testing.T) {
 			st.msgs = append(st.msgs, m)
 			want := views(buildTurns(st.msgs, m.ID, m.RunID), budget)
 			st.rows = 0
-			h, err := c.reader(t.Context(), st, inst)
+			h, err := c.reader(t.Context(), st, inst, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,5 +85,66 @@ func TestHistoryCacheReadsWhatTheStoreHolds(t *testing.T) {
 				t.Fatalf("budget %d, message %d: %d messages read from the store, want at most %d", budget, i, st.rows, freshPage)
 			}
 		}
+	}
+}
+
+// A run started early takes a whole entry without reading, and its start's
+// check holds it to the conversation's count; its reader is whole after
+// its start only when its first message came right after the newest read.
+func TestHistoryReaderWhole(t *testing.T) {
+	ctx := t.Context()
+	inst := model.FlowInstance{Meta: model.Meta{ID: "chat", CreatedAt: time.Unix(1, 0)}}
+	st := &memMessages{}
+	add := func(role string) model.Message {
+		m := model.Message{ID: "m" + strconv.Itoa(len(st.msgs)+1), RunID: "r", Role: role, Content: role + " text",
+			Status: model.MessageComplete, Position: len(st.msgs) + 1}
+		st.msgs = append(st.msgs, m)
+		return m
+	}
+	add(model.RoleUser)
+	add(model.RoleAssistant)
+	c := newHistoryCache(4)
+	read := func(checked bool) *historyReader {
+		t.Helper()
+		h, err := c.reader(ctx, st, inst, checked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readTurns(h.read, historyPage, 1000, "next", "next-run"); err != nil {
+			t.Fatal(err)
+		}
+		c.put(h)
+		return h
+	}
+	// Read from the store; a message stored between the read and the
+	// start (position 4, not 3) leaves the reader not whole.
+	if h := read(true); h.whole || st.rows == 0 {
+		t.Fatalf("first read: whole %v after %d rows", h.whole, st.rows)
+	} else if h.started(4, 4); h.whole {
+		t.Error("whole although a message came between the read and the start")
+	}
+	h := read(true)
+	user, answer := add(model.RoleUser), add(model.RoleAssistant)
+	if h.started(user.Position, 4); !h.whole || h.count != 4 {
+		t.Fatalf("started right after the newest read: whole %v, count %d", h.whole, h.count)
+	}
+	c.feed(h, answer, user)
+	// Whole now: no read, and the start's check holds the count to it.
+	st.rows = 0
+	h = read(true)
+	if !h.whole || st.rows != 0 || len(h.have) != 4 || h.have[0].id != answer.ID {
+		t.Fatalf("after feed: whole %v, %d rows read, have %+v", h.whole, st.rows, h.have)
+	}
+	if err := h.check(6, 2); err != nil {
+		t.Errorf("check at the expected count: %v", err)
+	}
+	if err := h.check(7, 2); !errors.Is(err, errStaleHistory) {
+		t.Errorf("check with a message more than expected: %v, want errStaleHistory", err)
+	}
+	// Unchecked (a run that does not start early) reads what is new.
+	c.feed(h, answer, user)
+	st.rows = 0
+	if h := read(false); h.whole || st.rows == 0 {
+		t.Errorf("unchecked read: whole %v after %d rows", h.whole, st.rows)
 	}
 }

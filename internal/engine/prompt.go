@@ -138,8 +138,10 @@ const historyPage = 64
 // time, until the turns read hold more text than the history budget (see
 // readTurns), so its cost does not grow with the conversation; and, with
 // the history cache, from memory but for what was added since the
-// conversation's previous run.
-func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
+// conversation's previous run, or (checked: a run started early, whose
+// start checks the conversation's count) from memory alone when what is
+// kept is whole. With the cache, the run keeps its reader (r.hist).
+func (r *run) loadTurns(ctx context.Context, checked bool) ([]turn, error) {
 	e := r.e
 	budget := e.cfg.HistoryBudgetChars
 	if e.hist == nil {
@@ -151,7 +153,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 			return histOfAll(msgs), nil
 		}, historyPage, budget, r.userMsg.ID, r.rec.ID)
 	}
-	h, err := e.hist.reader(ctx, e.st, r.inst)
+	h, err := e.hist.reader(ctx, e.st, r.inst, checked)
 	if err != nil {
 		e.hist.drop(r.inst.ID)
 		return nil, err
@@ -162,6 +164,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 		return nil, err
 	}
 	e.hist.put(h)
+	r.hist = h
 	return turns, nil
 }
 
@@ -174,7 +177,7 @@ func (r *run) loadTurns(ctx context.Context) ([]turn, error) {
 // messages come after it; answers of older runs stored later (an earlier
 // run still streaming) are left out until their turn is read.
 func readTurns(read func(before int) ([]histMessage, error), page, budget int, currentUserID, currentRunID string) ([]turn, error) {
-	var newest []*histMessage // into the pages read, which are not copied
+	newest := make([]*histMessage, 0, page) // into the pages read, which are not copied
 	before, text := 0, 0
 	for {
 		msgs, err := read(before)
@@ -265,7 +268,10 @@ func buildTurns(msgs []model.Message, currentUserID, currentRunID string) []turn
 // none at i). A turn's assistant message points into what at gives.
 func groupTurns(n int, at func(i int) *histMessage, currentUserID, currentRunID string) []turn {
 	turns := make([]turn, 0, n/2)
-	byRun := make(map[string]int, n/2)
+	// A run's messages come right after its user message but when an
+	// earlier run answered late: byRun, which finds any run's turn, is
+	// built at the first message that does not belong to the last turn.
+	var byRun map[string]int
 	for k := range n {
 		m := at(k)
 		if m == nil {
@@ -276,14 +282,24 @@ func groupTurns(n int, at func(i int) *histMessage, currentUserID, currentRunID 
 		}
 		if m.role == model.RoleUser {
 			turns = append(turns, turn{user: *m})
-			if m.runID != "" {
+			if byRun != nil && m.runID != "" {
 				byRun[m.runID] = len(turns) - 1
 			}
 			continue
 		}
-		i, ok := byRun[m.runID]
-		if !ok || m.runID == "" {
-			i = len(turns) - 1
+		i := len(turns) - 1
+		if m.runID != "" && (i < 0 || turns[i].user.runID != m.runID) {
+			if byRun == nil {
+				byRun = make(map[string]int, n/2)
+				for j := range turns {
+					if id := turns[j].user.runID; id != "" {
+						byRun[id] = j
+					}
+				}
+			}
+			if j, ok := byRun[m.runID]; ok {
+				i = j
+			}
 		}
 		if i < 0 {
 			continue
@@ -378,14 +394,15 @@ func (r *run) assistantRequest(turns []turn, caution string) llm.Request {
 		system = strings.TrimRight(system, "\n") + "\n\n" + CautionHeading + "\n\n" +
 			"A reviewer checked the user's latest message against the rules you work under and allowed it with this caution. Take it into account in your answer:\n\n" + caution
 	}
-	var answered []turn
+	answered := make([]turn, 0, len(turns))
 	for _, t := range turns {
 		if !t.blocked {
 			answered = append(answered, t)
 		}
 	}
-	var msgs []llm.Message
-	for _, t := range trimTurns(answered, r.e.cfg.HistoryBudgetChars) {
+	kept := trimTurns(answered, r.e.cfg.HistoryBudgetChars)
+	msgs := make([]llm.Message, 0, 2*len(kept)+1)
+	for _, t := range kept {
 		msgs = append(msgs, llm.Message{Role: model.RoleUser, Content: t.user.content})
 		if t.assistant != nil {
 			msgs = append(msgs, llm.Message{Role: model.RoleAssistant, Content: t.assistant.content})

@@ -165,7 +165,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	if err := llm.CheckParams(p.kind(), req.Reasoning, req.Params); err != nil {
 		return &llm.StreamError{Provider: p.name, Err: err}
 	}
-	body, sent := p.params(req)
+	body, sent := p.settings(req)
 	if err := emit(llm.Event{Kind: llm.KindParams, Params: &sent}); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 	// from the response here, each decoded by decodeChunk, not by the
 	// SDK's stream.
 	var err error
-	if b, ok := encodeWire(body); ok {
+	if b, ok := encodeWire(body, req); ok {
 		// Posted as encoded: NewStreaming would first encode its (empty)
 		// params by reflection and then rewrite the whole body to set
 		// "stream", which it already says, on the path to the first token.
@@ -185,6 +185,7 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request, emit func(llm.Ev
 		}
 	} else {
 		// Closing the stream closes the response.
+		body.Messages = sdkMessages(req)
 		stream := p.client.Chat.Completions.NewStreaming(ctx, body, watch)
 		defer func() { _ = stream.Close() }()
 		err = stream.Err()
@@ -297,27 +298,50 @@ func (p *Provider) kind() string {
 	return llm.ProviderOpenAI
 }
 
-// params builds the request body and returns the generation parameters
-// it puts on the wire: each one the flow config sets, nothing else, so the
-// server's defaults apply to the rest. A reasoning effort goes top-level
-// as reasoning_effort, except on OpenRouter, whose reasoning object takes
-// it (or a thinking budget as reasoning.max_tokens). encodeWire writes
-// what it sets: a field set here must be written there too.
+// params builds the request body as the SDK's params: settings with the
+// request's messages.
 func (p *Provider) params(req llm.Request) (sdk.ChatCompletionNewParams, model.ModelParams) {
+	params, sent := p.settings(req)
+	params.Messages = sdkMessages(req)
+	return params, sent
+}
+
+// sdkMessages are the request's system prompt and messages as the SDK's
+// params (encodeWire writes the same from the request).
+func sdkMessages(req llm.Request) []sdk.ChatCompletionMessageParamUnion {
 	var msgs []sdk.ChatCompletionMessageParamUnion
 	if req.System != "" {
 		msgs = append(msgs, sdk.SystemMessage(req.System))
 	}
 	for _, m := range req.Messages {
-		if m.Role == model.RoleAssistant {
+		if wireRole(m) == "assistant" {
 			msgs = append(msgs, sdk.AssistantMessage(m.Content))
 		} else {
 			msgs = append(msgs, sdk.UserMessage(m.Content))
 		}
 	}
+	return msgs
+}
+
+// wireRole is the role a message of ours is sent with: the assistant's
+// own, or else the user's.
+func wireRole(m llm.Message) string {
+	if m.Role == model.RoleAssistant {
+		return "assistant"
+	}
+	return "user"
+}
+
+// settings builds the request body but for its messages, and returns the
+// generation parameters it puts on the wire: each one the flow config
+// sets, nothing else, so the server's defaults apply to the rest. A
+// reasoning effort goes top-level as reasoning_effort, except on
+// OpenRouter, whose reasoning object takes it (or a thinking budget as
+// reasoning.max_tokens). encodeWire writes what it sets: a field set here
+// must be written there too.
+func (p *Provider) settings(req llm.Request) (sdk.ChatCompletionNewParams, model.ModelParams) {
 	params := sdk.ChatCompletionNewParams{
 		Model:         req.Model,
-		Messages:      msgs,
 		StreamOptions: sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)},
 	}
 	cp := req.Params

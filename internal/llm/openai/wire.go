@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 
 	sdk "github.com/openai/openai-go/v3"
+
+	"github.com/superego-lab/superego/internal/llm"
 )
 
-// wireBody is the request body params builds, in a plain struct that
-// encoding/json writes: the SDK's encoder of its param structs (reflection
-// through unions, omitzero and extra fields at every level) took about a
-// millisecond for a full history budget (~340 messages, 24 KB), on the
+// wireBody is the request body that settings and the request's messages
+// make, in a plain struct that encoding/json writes: the SDK's encoder of
+// its param structs (reflection through unions, omitzero and extra fields
+// at every level) took about a millisecond for a full history budget (~340 messages, 24 KB), on the
 // path to the first token. The SDK still makes the request, with this body
 // given as is (option.WithRequestBody, posted to chat/completions without
 // the streaming call's own encoding); TestWireBodyIsTheSDKs checks that it
@@ -37,24 +39,23 @@ type wireStreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
-// encodeWire encodes p, as the streaming call sends it, without the SDK's
-// encoder; ok is false when p holds anything params does not set, which
-// the SDK then encodes itself.
-func encodeWire(p sdk.ChatCompletionNewParams) (body []byte, ok bool) {
+// encodeWire encodes p (settings: no messages) with req's system prompt
+// and messages, as the streaming call sends them, without the SDK's
+// encoder and without building the SDK's message params (unions of every
+// kind of message, for each one of a full history budget); ok is false
+// when p holds anything settings does not set, which the SDK then encodes
+// itself.
+func encodeWire(p sdk.ChatCompletionNewParams, req llm.Request) (body []byte, ok bool) {
+	if len(p.Messages) > 0 {
+		return nil, false
+	}
 	w := wireBody{Model: p.Model, ReasoningEffort: string(p.ReasoningEffort), Stream: true,
-		Messages: make([]wireMessage, 0, len(p.Messages))}
-	for _, m := range p.Messages {
-		switch {
-		case m.OfSystem != nil && len(m.OfSystem.Content.OfArrayOfContentParts) == 0 && !m.OfSystem.Name.Valid():
-			w.Messages = append(w.Messages, wireMessage{Role: "system", Content: m.OfSystem.Content.OfString.Value})
-		case m.OfUser != nil && len(m.OfUser.Content.OfArrayOfContentParts) == 0 && !m.OfUser.Name.Valid():
-			w.Messages = append(w.Messages, wireMessage{Role: "user", Content: m.OfUser.Content.OfString.Value})
-		case m.OfAssistant != nil && len(m.OfAssistant.Content.OfArrayOfContentParts) == 0 && !m.OfAssistant.Name.Valid() &&
-			len(m.OfAssistant.ToolCalls) == 0 && !m.OfAssistant.Refusal.Valid() && m.OfAssistant.Audio.ID == "":
-			w.Messages = append(w.Messages, wireMessage{Role: "assistant", Content: m.OfAssistant.Content.OfString.Value})
-		default:
-			return nil, false
-		}
+		Messages: make([]wireMessage, 0, len(req.Messages)+1)}
+	if req.System != "" {
+		w.Messages = append(w.Messages, wireMessage{Role: "system", Content: req.System})
+	}
+	for _, m := range req.Messages {
+		w.Messages = append(w.Messages, wireMessage{Role: wireRole(m), Content: m.Content})
 	}
 	if !p.StreamOptions.IncludeUsage.Valid() || !p.StreamOptions.IncludeUsage.Value {
 		return nil, false

@@ -36,8 +36,9 @@ func TestWireBodyIsTheSDKs(t *testing.T) {
 						t.Fatal(err)
 					}
 					req.Params, req.Reasoning = params, reasoning
+					settings, _ := p.settings(req)
+					got, ok := encodeWire(settings, req)
 					body, _ := p.params(req)
-					got, ok := encodeWire(body)
 					if !ok {
 						t.Fatalf("%s %+v: not encoded", opts.Name, params)
 					}
@@ -77,9 +78,9 @@ func BenchmarkRequestBody(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body, _ := p.params(req)
 	b.Run("sdk", func(b *testing.B) {
 		for b.Loop() {
+			body, _ := p.params(req)
 			if _, err := body.MarshalJSON(); err != nil {
 				b.Fatal(err)
 			}
@@ -87,7 +88,8 @@ func BenchmarkRequestBody(b *testing.B) {
 	})
 	b.Run("sent", func(b *testing.B) {
 		for b.Loop() {
-			if _, ok := encodeWire(body); !ok {
+			settings, _ := p.settings(req)
+			if _, ok := encodeWire(settings, req); !ok {
 				b.Fatal("not encoded")
 			}
 		}
