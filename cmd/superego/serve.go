@@ -182,6 +182,9 @@ func newApp(ctx context.Context, c config, log *slog.Logger, reg *prometheus.Reg
 		Evals:        ev.db,
 		EvalRuns:     ev.runner,
 		Attributions: ev.runner,
+		// A new conversation's first run starts from the instance as
+		// created, without reading it back.
+		InstanceCreated: eng.Remember,
 	})
 	wsapi.RegisterRuns(api.Huma(), eng)
 	// The WebSocket checks the token itself: browsers cannot send an

@@ -75,6 +75,12 @@ func sameRef[T comparable](a, b *T) bool {
 	return *a == *b
 }
 
+// Remember keeps inst, just created, as the instance its conversation's
+// next run starts from, so that the first message of a new conversation
+// does not read back what its creation returned. Like every instance kept,
+// it is checked by the run's start.
+func (e *Engine) Remember(inst model.FlowInstance) { e.seen.put(inst) }
+
 // maxStartTries bounds how often Send starts a run anew because its
 // instance had changed: only an instance edited that often, at that very
 // moment, runs out of them.

@@ -13,15 +13,22 @@ import (
 	"github.com/superego-lab/superego/internal/store"
 )
 
-// instanceReads is the real store, counting the reads of flow instances.
+// instanceReads is the real store, counting the reads of flow instances
+// and the runs' starts.
 type instanceReads struct {
 	store.Store
-	n atomic.Int64
+	n      atomic.Int64
+	starts atomic.Int64
 }
 
 func (s *instanceReads) GetFlowInstance(ctx context.Context, id string) (model.FlowInstance, error) {
 	s.n.Add(1)
 	return s.Store.GetFlowInstance(ctx, id)
+}
+
+func (s *instanceReads) StartRun(ctx context.Context, r model.Run, msgs []model.Message, check func(model.FlowInstance) error) (model.Run, []model.Message, error) {
+	s.starts.Add(1)
+	return s.Store.StartRun(ctx, r, msgs, check)
 }
 
 // cacheFixture is a fixture whose engine counts its instance reads.
@@ -56,6 +63,27 @@ func TestInstanceReadOncePerConversation(t *testing.T) {
 	}
 	if n := reads.n.Load(); n != 1 {
 		t.Errorf("%d reads of the instance for three messages, want 1", n)
+	}
+}
+
+// A conversation's first message starts from the instance as its creation
+// returned it (Remember), without reading it: the instance the store
+// returned is the one its run's start finds stored, so the run is stored
+// at the first try, on SQLite and PostgreSQL alike.
+func TestRememberedInstanceStartsItsFirstRunWithoutARead(t *testing.T) {
+	t.Parallel()
+	f, reads := cacheFixture(t)
+	for _, config := range []string{f.unguarded, f.guarded} {
+		inst := must(f.st.CreateFlowInstance(t.Context(), model.FlowInstance{FlowConfigID: config, Name: "New"}))
+		f.eng.Remember(inst)
+		reads.n.Store(0)
+		reads.starts.Store(0)
+		if _, run := f.send(t, inst.ID, "Hello"); run.Status != model.RunCompleted {
+			t.Fatalf("run: %s %s", run.Status, run.Error)
+		}
+		if n, starts := reads.n.Load(), reads.starts.Load(); n != 0 || starts != 1 {
+			t.Errorf("config %s: %d reads of the instance and %d starts of the run, want 0 and 1", config, n, starts)
+		}
 	}
 }
 

@@ -82,6 +82,10 @@ type Deps struct {
 	// Attributions plans, starts and stops "Why?" attributions; nil
 	// answers those with 503. They are read from Evals.
 	Attributions Attributor
+	// InstanceCreated is told of every flow instance created (the
+	// engine's Remember, so that the new conversation's first message
+	// starts its run without reading the instance back); nil is fine.
+	InstanceCreated func(model.FlowInstance)
 }
 
 // API is the REST API. Build it with New, add operations through Huma or

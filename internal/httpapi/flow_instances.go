@@ -168,8 +168,16 @@ func (a *API) createFlowInstance(ctx context.Context, in *flowInstanceCreateRequ
 	if err != nil {
 		return nil, a.fail(ctx, target{kind: kindFlowInstance, op: "create"}, err)
 	}
+	a.instanceCreated(i)
 	a.publish(ctx, resFlowInstance, events.ActionCreated, i.ID, i.Version)
 	return &createdOutput[model.FlowInstance]{ETag: instanceETag(i), Location: "/api/flow-instances/" + i.ID, Body: flowInstanceOut(i)}, nil
+}
+
+// instanceCreated passes a created instance to Deps.InstanceCreated.
+func (a *API) instanceCreated(i model.FlowInstance) {
+	if a.deps.InstanceCreated != nil {
+		a.deps.InstanceCreated(i)
+	}
 }
 
 func (a *API) replaceFlowInstance(ctx context.Context, in *flowInstanceReplaceRequest) (*objectOutput[model.FlowInstance], error) {

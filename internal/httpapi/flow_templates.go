@@ -275,6 +275,7 @@ func (a *API) instantiateFlowTemplate(ctx context.Context, in *instantiateReques
 	if !reused {
 		a.publish(ctx, resFlowConfig, events.ActionCreated, cfg.ID, cfg.Version)
 	}
+	a.instanceCreated(inst)
 	a.publish(ctx, resFlowInstance, events.ActionCreated, inst.ID, inst.Version)
 	return &instantiatedOutput{
 		Location: "/api/flow-instances/" + inst.ID,
