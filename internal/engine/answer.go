@@ -151,9 +151,9 @@ func (a *answerCall) addText(ev llm.Event) bool {
 		a.text.WriteString(ev.Delta)
 		a.unchecked++
 	}
-	a.sendLocked(false)
+	at := a.sendLocked(false)
 	if !a.held && a.pw != nil {
-		a.pw.update(a.text.String()[:a.sent], a.thinking.String())
+		a.pw.update(at, a.text.String()[:a.sent], a.thinking.String())
 	}
 	return before == 0 && a.sent > 0
 }
@@ -207,10 +207,11 @@ func (a *answerCall) discard() model.Usage {
 // sendLocked sends the text that may go out now: everything received when
 // the answer is not screened while streaming, otherwise what the screen
 // has allowed, screening the next window first when a chunk is complete
-// (or, at the end, whatever is left).
-func (a *answerCall) sendLocked(atEnd bool) {
+// (or, at the end, whatever is left). It returns the time the text sent
+// was stamped with; zero when it sent none.
+func (a *answerCall) sendLocked(atEnd bool) time.Time {
 	if a.held || a.verdict != nil {
-		return
+		return time.Time{}
 	}
 	r := a.r
 	limit := a.text.Len()
@@ -221,20 +222,21 @@ func (a *answerCall) sendLocked(atEnd bool) {
 			if v.blocks() {
 				a.verdict = &v
 				a.cancel(errWithdrawn)
-				return
+				return time.Time{}
 			}
 			a.window, a.screened, a.unchecked = a.screened, len(text), 0
 		}
 		limit = a.screened
 	}
 	if limit <= a.sent {
-		return
+		return time.Time{}
 	}
+	at := r.emitDelta(events.TypeAssistantToken, a.text.String()[a.sent:limit])
 	if a.sent == 0 {
-		r.timings.FirstTokenMs = r.e.now().Sub(r.start).Milliseconds()
+		r.timings.FirstTokenMs = at.Sub(r.start).Milliseconds()
 	}
-	r.emitDelta(events.TypeAssistantToken, a.text.String()[a.sent:limit])
 	a.sent = limit
+	return at
 }
 
 // answer waits for the call, screens the answer when the flow says so,

@@ -37,7 +37,7 @@ func (s *stalled) Stream(ctx context.Context, req llm.Request, emit func(llm.Eve
 }
 
 // TestPartialTextIsStoredWhileStreaming checks the batched writes: with a
-// clock that moves 100ms per reading, the answer must reach the store
+// clock that moves 50ms per reading, the answer must reach the store
 // while the upstream is still streaming — what a crash would leave — but
 // not once per token.
 func TestPartialTextIsStoredWhileStreaming(t *testing.T) {

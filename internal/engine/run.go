@@ -421,6 +421,7 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 	}
 	r.streaming = msg.ID
 	var text, thinking strings.Builder
+	var at time.Time
 	pw := r.newPartialWriter(&msg)
 	res, callErr := e.stream(ctx, req, func(ev llm.Event) {
 		switch {
@@ -428,14 +429,14 @@ func (r *run) screen(ctx context.Context, turns []turn) (superegoOutcome, error)
 			return
 		case ev.Kind == llm.KindReasoning:
 			thinking.WriteString(ev.Delta)
-			r.emitDelta(events.TypeSuperegoThinking, ev.Delta)
+			at = r.emitDelta(events.TypeSuperegoThinking, ev.Delta)
 		case ev.Kind == llm.KindText:
 			text.WriteString(ev.Delta)
-			r.emitDelta(events.TypeSuperegoToken, ev.Delta)
+			at = r.emitDelta(events.TypeSuperegoToken, ev.Delta)
 		default:
 			return
 		}
-		pw.update(text.String(), thinking.String())
+		pw.update(at, text.String(), thinking.String())
 	})
 	r.usage = r.usage.Add(res.usage)
 	msg.Content, msg.Thinking = text.String(), thinking.String()
@@ -513,7 +514,7 @@ func (r *run) finish(status, errText string) {
 	r.rec.FinishedAt = &fin
 	sctx, cancel := storeCtx()
 	defer cancel()
-	last := r.stamp(events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings})
+	last := r.stamp(events.Event{Type: events.TypeRunFinished, Status: status, Error: errText, Usage: &usage, Timings: &timings}, r.e.now())
 	if other, ok := e.own.endedElsewhere(sctx, r.rec.ID); ok {
 		// Its stored log already ends with the other replica's
 		// run_finished; this replica's readers get the same end.
@@ -598,7 +599,12 @@ func (e *Engine) endsWithAnswer() bool {
 // emit stamps ev with the run's identity and the next seq and appends it
 // to the run's log, and hands it to the replicas' durable one.
 func (r *run) emit(ev events.Event) events.Event {
-	ev = r.log.append(r.stamp(ev))
+	return r.emitAt(ev, r.e.now())
+}
+
+// emitAt is emit with the time read already.
+func (r *run) emitAt(ev events.Event, now time.Time) events.Event {
+	ev = r.log.append(r.stamp(ev, now))
 	r.e.own.record(ev)
 	return ev
 }
@@ -606,17 +612,20 @@ func (r *run) emit(ev events.Event) events.Event {
 // emitDelta emits a streamed text delta of type typ: merged into the
 // log's last event when it can be (see runLog), without building an event,
 // or else as an event of its own. Merged deltas stay in this process's
-// log, which only a run without replicas merges.
-func (r *run) emitDelta(typ, delta string) {
-	if r.log.mergeDelta(typ, delta, r.e.now().UTC()) {
-		return
+// log, which only a run without replicas merges. It returns the time it
+// stamped the delta with, which the caller's partial writer reuses: one
+// clock reading per token instead of one for each.
+func (r *run) emitDelta(typ, delta string) time.Time {
+	now := r.e.now()
+	if !r.log.mergeDelta(typ, delta, now.UTC()) {
+		r.emitAt(events.Event{Type: typ, Delta: delta}, now)
 	}
-	r.emit(events.Event{Type: typ, Delta: delta})
+	return now
 }
 
-// stamp sets the run's identity and the time on ev.
-func (r *run) stamp(ev events.Event) events.Event {
-	ev.TS = r.e.now().UTC()
+// stamp sets the run's identity and the time now on ev.
+func (r *run) stamp(ev events.Event, now time.Time) events.Event {
+	ev.TS = now.UTC()
 	ev.RunID = r.rec.ID
 	ev.FlowInstanceID = r.rec.FlowInstanceID
 	ev.FlowConfigID = r.rec.FlowConfigID

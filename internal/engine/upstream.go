@@ -147,9 +147,13 @@ func (r *run) newPartialWriter(msg *model.Message) *partialWriter {
 	return &partialWriter{r: r, msg: msg, last: r.e.now()}
 }
 
-func (p *partialWriter) update(text, thinking string) {
-	e := p.r.e
-	now := e.now()
+// update stores text and thinking when flushInterval has passed since the
+// last write; now is the caller's reading of the engine's clock (the one
+// it stamped the delta with), zero to have update read it.
+func (p *partialWriter) update(now time.Time, text, thinking string) {
+	if now.IsZero() {
+		now = p.r.e.now()
+	}
 	if now.Sub(p.last) < flushInterval {
 		return
 	}
