@@ -203,8 +203,8 @@ func (e *Engine) newRun(ctx context.Context, inst model.FlowInstance, content st
 	return r, nil
 }
 
-// startEarly reads the history under the instance lock and starts the
-// assistant's call, held.
+// startEarly reads the history under the instance lock and prepares the
+// assistant's call, held; newRun starts it beside the run's writes.
 func (r *run) startEarly(ctx context.Context, unlock func()) (*earlyStart, error) {
 	if r.e.localReads {
 		// Not cancellable: each statement of a cancellable read starts two
