@@ -38,6 +38,8 @@ type proc struct {
 	url  string
 	mu   sync.Mutex
 	logs strings.Builder // its stderr, for the store-timeout check
+	// tmp is the data dir made for it, removed once it has stopped.
+	tmp string
 }
 
 func (p *proc) log() string {
@@ -53,10 +55,14 @@ func (b *bench) cleanup() {
 	b.procs = nil
 }
 
-// stop asks the process to shut down and waits for it.
+// stop asks the process to shut down, waits for it and removes the data
+// dir made for it.
 func (p *proc) stop() {
 	if p.cmd.ProcessState != nil {
 		return
+	}
+	if p.tmp != "" {
+		defer func() { _ = os.RemoveAll(p.tmp) }()
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
@@ -72,19 +78,21 @@ func (p *proc) stop() {
 // serveSuperego starts superego serve with a fresh data dir (or dataDir)
 // on a free port and waits until it answers.
 func (b *bench) serveSuperego(ctx context.Context, dataDir string, args ...string) (*proc, error) {
+	tmp := ""
 	if dataDir == "" {
 		d, err := os.MkdirTemp("", "benchwire-")
 		if err != nil {
 			return nil, err
 		}
-		dataDir = d
+		dataDir, tmp = d, d
 	}
 	addr, err := freeAddr()
 	if err != nil {
+		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
 	args = append([]string{"serve", "--addr", addr, "--data-dir", dataDir, "--log-level", "warn"}, args...)
-	p := &proc{cmd: exec.CommandContext(ctx, b.bin, args...), url: "http://" + addr}
+	p := &proc{cmd: exec.CommandContext(ctx, b.bin, args...), url: "http://" + addr, tmp: tmp}
 	// The fake upstream's key; servers on the demo provider say so.
 	p.cmd.Env = append(os.Environ(), "OPENAI_API_KEY=benchwire")
 	if b.profiles != "" {
@@ -94,6 +102,7 @@ func (b *bench) serveSuperego(ctx context.Context, dataDir string, args ...strin
 		fmt.Printf("  (CPU profile of this server: %s)\n", file)
 	}
 	if err := b.start(p, nil); err != nil {
+		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
 	return p, waitHealthy(ctx, p.url+"/api/health")
