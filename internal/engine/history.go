@@ -284,6 +284,12 @@ func (c *historyCache) feed(h *historyReader, newest ...model.Message) {
 	c.lru.Add(h.inst.ID, historyEntry{created: h.inst.CreatedAt, msgs: out, complete: complete, whole: true, count: h.count})
 }
 
+// empty keeps the history of inst, a conversation created with no
+// message: whole at count 0.
+func (c *historyCache) empty(inst model.FlowInstance) {
+	c.lru.Add(inst.ID, historyEntry{created: inst.CreatedAt, complete: true, whole: true})
+}
+
 func (c *historyCache) drop(instanceID string) {
 	c.lru.Remove(instanceID)
 }

@@ -134,3 +134,34 @@ func TestMessageAddedBehindTheEngineIsInTheNextHistory(t *testing.T) {
 		t.Errorf("conversation %q, want %q (nothing of the start that found it changed)", roles, want)
 	}
 }
+
+// A conversation the REST API just created (Engine.Remember) is known to be
+// empty: its first run started early reads no history, and a message added
+// before it is still in that run's history.
+func TestRememberedConversationsFirstHistoryNeedsNoRead(t *testing.T) {
+	t.Parallel()
+	f, reads, _ := historyFixture(t, 8)
+	ctx := t.Context()
+	for _, noted := range []bool{false, true} {
+		inst := must(f.st.CreateFlowInstance(ctx, model.FlowInstance{FlowConfigID: f.unguarded, Name: "New"}))
+		f.eng.Remember(inst)
+		if noted {
+			if _, err := f.st.AppendMessage(ctx, model.Message{FlowInstanceID: inst.ID, Role: model.RoleUser,
+				Content: "A question asked elsewhere.", Status: model.MessageComplete}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := reads.n.Load()
+		if _, run := f.send(t, inst.ID, "First?"); run.Status != model.RunCompleted {
+			t.Fatalf("first run: %s %s", run.Status, run.Error)
+		}
+		hs := assistantHistories(f.prov)
+		last := hs[len(hs)-1]
+		switch n := reads.n.Load() - before; {
+		case !noted && (n != 0 || len(last) != 1):
+			t.Errorf("first run of an empty conversation: %d history reads, history %q; want none and the question alone", n, last)
+		case noted && !slices.Contains(last, "user: A question asked elsewhere."):
+			t.Errorf("first run after a message added behind the engine: history %q, want that message", last)
+		}
+	}
+}

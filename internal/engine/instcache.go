@@ -78,8 +78,15 @@ func sameRef[T comparable](a, b *T) bool {
 // Remember keeps inst, just created, as the instance its conversation's
 // next run starts from, so that the first message of a new conversation
 // does not read back what its creation returned. Like every instance kept,
-// it is checked by the run's start.
-func (e *Engine) Remember(inst model.FlowInstance) { e.seen.put(inst) }
+// it is checked by the run's start. An empty conversation's history is
+// kept too, whole (see historyCache): a first run started early reads
+// nothing before its request.
+func (e *Engine) Remember(inst model.FlowInstance) {
+	e.seen.put(inst)
+	if e.hist != nil && inst.MessageCount == 0 {
+		e.hist.empty(inst)
+	}
+}
 
 // maxStartTries bounds how often Send starts a run anew because its
 // instance had changed: only an instance edited that often, at that very
