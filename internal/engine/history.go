@@ -271,9 +271,9 @@ func (h *historyReader) kept() ([]histMessage, bool) {
 	return msgs, complete
 }
 
-// feed keeps, for a run whose reader is whole (started), what put keeps
-// followed by the run's messages in their final state, as stored, newest
-// first: whole at the count the run's start found.
+// feed keeps, for a run whose reader is whole (started), the run's
+// messages in their final state, as stored, before what put keeps (newest
+// first, as every entry): whole at the count the run's start found.
 func (c *historyCache) feed(h *historyReader, newest ...model.Message) {
 	msgs, complete := h.kept()
 	out := make([]histMessage, len(newest), len(newest)+len(msgs))
