@@ -31,9 +31,11 @@ import (
 // and a failed message out alike.) A conversation deleted and created
 // again under the same id is told apart by its created_at.
 //
-// A run started early (see newRun) goes further: it reads nothing at all
-// when the entry is whole — it ends with the conversation's newest message,
-// as it was when the conversation's message_count was the entry's count.
+// A run started early (see newRun) goes further: when the entry is whole —
+// it ends with the conversation's newest message, as it was when the
+// conversation's message_count was the entry's count — it does not look
+// for messages added since, and so reads nothing unless its budget reaches
+// past the oldest message kept.
 // Every message is added with message_count, in one statement of the same
 // transaction (appendMessages), so the run's own start checks, in the
 // transaction that stores it, that the count is still the entry's plus

@@ -11,11 +11,12 @@ import (
 // wireBody is the request body that settings and the request's messages
 // make, in a plain struct that encoding/json writes: the SDK's encoder of
 // its param structs (reflection through unions, omitzero and extra fields
-// at every level) took about a millisecond for a full history budget (~340 messages, 24 KB), on the
-// path to the first token. The SDK still makes the request, with this body
-// given as is (option.WithRequestBody, posted to chat/completions without
-// the streaming call's own encoding); TestWireBodyIsTheSDKs checks that it
-// says what the SDK's own encoding says.
+// at every level) took about a millisecond for a full history budget (~340
+// messages, 24 KB), on the path to the first token. The SDK still makes
+// the request, with this body given as is (option.WithRequestBody, posted
+// to chat/completions without the streaming call's own encoding);
+// TestWireBodyIsTheSDKs checks that it says what the SDK's own encoding
+// says.
 type wireBody struct {
 	Messages            []wireMessage     `json:"messages,omitempty"`
 	Model               string            `json:"model,omitempty"`
